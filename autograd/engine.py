@@ -1,0 +1,128 @@
+"""How gradients flow: grad mode, the graph walk, and reverse-mode accumulation.
+
+`backward` visits the graph once in reverse topological order (computed without recursion, so
+chains of any depth work) and calls each node's VJPs only for parents that need a gradient.
+Every gradient is reduced to its input's shape and dtype in one place: `reduce_to`.
+"""
+
+import contextlib
+import threading
+
+import numpy as np
+
+
+# ---------------------------------------------------------------- grad mode (per thread)
+class _GradMode(threading.local):
+    enabled = True
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations are being recorded for differentiation in this thread."""
+    return _grad_mode.enabled
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Context manager and decorator: operations inside record no graph (this thread only)."""
+
+    def __enter__(self):
+        self._previous = _grad_mode.enabled
+        _grad_mode.enabled = False
+        return self
+
+    def __exit__(self, *exc):
+        _grad_mode.enabled = self._previous
+        return False
+
+    def _recreate_cm(self):
+        # A fresh instance per decorated call keeps nested and concurrent calls independent.
+        return type(self)()
+
+
+# ---------------------------------------------------------------- the graph walk
+def toposort(root):
+    """Nodes reachable from `root` through tensors that require grad, parents before children.
+
+    Iterative depth-first search; each node is visited once, keyed on id().
+    """
+    order, visited = [], {id(root)}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent.requires_grad and id(parent) not in visited:
+                visited.add(id(parent))
+                stack.append((parent, iter(parent.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def reduce_to(g, like):
+    """Undo broadcasting: sum `g` down to the shape of array `like`, in its dtype."""
+    if g.shape != like.shape:
+        extra = g.ndim - like.ndim
+        if extra:
+            g = g.sum(axis=tuple(range(extra)))
+        stretched = tuple(i for i, n in enumerate(like.shape) if n == 1 and g.shape[i] != 1)
+        if stretched:
+            g = g.sum(axis=stretched, keepdims=True)
+    if g.dtype != like.dtype:
+        g = g.astype(like.dtype)
+    return g
+
+
+def backward(root, grad=None, retain_grads=False):
+    """Accumulate d(root)/d(leaf) into `.grad` of every leaf that requires grad.
+
+    `retain_grads=True` also stores the gradient of every intermediate node in its `.grad`
+    (PyTorch keeps only leaves' gradients unless asked; the graph renderer can show them).
+    """
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad and has no graph "
+            "(create leaves with requires_grad=True, outside no_grad())"
+        )
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward: output is not a scalar (shape {root.shape}); "
+                "pass grad= with the output's shape, or reduce it first (e.g. .sum())"
+            )
+        grad = np.ones_like(root.data)
+    else:
+        grad = np.array(getattr(grad, "data", grad), dtype=root.data.dtype)  # a private copy
+        if grad.shape != root.data.shape:
+            raise ValueError(
+                f"backward: grad has shape {grad.shape} but the output has shape {root.shape}"
+            )
+
+    grads = {id(root): grad}
+    handed_out = set()  # arrays already owned by a leaf's .grad: never share one between two
+    for node in reversed(toposort(root)):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        if node.op is None:
+            if node.grad is not None:
+                node.grad = node.grad + g
+            else:
+                if id(g) in handed_out or g.base is not None or not g.flags.writeable:
+                    g = g.copy()
+                handed_out.add(id(g))
+                node.grad = g
+            continue
+        if retain_grads or node.retains_grad:
+            node.grad = g
+        inputs = [p.data for p in node.parents]
+        for parent, x, vjp in zip(node.parents, inputs, node.op.vjps):
+            if not parent.requires_grad:
+                continue
+            gx = reduce_to(np.asarray(vjp(g, node.data, *inputs, **node.attrs)), x)
+            previous = grads.get(id(parent))
+            # Out-of-place sum: a VJP may hand the same array to several parents.
+            grads[id(parent)] = gx if previous is None else previous + gx

@@ -1,0 +1,169 @@
+"""The table of primitives: each op's forward computation beside its gradient rules.
+
+A primitive is one `Op(name, forward, *vjps)`: `forward(*arrays, **attrs)` computes the result,
+and `vjps[i](g, out, *arrays, **attrs)` maps the gradient `g` of the result to the gradient of
+input `i` (a vector-Jacobian product). VJPs see ndarrays only and run only for inputs that need
+a gradient. They may return a gradient with broadcast (extra or size-1) dimensions or another
+dtype: the engine reduces it to the input's shape and dtype in one place (`engine.reduce_to`).
+"""
+
+import numpy as np
+
+
+class Op:
+    """A differentiable primitive: a name, a forward function and one VJP per input."""
+
+    __slots__ = ("name", "forward", "vjps")
+
+    def __init__(self, name, forward, *vjps):
+        self.name = name
+        self.forward = forward
+        self.vjps = vjps
+
+    def __repr__(self):
+        return f"Op({self.name})"
+
+
+# ---------------------------------------------------------------- helpers used by several VJPs
+def _axes(axis, ndim):
+    """Normalise `axis` (None, int or tuple) to a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer)):
+        axis = (axis,)
+    return tuple(sorted(int(a) % ndim if ndim else int(a) for a in axis))
+
+
+def _keep(g, x, axis, keepdims):
+    """Re-insert the reduced axes into `g` so that it broadcasts against `x`."""
+    if keepdims or x.ndim == 0:
+        return g
+    return np.expand_dims(g, _axes(axis, x.ndim))
+
+
+def _count(x, axis):
+    return int(np.prod([x.shape[a] for a in _axes(axis, x.ndim)], dtype=np.int64))
+
+
+def _sigmoid(x):
+    # exp of a non-positive number never overflows: no warning even at +-1000.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+def _logsumexp(x, axis, keepdims):
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)  # rows of -inf stay -inf instead of nan
+    out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=_axes(axis, x.ndim))
+
+
+def _pow_base_vjp(g, out, x, y):
+    return g * y * x ** (y - 1)
+
+
+def _pow_exponent_vjp(g, out, x, y):
+    # d(x**y)/dy = x**y * log(x); defined for x > 0, and 0 where x == 0 (for y > 0).
+    return g * out * np.log(np.where(x > 0, x, 1))
+
+
+def _matmul_vjp_x(g, out, x, y):
+    # 1-D operands are promoted the way np.matmul promotes them, then the axis is dropped again.
+    if y.ndim == 1:
+        g, y = g[..., None], y[:, None]
+    if x.ndim == 1:
+        return (g[..., None, :] @ np.swapaxes(y, -1, -2))[..., 0, :]
+    return g @ np.swapaxes(y, -1, -2)
+
+
+def _matmul_vjp_y(g, out, x, y):
+    if x.ndim == 1:
+        g, x = g[..., None, :], x[None, :]
+    if y.ndim == 1:
+        return (np.swapaxes(x, -1, -2) @ g[..., None])[..., 0]
+    return np.swapaxes(x, -1, -2) @ g
+
+
+def _max_vjp(g, out, x, axis=None, keepdims=False):
+    # Ties share the gradient equally, so the VJP stays the mean of the one-sided derivatives.
+    winners = x == _keep(out, x, axis, keepdims)
+    return winners * (_keep(g, x, axis, keepdims) / winners.sum(axis=axis, keepdims=True))
+
+
+def _getitem_vjp(g, out, x, index=None):
+    gx = np.zeros_like(x, dtype=g.dtype)
+    # np.add.at accumulates repeated integer indices; plain assignment would keep only one.
+    np.add.at(gx, index, g)
+    return gx
+
+
+# ---------------------------------------------------------------- the primitives
+# arithmetic (broadcasting: the engine reduces gradients to each input's shape)
+add = Op("add", np.add, lambda g, out, x, y: g, lambda g, out, x, y: g)
+subtract = Op("subtract", np.subtract, lambda g, out, x, y: g, lambda g, out, x, y: -g)
+multiply = Op("multiply", np.multiply, lambda g, out, x, y: g * y, lambda g, out, x, y: g * x)
+divide = Op("divide", np.divide, lambda g, out, x, y: g / y, lambda g, out, x, y: -g * out / y)
+negative = Op("negative", np.negative, lambda g, out, x: -g)
+power = Op("power", np.power, _pow_base_vjp, _pow_exponent_vjp)
+matmul = Op("matmul", np.matmul, _matmul_vjp_x, _matmul_vjp_y)
+
+# elementwise functions
+exp = Op("exp", np.exp, lambda g, out, x: g * out)
+log = Op("log", np.log, lambda g, out, x: g / x)
+sqrt = Op("sqrt", np.sqrt, lambda g, out, x: g / (2 * out))
+abs = Op("abs", np.abs, lambda g, out, x: g * np.sign(x))
+tanh = Op("tanh", np.tanh, lambda g, out, x: g * (1 - out * out))
+sigmoid = Op("sigmoid", _sigmoid, lambda g, out, x: g * out * (1 - out))
+relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: g * (x > 0))
+clip = Op(
+    "clip",
+    lambda x, lo=None, hi=None: np.clip(x, lo, hi),
+    # The gradient passes where the input was inside [lo, hi], as in PyTorch's clamp.
+    lambda g, out, x, lo=None, hi=None: g
+    * ((x >= (-np.inf if lo is None else lo)) & (x <= (np.inf if hi is None else hi))),
+)
+astype = Op("astype", lambda x, dtype=None: x.astype(dtype), lambda g, out, x, dtype=None: g)
+
+# reductions
+sum = Op(
+    "sum",
+    lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+    lambda g, out, x, axis=None, keepdims=False: np.broadcast_to(_keep(g, x, axis, keepdims), x.shape),
+)
+# mean is a primitive, not sum/n: one node instead of two in every loss.
+mean = Op(
+    "mean",
+    lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
+    lambda g, out, x, axis=None, keepdims=False: np.broadcast_to(
+        _keep(g, x, axis, keepdims) / _count(x, axis), x.shape
+    ),
+)
+max = Op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims), _max_vjp)
+
+# shapes and indexing
+reshape = Op("reshape", lambda x, shape=None: np.reshape(x, shape),
+             lambda g, out, x, shape=None: np.reshape(g, x.shape))
+transpose = Op("transpose", lambda x, axes=None: np.transpose(x, axes),
+               lambda g, out, x, axes=None: np.transpose(g, None if axes is None else np.argsort(axes)))
+getitem = Op("getitem", lambda x, index=None: x[index], _getitem_vjp)
+
+# Normalisations are primitives, not composites of exp/sum: shifting by the max inside one
+# forward keeps them finite for logits of 1e4, and their VJPs need no extra nodes.
+logsumexp = Op(
+    "logsumexp",
+    _logsumexp,
+    lambda g, out, x, axis=None, keepdims=False: _keep(g, x, axis, keepdims)
+    * np.exp(x - _keep(out, x, axis, keepdims)),
+)
+log_softmax = Op(
+    "log_softmax",
+    lambda x, axis=-1: x - _logsumexp(x, axis, keepdims=True),
+    lambda g, out, x, axis=-1: g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),
+)
+softmax = Op(
+    "softmax",
+    lambda x, axis=-1: np.exp(x - _logsumexp(x, axis, keepdims=True)),
+    lambda g, out, x, axis=-1: out * (g - np.sum(g * out, axis=axis, keepdims=True)),
+)
+
+OPS = [v for v in list(globals().values()) if isinstance(v, Op)]

@@ -1,0 +1,249 @@
+"""What a tensor is: an ndarray, its gradient, and the node that produced it.
+
+Every differentiable method is a one-line call to `apply(op, ...)`, which runs the primitive's
+forward and, when grad mode is on and an input requires grad, records the node (`op`,
+`parents`, `attrs`). The graph is public: `t.op.name` and `t.parents` are what renderers read.
+"""
+
+import numbers
+
+import numpy as np
+
+from . import engine, ops
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it.
+
+    `Tensor(data, requires_grad=False, dtype=None)`: Python numbers, lists, integer and boolean
+    arrays become float64; float32 and float64 arrays keep their dtype. A leaf that requires
+    grad gets its own copy of `data`; other arrays are wrapped without copying (as np.asarray).
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "op", "parents", "attrs", "name",
+                 "retains_grad", "__weakref__")
+    __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operators
+
+    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        try:
+            array = np.array(data, dtype=dtype, copy=None if not requires_grad else True)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"Tensor: cannot make a float array from {type(data).__name__}: {err}")
+        if array.dtype.kind != "f":
+            if dtype is not None or array.dtype.kind not in "biu":
+                raise TypeError(f"Tensor: dtype must be floating point, got {array.dtype}")
+            array = array.astype(np.float64)
+        self.data = array
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.op = None
+        self.parents = ()
+        self.attrs = None
+        self.name = name
+        self.retains_grad = False
+
+    # ------------------------------------------------------------ array facts
+    shape = property(lambda self: self.data.shape, doc="Shape of the data, a tuple.")
+    ndim = property(lambda self: self.data.ndim, doc="Number of dimensions.")
+    size = property(lambda self: self.data.size, doc="Number of elements.")
+    dtype = property(lambda self: self.data.dtype, doc="numpy dtype of data and grad.")
+    is_leaf = property(lambda self: self.op is None, doc="True unless made by a recorded op.")
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d Tensor")
+        return len(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=20)
+        extras = ""
+        if self.data.dtype != np.float64:
+            extras += f", dtype={self.data.dtype}"
+        if self.op is not None:
+            extras += f", op={self.op.name}"
+        elif self.requires_grad:
+            extras += ", requires_grad=True"
+        if self.name:
+            extras += f", name={self.name!r}"
+        return f"Tensor({body}{extras})"
+
+    # ------------------------------------------------------------ autograd
+    def backward(self, grad=None, retain_grads=False):
+        """Accumulate the gradient of this tensor into `.grad` of the leaves that require grad.
+
+        `grad` is required unless the tensor holds one element, and must match its shape.
+        """
+        engine.backward(self, grad, retain_grads)
+
+    def zero_grad(self):
+        """Forget the accumulated gradient (sets `.grad` to None, as PyTorch does by default)."""
+        self.grad = None
+
+    def retain_grad(self):
+        """Keep this intermediate tensor's gradient in `.grad` after `backward`."""
+        self.retains_grad = True
+        return self
+
+    def detach(self):
+        """The same data as a new leaf with no graph and no gradient (shares memory)."""
+        return Tensor(self.data)
+
+    def item(self):
+        """The single element as a Python float."""
+        if self.data.size != 1:
+            raise ValueError(f"item: tensor has {self.data.size} elements (shape {self.shape}), not 1")
+        return self.data.item()
+
+    def numpy(self):
+        """The underlying ndarray (shared, not copied)."""
+        return self.data
+
+    # ------------------------------------------------------------ arithmetic operators
+    def __add__(self, other): return apply(ops.add, self, lift(other, self, "add"))
+    def __radd__(self, other): return apply(ops.add, lift(other, self, "add"), self)
+    def __sub__(self, other): return apply(ops.subtract, self, lift(other, self, "subtract"))
+    def __rsub__(self, other): return apply(ops.subtract, lift(other, self, "subtract"), self)
+    def __mul__(self, other): return apply(ops.multiply, self, lift(other, self, "multiply"))
+    def __rmul__(self, other): return apply(ops.multiply, lift(other, self, "multiply"), self)
+    def __truediv__(self, other): return apply(ops.divide, self, lift(other, self, "divide"))
+    def __rtruediv__(self, other): return apply(ops.divide, lift(other, self, "divide"), self)
+    def __pow__(self, other): return apply(ops.power, self, lift(other, self, "power"))
+    def __rpow__(self, other): return apply(ops.power, lift(other, self, "power"), self)
+    def __matmul__(self, other): return apply(ops.matmul, self, lift(other, self, "matmul"))
+    def __rmatmul__(self, other): return apply(ops.matmul, lift(other, self, "matmul"), self)
+    def __neg__(self): return apply(ops.negative, self)
+    def __pos__(self): return self
+
+    # ------------------------------------------------------------ elementwise functions
+    def exp(self): return apply(ops.exp, self)
+    def log(self): return apply(ops.log, self)
+    def sqrt(self): return apply(ops.sqrt, self)
+    def abs(self): return apply(ops.abs, self)
+    def tanh(self): return apply(ops.tanh, self)
+    def sigmoid(self): return apply(ops.sigmoid, self)
+    def relu(self): return apply(ops.relu, self)
+    def __abs__(self): return self.abs()
+
+    def clip(self, lo=None, hi=None):
+        """Limit values to [lo, hi]; the gradient is passed where the input was inside."""
+        return apply(ops.clip, self, lo=lo, hi=hi)
+
+    def astype(self, dtype):
+        """Convert to another float dtype; the gradient comes back in this tensor's dtype."""
+        return apply(ops.astype, self, dtype=np.dtype(dtype))
+
+    # ------------------------------------------------------------ reductions
+    def sum(self, axis=None, keepdims=False): return apply(ops.sum, self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False): return apply(ops.mean, self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False): return apply(ops.max, self, axis=axis, keepdims=keepdims)
+
+    def logsumexp(self, axis=None, keepdims=False):
+        """log(sum(exp(x))) along `axis`, computed without overflow."""
+        return apply(ops.logsumexp, self, axis=axis, keepdims=keepdims)
+
+    def softmax(self, axis=-1): return apply(ops.softmax, self, axis=axis)
+    def log_softmax(self, axis=-1): return apply(ops.log_softmax, self, axis=axis)
+
+    # ------------------------------------------------------------ shapes and indexing
+    def reshape(self, *shape):
+        """Like ndarray.reshape: `t.reshape(2, 3)` or `t.reshape((2, 3))`; -1 is inferred."""
+        if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+            shape = tuple(shape[0])
+        return apply(ops.reshape, self, shape=shape)
+
+    def transpose(self, *axes):
+        """Permute axes; no arguments reverses them (like ndarray.transpose)."""
+        if len(axes) == 1 and not isinstance(axes[0], numbers.Integral):
+            axes = axes[0]
+        return apply(ops.transpose, self, axes=tuple(axes) if axes else None)
+
+    T = property(lambda self: self.transpose(), doc="The transpose (all axes reversed).")
+
+    def __getitem__(self, index):
+        """numpy indexing: slices, integers, boolean masks and integer arrays.
+
+        Repeated integer indices accumulate their gradients.
+        """
+        return apply(ops.getitem, self, index=_plain_index(index))
+
+
+def _plain_index(index):
+    """Replace Tensors inside an index by their arrays (indices are data, not graph)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def lift(value, like, op_name):
+    """Turn an operand into a Tensor; Python numbers and integer arrays take `like`'s dtype.
+
+    (Under NumPy 2 a float64 array operand would silently upcast a float32 tensor, so plain
+    numbers are converted in the tensor's own dtype.)
+    """
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return Tensor(value)
+    if isinstance(value, (numbers.Number, np.ndarray, list)) and not isinstance(value, complex):
+        try:
+            return Tensor(np.asarray(value, dtype=like.data.dtype))
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(f"{op_name}: unsupported operand type {type(value).__name__} with a Tensor")
+
+
+def apply(op, *inputs, **attrs):
+    """Run primitive `op` on Tensors and record the node if any input needs a gradient."""
+    try:
+        data = op.forward(*[t.data for t in inputs], **attrs)
+    except (ValueError, IndexError) as err:
+        raise _describe_error(op, inputs, attrs, err) from None
+    if type(data) is not np.ndarray:  # numpy returns scalars from 0-d operations
+        data = np.asarray(data)
+    out = Tensor.__new__(Tensor)
+    out.data = data
+    out.grad = None
+    out.name = None
+    out.retains_grad = False
+    if engine._grad_mode.enabled:
+        for t in inputs:
+            if t.requires_grad:
+                out.requires_grad = True
+                out.op = op
+                out.parents = inputs
+                out.attrs = attrs
+                return out
+    out.requires_grad = False
+    out.op = None
+    out.parents = ()
+    out.attrs = None
+    return out
+
+
+def _describe_error(op, inputs, attrs, err):
+    """An error that names the operation and the shapes involved."""
+    shapes = " and ".join(str(t.shape) for t in inputs)
+    if op is ops.matmul:
+        a, b = (t.shape for t in inputs)
+        if a and b:
+            inner_b = b[0] if len(b) == 1 else b[-2]
+            if a[-1] != inner_b:
+                return ValueError(
+                    f"matmul: shapes {a} and {b} do not align ({a[-1]} != {inner_b})"
+                )
+        elif not a or not b:
+            return ValueError(f"matmul: shapes {a} and {b}: 0-d operands are not allowed")
+    if len(inputs) == 2 and "broadcast" in str(err):
+        return ValueError(f"{op.name}: shapes {shapes} cannot be broadcast together")
+    detail = ", ".join(f"{k}={v!r}" for k, v in attrs.items() if v is not None)
+    where = f"{op.name}({detail})" if detail else op.name
+    return type(err)(f"{where}: {err} (input shape {shapes})")
