@@ -77,6 +77,8 @@ def _matmul_vjp_x(g, out, x, y):
 
 
 def _matmul_vjp_y(g, out, x, y):
+    if x.ndim == 1 and y.ndim == 1:  # a dot product: g is 0-d and has no axis to promote
+        return g * x
     if x.ndim == 1:
         g, x = g[..., None, :], x[None, :]
     if y.ndim == 1:
