@@ -92,6 +92,11 @@ def _max_vjp(g, out, x, axis=None, keepdims=False):
     return winners * (_keep(g, x, axis, keepdims) / winners.sum(axis=axis, keepdims=True))
 
 
+def _inverse_permutation(axes, ndim):
+    # Negative axes are normalised first: argsort((-1, 0, 1)) is not the inverse of (2, 0, 1).
+    return None if axes is None else np.argsort([a % ndim for a in axes])
+
+
 def _getitem_vjp(g, out, x, index=None):
     gx = np.zeros_like(x, dtype=g.dtype)
     # np.add.at accumulates repeated integer indices; plain assignment would keep only one.
@@ -146,7 +151,7 @@ max = Op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdi
 reshape = Op("reshape", lambda x, shape=None: np.reshape(x, shape),
              lambda g, out, x, shape=None: np.reshape(g, x.shape))
 transpose = Op("transpose", lambda x, axes=None: np.transpose(x, axes),
-               lambda g, out, x, axes=None: np.transpose(g, None if axes is None else np.argsort(axes)))
+               lambda g, out, x, axes=None: np.transpose(g, _inverse_permutation(axes, x.ndim)))
 getitem = Op("getitem", lambda x, index=None: x[index], _getitem_vjp)
 
 # Normalisations are primitives, not composites of exp/sum: shifting by the max inside one
