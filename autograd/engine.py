@@ -45,20 +45,20 @@ class no_grad(contextlib.ContextDecorator):
 def toposort(root):
     """Nodes reachable from `root` through tensors that require grad, parents before children.
 
-    Iterative depth-first search; each node is visited once, keyed on id().
+    Iterative depth-first search (a chain of any depth works); each node is expanded once.
     """
-    order, visited = [], {id(root)}
-    stack = [(root, iter(root.parents))]
+    order, visited = [], set()
+    stack = [(root, False)]
     while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent.requires_grad and id(parent) not in visited:
-                visited.add(id(parent))
-                stack.append((parent, iter(parent.parents)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)  # all of its parents are in `order` already
+        elif id(node) not in visited:
+            visited.add(id(node))
+            stack.append((node, True))
+            for parent in node.parents:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
     return order
 
 
@@ -102,27 +102,31 @@ def backward(root, grad=None, retain_grads=False):
             )
 
     grads = {id(root): grad}
-    handed_out = set()  # arrays already owned by a leaf's .grad: never share one between two
+    handed_out = set()  # ids of arrays a leaf owns as .grad: never share one between two leaves
     for node in reversed(toposort(root)):
-        g = grads.pop(id(node), None)
-        if g is None:
-            continue
-        if node.op is None:
+        g = grads.pop(id(node))
+        op = node.op
+        if op is None:
             if node.grad is not None:
                 node.grad = node.grad + g
             else:
-                if id(g) in handed_out or g.base is not None or not g.flags.writeable:
-                    g = g.copy()
+                if type(g) is not np.ndarray or g.base is not None or id(g) in handed_out:
+                    g = np.array(g)  # a private, writable copy
                 handed_out.add(id(g))
                 node.grad = g
             continue
         if retain_grads or node.retains_grad:
             node.grad = g
-        inputs = [p.data for p in node.parents]
-        for parent, x, vjp in zip(node.parents, inputs, node.op.vjps):
-            if not parent.requires_grad:
-                continue
-            gx = reduce_to(np.asarray(vjp(g, node.data, *inputs, **node.attrs)), x)
-            previous = grads.get(id(parent))
-            # Out-of-place sum: a VJP may hand the same array to several parents.
-            grads[id(parent)] = gx if previous is None else previous + gx
+        parents = node.parents
+        inputs = [p.data for p in parents]
+        for parent, x, vjp in zip(parents, inputs, op.vjps):
+            if parent.requires_grad:
+                gx = vjp(g, node.data, *inputs, **node.attrs)
+                if gx.shape != x.shape or gx.dtype != x.dtype:
+                    gx = reduce_to(gx, x)
+                key = id(parent)
+                if key in grads:
+                    # Out-of-place sum: a VJP may hand the same array to several parents.
+                    grads[key] = grads[key] + gx
+                else:
+                    grads[key] = gx

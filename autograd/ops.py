@@ -36,13 +36,15 @@ def _axes(axis, ndim):
 
 def _keep(g, x, axis, keepdims):
     """Re-insert the reduced axes into `g` so that it broadcasts against `x`."""
-    if keepdims or x.ndim == 0:
+    if keepdims or axis is None:  # a 0-d result broadcasts against anything already
         return g
-    return np.expand_dims(g, _axes(axis, x.ndim))
+    axes = _axes(axis, x.ndim)
+    return g.reshape([1 if i in axes else n for i, n in enumerate(x.shape)])
 
 
-def _count(x, axis):
-    return int(np.prod([x.shape[a] for a in _axes(axis, x.ndim)], dtype=np.int64))
+def _mean(x, axis=None, keepdims=False):
+    total = x.sum(axis=axis, keepdims=keepdims)
+    return total / (x.size // total.size if total.size else 1)
 
 
 def _sigmoid(x):
@@ -52,10 +54,13 @@ def _sigmoid(x):
 
 
 def _logsumexp(x, axis, keepdims):
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)  # rows of -inf stay -inf instead of nan
-    out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
-    return out if keepdims else np.squeeze(out, axis=_axes(axis, x.ndim))
+    m = x.max(axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)  # rows of -inf stay -inf instead of becoming nan
+    out = m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+    if keepdims:
+        return out
+    axes = _axes(axis, x.ndim)
+    return out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
 
 
 def _pow_base_vjp(g, out, x, y):
@@ -72,8 +77,8 @@ def _matmul_vjp_x(g, out, x, y):
     if y.ndim == 1:
         g, y = g[..., None], y[:, None]
     if x.ndim == 1:
-        return (g[..., None, :] @ np.swapaxes(y, -1, -2))[..., 0, :]
-    return g @ np.swapaxes(y, -1, -2)
+        return (g[..., None, :] @ y.mT)[..., 0, :]
+    return g @ y.mT
 
 
 def _matmul_vjp_y(g, out, x, y):
@@ -82,8 +87,8 @@ def _matmul_vjp_y(g, out, x, y):
     if x.ndim == 1:
         g, x = g[..., None, :], x[None, :]
     if y.ndim == 1:
-        return (np.swapaxes(x, -1, -2) @ g[..., None])[..., 0]
-    return np.swapaxes(x, -1, -2) @ g
+        return (x.mT @ g[..., None])[..., 0]
+    return x.mT @ g
 
 
 def _max_vjp(g, out, x, axis=None, keepdims=False):
@@ -99,9 +104,18 @@ def _inverse_permutation(axes, ndim):
 
 def _getitem_vjp(g, out, x, index=None):
     gx = np.zeros_like(x, dtype=g.dtype)
-    # np.add.at accumulates repeated integer indices; plain assignment would keep only one.
-    np.add.at(gx, index, g)
+    if _is_basic(index):
+        gx[index] = g  # slices and integers select each element at most once
+    else:
+        # np.add.at accumulates repeated integer indices; assignment would keep only one.
+        np.add.at(gx, index, g)
     return gx
+
+
+def _is_basic(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis
+               for i in parts)
 
 
 # ---------------------------------------------------------------- the primitives
@@ -132,20 +146,21 @@ clip = Op(
 astype = Op("astype", lambda x, dtype=None: x.astype(dtype), lambda g, out, x, dtype=None: g)
 
 # reductions
+# (ndarray methods and np.full: numpy's module-level wrappers cost microseconds per call.)
 sum = Op(
     "sum",
-    lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
-    lambda g, out, x, axis=None, keepdims=False: np.broadcast_to(_keep(g, x, axis, keepdims), x.shape),
+    lambda x, axis=None, keepdims=False: x.sum(axis=axis, keepdims=keepdims),
+    lambda g, out, x, axis=None, keepdims=False: np.full(x.shape, _keep(g, x, axis, keepdims)),
 )
 # mean is a primitive, not sum/n: one node instead of two in every loss.
 mean = Op(
     "mean",
-    lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
-    lambda g, out, x, axis=None, keepdims=False: np.broadcast_to(
-        _keep(g, x, axis, keepdims) / _count(x, axis), x.shape
+    _mean,
+    lambda g, out, x, axis=None, keepdims=False: np.full(
+        x.shape, _keep(g, x, axis, keepdims) * (out.size / x.size if x.size else 0.0)
     ),
 )
-max = Op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims), _max_vjp)
+max = Op("max", lambda x, axis=None, keepdims=False: x.max(axis=axis, keepdims=keepdims), _max_vjp)
 
 # shapes and indexing
 reshape = Op("reshape", lambda x, shape=None: np.reshape(x, shape),
