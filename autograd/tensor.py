@@ -30,7 +30,9 @@ class Tensor:
         try:
             array = np.array(data, dtype=dtype, copy=None if not requires_grad else True)
         except (TypeError, ValueError) as err:
-            raise TypeError(f"Tensor: cannot make a float array from {type(data).__name__}: {err}")
+            raise TypeError(
+                f"Tensor: cannot make a float array from {type(data).__name__}: {err}"
+            ) from None
         if array.dtype.kind != "f":
             if dtype is not None or array.dtype.kind not in "biu":
                 raise TypeError(f"Tensor: dtype must be floating point, got {array.dtype}")
@@ -96,7 +98,9 @@ class Tensor:
     def item(self):
         """The single element as a Python float."""
         if self.data.size != 1:
-            raise ValueError(f"item: tensor has {self.data.size} elements (shape {self.shape}), not 1")
+            raise ValueError(
+                f"item: tensor has {self.data.size} elements (shape {self.shape}), not 1"
+            )
         return self.data.item()
 
     def numpy(self):
@@ -138,9 +142,15 @@ class Tensor:
         return apply(ops.astype, self, dtype=np.dtype(dtype))
 
     # ------------------------------------------------------------ reductions
-    def sum(self, axis=None, keepdims=False): return apply(ops.sum, self, axis=axis, keepdims=keepdims)
-    def mean(self, axis=None, keepdims=False): return apply(ops.mean, self, axis=axis, keepdims=keepdims)
-    def max(self, axis=None, keepdims=False): return apply(ops.max, self, axis=axis, keepdims=keepdims)
+    def sum(self, axis=None, keepdims=False):
+        return apply(ops.sum, self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return apply(ops.mean, self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        """Maximum along `axis`; tied maxima share the gradient equally."""
+        return apply(ops.max, self, axis=axis, keepdims=keepdims)
 
     def logsumexp(self, axis=None, keepdims=False):
         """log(sum(exp(x))) along `axis`, computed without overflow."""
@@ -191,14 +201,30 @@ def lift(value, like, op_name):
     """
     if isinstance(value, Tensor):
         return value
+    if isinstance(value, (float, int)):  # the common case first: a Python number
+        return constant(np.asarray(value, dtype=like.data.dtype))
     if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-        return Tensor(value)
-    if isinstance(value, (numbers.Number, np.ndarray, list)) and not isinstance(value, complex):
+        return constant(value)
+    if isinstance(value, (numbers.Real, np.ndarray, list)):
         try:
-            return Tensor(np.asarray(value, dtype=like.data.dtype))
+            return constant(np.asarray(value, dtype=like.data.dtype))
         except (TypeError, ValueError):
             pass
     raise TypeError(f"{op_name}: unsupported operand type {type(value).__name__} with a Tensor")
+
+
+def constant(data):
+    """Wrap an ndarray as a Tensor that needs no gradient, skipping __init__'s checks."""
+    out = Tensor.__new__(Tensor)
+    out.data = data
+    out.grad = None
+    out.requires_grad = False
+    out.op = None
+    out.parents = ()
+    out.attrs = None
+    out.name = None
+    out.retains_grad = False
+    return out
 
 
 def apply(op, *inputs, **attrs):
@@ -209,11 +235,7 @@ def apply(op, *inputs, **attrs):
         raise _describe_error(op, inputs, attrs, err) from None
     if type(data) is not np.ndarray:  # numpy returns scalars from 0-d operations
         data = np.asarray(data)
-    out = Tensor.__new__(Tensor)
-    out.data = data
-    out.grad = None
-    out.name = None
-    out.retains_grad = False
+    out = constant(data)
     if engine._grad_mode.enabled:
         for t in inputs:
             if t.requires_grad:
@@ -221,11 +243,7 @@ def apply(op, *inputs, **attrs):
                 out.op = op
                 out.parents = inputs
                 out.attrs = attrs
-                return out
-    out.requires_grad = False
-    out.op = None
-    out.parents = ()
-    out.attrs = None
+                break
     return out
 
 
