@@ -159,6 +159,20 @@ class Tensor:
     def softmax(self, axis=-1): return apply(ops.softmax, self, axis=axis)
     def log_softmax(self, axis=-1): return apply(ops.log_softmax, self, axis=axis)
 
+    def cross_entropy(self, target):
+        """Mean over rows of -sum(target * log_softmax(self)) along the last axis.
+
+        `self` holds logits (..., classes); `target` holds probability rows of the same shape
+        (one-hot for class labels). One fused primitive: stable for logits of 1e4, and its
+        gradient is (softmax - target) / rows. nn.functional.cross_entropy also takes labels.
+        """
+        target = lift(target, self, "cross_entropy")
+        if target.shape != self.shape:
+            raise ValueError(
+                f"cross_entropy: logits {self.shape} and target {target.shape} differ in shape"
+            )
+        return apply(ops.cross_entropy, self, target)
+
     # ------------------------------------------------------------ shapes and indexing
     def reshape(self, *shape):
         """Like ndarray.reshape: `t.reshape(2, 3)` or `t.reshape((2, 3))`; -1 is inferred."""
