@@ -1,0 +1,243 @@
+"""Draw the computation graph behind a tensor with graphviz: one node per tensor and per op.
+
+`draw_graph(loss, params=dict(model.named_parameters()), show_values=True)` returns a
+`graphviz.Digraph`: shown inline in Jupyter, `.pipe(format="svg")` or `save_graph` elsewhere.
+The first tensor whose value (or gradient) is NaN or inf is painted red: where to look first
+when a network blows up.
+"""
+
+from pathlib import Path
+
+import graphviz
+import numpy as np
+
+SMALL = 8  # tensors with at most this many elements show every value; larger ones a summary
+
+PARAMETER = dict(shape="box", style="filled", fillcolor="#cfe3ff")
+CONSTANT = dict(shape="box", style="filled,dashed", fillcolor="#eeeeee")
+INTERMEDIATE = dict(shape="box", style="filled,rounded", fillcolor="#ffffff")
+OPERATION = dict(shape="ellipse", style="filled", fillcolor="#fff2b3")
+ROOT = dict(fillcolor="#d9f2d9", peripheries="2")
+FIRST_BAD_VALUE = dict(fillcolor="#ff8c8c", color="#cc0000", penwidth="3")
+FIRST_BAD_GRAD = dict(fillcolor="#ffd0d0", color="#cc0000", penwidth="3")
+LATER_BAD = dict(fontcolor="#cc0000")  # non-finite, but inherited from an input
+
+LEGEND = ("blue box: parameter    dashed grey box: constant    rounded white box: intermediate"
+          "    yellow ellipse: operation    double green border: root")
+LEGEND_BAD = "    red: first non-finite value or gradient (look here first)"
+
+
+def walk(root):
+    """Every tensor reachable from `root`, constants included, parents before children.
+
+    Iterative depth-first search over all parents (unlike engine.toposort, which follows only
+    tensors that require grad), so graphs of any depth work; nodes are keyed on id().
+    """
+    order, seen = [], {id(root)}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append((parent, iter(parent.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def draw_graph(root, params=None, show_values: bool = False, rankdir: str = "LR",
+               max_nodes: int = 500) -> graphviz.Digraph:
+    """The graph that computed `root`, as a graphviz.Digraph (nodes numbered in topological order).
+
+    `params`: a dict name -> Tensor (or a Module) naming the parameters. `show_values` adds each
+    tensor's value and gradient (a summary for large ones). Beyond `max_nodes` drawn nodes, only
+    the part nearest the root is drawn, with a note saying how much was left out.
+    """
+    if max_nodes < 1:
+        raise ValueError(f"draw_graph: max_nodes must be at least 1, got {max_nodes}")
+    order = walk(root)
+    index = {id(t): i for i, t in enumerate(order)}
+    parents = [[index[id(p)] for p in t.parents] for t in order]
+    names = _names(params)
+
+    # A value is "first" bad when its inputs are finite; a gradient when its consumers' are.
+    bad_value = [not _finite(t.data) for t in order]
+    bad_grad = [t.grad is not None and not _finite(t.grad) for t in order]
+    consumers = [[] for _ in order]
+    for i, ps in enumerate(parents):
+        for p in ps:
+            consumers[p].append(i)
+    first_value = [bad and not any(bad_value[p] for p in ps)
+                   for bad, ps in zip(bad_value, parents)]
+    first_grad = [bad and not any(bad_grad[c] for c in cs) for bad, cs in zip(bad_grad, consumers)]
+
+    kept = _nearest_root(order, parents, max_nodes)
+    dot = graphviz.Digraph("autograd", node_attr=dict(fontname="Helvetica", fontsize="10"),
+                           edge_attr=dict(arrowsize="0.6"))
+    any_bad = any(first_value) or any(first_grad)
+    dot.attr(rankdir=rankdir, fontname="Helvetica", fontsize="9", labelloc="b",
+             label=LEGEND + (LEGEND_BAD if any_bad else ""))
+    for i, t in enumerate(order):
+        if not kept[i]:
+            continue
+        flags = (i == len(order) - 1, bad_value[i], bad_grad[i], first_value[i], first_grad[i])
+        label, tooltip, attrs = _tensor_node(t, names.get(id(t)), show_values, *flags)
+        dot.node(f"t{i}", graphviz.nohtml(label), tooltip=graphviz.nohtml(tooltip), **attrs)
+        if t.op is not None:
+            op_label = _op_label(t)
+            dot.node(f"o{i}", graphviz.nohtml(op_label), tooltip=graphviz.nohtml(op_label),
+                     **OPERATION)
+            for p in parents[i]:
+                if kept[p]:
+                    dot.edge(f"t{p}", f"o{i}")
+            dot.edge(f"o{i}", f"t{i}")
+
+    left_out = sum(_cost(t) for t, k in zip(order, kept) if not k)
+    if left_out:
+        note = (f"{left_out} more nodes not drawn\\n(max_nodes={max_nodes}, "
+                f"{left_out + sum(_cost(t) for t, k in zip(order, kept) if k)} in all)")
+        if any(f and not k for f, k in zip(first_value, kept)):
+            note += "\\nthe first non-finite value is among them"
+        dot.node("more", note, shape="note", style="filled", fillcolor="#f4f4f4", color="#888888")
+        for i, ps in enumerate(parents):
+            if kept[i] and any(not kept[p] for p in ps):
+                dot.edge("more", f"o{i}", style="dashed", color="#888888")
+    return dot
+
+
+def save_graph(root, path, **kwargs) -> Path:
+    """Draw `root`'s graph (see draw_graph) into `path`: .svg, .png, .pdf, or .gv for the source."""
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    dot = draw_graph(root, **kwargs)
+    if fmt in ("gv", "dot"):
+        path.write_text(dot.source)
+        return path
+    try:
+        path.write_bytes(dot.pipe(format=fmt))
+    except graphviz.ExecutableNotFound:
+        raise RuntimeError(
+            f"save_graph: graphviz's `dot` program is needed to write {path.name} "
+            "(apt-get install graphviz, brew install graphviz or conda install graphviz); "
+            "a .gv path writes the source without it"
+        ) from None
+    return path
+
+
+# ---------------------------------------------------------------- helpers
+def _names(params):
+    if params is None:
+        return {}
+    items = params.named_parameters() if hasattr(params, "named_parameters") else params.items()
+    return {id(t): name for name, t in items}
+
+
+def _finite(array):
+    return bool(np.isfinite(array).all())
+
+
+def _cost(t):
+    """Drawn nodes for a tensor: itself, plus its operation if it has one."""
+    return 1 if t.op is None else 2
+
+
+def _nearest_root(order, parents, max_nodes):
+    """Which tensors to draw: all if they fit, else the ones fewest steps from the root."""
+    if sum(_cost(t) for t in order) <= max_nodes:
+        return [True] * len(order)
+    # Children come after parents in `order`, so one backward pass settles every depth.
+    depth = [len(order)] * len(order)
+    depth[-1] = 0
+    for i in reversed(range(len(order))):
+        for p in parents[i]:
+            depth[p] = min(depth[p], depth[i] + 1)
+    kept, budget = [False] * len(order), max_nodes - 1  # one node for the note
+    for i in sorted(range(len(order)), key=lambda i: (depth[i], -i)):
+        if _cost(order[i]) > budget and i != len(order) - 1:
+            break  # stopping at the first misfit keeps the drawn part connected
+        kept[i] = True
+        budget -= _cost(order[i])
+    return kept
+
+
+def _tensor_node(t, name, show_values, is_root, bad_value, bad_grad, first_value, first_grad):
+    """Label, tooltip and graphviz attributes of one tensor's node."""
+    if t.op is not None:
+        kind, attrs = "intermediate", dict(INTERMEDIATE)
+    elif t.requires_grad:
+        kind, attrs = "parameter", dict(PARAMETER)
+    else:
+        kind, attrs = "constant", dict(CONSTANT)
+    name = name or t.name
+    title = name or (kind if t.op is None else "")
+    if is_root:
+        title, attrs = f"{title} (root)" if title else "root", {**attrs, **ROOT}
+    shape = "scalar" if t.ndim == 0 else str(t.shape)
+    lines = [_escape(title)] if title else []
+    lines.append(f"{shape} {t.dtype}")
+    if show_values:
+        lines.append("value " + _describe(t.data))
+        if t.grad is not None:
+            lines.append("grad " + _describe(t.grad))
+    if bad_value:
+        lines.append("value has " + _count_bad(t.data))
+    if bad_grad:
+        lines.append("grad has " + _count_bad(t.grad))
+
+    tooltip = f"{kind}{' ' + _escape(name) if name else ''}: {shape} {t.dtype}"
+    if first_value:
+        lines.append("!! first non-finite value here")
+        tooltip += "\\nfirst non-finite value here: every input is finite, this value is not"
+        attrs.update(FIRST_BAD_VALUE)
+    if first_grad:
+        lines.append("!! first non-finite gradient here")
+        tooltip += ("\\nfirst non-finite gradient here: the gradients flowing in from its"
+                    " consumers are finite, its own is not")
+        attrs.update(FIRST_BAD_VALUE if first_value else FIRST_BAD_GRAD)
+    if (bad_value or bad_grad) and not (first_value or first_grad):
+        attrs.update(LATER_BAD)
+    return "\\n".join(lines), tooltip, attrs
+
+
+def _describe(array):
+    """Every value of a small array; mean, min, max and norm of a large one."""
+    with np.errstate(all="ignore"):
+        if array.size <= SMALL:
+            return _values(array)
+        a = array.astype(np.float64)
+        return (f"mean {a.mean():.4g} min {a.min():.4g} max {a.max():.4g} "
+                f"norm {np.linalg.norm(a.ravel()):.4g}")
+
+
+def _values(array):
+    """A small array's values, one row per line (np.array2string costs 100 us a call)."""
+    if array.ndim == 0:
+        return f"{array.item():.4g}"
+    rows = array.reshape(-1, array.shape[-1]).tolist()
+    text = ",\\n ".join("[" + ", ".join(f"{v:.4g}" for v in row) + "]" for row in rows)
+    return text if array.ndim == 1 else f"[{text}]"
+
+
+def _count_bad(array):
+    counts = [(int(np.isnan(array).sum()), "nan"), (int(np.isposinf(array).sum()), "+inf"),
+              (int(np.isneginf(array).sum()), "-inf")]
+    return ", ".join(f"{n} {what}" for n, what in counts if n)
+
+
+def _op_label(t):
+    """The op's name and its non-default attributes, e.g. "sum axis=1"."""
+    parts = [t.op.name]
+    for key, value in (t.attrs or {}).items():
+        if value is None or (key == "keepdims" and value is False):
+            continue
+        text = repr(value) if not isinstance(value, np.dtype) else str(value)
+        parts.append(f"{key}={text if len(text) <= 24 else text[:21] + '...'}")
+    return _escape(" ".join(parts))
+
+
+def _escape(text):
+    # Backslashes in user names would otherwise start DOT escapes such as \n.
+    return str(text).replace("\\", "\\\\")

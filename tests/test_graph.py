@@ -1,0 +1,291 @@
+"""Tests for autograd/graph.py: drawn structure, labels, colours, non-finite marks, big graphs.
+
+SVGs are rendered with graphviz's `dot` and read back with ElementTree, so what is checked is
+what a user sees.
+"""
+
+import re
+import time
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from autograd import Tensor, draw_graph, save_graph
+from autograd.graph import FIRST_BAD_GRAD, FIRST_BAD_VALUE, walk
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_graph(dot):
+    """Render `dot` to SVG; return ({node id: texts, fills, dashed, outlines...}, edges)."""
+    root = ET.fromstring(dot.pipe(format="svg"))
+    nodes, edges = {}, []
+    for g in root.iter(f"{SVG}g"):
+        title = g.findtext(f"{SVG}title")
+        if g.get("class") == "node":
+            outline = (f"{SVG}polygon", f"{SVG}path", f"{SVG}ellipse")
+            shapes = [e for e in g.iter() if e.tag in outline]
+            nodes[title] = dict(
+                texts=[t.text for t in g.iter(f"{SVG}text")],
+                fills={s.get("fill") for s in shapes} - {"none"},
+                dashed=any(s.get("stroke-dasharray") for s in shapes),
+                outlines=len(shapes),
+                text_colours={t.get("fill") for t in g.iter(f"{SVG}text")},
+            )
+        elif g.get("class") == "edge":
+            edges.append(tuple(title.split("->")))
+    return nodes, edges
+
+
+def small_graph():
+    """loss = sum(tanh(x @ w + b) ** 2), with x a constant and w, b parameters."""
+    x = Tensor([[1.0, 2.0]])
+    w = Tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
+    b = Tensor([0.1, -0.1], requires_grad=True, name="b")
+    loss = ((x @ w + b).tanh() ** 2).sum()
+    return loss, x, w, b
+
+
+def source_edges(source):
+    return set(re.findall(r"^\t(\w+) -> (\w+)", source, flags=re.M))
+
+
+def test_structure_follows_data_flow_in_topological_numbering():
+    loss, *_ = small_graph()
+    dot = draw_graph(loss)
+    # Tensors t0..t8 in topological order (x, w, x@w, b, +b, tanh, 2, **2, sum); o<i> made t<i>.
+    assert source_edges(dot.source) == {
+        ("t0", "o2"), ("t1", "o2"), ("o2", "t2"), ("t2", "o4"), ("t3", "o4"), ("o4", "t4"),
+        ("t4", "o5"), ("o5", "t5"), ("t5", "o7"), ("t6", "o7"), ("o7", "t7"),
+        ("t7", "o8"), ("o8", "t8"),
+    }
+    nodes, edges = svg_graph(dot)
+    assert len(nodes) == 9 + 5 and len(edges) == 13
+    ops = {name: nodes[name]["texts"] for name in nodes if name.startswith("o")}
+    assert ops == {"o2": ["matmul"], "o4": ["add"], "o5": ["tanh"], "o7": ["power"], "o8": ["sum"]}
+
+
+def test_source_is_deterministic_across_builds():
+    first, second = small_graph()[0], small_graph()[0]
+    assert draw_graph(first, show_values=True).source == draw_graph(second, show_values=True).source
+    assert draw_graph(first).source == draw_graph(first).source
+
+
+def test_repeated_input_draws_one_edge_per_argument():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    _, edges = svg_graph(draw_graph((x * x).sum()))
+    assert edges.count(("t0", "o1")) == 2
+
+
+def test_names_shapes_kinds_and_root_are_visible():
+    loss, x, w, b = small_graph()
+    nodes, _ = svg_graph(draw_graph(loss, params={"layer.weight": w}))
+    assert nodes["t1"]["texts"] == ["layer.weight", "(2, 2) float64"]  # named by params
+    assert nodes["t3"]["texts"] == ["b", "(2,) float64"]  # its own name
+    assert nodes["t0"]["texts"] == ["constant", "(1, 2) float64"]
+    assert nodes["t8"]["texts"] == ["root", "scalar float64"]
+
+    fills = {name: node["fills"] for name, node in nodes.items()}
+    assert fills["t1"] == fills["t3"] == {"#cfe3ff"}  # parameters
+    assert fills["t0"] == fills["t6"] == {"#eeeeee"}  # constants, also dashed
+    assert nodes["t0"]["dashed"] and nodes["t6"]["dashed"] and not nodes["t1"]["dashed"]
+    assert fills["t2"] == fills["t4"] == {"#ffffff"}  # intermediates
+    assert all(fills[f"o{i}"] == {"#fff2b3"} for i in (2, 4, 5, 7, 8))  # operations
+    assert fills["t8"] == {"#d9f2d9"} and nodes["t8"]["outlines"] == 2  # root: double border
+    assert nodes["t7"]["outlines"] == 1
+
+
+def test_show_values_prints_values_and_gradients():
+    loss, x, w, b = small_graph()
+    loss.backward(retain_grads=True)
+    nodes, _ = svg_graph(draw_graph(loss, show_values=True))
+    t = np.tanh(x.data @ w.data + b.data)[0]
+    grad_b = 2 * t * (1 - t**2)  # d/db sum(tanh(z)^2)
+    assert nodes["t3"]["texts"] == ["b", "(2,) float64", "value [0.1, -0.1]",
+                                    f"grad [{grad_b[0]:.4g}, {grad_b[1]:.4g}]"]
+    assert nodes["t1"]["texts"][2:4] == ["value [[1, -2],", " [0.5, 3]]"]
+    assert nodes["t8"]["texts"][2:] == [f"value {loss.item():.4g}", "grad 1"]
+
+
+def test_large_tensors_show_summary_statistics():
+    a = np.linspace(-1.0, 2.0, 12).reshape(3, 4)
+    p = Tensor(a, requires_grad=True, name="p")
+    (p * 3.0).sum().backward()
+    nodes, _ = svg_graph(draw_graph((p * 3.0).sum(), show_values=True))
+    assert nodes["t0"]["texts"][2:] == [
+        f"value mean {a.mean():.4g} min -1 max 2 norm {np.linalg.norm(a):.4g}",
+        "grad mean 3 min 3 max 3 norm 10.39",
+    ]
+
+
+def test_op_attributes_are_shown():
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    nodes, _ = svg_graph(draw_graph(x.sum(axis=1, keepdims=True).reshape(2)))
+    assert nodes["o1"]["texts"] == ["sum axis=1 keepdims=True"]
+    assert nodes["o2"]["texts"] == ["reshape shape=(2,)"]
+
+
+def test_params_may_be_a_module_like_object():
+    loss, x, w, b = small_graph()
+
+    class Model:
+        def named_parameters(self):
+            return iter([("fc.weight", w), ("fc.bias", b)])
+
+    source = draw_graph(loss, params=Model()).source
+    assert '"fc.weight\\n(2, 2) float64"' in source and '"fc.bias\\n(2,) float64"' in source
+
+
+def first_marks(nodes):
+    value = [n for n, node in nodes.items() if "!! first non-finite value here" in node["texts"]]
+    grad = [n for n, node in nodes.items() if "!! first non-finite gradient here" in node["texts"]]
+    return value, grad
+
+
+def test_first_nan_value_is_marked_and_downstream_is_not():
+    x = Tensor([1.0, 2.0, 4.0], requires_grad=True, name="x")
+    with np.errstate(all="ignore"):
+        loss = ((x - 3.0).log() * 2.0).sum() + x.sum()
+    dot = draw_graph(loss)
+    nodes, edges = svg_graph(dot)
+    value, grad = first_marks(nodes)
+    assert grad == [] and len(value) == 1
+    first = value[0]
+    assert first == "t3"  # x, 3, x - 3, log(x - 3), ...
+    assert nodes[f"o{first[1:]}"]["texts"] == ["log"]  # log of a negative number
+    assert nodes[first]["fills"] == {FIRST_BAD_VALUE["fillcolor"]}
+    assert "value has 2 nan" in nodes[first]["texts"]
+    # Everything downstream is NaN too, shown in red text but not marked as the first.
+    downstream = ["t5", "t6", "t8"]  # * 2, sum, + (the root)
+    for name in downstream:
+        assert any(text.startswith("value has") for text in nodes[name]["texts"])
+        assert FIRST_BAD_VALUE["fillcolor"] not in nodes[name]["fills"]
+        assert nodes[name]["text_colours"] == {"#cc0000"}
+    assert nodes["t7"]["text_colours"] == {None}  # x.sum() is finite
+    assert "red: first non-finite value or gradient (look here first)" in dot.source
+    assert 'tooltip="intermediate: (3,) float64\\nfirst non-finite value here' in dot.source
+
+
+def test_first_overflow_is_marked_not_the_nan_it_causes():
+    x = Tensor([1.0, 800.0], requires_grad=True)
+    with np.errstate(all="ignore"):
+        big = x.exp()  # inf at 800
+        loss = (big - big).sum()  # inf - inf = nan
+    nodes, _ = svg_graph(draw_graph(loss))
+    value, _ = first_marks(nodes)
+    assert value == ["t1"] and "value has 1 +inf" in nodes["t1"]["texts"]
+    assert "value has 1 nan" in nodes["t2"]["texts"]
+
+
+def test_first_non_finite_gradient_is_marked_in_the_backward_direction():
+    a = Tensor([0.0, 4.0], requires_grad=True, name="a")
+    loss = (a.sqrt() * 3.0).sum()
+    with np.errstate(all="ignore"):
+        loss.backward(retain_grads=True)  # d sqrt(a)/da = inf at a = 0
+    nodes, _ = svg_graph(draw_graph(loss))
+    value, grad = first_marks(nodes)
+    assert value == [] and grad == ["t0"]
+    assert nodes["t0"]["texts"][:2] == ["a", "(2,) float64"]
+    assert "grad has 1 +inf" in nodes["t0"]["texts"]
+    assert nodes["t0"]["fills"] == {FIRST_BAD_GRAD["fillcolor"]}
+
+
+def test_clean_graph_has_no_red_and_no_red_legend():
+    loss, *_ = small_graph()
+    loss.backward(retain_grads=True)
+    dot = draw_graph(loss, show_values=True)
+    assert "#cc0000" not in dot.source and "non-finite" not in dot.source
+
+
+def chain(n):
+    """x * 1.0001 * 1.0001 ...: n multiplications, 2n + 1 tensors, 3n + 1 drawn nodes."""
+    x = Tensor(np.ones(3), requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = y * 1.0001
+    return y
+
+
+def drawn_nodes(source):
+    return re.findall(r"^\t([to]\d+|more) \[", source, flags=re.M)
+
+
+def test_five_thousand_node_graph_builds_in_under_two_seconds():
+    y = chain(2500)  # 5,001 tensors and 2,500 operations: deeper than Python's recursion limit
+    start = time.perf_counter()
+    dot = draw_graph(y, show_values=True, max_nodes=10_000)
+    elapsed = time.perf_counter() - start
+    assert len(drawn_nodes(dot.source)) == 7501
+    assert elapsed < 2.0, f"draw_graph took {elapsed:.2f}s for 7,501 nodes"
+
+
+def test_beyond_max_nodes_the_part_nearest_the_root_is_drawn_with_a_note():
+    y = chain(2500)
+    dot = draw_graph(y)
+    nodes = drawn_nodes(dot.source)
+    assert len(nodes) <= 500 and "more" in nodes
+    drawn = len(nodes) - 1
+    assert f'more [label="{7501 - drawn} more nodes not drawn\\n(max_nodes=500, 7501 in all)"' \
+        in dot.source
+    assert "t5000" in nodes and "t0" not in nodes  # the root end of the chain is kept
+    # The note points at the one operation whose input was cut off.
+    assert len(re.findall(r"^\tmore -> o\d+", dot.source, flags=re.M)) == 1
+    svg_nodes, _ = svg_graph(draw_graph(y, max_nodes=30))
+    assert len(svg_nodes) == 30
+
+
+def test_note_says_when_the_first_non_finite_value_was_cut_off():
+    x = Tensor([-1.0], requires_grad=True)
+    with np.errstate(all="ignore"):
+        y = x.log()
+    for _ in range(20):
+        y = y * 2.0
+    assert "the first non-finite value is among them" in draw_graph(y, max_nodes=10).source
+    assert "among them" not in draw_graph(y, max_nodes=100).source
+
+
+def test_max_nodes_must_be_positive():
+    with pytest.raises(ValueError, match="draw_graph: max_nodes must be at least 1, got 0"):
+        draw_graph(chain(1), max_nodes=0)
+
+
+def test_walk_includes_constants_and_visits_shared_nodes_once():
+    x = Tensor([1.0], requires_grad=True)
+    c = Tensor([2.0])
+    h = x * c
+    out = h + h
+    assert [id(t) for t in walk(out)] == [id(x), id(c), id(h), id(out)]
+
+
+def test_a_leaf_root_is_drawn_alone():
+    nodes, edges = svg_graph(draw_graph(Tensor([1.0], requires_grad=True, name="w")))
+    assert list(nodes) == ["t0"] and edges == []
+    assert nodes["t0"]["texts"] == ["w (root)", "(1,) float64"]
+
+
+def test_save_graph_writes_by_extension(tmp_path):
+    loss, *_ = small_graph()
+    svg = save_graph(loss, tmp_path / "g.svg", show_values=True)
+    assert ET.parse(svg).getroot().tag == f"{SVG}svg"
+    png = save_graph(loss, tmp_path / "g.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    gv = save_graph(loss, tmp_path / "g.gv")
+    assert gv.read_text() == draw_graph(loss).source
+
+
+def test_save_graph_without_dot_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` in here
+    with pytest.raises(RuntimeError, match="save_graph: graphviz's `dot` program is needed"):
+        save_graph(chain(1), tmp_path / "g.svg")
+    assert save_graph(chain(1), tmp_path / "g.gv").exists()
+
+
+def test_truncation_keeps_a_tensor_by_its_shortest_path_to_the_root():
+    x = Tensor([1.0], requires_grad=True, name="x")
+    long = x
+    for _ in range(5):
+        long = long * 2.0
+    nodes = drawn_nodes(draw_graph(long + x, max_nodes=6).source)
+    # The root and its op, the end of the chain and its op, x (one step away), the note.
+    assert sorted(nodes) == sorted(["t11", "o11", "t10", "o10", "t0", "more"])
