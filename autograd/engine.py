@@ -116,7 +116,7 @@ def backward(root, grad=None, retain_grads=False):
                 node.grad = g
             continue
         if retain_grads or node.retains_grad:
-            node.grad = g
+            node.grad = g if node.grad is None else node.grad + g  # accumulates, like a leaf's
         parents = node.parents
         inputs = [p.data for p in parents]
         for parent, x, vjp in zip(parents, inputs, op.vjps):
