@@ -122,7 +122,7 @@ def backward(root, grad=None, retain_grads=False):
         for parent, x, vjp in zip(parents, inputs, op.vjps):
             if parent.requires_grad:
                 gx = vjp(g, node.data, *inputs, **node.attrs)
-                if gx.shape != x.shape or gx.dtype != x.dtype:
+                if gx.shape != x.shape or gx.dtype is not x.dtype:  # `is`: a cheap first test
                     gx = reduce_to(gx, x)
                 key = id(parent)
                 if key in grads:

@@ -5,6 +5,8 @@ and `vjps[i](g, out, *arrays, **attrs)` maps the gradient `g` of the result to t
 input `i` (a vector-Jacobian product). VJPs see ndarrays only and run only for inputs that need
 a gradient. They may return a gradient with broadcast (extra or size-1) dimensions or another
 dtype: the engine reduces it to the input's shape and dtype in one place (`engine.reduce_to`).
+An op made with `saves=True` returns `(out, extras)` from forward: `extras`, a dict of arrays
+its VJPs would otherwise recompute (softmax probabilities, say), joins the node's attrs.
 """
 
 import numpy as np
@@ -13,12 +15,13 @@ import numpy as np
 class Op:
     """A differentiable primitive: a name, a forward function and one VJP per input."""
 
-    __slots__ = ("name", "forward", "vjps")
+    __slots__ = ("name", "forward", "vjps", "saves")
 
-    def __init__(self, name, forward, *vjps):
+    def __init__(self, name, forward, *vjps, saves=False):
         self.name = name
         self.forward = forward
         self.vjps = vjps
+        self.saves = saves
 
     def __repr__(self):
         return f"Op({self.name})"
@@ -190,16 +193,17 @@ softmax = Op(
 
 
 def _cross_entropy(x, t):
-    rows = x.size // x.shape[-1] if x.ndim else 1
-    return -(t * (x - _logsumexp(x, -1, keepdims=True))).sum() / rows
+    shifted = x - x.max(axis=-1, keepdims=True)  # finite for logits of 1e4
+    exps = np.exp(shifted)
+    total = exps.sum(axis=-1, keepdims=True)
+    log_probs = shifted - np.log(total)
+    loss = -(t * log_probs).sum() / (x.size // x.shape[-1])
+    return loss, {"probs": exps / total, "log_probs": log_probs}
 
 
-def _cross_entropy_vjp_logits(g, out, x, t):
-    rows = x.size // x.shape[-1] if x.ndim else 1
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    p = e / e.sum(axis=-1, keepdims=True)
+def _cross_entropy_vjp_logits(g, out, x, t, probs, log_probs):
     # d/dx of -sum(t * log_softmax(x)) is softmax(x) * sum(t) - t; sum(t) is 1 for one-hot rows.
-    return (p * t.sum(axis=-1, keepdims=True) - t) * (g / rows)
+    return (probs * t.sum(axis=-1, keepdims=True) - t) * (g / (x.size // x.shape[-1]))
 
 
 # Softmax cross-entropy as one primitive: the loss of nearly every classifier, and as a single
@@ -208,7 +212,8 @@ cross_entropy = Op(
     "cross_entropy",
     _cross_entropy,
     _cross_entropy_vjp_logits,
-    lambda g, out, x, t: (_logsumexp(x, -1, keepdims=True) - x) * (g / (t.size // t.shape[-1])),
+    lambda g, out, x, t, probs, log_probs: log_probs * (-g / (x.size // x.shape[-1])),
+    saves=True,
 )
 
 OPS = [v for v in list(globals().values()) if isinstance(v, Op)]

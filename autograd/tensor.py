@@ -167,7 +167,7 @@ class Tensor:
         gradient is (softmax - target) / rows. nn.functional.cross_entropy also takes labels.
         """
         target = lift(target, self, "cross_entropy")
-        if target.shape != self.shape:
+        if target.shape != self.shape or self.ndim == 0:
             raise ValueError(
                 f"cross_entropy: logits {self.shape} and target {target.shape} differ in shape"
             )
@@ -208,16 +208,16 @@ def _plain_index(index):
 
 
 def lift(value, like, op_name):
-    """Turn an operand into a Tensor; Python numbers and integer arrays take `like`'s dtype.
+    """Turn an operand into a Tensor; numbers, lists and ndarrays take `like`'s dtype.
 
-    (Under NumPy 2 a float64 array operand would silently upcast a float32 tensor, so plain
-    numbers are converted in the tensor's own dtype.)
+    Plain data joins the tensor's computation in the tensor's dtype, so float32 stays float32
+    (numpy would upcast float32 with a float64 array). Two Tensors follow numpy's promotion.
     """
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (float, int)):  # the common case first: a Python number
         return constant(np.asarray(value, dtype=like.data.dtype))
-    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+    if isinstance(value, np.ndarray) and value.dtype is like.data.dtype:
         return constant(value)
     if isinstance(value, (numbers.Real, np.ndarray, list)):
         try:
@@ -247,6 +247,9 @@ def apply(op, *inputs, **attrs):
         data = op.forward(*[t.data for t in inputs], **attrs)
     except (ValueError, IndexError) as err:
         raise _describe_error(op, inputs, attrs, err) from None
+    if op.saves:
+        data, saved = data
+        attrs.update(saved)  # a fresh dict per call: safe to extend
     if type(data) is not np.ndarray:  # numpy returns scalars from 0-d operations
         data = np.asarray(data)
     out = constant(data)
