@@ -1,0 +1,21 @@
+"""npgrad's neural-network library: modules, losses, optimizers and a training loop.
+
+Everything here is built from `autograd.Tensor` operations; none of it knows a derivative.
+
+    model = nn.MLP([2, 16, 1], activation="tanh")
+    history = nn.fit(model, nn.BCEWithLogitsLoss(), nn.optim.Adam(model.parameters()), X, y)
+"""
+
+from . import data, functional, init, optim
+from .init import manual_seed
+from .layers import MLP, Identity, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .module import Module
+from .train import History, accuracy, evaluate, fit
+
+__all__ = [
+    "Module", "Linear", "Sigmoid", "ReLU", "Tanh", "Identity", "Softmax", "Sequential", "MLP",
+    "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
+    "fit", "evaluate", "accuracy", "History", "manual_seed",
+    "functional", "optim", "data", "init",
+]

@@ -1,0 +1,119 @@
+"""Losses as functions: `loss(input, target, reduction="mean"|"sum")` returns a scalar Tensor.
+
+Each loss is a few Tensor operations (a few graph nodes: they run every training step) and is
+finite at extreme inputs. Targets are data: Tensors, arrays or lists, read as constants (no
+gradient flows into them) and never broadcast: their shape must match exactly.
+"""
+
+import numpy as np
+
+from autograd import Tensor
+
+REDUCTIONS = ("mean", "sum")
+
+
+def _as_tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _check_reduction(reduction: str, name: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be 'mean' or 'sum', got {reduction!r}")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    return loss.mean() if reduction == "mean" else loss.sum()
+
+
+def _target_like(x: Tensor, target, name: str) -> np.ndarray:
+    """The target as an array in x's dtype, with exactly x's shape."""
+    t = np.asarray(target.data if isinstance(target, Tensor) else target, dtype=x.dtype)
+    if t.shape != x.shape:
+        raise ValueError(
+            f"{name}: input shape {x.shape} and target shape {t.shape} differ "
+            "(targets are not broadcast: reshape one to match, e.g. y.reshape(-1, 1))"
+        )
+    return t
+
+
+def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Mean (or sum) of squared differences; input and target have the same shape."""
+    _check_reduction(reduction, "mse_loss")
+    x = _as_tensor(input)
+    d = x - _target_like(x, target, "mse_loss")
+    return _reduce(d * d, reduction)
+
+
+def bce_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of probabilities `input` in [0, 1] against targets in [0, 1].
+
+    Probabilities are clipped to [eps, 1 - eps] (eps of the dtype), so the loss stays finite
+    at exactly 0 and 1. For raw scores prefer `bce_with_logits_loss`, which is exact there.
+    """
+    _check_reduction(reduction, "bce_loss")
+    x = _as_tensor(input)
+    y = _target_like(x, target, "bce_loss")
+    if x.size and not (x.data.min() >= 0 and x.data.max() <= 1):
+        raise ValueError(
+            f"bce_loss: input must hold probabilities in [0, 1], got values in "
+            f"[{x.data.min():.4g}, {x.data.max():.4g}] (for logits use bce_with_logits_loss)"
+        )
+    eps = float(np.finfo(x.dtype).eps)
+    p = x.clip(eps, 1 - eps)
+    # -(y log p + (1 - y) log(1 - p)), with the signs folded into the constant factors.
+    return _reduce(p.log() * (-y) + (1 - p).log() * (y - 1), reduction)
+
+
+def bce_with_logits_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of sigmoid(input) against targets, computed from logits.
+
+    Uses relu(x) - x*y + log(1 + exp(-|x|)), exact and finite for logits of any size.
+    """
+    _check_reduction(reduction, "bce_with_logits_loss")
+    x = _as_tensor(input)
+    y = _target_like(x, target, "bce_with_logits_loss")
+    # relu(x) - x*y == x * ([x > 0] - y), and the mask is constant wherever relu is
+    # differentiable: one multiply instead of three nodes, with the same value and gradient.
+    linear = x * ((x.data > 0) - y)
+    # log(1 + exp(-|x|)) == -log(sigmoid(|x|)); sigmoid(|x|) >= 1/2, so the log is safe.
+    return _reduce(linear - x.abs().sigmoid().log(), reduction)
+
+
+def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy of logits `input` (..., k) against class labels or probabilities.
+
+    `target` holds integer labels in [0, k) with shape input.shape[:-1], or probability rows
+    (e.g. one-hot) with input's shape. Uses log_softmax, so logits of 1e4 are fine.
+    """
+    _check_reduction(reduction, "cross_entropy")
+    x = _as_tensor(input)
+    if x.ndim == 0:
+        raise ValueError("cross_entropy: input must have a class axis (last dim), got a scalar")
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    k = x.shape[-1]
+    if t.shape == x.shape:
+        weights = t.astype(x.dtype)
+    elif t.shape == x.shape[:-1]:
+        weights = _one_hot(t, k, x.dtype)
+    else:
+        raise ValueError(
+            f"cross_entropy: input shape {x.shape} and target shape {t.shape} do not fit: "
+            f"expected labels of shape {x.shape[:-1]} or probabilities of shape {x.shape}"
+        )
+    rows = max(x.size // max(k, 1), 1)
+    scale = -1.0 / rows if reduction == "mean" else -1.0
+    # One multiply by a constant mask instead of indexing: no scatter in the backward pass.
+    return (x.log_softmax(axis=-1) * (weights * scale)).sum()
+
+
+def _one_hot(labels: np.ndarray, k: int, dtype) -> np.ndarray:
+    """Rows with a 1 at each label: labels (...) -> (..., k)."""
+    if labels.dtype.kind == "f" and np.array_equal(labels, np.round(labels)):
+        labels = labels.astype(np.int64)
+    if labels.dtype.kind not in "iu":
+        raise ValueError(f"cross_entropy: class labels must be integers, got dtype {labels.dtype} "
+                         "(whole-number floats are accepted)")
+    if labels.size and (labels.min() < 0 or labels.max() >= k):
+        raise ValueError(f"cross_entropy: class labels must lie in [0, {k}), got values in "
+                         f"[{labels.min()}, {labels.max()}]")
+    return (labels[..., None] == np.arange(k)).astype(dtype)

@@ -1,0 +1,183 @@
+"""nn/module.py: the attribute walk, names, modes, state dicts and the printed tree."""
+
+import numpy as np
+import pytest
+
+import nn
+from autograd import Tensor
+
+
+class Pair(nn.Module):
+    """Two layers in a tuple, a free parameter, a non-parameter tensor and a nested list."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = Tensor(np.ones(3), requires_grad=True)
+        self.constant = Tensor(np.zeros(3))  # no requires_grad: data, not a parameter
+        self.blocks = (nn.Linear(3, 4), nn.Tanh())
+        self.nested = [[nn.Linear(4, 2, bias=False)]]
+
+    def forward(self, x):
+        h = self.blocks[1](self.blocks[0](x * self.scale))
+        return self.nested[0][0](h)
+
+
+def test_named_parameters_walk_attributes_in_definition_order():
+    names = [name for name, _ in Pair().named_parameters()]
+    assert names == ["scale", "blocks.0.weight", "blocks.0.bias", "nested.0.0.weight"]
+
+
+def test_parameters_match_named_parameters_and_are_the_attributes():
+    model = Pair()
+    params = model.parameters()
+    assert [id(p) for p in params] == [id(p) for _, p in model.named_parameters()]
+    assert params[1] is model.blocks[0].weight
+    assert model.num_parameters() == 3 + 3 * 4 + 4 + 4 * 2
+
+
+def test_shared_parameters_and_modules_count_once():
+    layer = nn.Linear(2, 2)
+    model = nn.Sequential(layer, nn.Tanh(), layer)
+    assert [n for n, _ in model.named_parameters()] == ["layers.0.weight", "layers.0.bias"]
+    tied = nn.Linear(2, 2)
+    tied.bias = tied.weight  # the same Tensor under two names
+    assert [n for n, _ in tied.named_parameters()] == ["weight"]
+    assert len(model.modules()) == 3  # model, layer, tanh
+
+
+def test_cached_activations_are_not_parameters():
+    class Cache(nn.Module):
+        def __init__(self):
+            self.lin = nn.Linear(2, 1)
+
+        def forward(self, x):
+            self.last = self.lin(x)  # an op's output: requires grad but is not a leaf
+            return self.last
+
+    model = Cache()
+    model(np.ones((1, 2)))
+    assert [n for n, _ in model.named_parameters()] == ["lin.weight", "lin.bias"]
+
+
+def test_cyclic_references_terminate():
+    model = nn.Sequential(nn.Linear(2, 2))
+    model.layers[0].parent = model
+    assert len(model.parameters()) == 2
+    assert "shared" in repr(model)
+
+
+def test_named_modules_names_and_order():
+    names = [name for name, _ in Pair().named_modules()]
+    assert names == ["", "blocks.0", "blocks.1", "nested.0.0"]
+
+
+def test_call_wraps_numpy_arrays_and_runs_forward():
+    model = nn.Linear(3, 2)
+    x = np.arange(6.0).reshape(2, 3)
+    out = model(x)
+    assert isinstance(out, Tensor)
+    np.testing.assert_allclose(out.data, x @ model.weight.data + model.bias.data)
+
+
+def test_forward_must_be_defined():
+    class Empty(nn.Module):
+        pass
+
+    with pytest.raises(NotImplementedError, match="Empty does not define forward"):
+        Empty()(np.ones(2))
+
+
+def test_zero_grad_clears_every_parameter():
+    model = Pair()
+    model(np.ones((5, 3))).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_train_and_eval_are_recursive_and_return_self():
+    model = Pair()
+    assert model.training and model.blocks[1].training  # the class default
+    assert model.eval() is model
+    assert not any(m.training for m in model.modules())
+    assert model.train() is model
+    assert all(m.training for m in model.modules())
+    assert model.train(False) is model and not model.nested[0][0].training
+
+
+def test_state_dict_is_a_copy_keyed_by_dotted_names():
+    model = Pair()
+    state = model.state_dict()
+    assert list(state) == [n for n, _ in model.named_parameters()]
+    state["scale"][:] = 7.0
+    assert np.all(model.scale.data == 1.0)
+
+
+def test_load_state_dict_round_trip_in_place():
+    source, target = Pair(), Pair()
+    weight = target.blocks[0].weight
+    result = target.load_state_dict(source.state_dict())
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    assert target.blocks[0].weight is weight  # same Tensor, new values
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    np.testing.assert_array_equal(target(x).data, source(x).data)
+
+
+def test_load_state_dict_accepts_tensors_and_keeps_dtype():
+    model = nn.Linear(2, 3, dtype=np.float32)
+    model.load_state_dict({"weight": Tensor(np.ones((2, 3))), "bias": np.arange(3)})
+    assert model.weight.dtype == np.float32 and model.bias.dtype == np.float32
+    np.testing.assert_array_equal(model.bias.data, [0, 1, 2])
+
+
+def test_load_state_dict_lists_missing_and_unexpected_keys():
+    model = nn.Linear(2, 3)
+    with pytest.raises(ValueError, match=r"missing keys \['bias'\]; unexpected keys \['b'\]"):
+        model.load_state_dict({"weight": np.zeros((2, 3)), "b": np.zeros(3)})
+
+
+def test_load_state_dict_lists_shape_mismatches():
+    model = nn.MLP([2, 3, 1])
+    state = model.state_dict()
+    state["layers.0.weight"] = np.zeros((3, 2))
+    pattern = r"shape mismatch for 'layers.0.weight': model has \(2, 3\), state has \(3, 2\)"
+    with pytest.raises(ValueError, match=pattern):
+        model.load_state_dict(state)
+
+
+def test_load_state_dict_rejects_non_numeric_arrays():
+    model = nn.Linear(1, 1)
+    with pytest.raises(ValueError, match="'bias' holds <U1 values, not numbers"):
+        model.load_state_dict({"weight": np.ones((1, 1)), "bias": np.array(["a"])})
+
+
+def test_load_state_dict_non_strict_reports_and_loads_the_rest():
+    model = nn.Linear(2, 3)
+    result = model.load_state_dict({"weight": np.ones((2, 3)), "extra": np.ones(1)}, strict=False)
+    assert result.missing_keys == ["bias"] and result.unexpected_keys == ["extra"]
+    assert np.all(model.weight.data == 1.0)
+    with pytest.raises(ValueError, match="shape mismatch"):  # shapes are checked regardless
+        model.load_state_dict({"weight": np.ones((3, 2))}, strict=False)
+
+
+def test_repr_shows_the_tree_and_parameter_counts():
+    text = repr(Pair())
+    assert text.splitlines() == [
+        "Pair()  # 27 parameters",
+        "  (blocks.0): Linear(3, 4)  # 16 parameters",
+        "  (blocks.1): Tanh()",
+        "  (nested.0.0): Linear(4, 2, bias=False)  # 8 parameters",
+    ]
+
+
+def test_repr_nests_and_says_parameter_in_the_singular():
+    class Outer(nn.Module):
+        def __init__(self):
+            self.inner = nn.Sequential(nn.Linear(1, 1, bias=False), nn.Softmax())
+
+    assert repr(Outer()).splitlines() == [
+        "Outer()  # 1 parameter",
+        "  (inner): Sequential()  # 1 parameter",
+        "    (layers.0): Linear(1, 1, bias=False)  # 1 parameter",
+        "    (layers.1): Softmax(axis=-1)",
+    ]
