@@ -131,6 +131,22 @@ negative = Op("negative", np.negative, lambda g, out, x: -g)
 power = Op("power", np.power, _pow_base_vjp, _pow_exponent_vjp)
 matmul = Op("matmul", np.matmul, _matmul_vjp_x, _matmul_vjp_y)
 
+
+def _linear(x, w, b):
+    out = x @ w
+    out += b  # in place: `out` is a fresh array, and this saves an allocation per layer
+    return out
+
+
+# x @ w + b as one primitive: the layer of every MLP, one node instead of two.
+linear = Op(
+    "linear",
+    _linear,
+    lambda g, out, x, w, b: _matmul_vjp_x(g, out, x, w),
+    lambda g, out, x, w, b: _matmul_vjp_y(g, out, x, w),
+    lambda g, out, x, w, b: g,
+)
+
 # elementwise functions
 exp = Op("exp", np.exp, lambda g, out, x: g * out)
 log = Op("log", np.log, lambda g, out, x: g / x)
@@ -213,6 +229,23 @@ cross_entropy = Op(
     _cross_entropy,
     _cross_entropy_vjp_logits,
     lambda g, out, x, t, probs, log_probs: log_probs * (-g / (x.size // x.shape[-1])),
+    saves=True,
+)
+
+
+def _bce_with_logits(x, t):
+    # max(x, 0) - x*t + log(1 + exp(-|x|)) is log(1 + exp(x)) - x*t without overflow.
+    e = np.exp(-np.abs(x))
+    loss = (np.maximum(x, 0) - x * t + np.log1p(e)).mean()
+    return loss, {"probs": np.where(x >= 0, 1, e) / (1 + e)}
+
+
+# Binary cross-entropy of logits as one primitive, for the same reasons as cross_entropy.
+bce_with_logits = Op(
+    "bce_with_logits",
+    _bce_with_logits,
+    lambda g, out, x, t, probs: (probs - t) * (g / x.size),
+    lambda g, out, x, t, probs: x * (-g / x.size),
     saves=True,
 )
 

@@ -159,6 +159,19 @@ class Tensor:
     def softmax(self, axis=-1): return apply(ops.softmax, self, axis=axis)
     def log_softmax(self, axis=-1): return apply(ops.log_softmax, self, axis=axis)
 
+    def linear(self, weight, bias=None):
+        """`self @ weight + bias` as one fused node; weight is (in_features, out_features)."""
+        if bias is None:
+            return self @ weight
+        return apply(ops.linear, self, lift(weight, self, "linear"), lift(bias, self, "linear"))
+
+    def bce_with_logits(self, target):
+        """Mean binary cross-entropy of logits against targets in [0, 1], same shape.
+
+        One fused primitive: finite for logits of +-1000; gradient (sigmoid - target) / n.
+        """
+        return apply(ops.bce_with_logits, self, _same_shape(self, target, "bce_with_logits"))
+
     def cross_entropy(self, target):
         """Mean over rows of -sum(target * log_softmax(self)) along the last axis.
 
@@ -166,12 +179,9 @@ class Tensor:
         (one-hot for class labels). One fused primitive: stable for logits of 1e4, and its
         gradient is (softmax - target) / rows. nn.functional.cross_entropy also takes labels.
         """
-        target = lift(target, self, "cross_entropy")
-        if target.shape != self.shape or self.ndim == 0:
-            raise ValueError(
-                f"cross_entropy: logits {self.shape} and target {target.shape} differ in shape"
-            )
-        return apply(ops.cross_entropy, self, target)
+        if self.ndim == 0:
+            raise ValueError("cross_entropy: logits must have a class axis, got shape ()")
+        return apply(ops.cross_entropy, self, _same_shape(self, target, "cross_entropy"))
 
     # ------------------------------------------------------------ shapes and indexing
     def reshape(self, *shape):
@@ -194,6 +204,16 @@ class Tensor:
         Repeated integer indices accumulate their gradients.
         """
         return apply(ops.getitem, self, index=_plain_index(index))
+
+
+def _same_shape(logits, target, op_name):
+    """Lift a loss target; losses never broadcast, since (n,) against (n, 1) is a silent bug."""
+    target = lift(target, logits, op_name)
+    if target.shape != logits.shape:
+        raise ValueError(
+            f"{op_name}: logits shape {logits.shape} and target shape {target.shape} differ"
+        )
+    return target
 
 
 def _plain_index(index):
@@ -267,16 +287,21 @@ def apply(op, *inputs, **attrs):
 def _describe_error(op, inputs, attrs, err):
     """An error that names the operation and the shapes involved."""
     shapes = " and ".join(str(t.shape) for t in inputs)
-    if op is ops.matmul:
-        a, b = (t.shape for t in inputs)
+    if op is ops.matmul or op is ops.linear:
+        a, b = inputs[0].shape, inputs[1].shape
         if a and b:
             inner_b = b[0] if len(b) == 1 else b[-2]
             if a[-1] != inner_b:
                 return ValueError(
-                    f"matmul: shapes {a} and {b} do not align ({a[-1]} != {inner_b})"
+                    f"{op.name}: shapes {a} and {b} do not align ({a[-1]} != {inner_b})"
                 )
         elif not a or not b:
-            return ValueError(f"matmul: shapes {a} and {b}: 0-d operands are not allowed")
+            return ValueError(f"{op.name}: shapes {a} and {b}: 0-d operands are not allowed")
+        if op is ops.linear and a and b:
+            return ValueError(
+                f"linear: bias of shape {inputs[2].shape} does not broadcast to the output "
+                f"of {a} @ {b}"
+            )
     if len(inputs) == 2 and "broadcast" in str(err):
         return ValueError(f"{op.name}: shapes {shapes} cannot be broadcast together")
     detail = ", ".join(f"{k}={v!r}" for k, v in attrs.items() if v is not None)

@@ -59,6 +59,8 @@ CASES = [
     Case(ops.negative, lambda x: -x, np.negative, (normal(2, 3),)),
     Case(ops.power, lambda x, y: x**y, np.power, (positive(2, 3), normal(3))),
     Case(ops.matmul, lambda x, y: x @ y, np.matmul, (normal(2, 3), normal(3, 4))),
+    Case(ops.linear, lambda x, w, b: x.linear(w, b), lambda x, w, b: x @ w + b,
+         (normal(2, 3), normal(3, 4), normal(4))),
     # elementwise functions
     Case(ops.exp, Tensor.exp, np.exp, (normal(2, 3),)),
     Case(ops.log, Tensor.log, np.log, (positive(2, 3),)),
@@ -85,6 +87,9 @@ CASES = [
     Case(ops.cross_entropy, lambda x, t: x.cross_entropy(t),
          lambda x, t: -(t * scipy.special.log_softmax(x, axis=-1)).sum() / 3,
          (normal(3, 4), positive(3, 4))),
+    Case(ops.bce_with_logits, lambda x, t: x.bce_with_logits(t),
+         lambda x, t: np.mean(np.logaddexp(0, x) - x * t),
+         (normal(3, 4), lambda rng: rng.uniform(0, 1, size=(3, 4)))),
     # shapes and indexing (the repeated row 0 must receive both gradients)
     Case(ops.reshape, lambda x: x.reshape(4, -1), lambda x: x.reshape(4, -1), (normal(2, 3, 2),)),
     Case(ops.transpose, lambda x: x.transpose(2, 0, 1), lambda x: x.transpose(2, 0, 1),
