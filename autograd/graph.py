@@ -216,9 +216,15 @@ def _values(array):
     """A small array's values, one row per line (np.array2string costs 100 us a call)."""
     if array.ndim == 0:
         return f"{array.item():.4g}"
-    rows = array.reshape(-1, array.shape[-1]).tolist()
-    text = ",\\n ".join("[" + ", ".join(f"{v:.4g}" for v in row) + "]" for row in rows)
-    return text if array.ndim == 1 else f"[{text}]"
+    if array.size == 0:
+        return "[]"
+    rows = ["[" + ", ".join(f"{v:.4g}" for v in row) + "]"
+            for row in array.reshape(-1, array.shape[-1]).tolist()]
+    if array.ndim == 1:
+        return rows[0]
+    per_line = max(1, 4 // array.shape[-1])  # narrow rows share a line: (4, 1) fits on one
+    lines = [", ".join(rows[i:i + per_line]) for i in range(0, len(rows), per_line)]
+    return "[" + ",\\n ".join(lines) + "]"
 
 
 def _count_bad(array):

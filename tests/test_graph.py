@@ -104,8 +104,20 @@ def test_show_values_prints_values_and_gradients():
     grad_b = 2 * t * (1 - t**2)  # d/db sum(tanh(z)^2)
     assert nodes["t3"]["texts"] == ["b", "(2,) float64", "value [0.1, -0.1]",
                                     f"grad [{grad_b[0]:.4g}, {grad_b[1]:.4g}]"]
-    assert nodes["t1"]["texts"][2:4] == ["value [[1, -2],", " [0.5, 3]]"]
+    assert nodes["t1"]["texts"][2] == "value [[1, -2], [0.5, 3]]"
     assert nodes["t8"]["texts"][2:] == [f"value {loss.item():.4g}", "grad 1"]
+
+
+@pytest.mark.parametrize("array, lines", [
+    (np.array(2.5), ["value 2.5"]),
+    (np.array([1.0, 2.0]), ["value [1, 2]"]),
+    (np.arange(4.0).reshape(4, 1), ["value [[0], [1], [2], [3]]"]),  # a column on one line
+    (np.arange(6.0).reshape(2, 3) / 3, ["value [[0, 0.3333, 0.6667],", " [1, 1.333, 1.667]]"]),
+    (np.zeros((0, 3)), ["value []"]),
+])
+def test_small_values_are_printed_row_by_row(array, lines):
+    nodes, _ = svg_graph(draw_graph(Tensor(array), show_values=True))
+    assert nodes["t0"]["texts"][2:] == lines
 
 
 def test_large_tensors_show_summary_statistics():

@@ -1,0 +1,77 @@
+"""Run examples/draw_graph.py and examples/hand_derived.py as users do, and check their outputs.
+
+Each runs in a temporary directory (they write to ./out), as a subprocess of this Python.
+"""
+
+import importlib.util
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def run(name, cwd, path=None):
+    env = dict(os.environ, PATH=path) if path is not None else None
+    done = subprocess.run([sys.executable, "-W", "error", str(EXAMPLES / name)], cwd=cwd,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def node_texts(svg_path):
+    root = ET.parse(svg_path).getroot()
+    return [[t.text for t in g.iter(f"{SVG}text")]
+            for g in root.iter(f"{SVG}g") if g.get("class") == "node"]
+
+
+def test_draw_graph_example_writes_named_svgs(tmp_path):
+    out = run("draw_graph.py", tmp_path)
+    assert "wrote out/graph.svg" in out and "wrote out/graph_nan.svg" in out
+    nodes = node_texts(tmp_path / "out" / "graph.svg")
+    titles = {texts[0] for texts in nodes}
+    assert {"layer1.weight", "layer1.bias", "layer2.weight", "layer2.bias", "root"} <= titles
+    weight = next(texts for texts in nodes if texts[0] == "layer1.weight")
+    assert weight[1] == "(2, 3) float64" and weight[2].startswith("value [[")
+    assert any(text.startswith("grad [[") for text in weight)
+    assert not any("non-finite" in text for texts in nodes for text in texts)
+
+    blown = node_texts(tmp_path / "out" / "graph_nan.svg")
+    firsts = [texts for texts in blown if "!! first non-finite value here" in texts]
+    assert len(firsts) == 1 and any(text.endswith("-inf") for text in firsts[0])
+
+
+def test_draw_graph_example_without_dot_writes_the_source(tmp_path):
+    out = run("draw_graph.py", tmp_path, path=str(tmp_path))  # a PATH with no `dot` on it
+    assert "graphviz's `dot` program is needed" in out
+    assert "dot -Tsvg out/graph.gv -o out/graph.svg" in out
+    assert not (tmp_path / "out" / "graph.svg").exists()
+    assert "layer2.weight" in (tmp_path / "out" / "graph.gv").read_text()
+
+
+def test_draw_graph_docs_flag_writes_the_docs_picture(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("draw_graph_example", EXAMPLES / "draw_graph.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(example, "DOCS", tmp_path / "docs")
+    (tmp_path / "docs").mkdir()
+    example.main(["--docs"])
+    assert (tmp_path / "docs" / "graph.svg").read_bytes() == \
+        (tmp_path / "out" / "graph.svg").read_bytes()
+
+
+def test_hand_derived_example_passes_then_catches_both_mistakes(tmp_path):
+    out = run("hand_derived.py", tmp_path)
+    reports = out.split("\n\n")
+    assert reports[0].startswith("correct derivation:\ncompare_grads: all match, 4 of 4 ok")
+    assert "sigmoid_prime(a2) instead of sigmoid_prime(z2)" in reports[1]
+    assert "compare_grads: MISMATCH, 0 of 4 ok" in reports[1]
+    assert "dW2 instead of W2" in reports[2]
+    # Only the first layer is wrong when dW2 stands in for W2.
+    assert "compare_grads: MISMATCH, 2 of 4 ok" in reports[2]
+    assert reports[2].count("FAIL: values differ") == 2
+    assert (tmp_path / "out" / "hand_derived.txt").read_text() in out
