@@ -1,8 +1,9 @@
 """Draw the computation graph of a small network's loss, then of one whose loss blew up.
 
-Writes out/graph.svg: every parameter by name, with its shape, value and gradient, each
-operation, and the path to the loss. Then out/graph_nan.svg: the same network with a huge
-output weight, whose loss is inf; the node where the first non-finite value appears is red.
+Writes out/graph.svg: nn.MLP([2, 3, 1])'s parameters by name with their shapes, values and
+gradients, each operation, and the path to the loss. Then out/graph_nan.svg: the same network
+with a huge output weight and binary cross-entropy written as tutorials write it, whose loss is
+inf; the node where the first non-finite value appears is red.
 Without graphviz's `dot` program it writes the .gv sources and says how to render them.
 
 Run: python examples/draw_graph.py           (--docs also writes docs/graph.svg)
@@ -13,27 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
-from autograd import Tensor, draw_graph, save_graph
+import nn
+from autograd import draw_graph, save_graph
 
-SEED, SAMPLES, SIZES = 0, 4, (2, 3, 1)
+SEED, SAMPLES, SIZES = 0, 4, [2, 3, 1]
 OUT = Path("out")
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
-def make_params(rng):
-    """Weights and biases of a 2-3-1 network, named as a model's named_parameters() would be."""
-    params = {}
-    for i, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
-        params[f"layer{i + 1}.weight"] = Tensor(rng.standard_normal((n_in, n_out)) / np.sqrt(n_in),
-                                                requires_grad=True)
-        params[f"layer{i + 1}.bias"] = Tensor(np.zeros(n_out), requires_grad=True)
-    return params
-
-
-def bce_loss(X, y, params):
-    """Binary cross-entropy of relu hidden layer -> sigmoid output."""
-    h = (X @ params["layer1.weight"] + params["layer1.bias"]).relu()
-    p = (h @ params["layer2.weight"] + params["layer2.bias"]).sigmoid()
+def naive_bce(p, y):
+    """Binary cross-entropy without clipping: log(0) = -inf once the sigmoid saturates."""
     return -(y * p.log() + (1 - y) * (1 - p).log()).mean()
 
 
@@ -57,8 +47,9 @@ def main(argv=None):
     y = (X[:, :1] * X[:, 1:] > 0).astype(np.float64)  # XOR-like labels
     OUT.mkdir(exist_ok=True)
 
-    params = make_params(rng)
-    loss = bce_loss(X, y, params)
+    model = nn.MLP(SIZES, activation="relu", output_activation="sigmoid", rng=rng)
+    params = dict(model.named_parameters())
+    loss = nn.functional.bce_loss(model(X), y)
     loss.backward(retain_grads=True)  # keep intermediates' gradients to show them
     print(f"loss {loss.item():.4f}")
     save(loss, OUT / "graph.svg", params)
@@ -66,15 +57,14 @@ def main(argv=None):
         save(loss, DOCS / "graph.svg", params)
 
     # A weight of 1e4 saturates the sigmoid to exactly 0 or 1, and log(0) = -inf.
-    params["layer2.weight"].data[:] = 1e4
-    for t in params.values():
-        t.zero_grad()
+    model.zero_grad()
+    params["layers.2.weight"].data[:] = 1e4
     with np.errstate(divide="ignore", invalid="ignore"):
-        loss = bce_loss(X, y, params)
+        loss = naive_bce(model(X), y)
         loss.backward(retain_grads=True)
     print(f"loss with a huge weight {loss.item()}: look for the red node")
     save(loss, OUT / "graph_nan.svg", params)
-    # The same picture is available in Jupyter as `draw_graph(loss, params=params)`.
+    # In Jupyter, this object draws itself: `draw_graph(loss, params=params)` as a cell's value.
     return draw_graph(loss, params=params)
 
 

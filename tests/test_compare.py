@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
+import nn
 from autograd import GradMismatchError, GradReport, Tensor, compare_grads
 
 RNG = np.random.default_rng(4)
@@ -127,6 +128,18 @@ def test_modules_use_named_parameters_and_lists_follow_their_order():
     assert compare_grads(model, [expected["w"], expected["b"]]).ok
     missing = compare_grads(model, {"layer.weight": expected["w"]})
     assert missing["layer.bias"].status == "extra" and not missing.ok
+
+
+def test_nn_modules_are_compared_by_dotted_name():
+    layer = nn.Linear(3, 2, rng=np.random.default_rng(0))
+    ((layer(Tensor(X)) - Y) ** 2).sum().backward()
+    r = X @ layer.weight.data + layer.bias.data - Y
+    report = compare_grads(layer, {"weight": X.T @ (2 * r), "bias": (2 * r).sum(axis=0)})
+    assert report.ok and [row.name for row in report] == ["weight", "bias"]
+    model = nn.Sequential(layer)
+    names = [name for name, _ in model.named_parameters()]  # dotted: layers.0.weight, ...
+    nested = compare_grads(model, [X.T @ (2 * r), (2 * r).sum(axis=0)])
+    assert nested.ok and [row.name for row in nested] == names and names[0].endswith(".weight")
 
 
 def test_plain_arrays_are_compared_as_gradients():

@@ -33,8 +33,9 @@ def test_draw_graph_example_writes_named_svgs(tmp_path):
     assert "wrote out/graph.svg" in out and "wrote out/graph_nan.svg" in out
     nodes = node_texts(tmp_path / "out" / "graph.svg")
     titles = {texts[0] for texts in nodes}
-    assert {"layer1.weight", "layer1.bias", "layer2.weight", "layer2.bias", "root"} <= titles
-    weight = next(texts for texts in nodes if texts[0] == "layer1.weight")
+    names = {"layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"}
+    assert names | {"root"} <= titles
+    weight = next(texts for texts in nodes if texts[0] == "layers.0.weight")
     assert weight[1] == "(2, 3) float64" and weight[2].startswith("value [[")
     assert any(text.startswith("grad [[") for text in weight)
     assert not any("non-finite" in text for texts in nodes for text in texts)
@@ -49,7 +50,7 @@ def test_draw_graph_example_without_dot_writes_the_source(tmp_path):
     assert "graphviz's `dot` program is needed" in out
     assert "dot -Tsvg out/graph.gv -o out/graph.svg" in out
     assert not (tmp_path / "out" / "graph.svg").exists()
-    assert "layer2.weight" in (tmp_path / "out" / "graph.gv").read_text()
+    assert "layers.2.weight" in (tmp_path / "out" / "graph.gv").read_text()
 
 
 def test_draw_graph_docs_flag_writes_the_docs_picture(tmp_path, monkeypatch):
