@@ -2,9 +2,11 @@
 
 Each row of CASES calls one primitive through the public Tensor API, names a numpy/scipy reference
 for its forward, and samples inputs away from kinks. Property-based tests then draw shapes (with
-broadcasting, size-1 dims and 0-d arrays) for the binary ops, reductions, matmul and indexing.
+broadcasting, size-1 dims and 0-d arrays) for the binary ops, reductions, matmul and indexing;
+the last section feeds extreme inputs with warnings turned into errors.
 """
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -304,3 +306,82 @@ def test_reshape_and_transpose(data, shape):
                                                         max_size=len(shape))), strict=True)]
     check(lambda t: t.transpose(*axes).reshape(-1), lambda a: a.transpose(axes).reshape(-1),
           data.draw(arrays(shape)))
+
+
+# ---------------------------------------------------------------- extreme inputs
+@pytest.fixture
+def strict_numerics():
+    """Warnings are errors; numpy raises on overflow, division by zero and invalid results.
+
+    Underflow is allowed: exp(-1000) rounding to 0 is the correctly rounded answer.
+    """
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise",
+                                                under="ignore"):
+        warnings.simplefilter("error")
+        yield
+
+
+FLOATS = pytest.mark.parametrize("dtype", [np.float64, np.float32])
+LOGITS = np.array([[1e4, 0.0, -1e4], [1e4, 1e4, 1e4], [-1e4, -1e4, 1e4 - 1]])
+# A float32 logit of 1e4 is resolved to ~1e-3, and a stable result is exact for inputs moved that
+# little: so float32 results may differ from the float64 truth by about 1e-3.
+TOL = {np.float64: {"rtol": 1e-9, "atol": 1e-10}, np.float32: {"rtol": 1e-3, "atol": 1e-3}}
+
+
+def finite_grad(fn, values, dtype, weights=None):
+    """fn's output and the gradient of sum(weights * output), both checked finite, as float64."""
+    x = Tensor(np.asarray(values, dtype), requires_grad=True)
+    out = fn(x)
+    weights = np.ones(out.shape, dtype) if weights is None else weights.astype(dtype)
+    (out * weights).sum().backward()
+    assert out.dtype == dtype and x.grad.dtype == dtype
+    assert np.isfinite(out.data).all() and np.isfinite(x.grad).all()
+    return out.data.astype(np.float64), x.grad.astype(np.float64)
+
+
+@FLOATS
+def test_sigmoid_at_plus_minus_1000(strict_numerics, dtype):
+    x = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])
+    out, grad = finite_grad(Tensor.sigmoid, x, dtype)
+    expected = scipy.special.expit(x)
+    np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(grad, expected * (1 - expected), rtol=1e-6, atol=1e-12)
+    assert out[0] == 0.0 and out[-1] == 1.0
+
+
+@FLOATS
+def test_tanh_at_plus_minus_1000(strict_numerics, dtype):
+    out, grad = finite_grad(Tensor.tanh, [-1000.0, 1000.0], dtype)
+    np.testing.assert_array_equal(out, [-1.0, 1.0])
+    np.testing.assert_array_equal(grad, [0.0, 0.0])
+
+
+@FLOATS
+def test_logsumexp_at_logits_of_1e4(strict_numerics, dtype):
+    out, grad = finite_grad(lambda t: t.logsumexp(axis=1), LOGITS, dtype)
+    np.testing.assert_allclose(out, [1e4, 1e4 + np.log(3), 1e4 - 1], **TOL[dtype])
+    np.testing.assert_allclose(grad, scipy.special.softmax(LOGITS, axis=1), **TOL[dtype])
+    total, _ = finite_grad(lambda t: t.logsumexp(), LOGITS, dtype)
+    np.testing.assert_allclose(total, 1e4 + np.log(4 + np.exp(-1.0)), **TOL[dtype])
+
+
+@FLOATS
+def test_softmax_and_log_softmax_at_logits_of_1e4(strict_numerics, dtype):
+    w = np.random.default_rng(0).normal(size=LOGITS.shape)
+    p = scipy.special.softmax(LOGITS, axis=-1)
+    out, grad = finite_grad(Tensor.softmax, LOGITS, dtype, w)
+    np.testing.assert_allclose(out, p, **TOL[dtype])
+    np.testing.assert_allclose(grad, p * (w - (w * p).sum(-1, keepdims=True)), **TOL[dtype])
+    out, grad = finite_grad(Tensor.log_softmax, LOGITS, dtype, w)
+    np.testing.assert_allclose(out, scipy.special.log_softmax(LOGITS, axis=-1), **TOL[dtype])
+    np.testing.assert_allclose(grad, w - p * w.sum(-1, keepdims=True), **TOL[dtype])
+
+
+@FLOATS
+def test_cross_entropy_at_logits_of_1e4(strict_numerics, dtype):
+    target = np.eye(3)[[1, 0, 2]]
+    out, grad = finite_grad(lambda t: t.cross_entropy(target), LOGITS, dtype)
+    expected = -(target * scipy.special.log_softmax(LOGITS, axis=-1)).sum() / 3
+    np.testing.assert_allclose(out, expected, **TOL[dtype])
+    p = scipy.special.softmax(LOGITS, axis=-1)
+    np.testing.assert_allclose(grad, (p - target) / 3, **TOL[dtype])
