@@ -87,8 +87,8 @@ def draw_graph(root, params=None, show_values: bool = False, rankdir: str = "LR"
         label, tooltip, attrs = _tensor_node(t, names.get(id(t)), show_values, *flags)
         dot.node(f"t{i}", graphviz.nohtml(label), tooltip=graphviz.nohtml(tooltip), **attrs)
         if t.op is not None:
-            op_label = _op_label(t)
-            dot.node(f"o{i}", graphviz.nohtml(op_label), tooltip=graphviz.nohtml(op_label),
+            label, tooltip = _op_label(t)
+            dot.node(f"o{i}", graphviz.nohtml(label), tooltip=graphviz.nohtml(tooltip),
                      **OPERATION)
             for p in parents[i]:
                 if kept[p]:
@@ -234,14 +234,17 @@ def _count_bad(array):
 
 
 def _op_label(t):
-    """The op's name and its non-default attributes, e.g. "sum axis=1"."""
-    parts = [t.op.name]
+    """The op's name and its non-default attributes, short and in full: ("sum axis=1", ...)."""
+    short, full = [t.op.name], [t.op.name]
     for key, value in (t.attrs or {}).items():
         if value is None or (key == "keepdims" and value is False):
             continue
-        text = repr(value) if not isinstance(value, np.dtype) else str(value)
-        parts.append(f"{key}={text if len(text) <= 24 else text[:21] + '...'}")
-    return _escape(" ".join(parts))
+        text = str(value) if isinstance(value, np.dtype) else repr(value)
+        full.append(f"{key}={text}")
+        if isinstance(value, float):
+            text = f"{value:.4g}"
+        short.append(f"{key}={text if len(text) <= 24 else text[:21] + '...'}")
+    return _escape(" ".join(short)), _escape(" ".join(full))
 
 
 def _escape(text):

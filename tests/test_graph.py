@@ -301,3 +301,10 @@ def test_truncation_keeps_a_tensor_by_its_shortest_path_to_the_root():
     nodes = drawn_nodes(draw_graph(long + x, max_nodes=6).source)
     # The root and its op, the end of the chain and its op, x (one step away), the note.
     assert sorted(nodes) == sorted(["t11", "o11", "t10", "o10", "t0", "more"])
+
+
+def test_float_attributes_are_short_in_the_label_and_full_in_the_tooltip():
+    x = Tensor([0.5], requires_grad=True)
+    source = draw_graph(x.clip(1e-16 / 3, 1 - 1e-16)).source
+    assert 'o1 [label="clip lo=3.333e-17 hi=1" ' in source
+    assert f'tooltip="clip lo={1e-16 / 3!r} hi={1 - 1e-16!r}"' in source
