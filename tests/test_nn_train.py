@@ -1,0 +1,235 @@
+"""nn/train.py: fit's records, modes and progress output; accuracy; evaluate; float32 training."""
+
+import sys
+
+import numpy as np
+import pytest
+
+import nn
+from autograd import is_grad_enabled
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(50, 3))
+Y_REG = X @ np.array([[1.0], [-2.0], [0.5]]) + 0.3
+LABELS = (X[:, 0] + X[:, 1] > 0).astype(int)
+X_VAL, LABELS_VAL = X[:20] + 0.1, LABELS[:20]
+
+
+def _classifier(seed=0):
+    return nn.MLP([3, 8, 2], activation="tanh", rng=np.random.default_rng(seed))
+
+
+def _frozen(model):
+    """An optimizer that changes nothing (lr 0): every epoch then sees the same model."""
+    return nn.optim.SGD(model.parameters(), lr=0.0)
+
+
+class Probe(nn.Module):
+    """Wraps a model and records (training, grad enabled, batch size) at each forward."""
+
+    def __init__(self, model):
+        self.model = model
+        self.calls = []
+
+    def forward(self, x):
+        self.calls.append((self.training, is_grad_enabled(), len(x)))
+        return self.model(x)
+
+
+# ---------------------------------------------------------------- History
+def test_history_records_loss_metrics_and_validation_per_epoch():
+    model = _classifier()
+    history = nn.fit(model, nn.CrossEntropyLoss(), nn.optim.Adam(model.parameters(), lr=0.05),
+                     X, LABELS, epochs=4, batch_size=16, validation_data=(X_VAL, LABELS_VAL),
+                     metrics=["accuracy"], progress=False)
+    assert list(history.history) == ["loss", "accuracy", "val_loss", "val_accuracy"]
+    assert all(len(values) == 4 for values in history.history.values())
+    assert history.epoch == [0, 1, 2, 3]
+    assert history.val_accuracy is history.history["val_accuracy"]
+    assert history.loss[-1] < history.loss[0]
+    assert repr(history) == ("History(epochs=4, keys=['loss', 'accuracy', 'val_loss', "
+                             "'val_accuracy'])")
+    with pytest.raises(AttributeError, match=r"History has no record 'val_mse'; it has \['acc"):
+        _ = history.val_mse
+
+
+def test_epoch_records_equal_whole_set_values_when_the_model_is_fixed():
+    # With lr 0 the batch losses' size-weighted mean is the loss on the whole set.
+    model = _classifier()
+    loss_fn = nn.CrossEntropyLoss()
+    history = nn.fit(model, loss_fn, _frozen(model), X, LABELS, epochs=2, batch_size=7,
+                     validation_data=(X_VAL, LABELS_VAL), metrics="accuracy", progress=False)
+    outputs, val_outputs = model(X), model(X_VAL)
+    assert history.loss == pytest.approx([loss_fn(outputs, LABELS).item()] * 2, rel=1e-12)
+    assert history.val_loss == pytest.approx([loss_fn(val_outputs, LABELS_VAL).item()] * 2)
+    assert history.accuracy == [nn.accuracy(LABELS, outputs.data)] * 2
+    assert history.val_accuracy == [nn.accuracy(LABELS_VAL, val_outputs.data)] * 2
+
+
+def test_callable_metrics_get_targets_and_prediction_arrays():
+    def mean_prediction(y_true, y_pred):
+        assert isinstance(y_pred, np.ndarray) and len(y_true) == len(y_pred)
+        return y_pred.mean()
+
+    model = nn.Linear(3, 1)
+    history = nn.fit(model, nn.MSELoss(), _frozen(model), X, Y_REG, epochs=1, batch_size=10,
+                     validation_data=(X_VAL, Y_REG[:20]), metrics=[mean_prediction],
+                     progress=False)
+    assert history.mean_prediction == [pytest.approx(model(X).data.mean())]
+    assert history.val_mean_prediction == [pytest.approx(model(X_VAL).data.mean())]
+
+
+def test_accuracy_with_logits_loss_thresholds_at_zero():
+    model = nn.Linear(3, 1, rng=np.random.default_rng(3))
+    model.bias.data[:] = -0.3  # some logits in (-0.5, 0): class 0 for logits, 1 for probabilities
+    y = LABELS[:, None].astype(float)
+    history = nn.fit(model, nn.BCEWithLogitsLoss(), _frozen(model), X, y, epochs=1,
+                     batch_size=50, metrics=["accuracy"], progress=False)
+    logits = model(X).data
+    assert history.accuracy == [nn.accuracy(y, logits, threshold=0.0)]
+    assert nn.accuracy(y, logits, threshold=0.0) != nn.accuracy(y, logits)
+
+
+def test_unknown_metric_is_rejected():
+    model = nn.Linear(3, 1)
+    with pytest.raises(ValueError, match="fit: unknown metric 'f1'; valid: 'accuracy' or a "
+                                         "callable"):
+        nn.fit(model, nn.MSELoss(), _frozen(model), X, Y_REG, metrics=["f1"], progress=False)
+
+
+# ---------------------------------------------------------------- the loop
+def test_fit_learns_a_linear_regression():
+    nn.manual_seed(0)
+    model = nn.Linear(3, 1)
+    history = nn.fit(model, nn.MSELoss(), nn.optim.SGD(model.parameters(), 0.1, momentum=0.5),
+                     X, Y_REG, epochs=20, batch_size=10, progress=False)
+    assert history.loss[-1] < 1e-6
+    np.testing.assert_allclose(model.weight.data[:, 0], [1.0, -2.0, 0.5], atol=1e-3)
+    np.testing.assert_allclose(model.bias.data, [0.3], atol=1e-3)
+
+
+def test_training_forwards_record_a_graph_and_validation_runs_in_eval_without_one():
+    probe = Probe(_classifier())
+    probe.eval()
+    nn.fit(probe, nn.CrossEntropyLoss(), nn.optim.SGD(probe.parameters(), 0.1), X, LABELS,
+           epochs=2, batch_size=25, validation_data=(X_VAL, LABELS_VAL), progress=False)
+    assert probe.calls == [(True, True, 25), (True, True, 25), (False, False, 20)] * 2
+    assert not probe.training and not probe.model[0].training  # the mode it had before
+
+
+def test_batch_size_none_is_full_batch_and_shuffling_is_reproducible():
+    probe = Probe(_classifier())
+    nn.fit(probe, nn.CrossEntropyLoss(), _frozen(probe), X, LABELS, epochs=3, batch_size=None,
+           progress=False)
+    assert [size for *_, size in probe.calls] == [50, 50, 50]
+    assert probe.training
+
+    def train_once():
+        nn.manual_seed(7)
+        model = _classifier()
+        nn.fit(model, nn.CrossEntropyLoss(), nn.optim.SGD(model.parameters(), 0.1), X, LABELS,
+               epochs=2, batch_size=8, progress=False)
+        return model.state_dict()
+
+    first, second = train_once(), train_once()
+    assert all(np.array_equal(first[k], second[k]) for k in first)
+
+
+def test_fit_stops_on_a_non_finite_loss_before_updating():
+    model = nn.Linear(3, 1, rng=np.random.default_rng(0))
+    huge = Y_REG * 1e200  # squared, this overflows to inf
+    before = model.state_dict()
+    with np.errstate(over="ignore"), pytest.raises(
+            FloatingPointError, match=r"fit: the loss became inf at epoch 1, batch 1; try a "
+                                      "smaller learning rate"):
+        nn.fit(model, nn.MSELoss(), nn.optim.SGD(model.parameters(), 0.1), X, huge, epochs=1,
+               batch_size=10, progress=False)
+    assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"epochs": -1}, "fit: epochs must be an integer >= 0, got -1"),
+    ({"validation_data": (X,)}, r"validation_data must be a pair \(X_val, y_val\)"),
+    ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
+    ({"y": Y_REG[:10]}, "X and y hold different numbers of samples"),
+    ({"X": np.zeros((0, 3)), "y": np.zeros((0, 1))}, "fit: X must hold at least one sample"),
+])
+def test_fit_rejects_bad_arguments(kwargs, message):
+    model = nn.Linear(3, 1)
+    arguments = {"X": X, "y": Y_REG, "epochs": 1, "batch_size": 10, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        nn.fit(model, nn.MSELoss(), _frozen(model), progress=False, **arguments)
+
+
+# ---------------------------------------------------------------- progress output
+def _fit_quietly_sized(progress):
+    model = nn.Linear(3, 1)
+    nn.fit(model, nn.MSELoss(), _frozen(model), X, Y_REG, epochs=2, batch_size=25,
+           validation_data=(X_VAL, Y_REG[:20]), progress=progress)
+
+
+def test_progress_false_prints_nothing(capsys):
+    _fit_quietly_sized(False)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_progress_uses_tqdm_when_installed(capsys):
+    _fit_quietly_sized(True)
+    out, err = capsys.readouterr()
+    assert out == "" and "fit: 100%" in err and "2/2" in err and "val_loss" in err
+
+
+def test_progress_without_tqdm_prints_one_line_per_epoch(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # makes `import tqdm` fail
+    _fit_quietly_sized(True)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("epoch 1/2  loss ") and "  val_loss " in lines[0]
+    assert lines[1].startswith("epoch 2/2  loss ")
+
+
+# ---------------------------------------------------------------- accuracy and evaluate
+@pytest.mark.parametrize("y_true, y_pred, expected", [
+    ([0, 1, 1, 0], [[0.2], [0.7], [0.4], [0.9]], 0.5),          # sigmoid outputs (n, 1)
+    ([[0], [1], [1], [0]], [0.2, 0.7, 0.6, 0.1], 1.0),           # (n,) against (n, 1)
+    ([2, 0, 1], [[0, 1, 5], [3, 1, 2], [0, 0, 1]], 2 / 3),       # logits (n, k), labels
+    ([[0, 0, 1], [1, 0, 0]], [[0.1, 0.2, 0.7], [0.3, 0.6, 0.1]], 0.5),  # one-hot targets
+])
+def test_accuracy_cases(y_true, y_pred, expected):
+    assert nn.accuracy(y_true, y_pred) == pytest.approx(expected)
+
+
+def test_accuracy_threshold_and_errors():
+    assert nn.accuracy([1, 0], [[0.3], [-0.2]], threshold=0.0) == 1.0
+    with pytest.raises(ValueError, match=r"accuracy: y_true and y_pred need the same positive "
+                                         r"number of samples, got shapes \(3,\) and \(2, 1\)"):
+        nn.accuracy([1, 0, 1], [[0.3], [0.2]])
+
+
+def test_evaluate_returns_loss_and_metrics_in_eval_mode_without_a_graph():
+    probe = Probe(_classifier())
+    scores = nn.evaluate(probe, nn.CrossEntropyLoss(), X, LABELS, batch_size=20,
+                         metrics=["accuracy"])
+    assert probe.calls == [(False, False, 20), (False, False, 20), (False, False, 10)]
+    outputs = probe.model(X)
+    assert scores["loss"] == pytest.approx(nn.CrossEntropyLoss()(outputs, LABELS).item())
+    assert scores["accuracy"] == nn.accuracy(LABELS, outputs.data)
+
+
+# ---------------------------------------------------------------- float32 end to end
+def test_float32_model_and_data_train_in_float32():
+    nn.manual_seed(0)
+    model = nn.MLP([3, 8, 2], activation="tanh", dtype=np.float32)
+    history = nn.fit(model, nn.CrossEntropyLoss(), nn.optim.Adam(model.parameters(), lr=0.05),
+                     X.astype(np.float32), LABELS, epochs=10, batch_size=10, progress=False)
+    assert history.loss[-1] < 0.5 * history.loss[0]
+    for p in model.parameters():
+        assert p.dtype == np.float32 and p.grad.dtype == np.float32
+    assert model(X.astype(np.float32)).dtype == np.float32
+
+
+def test_float64_data_is_cast_to_a_float32_model():
+    model = nn.Linear(3, 1, dtype=np.float32)
+    nn.fit(model, nn.MSELoss(), nn.optim.SGD(model.parameters(), 0.01), X, Y_REG, epochs=1,
+           batch_size=10, progress=False)
+    assert model.weight.dtype == np.float32 and model.weight.grad.dtype == np.float32
