@@ -1,9 +1,8 @@
 """Draw the computation graph behind a tensor with graphviz: one node per tensor and per op.
 
-`draw_graph(loss, params=dict(model.named_parameters()), show_values=True)` returns a
-`graphviz.Digraph`: shown inline in Jupyter, `.pipe(format="svg")` or `save_graph` elsewhere.
-The first tensor whose value (or gradient) is NaN or inf is painted red: where to look first
-when a network blows up.
+`draw_graph(loss, params=dict(model.named_parameters()))` is a graphviz.Digraph: inline in
+Jupyter; `.render("graph", format="svg")` or `save_graph(loss, "graph.svg")` elsewhere.
+The first NaN or inf value (or gradient) is painted red: where to look when a network blows up.
 """
 
 from pathlib import Path
@@ -55,6 +54,8 @@ def draw_graph(root, params=None, show_values: bool = False, rankdir: str = "LR"
     `params`: a dict name -> Tensor (or a Module) naming the parameters. `show_values` adds each
     tensor's value and gradient (a summary for large ones). Beyond `max_nodes` drawn nodes, only
     the part nearest the root is drawn, with a note saying how much was left out.
+    Intermediates have gradients only after `backward(retain_grads=True)`; without them the
+    first non-finite gradient can only be found among the leaves.
     """
     if max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be at least 1, got {max_nodes}")
