@@ -73,6 +73,7 @@ class GradReport:
         return self
 
     def summary(self):
+        """The verdict line printed above the table."""
         passed = sum(row.ok for row in self.rows)
         verdict = "all match" if self.ok else "MISMATCH"
         return (f"compare_grads: {verdict}, {passed} of {len(self.rows)} ok "
