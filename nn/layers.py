@@ -14,7 +14,7 @@ from .init import get_initializer, get_rng
 from .module import Module
 
 
-def float_dtype(dtype, where: str) -> np.dtype:
+def _float_dtype(dtype, where: str) -> np.dtype:
     """`dtype` as a numpy dtype, which must be float32 or float64."""
     dt = np.dtype(dtype)
     if dt not in (np.float32, np.float64):
@@ -38,7 +38,7 @@ class Linear(Module):
             if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
                 raise ValueError(f"Linear: {name} must be a positive integer, got {n!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
-        dtype = float_dtype(dtype, f"Linear({in_features}, {out_features})")
+        dtype = _float_dtype(dtype, f"Linear({in_features}, {out_features})")
         shape = (self.in_features, self.out_features)
         weight = np.asarray(get_initializer(init)(shape, get_rng(rng)))
         if weight.shape != shape:

@@ -38,6 +38,7 @@ class Module:
     training = True  # a class default, so subclasses need not call super().__init__()
 
     def forward(self, *args, **kwargs):
+        """The computation, written with Tensor operations; subclasses define it."""
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):

@@ -42,6 +42,7 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> None:
+        """Update every parameter that has a gradient (defined by each optimizer)."""
         raise NotImplementedError
 
 

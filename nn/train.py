@@ -49,6 +49,7 @@ class History:
         self.epoch: list[int] = []
 
     def append(self, epoch: int, record: dict[str, float]) -> None:
+        """Add one epoch's values, {name: value}."""
         self.epoch.append(epoch)
         for name, value in record.items():
             self.history.setdefault(name, []).append(value)
@@ -96,8 +97,9 @@ def _as_model_dtype(model: Module, X: np.ndarray) -> np.ndarray:
 def evaluate(model: Module, loss_fn, X, y, batch_size: int | None = None, metrics=()) -> dict:
     """The loss and metrics of `model` on (X, y), in eval mode and without recording a graph.
 
-    Returns {"loss": ..., metric name: ...}; the loss is the batch losses' mean weighted by
-    batch size. The model is left in eval mode.
+    `metrics`: names and callables as in `fit`, or a dict {name: function}. Returns
+    {"loss": ..., name: ...}; the loss is the batch losses' mean weighted by batch size
+    (`batch_size=None`: one batch). The model is left in eval mode.
     """
     functions = metrics if isinstance(metrics, dict) else _metric_functions(
         metrics, _is_logits_loss(loss_fn))
