@@ -196,14 +196,27 @@ logsumexp = Op(
     lambda g, out, x, axis=None, keepdims=False: _keep(g, x, axis, keepdims)
     * np.exp(x - _keep(out, x, axis, keepdims)),
 )
+
+
+def _log_softmax(x, axis=-1):
+    # Subtract the max once and never add it back: exact for the largest logit even at 1e4.
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _softmax(x, axis=-1):
+    exps = np.exp(x - x.max(axis=axis, keepdims=True))
+    return exps / exps.sum(axis=axis, keepdims=True)
+
+
 log_softmax = Op(
     "log_softmax",
-    lambda x, axis=-1: x - _logsumexp(x, axis, keepdims=True),
+    _log_softmax,
     lambda g, out, x, axis=-1: g - np.exp(out) * g.sum(axis=axis, keepdims=True),
 )
 softmax = Op(
     "softmax",
-    lambda x, axis=-1: np.exp(x - _logsumexp(x, axis, keepdims=True)),
+    _softmax,
     lambda g, out, x, axis=-1: out * (g - (g * out).sum(axis=axis, keepdims=True)),
 )
 
