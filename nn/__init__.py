@@ -6,7 +6,7 @@ Everything here is built from `autograd.Tensor` operations; none of it knows a d
     history = nn.fit(model, nn.BCEWithLogitsLoss(), nn.optim.Adam(model.parameters()), X, y)
 """
 
-from . import data, functional, init, optim
+from . import data, functional, init, optim, utils
 from .init import manual_seed
 from .layers import MLP, Identity, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
@@ -17,5 +17,5 @@ __all__ = [
     "Module", "Linear", "Sigmoid", "ReLU", "Tanh", "Identity", "Softmax", "Sequential", "MLP",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "fit", "evaluate", "accuracy", "History", "manual_seed",
-    "functional", "optim", "data", "init",
+    "functional", "optim", "data", "init", "utils",
 ]

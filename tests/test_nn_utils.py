@@ -1,0 +1,125 @@
+"""nn.utils, the flat-vector bridge: round trips, length errors, gradients against central
+differences of the loss in theta, and scipy's L-BFGS-B reaching a closed-form optimum.
+"""
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+import nn
+from autograd import Tensor
+from nn.utils import parameters_to_vector, value_and_grad, vector_to_parameters
+
+
+def small_mlp(seed=0):
+    return nn.MLP([3, 4, 2], activation="tanh", rng=np.random.default_rng(seed))
+
+
+def central_differences(f, theta, eps=1e-6):
+    grad = np.zeros_like(theta)
+    for i in range(theta.size):
+        step = np.zeros_like(theta)
+        step[i] = eps
+        grad[i] = (f(theta + step)[0] - f(theta - step)[0]) / (2 * eps)
+    return grad
+
+
+def test_vector_follows_named_parameters_order_as_float64():
+    model = small_mlp()
+    vector = parameters_to_vector(model)
+    expected = np.concatenate([p.data.ravel() for _, p in model.named_parameters()])
+    assert vector.dtype == np.float64 and vector.shape == (3 * 4 + 4 + 4 * 2 + 2,)
+    np.testing.assert_array_equal(vector, expected)
+
+
+def test_vector_is_a_copy():
+    model = small_mlp()
+    vector = parameters_to_vector(model)
+    vector[:] = 0
+    assert np.abs(parameters_to_vector(model)).sum() > 0
+
+
+def test_round_trip_writes_in_place_keeping_shapes_and_dtypes():
+    model = nn.MLP([3, 4, 2], activation="tanh", dtype=np.float32)
+    arrays = [p.data for p in model.parameters()]
+    theta = np.arange(model.num_parameters(), dtype=np.float64) / 10
+    vector_to_parameters(theta, model)
+    for p, array in zip(model.parameters(), arrays):
+        assert p.data is array and p.dtype == np.float32  # the same arrays, overwritten
+    np.testing.assert_allclose(parameters_to_vector(model), theta, rtol=1e-6)
+    np.testing.assert_array_equal(model.parameters()[0].data[0], np.float32([0.0, 0.1, 0.2, 0.3]))
+
+
+def test_a_list_of_tensors_works_like_a_module():
+    a, b = Tensor(np.ones((2, 2)), requires_grad=True), Tensor([5.0], requires_grad=True)
+    vector_to_parameters([1, 2, 3, 4, 5], [a, b])
+    np.testing.assert_array_equal(a.data, [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(parameters_to_vector([a, b]), [1, 2, 3, 4, 5])
+
+
+def test_shared_parameter_is_one_slice_of_the_vector():
+    layer = nn.Linear(2, 2)
+    model = nn.Sequential(layer, nn.Tanh(), layer)
+    assert parameters_to_vector(model).size == 6
+
+
+@pytest.mark.parametrize("size", [25, 27, 0])
+def test_wrong_length_names_expected_and_got_sizes(size):
+    model = small_mlp()  # 3*4 + 4 + 4*2 + 2 = 26 parameters
+    with pytest.raises(ValueError, match=rf"expected a 1-D vector of 26 values.*shape \({size},\)"):
+        vector_to_parameters(np.zeros(size), model)
+
+
+def test_two_dimensional_vector_is_refused_even_with_the_right_count():
+    with pytest.raises(ValueError, match=r"vector_to_parameters: .*got shape \(2, 13\)"):
+        vector_to_parameters(np.zeros((2, 13)), small_mlp())
+
+
+@pytest.mark.parametrize("loss_fn, target", [
+    (nn.CrossEntropyLoss(), np.array([0, 1, 1, 0, 1])),
+    (nn.MSELoss(reduction="sum"), np.linspace(-1, 1, 10).reshape(5, 2)),
+])
+def test_gradient_vector_matches_central_differences_in_theta(loss_fn, target):
+    model = small_mlp(seed=1)
+    X = np.random.default_rng(2).standard_normal((5, 3))
+    f = value_and_grad(model, loss_fn, X, target)
+    theta = parameters_to_vector(model)
+    loss, grad = f(theta)
+    assert isinstance(loss, float) and grad.dtype == np.float64 and grad.shape == theta.shape
+    np.testing.assert_allclose(grad, central_differences(f, theta), rtol=1e-6, atol=1e-8)
+
+
+def test_repeated_calls_do_not_accumulate_gradients():
+    model = small_mlp()
+    X = np.random.default_rng(0).standard_normal((4, 3))
+    f = value_and_grad(model, nn.CrossEntropyLoss(), X, np.array([0, 1, 0, 1]))
+    theta = parameters_to_vector(model)
+    first_loss, first = f(theta)
+    f(theta + 0.3)
+    again_loss, again = f(theta)
+    assert again_loss == first_loss
+    np.testing.assert_array_equal(again, first)
+
+
+def test_parameter_outside_the_graph_gets_a_zero_gradient():
+    model = nn.Sequential(nn.Linear(2, 1), nn.Tanh())
+    model.unused = Tensor(np.ones(3), requires_grad=True)
+    f = value_and_grad(model, nn.MSELoss(), np.ones((2, 2)), np.zeros((2, 1)))
+    _, grad = f(parameters_to_vector(model))
+    assert grad.shape == (6,)
+    np.testing.assert_array_equal(grad[3:], 0)
+    assert np.abs(grad[:3]).sum() > 0
+
+
+def test_lbfgsb_reaches_the_least_squares_solution():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 3))
+    y = X @ np.array([[1.5], [-2.0], [0.5]]) + 0.7 + 0.1 * rng.standard_normal((50, 1))
+    model = nn.Linear(3, 1)
+    res = minimize(value_and_grad(model, nn.MSELoss(), X, y), parameters_to_vector(model),
+                   jac=True, method="L-BFGS-B", options=dict(gtol=1e-10, ftol=1e-14))
+    assert res.success, res.message
+    coef, *_ = np.linalg.lstsq(np.hstack([X, np.ones((50, 1))]), y, rcond=None)
+    np.testing.assert_allclose(res.x, coef.ravel(), atol=1e-6)  # weight (3, 1), then bias
+    vector_to_parameters(res.x, model)
+    np.testing.assert_allclose(model(X).data, np.hstack([X, np.ones((50, 1))]) @ coef, atol=1e-5)
