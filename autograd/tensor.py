@@ -217,11 +217,17 @@ def _same_shape(logits, target, op_name):
 
 
 def _plain_index(index):
-    """Replace Tensors inside an index by their arrays (indices are data, not graph)."""
-    if isinstance(index, Tensor):
-        return index.data
+    """Replace Tensors inside an index by arrays (indices are data, not graph).
+
+    Tensors always hold floats, so a Tensor of whole numbers becomes an integer index.
+    """
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(_plain_index(i) for i in index)
+    if isinstance(index, Tensor):
+        index = index.data
+        if index.dtype.kind == "f" and np.array_equal(index, np.round(index)):
+            return index.astype(np.intp)
+        return index
     if isinstance(index, list):
         return np.asarray(index)
     return index
