@@ -67,16 +67,12 @@ def bce_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
 def bce_with_logits_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of sigmoid(input) against targets, computed from logits.
 
-    Uses relu(x) - x*y + log(1 + exp(-|x|)), exact and finite for logits of any size.
+    One engine node (`Tensor.bce_with_logits`), exact and finite for logits of any size.
     """
     _check_reduction(reduction, "bce_with_logits_loss")
     x = _as_tensor(input)
-    y = _target_like(x, target, "bce_with_logits_loss")
-    # relu(x) - x*y == x * ([x > 0] - y), and the mask is constant wherever relu is
-    # differentiable: one multiply instead of three nodes, with the same value and gradient.
-    linear = x * ((x.data > 0) - y)
-    # log(1 + exp(-|x|)) == -log(sigmoid(|x|)); sigmoid(|x|) >= 1/2, so the log is safe.
-    return _reduce(linear - x.abs().sigmoid().log(), reduction)
+    loss = x.bce_with_logits(_target_like(x, target, "bce_with_logits_loss"))
+    return loss if reduction == "mean" else loss * x.size
 
 
 def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
@@ -100,10 +96,10 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
             f"cross_entropy: input shape {x.shape} and target shape {t.shape} do not fit: "
             f"expected labels of shape {x.shape[:-1]} or probabilities of shape {x.shape}"
         )
-    rows = max(x.size // max(k, 1), 1)
-    scale = -1.0 / rows if reduction == "mean" else -1.0
-    # One multiply by a constant mask instead of indexing: no scatter in the backward pass.
-    return (x.log_softmax(axis=-1) * (weights * scale)).sum()
+    # One engine node (`Tensor.cross_entropy`) against probability rows: labels become one-hot
+    # rows, so there is no scatter in the backward pass.
+    loss = x.cross_entropy(weights)
+    return loss if reduction == "mean" else loss * (x.size // max(k, 1))
 
 
 def _one_hot(labels: np.ndarray, k: int, dtype) -> np.ndarray:

@@ -52,8 +52,7 @@ class Linear(Module):
                 f"Linear({self.extra_repr()}): expected input with {self.in_features} features "
                 f"(last dim), got shape {x.shape}"
             )
-        out = x @ self.weight
-        return out if self.bias is None else out + self.bias
+        return x.linear(self.weight, self.bias)  # x @ weight + bias, as one engine node
 
     def extra_repr(self) -> str:
         bias = "" if self.bias is not None else ", bias=False"
