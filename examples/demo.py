@@ -1,37 +1,50 @@
-"""A first look at npgrad: fit y = 3x - 2 + noise with a line, then print the gradients.
+"""npgrad in one run: train the 64-100-10 tanh digits network and show what the engine recorded.
 
-Run: python examples/demo.py
+Trains on scikit-learn's handwritten digits with a progress bar, prints the test accuracy and the
+confusion matrix, and writes into out/ the loss curves (demo_loss.png) and the computation graph
+of one training step, with its values and gradients (demo_step.svg). Needs no display; without
+graphviz's `dot` it writes the graph's source and says how to get the SVG.
+
+Run: make demo, or python examples/demo.py [--quick] [--out DIR]    (default folder: out/)
 """
 
-import numpy as np
+from pathlib import Path
 
-from autograd import Tensor, gradcheck
+import digits  # examples/digits.py: the data, the network and its training
+from _common import output_dir, parse_args, plot_curves, save_graph_or_source
+from sklearn.metrics import confusion_matrix
 
-SEED, STEPS, LR = 0, 200, 0.1
+import nn
 
 
-def main():
-    rng = np.random.default_rng(SEED)
-    x = rng.uniform(-1, 1, size=(64, 1))
-    y = 3 * x - 2 + 0.05 * rng.standard_normal((64, 1))
-    w = Tensor(np.zeros((1, 1)), requires_grad=True, name="w")
-    b = Tensor(np.zeros(1), requires_grad=True, name="b")
+def main(quick: bool = False, out: Path | None = None) -> dict:
+    nn.manual_seed(digits.SEED)
+    folder = output_dir("", out)  # out/ itself
+    X_train, X_test, y_train, y_test = digits.load()
+    model = digits.make_model()
+    print(f"digits: {len(X_train)} training and {len(X_test)} test images of 8x8 pixels\n{model}")
 
-    def loss_fn(w, b):
-        return ((x @ w + b - y) ** 2).mean()
+    # The graph of one training step, from 8 images to the loss, with values and gradients:
+    # drawn now, before the optimizer changes the weights in place.
+    step_loss = nn.CrossEntropyLoss()(model(X_train[:8]), y_train[:8])
+    step_loss.backward(retain_grads=True)
+    graph = save_graph_or_source(step_loss, folder / "demo_step.svg", params=model,
+                                 show_values=True)
+    model.zero_grad()
 
-    for step in range(STEPS):
-        loss = loss_fn(w, b)
-        w.zero_grad()
-        b.zero_grad()
-        loss.backward()
-        w.data -= LR * w.grad
-        b.data -= LR * b.grad
-        if step % 50 == 0:
-            print(f"step {step:3d}  loss {loss.item():.5f}  dL/dw {w.grad.ravel()}  dL/db {b.grad}")
-    print(f"fitted w = {w.item():.3f} (true 3), b = {b.item():.3f} (true -2)")
-    print("gradcheck:", gradcheck(loss_fn, w, b))
+    history = digits.train(model, X_train, y_train, X_test, y_test,
+                           digits.QUICK_EPOCHS if quick else digits.EPOCHS, progress=True)
+    predicted = digits.predict(model, X_test)
+    accuracy = float((predicted == y_test).mean())
+    print(f"test accuracy {accuracy:.1%} (network {digits.SIZES}, the tutorial reports "
+          f"{digits.TUTORIAL_ACCURACY:.0%})")
+    print(f"confusion matrix (rows: true digit, columns: predicted):\n"
+          f"{confusion_matrix(y_test, predicted)}")
+    plot_curves({"train": history.loss, "test": history.val_loss}, folder / "demo_loss.png",
+                "Digits, 64-100-10 tanh: loss", ylabel="cross-entropy")
+    return {"accuracy": accuracy, "graph": graph}
 
 
 if __name__ == "__main__":
-    main()
+    args = parse_args(__doc__)
+    main(args.quick, args.out)

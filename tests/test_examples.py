@@ -1,0 +1,139 @@
+"""Run every seed example in its quick mode and check what it learnt, printed and drew.
+
+Each `main(quick=True, out=tmp_path)` returns its metrics, asserted against thresholds that beat
+the tutorials' published figures; warnings are errors (no overflow on raw inputs). The demo also
+runs as `make demo` does, once with graphviz's `dot` hidden from PATH.
+"""
+
+import importlib.util
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nn
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SVG = "{http://www.w3.org/2000/svg}"
+pytestmark = pytest.mark.filterwarnings("error")
+
+
+@pytest.fixture
+def load(monkeypatch):
+    """Import examples/<name>.py as a fresh module (its siblings importable, as when run)."""
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+
+    def load(name):
+        spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
+
+
+def assert_png(path):
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+
+
+def svg_texts(path):
+    return [t.text for t in ET.parse(path).getroot().iter(f"{SVG}text")]
+
+
+def test_breast_cancer_standardised_beats_raw(load, tmp_path, capsys):
+    result = load("breast_cancer").main(quick=True, out=tmp_path)
+    assert result["standardised_test"] >= 0.9
+    assert result["standardised_train"] >= 0.95
+    assert result["standardised_train"] > result["raw_train"]
+    out = capsys.readouterr().out
+    assert "online SGD, raw features" in out and "Why standardise:" in out
+    assert_png(tmp_path / "breast_cancer_loss.png")
+
+
+def test_network_2_3_2_starts_from_the_tutorials_weights_and_learns(load, tmp_path, capsys):
+    result = load("network_2_3_2").main(quick=True, out=tmp_path)
+    # The tutorial's printout of W1 after np.random.seed(1).
+    np.testing.assert_allclose(result["first_weight"], [[1.14858562, -0.43257711, -0.37347383],
+                                                        [-0.75870339, 0.6119356, -1.62743362]])
+    assert result["accuracy"] == 1.0 and result["loss"] < 0.01
+    assert "hidden relu activations" in capsys.readouterr().out
+    names = [name for name, _ in nn.MLP([2, 3, 2]).named_parameters()]
+    texts = svg_texts(tmp_path / "network_2_3_2_graph.svg")
+    assert set(names) <= set(texts) and "relu" in texts and "sigmoid" in texts
+    assert_png(tmp_path / "network_2_3_2_loss.png")
+
+
+def test_xor_solves_the_table(load, tmp_path, capsys):
+    result = load("xor").main(quick=True, out=tmp_path)
+    assert result["accuracy"] == 1.0
+    np.testing.assert_allclose(result["outputs"].ravel(), [0, 1, 1, 0], atol=0.1)
+    assert "[1, 1] ->" in capsys.readouterr().out
+    assert_png(tmp_path / "xor_surface.png")
+
+
+def test_digits_beats_the_tutorials_93_percent(load, tmp_path, capsys):
+    result = load("digits").main(quick=True, out=tmp_path)
+    assert result["accuracy"] > 0.93
+    out = capsys.readouterr().out
+    assert "confusion matrix" in out and "macro avg" in out  # scikit-learn's report
+    assert f"npgrad {result['accuracy']:.1%}" in out and "tutorial 93%" in out
+    assert_png(tmp_path / "digits_loss.png")
+
+
+def test_scipy_minimize_fits_both_tables_with_exact_gradients(load, tmp_path):
+    result = load("scipy_minimize").main(quick=True, out=tmp_path)
+    for fit in result["table"], result["xor"]:
+        assert fit["success"] and fit["r"] > 0.9999 and fit["sse"] < 1e-6
+        assert fit["grad_error"] < 1e-5
+        # Finite differences cost the tutorial 264 evaluations; exact gradients need ~1 a step.
+        assert fit["nfev"] < 2 * fit["nit"] + 10 < 264
+    assert result["table"]["parameters"] == 6 and result["xor"]["parameters"] == 9
+    assert_png(tmp_path / "scipy_minimize_loss.png")
+
+
+def test_moons_beats_the_tutorials_85_and_83_percent(load, tmp_path, capsys):
+    result = load("moons").main(quick=True, out=tmp_path)
+    assert result["train_accuracy"] > 0.9 and result["test_accuracy"] > 0.9
+    assert "tutorial (published)" in capsys.readouterr().out
+    assert_png(tmp_path / "moons_loss.png")
+    assert_png(tmp_path / "moons_boundary.png")
+
+
+def test_demo_prints_accuracy_and_confusion_matrix_and_draws_a_training_step(load, tmp_path,
+                                                                              capsys):
+    result = load("demo").main(quick=True, out=tmp_path)
+    assert result["accuracy"] > 0.93
+    out = capsys.readouterr().out
+    assert f"test accuracy {result['accuracy']:.1%}" in out and "confusion matrix" in out
+    assert_png(tmp_path / "demo_loss.png")
+    texts = svg_texts(tmp_path / "demo_step.svg")
+    names = [name for name, _ in nn.MLP([64, 100, 10], activation="tanh").named_parameters()]
+    assert set(names) <= set(texts) and "tanh" in texts
+    assert any(text.startswith("grad ") for text in texts)  # the step's gradients are drawn
+
+
+def test_demo_without_dot_still_finishes_and_says_how_to_get_the_svg(tmp_path):
+    env = dict(os.environ, PATH=str(tmp_path))  # a PATH with no `dot` on it
+    done = subprocess.run([sys.executable, "-W", "error", str(EXAMPLES / "demo.py"), "--quick",
+                           "--out", "pictures"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "test accuracy" in done.stdout and "confusion matrix" in done.stdout
+    assert "apt-get install graphviz" in done.stdout
+    assert "dot -Tsvg pictures/demo_step.gv -o pictures/demo_step.svg" in done.stdout
+    assert "fit: 100%" in done.stderr  # the tqdm progress bar
+    assert_png(tmp_path / "pictures" / "demo_loss.png")
+    assert "layers" in (tmp_path / "pictures" / "demo_step.gv").read_text()
+    assert not (tmp_path / "pictures" / "demo_step.svg").exists()
+
+
+def test_quick_mode_can_come_from_the_environment(load, monkeypatch):
+    common = load("_common")
+    assert not common.parse_args("doc", []).quick
+    monkeypatch.setenv(common.QUICK_ENV, "1")
+    args = common.parse_args("doc", ["--out", "somewhere"])
+    assert args.quick and args.out == Path("somewhere")
