@@ -3,7 +3,7 @@
 make_moons(300, noise=0.2), 80/20 split, the tutorial's 2-5-1 network, full-batch gradient
 descent. The tutorial reports 85% train / 83% test after 20000 steps at learning rate 0.003; at a
 rate of 1.0, 3000 steps do far better. The full run also retrains with the tutorial's rate and
-step count, to show that its figure comes from the rate. Plots the losses and the boundary.
+step count, to show that the rate, not the network, holds its figure back. Plots loss and boundary.
 
 Run: python examples/moons.py [--quick] [--out DIR]    (pictures in out/moons/)
 """
