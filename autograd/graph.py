@@ -238,7 +238,7 @@ def _op_label(t):
     """The op's name and its non-default attributes, short and in full: ("sum axis=1", ...)."""
     short, full = [t.op.name], [t.op.name]
     for key, value in (t.attrs or {}).items():
-        if value is None or (key == "keepdims" and value is False):
+        if value is None or (key == "keepdims" and value is False) or key in t.op.saves:
             continue
         text = str(value) if isinstance(value, np.dtype) else repr(value)
         full.append(f"{key}={text}")

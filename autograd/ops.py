@@ -5,8 +5,9 @@ and `vjps[i](g, out, *arrays, **attrs)` maps the gradient `g` of the result to t
 input `i` (a vector-Jacobian product). VJPs see ndarrays only and run only for inputs that need
 a gradient. They may return a gradient with broadcast (extra or size-1) dimensions or another
 dtype: the engine reduces it to the input's shape and dtype in one place (`engine.reduce_to`).
-An op made with `saves=True` returns `(out, extras)` from forward: `extras`, a dict of arrays
-its VJPs would otherwise recompute (softmax probabilities, say), joins the node's attrs.
+An op made with `saves=("name", ...)` returns `(out, extras)` from forward: `extras`, a dict of
+those arrays its VJPs would otherwise recompute (softmax probabilities, say), joins the node's
+attrs (renderers skip the names in `op.saves`: they are results, not settings).
 """
 
 import numpy as np
@@ -17,7 +18,7 @@ class Op:
 
     __slots__ = ("name", "forward", "vjps", "saves")
 
-    def __init__(self, name, forward, *vjps, saves=False):
+    def __init__(self, name, forward, *vjps, saves=()):
         self.name = name
         self.forward = forward
         self.vjps = vjps
@@ -242,7 +243,7 @@ cross_entropy = Op(
     _cross_entropy,
     _cross_entropy_vjp_logits,
     lambda g, out, x, t, probs, log_probs: log_probs * (-g / (x.size // x.shape[-1])),
-    saves=True,
+    saves=("probs", "log_probs"),
 )
 
 
@@ -259,7 +260,7 @@ bce_with_logits = Op(
     _bce_with_logits,
     lambda g, out, x, t, probs: (probs - t) * (g / x.size),
     lambda g, out, x, t, probs: x * (-g / x.size),
-    saves=True,
+    saves=("probs",),
 )
 
 OPS = [v for v in list(globals().values()) if isinstance(v, Op)]
