@@ -68,8 +68,8 @@ def reduce_to(g, like):
         extra = g.ndim - like.ndim
         if extra:
             g = g.sum(axis=tuple(range(extra)))
-        stretched = tuple(i for i, n in enumerate(like.shape) if n == 1 and g.shape[i] != 1)
-        if stretched:
+        if g.shape != like.shape:
+            stretched = tuple(i for i, n in enumerate(like.shape) if n == 1 and g.shape[i] != 1)
             g = g.sum(axis=stretched, keepdims=True)
     if g.dtype != like.dtype:
         g = g.astype(like.dtype)

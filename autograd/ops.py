@@ -248,10 +248,12 @@ cross_entropy = Op(
 
 
 def _bce_with_logits(x, t):
-    # max(x, 0) - x*t + log(1 + exp(-|x|)) is log(1 + exp(x)) - x*t without overflow.
-    e = np.exp(-np.abs(x))
-    loss = (np.maximum(x, 0) - x * t + np.log1p(e)).mean()
-    return loss, {"probs": np.where(x >= 0, 1, e) / (1 + e)}
+    # log(1 + exp(x)) - x*t, with logaddexp and tanh: neither overflows at any logit.
+    loss = (np.logaddexp(0, x) - x * t).sum() / x.size
+    probs = np.tanh(x * 0.5)
+    probs *= 0.5
+    probs += 0.5  # sigmoid(x) = (1 + tanh(x / 2)) / 2, in place on a fresh array
+    return loss, {"probs": probs}
 
 
 # Binary cross-entropy of logits as one primitive, for the same reasons as cross_entropy.

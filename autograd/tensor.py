@@ -253,9 +253,12 @@ def lift(value, like, op_name):
     raise TypeError(f"{op_name}: unsupported operand type {type(value).__name__} with a Tensor")
 
 
+_new_tensor = Tensor.__new__
+
+
 def constant(data):
     """Wrap an ndarray as a Tensor that needs no gradient, skipping __init__'s checks."""
-    out = Tensor.__new__(Tensor)
+    out = _new_tensor(Tensor)
     out.data = data
     out.grad = None
     out.requires_grad = False
@@ -278,7 +281,11 @@ def apply(op, *inputs, **attrs):
         attrs.update(saved)  # a fresh dict per call: safe to extend
     if type(data) is not np.ndarray:  # numpy returns scalars from 0-d operations
         data = np.asarray(data)
-    out = constant(data)
+    out = _new_tensor(Tensor)
+    out.data = data
+    out.grad = None
+    out.name = None
+    out.retains_grad = False
     if engine._grad_mode.enabled:
         for t in inputs:
             if t.requires_grad:
@@ -286,7 +293,11 @@ def apply(op, *inputs, **attrs):
                 out.op = op
                 out.parents = inputs
                 out.attrs = attrs
-                break
+                return out
+    out.requires_grad = False
+    out.op = None
+    out.parents = ()
+    out.attrs = None
     return out
 
 
