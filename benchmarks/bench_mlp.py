@@ -41,6 +41,7 @@ CHAIN_OPS = (10_000, 100_000)  # deepchain lengths (multiply and add alternate)
 CHAIN_OPS_QUICK = (1_000, 10_000)
 CHAIN_SIZE = 32  # elements in the deepchain vector: small, so per-op overhead dominates
 CHAIN_MUL, CHAIN_ADD = 1.00001, 0.001
+CHAIN_LINEARITY = 0.25  # npgrad's graph memory at 10x the ops: 10x, give or take 25%
 SOAK_STEPS, SOAK_FIRST, SOAK_TOLERANCE_MB = 5_000, 500, 4.0
 
 # Targets from issue 6: npgrad's median step time over the numpy floor's, at most ...
@@ -380,18 +381,25 @@ def status_mb(field: str) -> float | None:
     return None
 
 
-def rss_growth_mb(run) -> float | None:
-    """How far peak resident memory rose above its level before run(), or None if unknown.
+def release_freed_memory() -> None:
+    """Hand freed heap pages back to the OS (glibc's malloc_trim), so that RSS counts live memory.
 
-    The one measure that sees PyTorch's allocations too. Freed heap pages are handed back to
-    the OS first (glibc's malloc_trim), or run() would reuse them without growing; writing 5
-    to clear_refs resets the peak (VmHWM) to the current RSS (Linux only).
+    Otherwise new allocations reuse pages freed earlier, and the RSS does not move.
     """
     gc.collect()
     try:
         ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: growth may read low
+    except (OSError, AttributeError):  # not glibc: RSS growth may read low
         pass
+
+
+def rss_growth_mb(run) -> float | None:
+    """How far peak resident memory rose above its level before run(), or None if unknown.
+
+    The one measure that sees PyTorch's allocations too. Writing 5 to clear_refs resets the
+    peak (VmHWM) to the current RSS (Linux only).
+    """
+    release_freed_memory()
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
@@ -451,9 +459,11 @@ def soak(dtype: str) -> dict:
     step = npgrad_mlp(work, initial_weights(work.sizes, work.activation), dtype)
     n = len(work.batches)
     rss = {}
+    release_freed_memory()
     for i in range(1, SOAK_STEPS + 1):
         step((i - 1) % n)
         if i in (SOAK_FIRST, SOAK_STEPS):
+            release_freed_memory()  # what stays resident is memory still in use
             rss[i] = status_mb("VmRSS")
     if None in rss.values():
         return dict(dtype=dtype, rss_first_mb=None, rss_last_mb=None, growth_mb=None, ok=True)
@@ -562,7 +572,8 @@ def target_checks(summary: list) -> list:
 def chain_memory(rows: list) -> list:
     """Memory per 1,000 ops between the two deepchain lengths, per dtype and implementation.
 
-    Linear growth shows as `ratio` (long / short) close to the ratio of the lengths.
+    Linear growth shows as `ratio` (long / short) close to the ratio of the lengths; npgrad's
+    traced ratio must lie within CHAIN_LINEARITY of it (`linear`, None for the others).
     """
     lengths = sorted({int(r["workload"][9:-1]) for r in rows if r["workload"].startswith("deep")})
     if len(lengths) < 2:
@@ -581,6 +592,11 @@ def chain_memory(rows: list) -> list:
                 continue
             entry[kind] = dict(short=small, long=big, per_1k_ops=(big - small) / (long - short),
                                ratio=big / small if small > 0.01 else None)
+        traced = entry["traced_mb"]
+        entry["linear"] = None
+        if impl == "npgrad" and traced is not None:
+            entry["linear"] = (traced["ratio"] is not None and
+                               abs(traced["ratio"] * short / long - 1) <= CHAIN_LINEARITY)
         out.append(entry)
     return out
 
@@ -606,10 +622,11 @@ def print_summary(summary, targets, memory, soak_result) -> None:
         short, long = memory[0]["lengths"]
         print(f"\ndeepchain memory, {short}k -> {long}k ops (x{long // short}): MB, growth, "
               "MB per 1,000 ops")
-        print(f"{'':<19}{'peak (tracemalloc)':>30}{'RSS+':>30}")
+        print(f"{'':<19}{'peak (tracemalloc)':>34}{'RSS+':>34}")
         for m in memory:
-            print(f"  {m['dtype']:<9}{m['impl']:<8}{_growth(m['traced_mb']):>30}"
-                  f"{_growth(m['rss_mb']):>30}")
+            verdict = {None: "", True: "  linear: OK", False: "  NOT LINEAR"}[m["linear"]]
+            print(f"  {m['dtype']:<9}{m['impl']:<8}{_growth(m['traced_mb']):>34}"
+                  f"{_growth(m['rss_mb']):>34}{verdict}")
     if targets:
         print("\ntargets (issue 6):")
         for t in targets:
@@ -712,6 +729,7 @@ def main(argv=None) -> int:
     print_summary(summary, targets, memory, soak_result)
 
     failed = [f"{c['workload']} {c['dtype']}" for c in checks if not c["ok"]]
+    failed += [f"deepchain memory {m['dtype']}" for m in memory if m["linear"] is False]
     if soak_result and not soak_result["ok"]:
         failed.append("soak")
     if args.json:
@@ -724,7 +742,9 @@ def main(argv=None) -> int:
     if failed:
         print(f"\nFAILED: {', '.join(failed)}")
         return 1
-    print("\nall implementations agree" + (", memory flat" if soak_result else ""))
+    print("\nall checks passed: the implementations agree"
+          + (", npgrad's graph memory grows linearly" if memory else "")
+          + (", the soak's memory stays flat" if soak_result else ""))
     return 0
 
 
