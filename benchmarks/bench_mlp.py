@@ -205,14 +205,9 @@ def _relu_grad(g, out):
     g *= out > 0
 
 
-def _sigmoid_grad(g, out):
-    g *= out * (1 - out)
-
-
 NUMPY_ACTIVATIONS = {  # name: (in-place forward, in-place gradient given the output)
     "tanh": (lambda z: np.tanh(z, out=z), _tanh_grad),
     "relu": (lambda z: np.maximum(z, 0, out=z), _relu_grad),
-    "sigmoid": (lambda z: np.divide(1, 1 + np.exp(-z), out=z), _sigmoid_grad),
 }
 
 
@@ -222,7 +217,7 @@ def torch_mlp(work: MLPWorkload, weights: list, dtype: str):
     import torch.nn.functional as F
 
     tdtype = getattr(torch, dtype)
-    activations = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid}
+    activations = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}
     layers = []
     for k, (W, b) in enumerate(weights):
         linear = torch.nn.Linear(*W.shape, dtype=tdtype)
