@@ -88,7 +88,7 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
     t = np.asarray(target.data if isinstance(target, Tensor) else target)
     k = x.shape[-1]
     if t.shape == x.shape:
-        weights = t.astype(x.dtype)
+        weights = t.astype(x.dtype, copy=False)
     elif t.shape == x.shape[:-1]:
         weights = _one_hot(t, k, x.dtype)
     else:

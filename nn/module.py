@@ -42,7 +42,10 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
-        args = [Tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+        for a in args:  # a plain loop: this runs for every layer of every step
+            if isinstance(a, np.ndarray):
+                args = [Tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+                break
         return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------ the attribute walk
