@@ -2,6 +2,8 @@
 
 `step()` works on the numpy arrays directly (`p.data -= ...`), so it records no graph; a
 parameter whose grad is None is skipped and its state does not advance, as in PyTorch.
+Because the arrays change in place, call `backward()` on a loss before `step()` changes the
+parameters it was computed from (PyTorch raises an error there; npgrad does not check).
 """
 
 import math
