@@ -1,12 +1,14 @@
 """How gradients flow: grad mode, the graph walk, and reverse-mode accumulation.
 
-`backward` visits the graph once in reverse topological order (computed without recursion, so
-chains of any depth work) and calls each node's VJPs only for parents that need a gradient.
+`backward` visits the graph once, newest node first (a heap on creation order, which is a
+reverse topological order: no recursion, so chains of any depth work), and calls each node's
+VJPs only for parents that need a gradient.
 Every gradient is reduced to its input's shape and dtype in one place: `reduce_to`.
 """
 
 import contextlib
 import threading
+from heapq import heappop, heappush
 
 import numpy as np
 
@@ -46,6 +48,7 @@ def toposort(root):
     """Nodes reachable from `root` through tensors that require grad, parents before children.
 
     Iterative depth-first search (a chain of any depth works); each node is expanded once.
+    For tools that want the differentiable part of a graph in order; `backward` needs no sort.
     """
     order, visited = [], set()
     stack = [(root, False)]
@@ -64,13 +67,12 @@ def toposort(root):
 
 def reduce_to(g, like):
     """Undo broadcasting: sum `g` down to the shape of array `like`, in its dtype."""
+    extra = g.ndim - like.ndim
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
     if g.shape != like.shape:
-        extra = g.ndim - like.ndim
-        if extra:
-            g = g.sum(axis=tuple(range(extra)))
-        if g.shape != like.shape:
-            stretched = tuple(i for i, n in enumerate(like.shape) if n == 1 and g.shape[i] != 1)
-            g = g.sum(axis=stretched, keepdims=True)
+        stretched = tuple(i for i, n in enumerate(like.shape) if n == 1 and g.shape[i] != 1)
+        g = g.sum(axis=stretched, keepdims=True)
     if g.dtype != like.dtype:
         g = g.astype(like.dtype)
     return g
@@ -93,7 +95,8 @@ def backward(root, grad=None, retain_grads=False):
                 f"backward: output is not a scalar (shape {root.shape}); "
                 "pass grad= with the output's shape, or reduce it first (e.g. .sum())"
             )
-        grad = np.ones_like(root.data)
+        grad = np.empty_like(root.data)
+        grad.fill(1)  # np.ones_like's Python wrapper costs several times more
     else:
         grad = np.array(getattr(grad, "data", grad), dtype=root.data.dtype)  # a private copy
         if grad.shape != root.data.shape:
@@ -101,10 +104,16 @@ def backward(root, grad=None, retain_grads=False):
                 f"backward: grad has shape {grad.shape} but the output has shape {root.shape}"
             )
 
+    # Newest first: a tensor is made after its parents, so when a node leaves the heap every
+    # gradient contribution to it has arrived (its consumers are all newer and went before).
+    # Entries are (-seq, id, node): the id keys `grads` and breaks ties between copies of one
+    # tensor (copy.deepcopy keeps `seq`), which never depend on each other.
     grads = {id(root): grad}
+    heap = [(-root.seq, id(root), root)]
     handed_out = set()  # ids of arrays a leaf owns as .grad: never share one between two leaves
-    for node in reversed(toposort(root)):
-        g = grads.pop(id(node))
+    while heap:
+        _, key, node = heappop(heap)
+        g = grads.pop(key)
         op = node.op
         if op is None:
             if node.grad is not None:
@@ -118,7 +127,9 @@ def backward(root, grad=None, retain_grads=False):
         if retain_grads or node.retains_grad:
             node.grad = g if node.grad is None else node.grad + g  # accumulates, like a leaf's
         parents = node.parents
-        inputs = [p.data for p in parents]
+        inputs = []
+        for p in parents:  # a loop: a list comprehension is a function call before Python 3.12
+            inputs.append(p.data)
         for parent, x, vjp in zip(parents, inputs, op.vjps):
             if parent.requires_grad:
                 gx = vjp(g, node.data, *inputs, **node.attrs)
@@ -130,3 +141,4 @@ def backward(root, grad=None, retain_grads=False):
                     grads[key] = grads[key] + gx
                 else:
                     grads[key] = gx
+                    heappush(heap, (-parent.seq, key, parent))

@@ -5,11 +5,16 @@ forward and, when grad mode is on and an input requires grad, records the node (
 `parents`, `attrs`). The graph is public: `t.op.name` and `t.parents` are what renderers read.
 """
 
+import itertools
 import numbers
 
 import numpy as np
 
 from . import engine, ops
+
+# Every tensor gets the next number as `seq`, so it is newer than its parents: backward visits
+# the graph newest first.
+_creation_order = itertools.count()
 
 
 class Tensor:
@@ -21,7 +26,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "op", "parents", "attrs", "name",
-                 "retains_grad", "__weakref__")
+                 "retains_grad", "seq", "__weakref__")
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
@@ -45,6 +50,7 @@ class Tensor:
         self.attrs = None
         self.name = name
         self.retains_grad = False
+        self.seq = next(_creation_order)
 
     # ------------------------------------------------------------ array facts
     shape = property(lambda self: self.data.shape, doc="Shape of the data, a tuple.")
@@ -267,13 +273,17 @@ def constant(data):
     out.attrs = None
     out.name = None
     out.retains_grad = False
+    out.seq = next(_creation_order)
     return out
 
 
 def apply(op, *inputs, **attrs):
     """Run primitive `op` on Tensors and record the node if any input needs a gradient."""
+    arrays = []
+    for t in inputs:  # a loop: a list comprehension is a function call before Python 3.12
+        arrays.append(t.data)
     try:
-        data = op.forward(*[t.data for t in inputs], **attrs)
+        data = op.forward(*arrays, **attrs)
     except (ValueError, IndexError) as err:
         raise _describe_error(op, inputs, attrs, err) from None
     if op.saves:
@@ -286,6 +296,7 @@ def apply(op, *inputs, **attrs):
     out.grad = None
     out.name = None
     out.retains_grad = False
+    out.seq = next(_creation_order)
     if engine._grad_mode.enabled:
         for t in inputs:
             if t.requires_grad:

@@ -3,6 +3,7 @@
 Values are checked against closed forms; the graph walk against the graph's structure.
 """
 
+import copy
 import threading
 
 import numpy as np
@@ -67,6 +68,27 @@ def test_toposort_visits_each_node_once_parents_first():
             if parent.requires_grad:
                 assert position[id(parent)] < position[id(node)]
     assert order[-1] is y
+
+
+def test_leaves_made_between_operations():
+    # backward visits nodes newest first: a leaf made after an intermediate is visited before it
+    x = leaf([1.0, 2.0])
+    h = x * x
+    w = leaf([3.0, -1.0])
+    y = (h * w + x * w).sum()
+    y.backward()
+    np.testing.assert_allclose(x.grad, 2 * x.data * w.data + w.data)
+    np.testing.assert_allclose(w.grad, x.data**2 + x.data)
+
+
+def test_copied_tensors_in_one_graph():
+    # a deep copy keeps the creation number: both copies must still get their own gradient
+    x = leaf([1.0, 2.0])
+    x2 = copy.deepcopy(x)
+    y = (x * x2 * 3).sum()
+    y.backward()
+    np.testing.assert_allclose(x.grad, 3 * x2.data)
+    np.testing.assert_allclose(x2.grad, 3 * x.data)
 
 
 def test_vjps_run_only_for_inputs_that_need_a_gradient():
