@@ -47,6 +47,13 @@ class Optimizer:
         """Update every parameter that has a gradient (defined by each optimizer)."""
         raise NotImplementedError
 
+    def _gradients(self):
+        """(index, parameter, gradient + weight_decay * parameter) for each p with a gradient."""
+        decay = self.weight_decay
+        for i, p in enumerate(self.params):
+            if p.grad is not None:
+                yield i, p, (p.grad + decay * p.data if decay else p.grad)
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum, Nesterov momentum and L2 decay.
@@ -67,13 +74,8 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """Apply one update to every parameter that has a gradient."""
-        lr, momentum, decay = self.lr, self.momentum, self.weight_decay
-        for i, p in enumerate(self.params):
-            g = p.grad
-            if g is None:
-                continue
-            if decay:
-                g = g + decay * p.data
+        lr, momentum = self.lr, self.momentum
+        for i, p, g in self._gradients():
             if momentum:
                 buf = self.buffers[i]
                 if buf is None:
@@ -106,14 +108,9 @@ class Adam(Optimizer):
 
     def step(self) -> None:
         """Apply one update to every parameter that has a gradient."""
-        lr, eps, decay = self.lr, self.eps, self.weight_decay
+        lr, eps = self.lr, self.eps
         b1, b2 = self.betas
-        for i, p in enumerate(self.params):
-            g = p.grad
-            if g is None:
-                continue
-            if decay:
-                g = g + decay * p.data
+        for i, p, g in self._gradients():
             m, v = self.m[i], self.v[i]
             m *= b1
             m += (1 - b1) * g
