@@ -255,9 +255,10 @@ MLP_BUILDERS = {"numpy": numpy_mlp, "npgrad": npgrad_mlp, "torch": torch_mlp}
 # gradient of the sum with respect to the input. One "step" is the forward and backward pass;
 # it returns (sum of the output, sum of the input's gradient), both checked for agreement.
 
-def npgrad_chain(n_ops: int, x0: np.ndarray):
+def _autograd_chain(n_ops: int, x0: np.ndarray, make_leaf):
+    """The chain through an autograd library: npgrad and PyTorch differ only in the leaf."""
     def step(_):
-        x = Tensor(x0, requires_grad=True)
+        x = make_leaf(x0)
         y = x
         for _ in range(n_ops // 2):
             y = y * CHAIN_MUL
@@ -267,6 +268,10 @@ def npgrad_chain(n_ops: int, x0: np.ndarray):
         return out.item(), float(x.grad.sum())
 
     return step
+
+
+def npgrad_chain(n_ops: int, x0: np.ndarray):
+    return _autograd_chain(n_ops, x0, lambda a: Tensor(a, requires_grad=True))
 
 
 def numpy_chain(n_ops: int, x0: np.ndarray):
@@ -286,17 +291,7 @@ def numpy_chain(n_ops: int, x0: np.ndarray):
 def torch_chain(n_ops: int, x0: np.ndarray):
     import torch
 
-    def step(_):
-        x = torch.tensor(x0, requires_grad=True)
-        y = x
-        for _ in range(n_ops // 2):
-            y = y * CHAIN_MUL
-            y = y + CHAIN_ADD
-        out = y.sum()
-        out.backward()
-        return out.item(), float(x.grad.sum())
-
-    return step
+    return _autograd_chain(n_ops, x0, lambda a: torch.tensor(a, requires_grad=True))
 
 
 CHAIN_BUILDERS = {"numpy": numpy_chain, "npgrad": npgrad_chain, "torch": torch_chain}
