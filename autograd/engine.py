@@ -43,6 +43,35 @@ class no_grad(contextlib.ContextDecorator):
         return type(self)()
 
 
+# ---------------------------------------------------------------- the watcher hook
+class Watcher:
+    """What a tool that watches every operation implements (detect_anomaly, compile_step).
+
+    Install one with `watching(w)`; while it is installed, `apply` reports every operation it
+    runs, and `backward` every gradient a VJP returns. With no watcher, each costs one test.
+    """
+
+    def forward(self, op, inputs, attrs, out):
+        """After `apply` ran `op` on `inputs` (Tensors) and made `out` (recorded or not)."""
+
+    def backward(self, node, index, parent, grad):
+        """After node's VJP for input `index` (`parent`) returned `grad`, reduced to its shape."""
+
+
+watcher = None  # the installed Watcher, or None
+
+
+@contextlib.contextmanager
+def watching(w):
+    """Install watcher `w` for the duration of a with-block (the previous one comes back)."""
+    global watcher
+    previous, watcher = watcher, w
+    try:
+        yield w
+    finally:
+        watcher = previous
+
+
 # ---------------------------------------------------------------- the graph walk
 def toposort(root):
     """Nodes reachable from `root` through tensors that require grad, parents before children.
@@ -126,6 +155,7 @@ def backward(root, grad=None, retain_grads=False):
     # gradient contribution to it has arrived (its consumers are all newer and went before).
     # Entries are (-seq, id, node): the id keys `grads` and breaks ties between copies of one
     # tensor (copy.deepcopy keeps `seq`), which never depend on each other.
+    watch = watcher
     grads = {id(root): grad}
     heap = [(-root.seq, id(root), root)]
     handed_out = set()  # ids of arrays a leaf owns as .grad: never share one between two leaves
@@ -155,11 +185,13 @@ def backward(root, grad=None, retain_grads=False):
             if p.version > seq:
                 raise _modified_error(node, p, len(inputs))
             inputs.append(p.data)
-        for parent, x, vjp in zip(parents, inputs, op.vjps):
+        for i, (parent, x, vjp) in enumerate(zip(parents, inputs, op.vjps)):
             if parent.requires_grad:
                 gx = vjp(g, node.data, *inputs, **node.attrs)
                 if gx.shape != x.shape or gx.dtype is not x.dtype:  # `is`: a cheap first test
                     gx = reduce_to(gx, x)
+                if watch is not None:
+                    watch.backward(node, i, parent, gx)
                 key = id(parent)
                 if key in grads:
                     # Out-of-place sum: a VJP may hand the same array to several parents.
