@@ -1,0 +1,1128 @@
+"""Compiled training steps: record one eager step, then replay it as straight-line numpy calls.
+
+`CompiledStep(fn, params, update)` does what `for p in params: p.grad = None`,
+`loss = fn(*inputs)`, `loss.backward()`, `update()` does, and returns the loss as a float.
+The first call with a new input signature (types, shapes, dtypes and strides of the inputs,
+grad mode, `key()`) runs that step eagerly while the engine's `Watcher` hook records every
+operation and every gradient in the engine's own order. From that record it builds a plan: a
+generated Python function of numpy calls into preallocated buffers, which sums gradients in
+the engine's order, so it computes the same bits as eager. The plan's first replay is checked
+bit for bit against the eager step it was recorded from; what cannot be replayed runs eagerly,
+with a `CompileWarning`.
+
+Frozen at trace time (a plan replays the numpy work of its trace, nothing else): Python
+control flow and Python numbers inside `fn`, op attributes (axes, reductions, indices), and
+checks or prints written in Python. Arrays made inside `fn` from data are compared between
+two eager calls and refused when they differ. `p.grad` holds a buffer reused by every step.
+"""
+
+import itertools
+import math
+import warnings
+
+import numpy as np
+
+from . import engine, ops
+from .tensor import Tensor
+
+MAX_PLANS = 16  # input signatures per step; more (ever-changing shapes) run eagerly
+
+
+class CompileWarning(UserWarning):
+    """A compiled step (or one input signature of it) runs eagerly, and why."""
+
+
+class _Unreplayable(Exception):
+    """What in a recorded step a plan cannot replay (the message says what and why)."""
+
+
+# ---------------------------------------------------------------- recording a step
+class _Recorder(engine.Watcher):
+    """Keeps every operation `apply` runs and every gradient `backward` computes, in order."""
+
+    def __init__(self):
+        self.forwards = []  # (op, inputs, attrs, out, versions of the inputs when used)
+        self.backwards = []  # (node, index, parent, reduced gradient)
+        self.leaf_grads = {}  # id(leaf that requires grad) -> its .grad before the step
+
+    def forward(self, op, inputs, attrs, out):
+        self.forwards.append((op, inputs, attrs, out, [t.version for t in inputs]))
+        for t in inputs:
+            if t.requires_grad and t.op is None and id(t) not in self.leaf_grads:
+                self.leaf_grads[id(t)] = t.grad
+
+    def backward(self, node, index, parent, grad):
+        self.backwards.append((node, index, parent, grad))
+
+
+class _Trace:
+    """One eager step run under a _Recorder: what it did and what it left in `.grad`."""
+
+    def __init__(self, fn, inputs, arrays, params):
+        self.arrays = arrays
+        self.start = Tensor(0.0).seq  # tensors made from here on were made inside the step
+        rec = self.rec = _Recorder()
+        for p in params:
+            p.grad = None
+        with engine.watching(rec):
+            result = fn(*inputs)
+            loss, self.extras = (result[0], result[1:]) if isinstance(result, tuple) else (
+                result, ())
+            self.backward_in_forward = len(rec.backwards)
+            loss.backward()
+        self.loss = loss
+        self.value = loss.item()
+        self.grads = [p.grad for p in params]
+
+
+# ---------------------------------------------------------------- values and instructions
+class _Value:
+    """An array of the step: an input, a bound array, a constant, a buffer or a local."""
+
+    __slots__ = ("kind", "ref", "name", "fold", "tensor", "index", "last", "sources",
+                 "buffer", "fixed", "born", "summed")
+
+    def __init__(self, kind, ref, **fields):
+        self.kind = kind  # "input", "bound", "const", "buffer", "local"
+        self.ref = ref  # its value in the recorded step (shape, dtype, and the check)
+        self.name = None
+        self.fold = kind == "const"  # constants that no step changes fold into constants
+        self.tensor = None  # for "bound": the Tensor whose .data it is
+        self.index = None  # for "input": the position of the argument
+        self.last = -1  # the last instruction that reads it
+        self.sources = ()  # for "local": values it may share memory with
+        self.buffer = None  # for "buffer": the array it lives in (chosen after planning)
+        self.fixed = None  # a buffer it must live in (a parameter's .grad)
+        self.born = -1  # the instruction that writes it
+        self.summed = False  # a buffer holding a running sum of gradients
+        for k, v in fields.items():
+            setattr(self, k, v)
+
+
+class _Builder:
+    """Collects instructions (lines of Python over values) and plans their buffers."""
+
+    def __init__(self):
+        self.instrs = []  # each: (lines, defined values); a line is (format, args)
+        self.names = {}  # id(literal) -> (name, literal) for constants in the code
+        self.counter = itertools.count()
+
+    def begin(self):
+        self.instrs.append(([], []))
+
+    def define(self, kind, ref, **fields):
+        v = _Value(kind, ref, **fields)
+        if kind in ("buffer", "local"):
+            self.instrs[-1][1].append(v)
+            v.born = len(self.instrs) - 1
+        return v
+
+    def buffer(self, ref):
+        """A new value of ref's shape and dtype, written by the current instruction."""
+        return self.define("buffer", ref)
+
+    def code(self, fmt, *args):
+        """One line; `{0}`, `{1}` ... name the args: values, or any Python object."""
+        self.instrs[-1][0].append((fmt, args))
+        n = len(self.instrs) - 1
+        for a in args:
+            if isinstance(a, _Value):
+                a.last = max(a.last, n)
+
+    def call(self, result, func, *args, **kwargs):
+        """`result = func(*args, **kwargs)` (result None: no assignment)."""
+        parts = [f"{{{i + 1}}}" for i in range(len(args))]
+        parts += [f"{k}={{{len(args) + 1 + i}}}" for i, k in enumerate(kwargs)]
+        target = "" if result is None else "{%d} = " % (len(args) + len(kwargs) + 1)
+        extra = () if result is None else (result,)
+        self.code(target + "{0}(" + ", ".join(parts) + ")", func, *args, *kwargs.values(),
+                  *extra)
+
+    # ------------------------------------------------------------ buffers and code
+    def allocate(self):
+        """Give every buffer value an array; values whose lifetimes do not overlap share one."""
+        end = {}  # id(buffer value) -> last instruction reading it or anything sharing it
+        for lines, defined in self.instrs:
+            for v in defined:
+                end[id(v)] = v.last
+        for lines, defined in self.instrs:
+            for v in defined:
+                if v.kind == "local":
+                    for root in _roots(v):
+                        end[id(root)] = max(end[id(root)], v.last)
+        free = {}  # (shape, dtype) -> arrays free again
+        releases = {}  # instruction -> buffers free after it
+        for n, (lines, defined) in enumerate(self.instrs):
+            for v in defined:
+                if v.kind != "buffer":
+                    continue
+                if v.fixed is not None:
+                    v.buffer = v.fixed
+                    continue
+                key = (v.ref.shape, v.ref.dtype.str)
+                pool = free.get(key)
+                v.buffer = pool.pop() if pool else np.empty(v.ref.shape, v.ref.dtype)
+                releases.setdefault(max(end[id(v)], n), []).append((key, v.buffer))
+            for key, array in releases.pop(n, ()):
+                free.setdefault(key, []).append(array)
+
+    def source(self):
+        """The lines of the generated function, its closure constants, and the namer."""
+        consts = {}
+        lines = []
+
+        def name(a):
+            if isinstance(a, _Value):
+                if a.kind == "input":
+                    return f"a{a.index}"
+                if a.kind == "local":
+                    if a.name is None:
+                        a.name = f"v{next(self.counter)}"
+                    return a.name
+                array = a.buffer if a.kind == "buffer" else a.ref
+                return constant(array)
+            return constant(a)
+
+        def constant(obj):
+            entry = self.names.get(id(obj))
+            if entry is None:
+                entry = self.names[id(obj)] = (f"k{len(self.names)}", obj)
+                consts[entry[0]] = obj
+            return entry[0]
+
+        for instr_lines, _ in self.instrs:
+            for fmt, args in instr_lines:
+                lines.append(fmt.format(*(name(a) for a in args)))
+        return lines, consts, name
+
+
+def _roots(v, seen=None):
+    """The buffer values a local may share memory with."""
+    out = []
+    for s in v.sources:
+        if s.kind == "buffer":
+            out.append(s)
+        elif s.kind == "local":
+            out += _roots(s)
+    return out
+
+
+def _describe(value):
+    """An attribute with its arrays replaced by their shapes and dtypes (for fingerprints)."""
+    if isinstance(value, dict):
+        return tuple((k, _describe(v)) for k, v in value.items())
+    if isinstance(value, (tuple, list)):
+        return type(value), tuple(_describe(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return "array", value.shape, value.dtype.str
+    return value
+
+
+def _nth(iterable, i):
+    """Item i of an op's vjps (any iterable zipped with the inputs, never indexed)."""
+    for _, item in zip(range(i + 1), iterable):
+        pass
+    return item
+
+
+def _contiguous(*values):
+    return all(v.ref.flags.c_contiguous for v in values)
+
+
+def _same_dtype(*values):
+    return len({v.ref.dtype for v in values}) == 1
+
+
+# ---------------------------------------------------------------- fast kernels (out=)
+# Each kernel mirrors, call for call, the numpy code of one op's forward or VJP in ops.py,
+# writing into buffers instead of fresh arrays, so the bits are the same. A kernel returns
+# None where its case is not the common one; the op's own function runs there instead.
+add_reduce = np.add.reduce
+max_reduce = np.maximum.reduce
+
+
+def _k_linear(b, ins, attrs, out):
+    x, w, bias = ins
+    if not (x.ref.ndim >= 1 and w.ref.ndim == 2 and bias.ref.shape == w.ref.shape[1:]
+            and _same_dtype(x, w, bias) and _contiguous(x, w, bias) and out.size):
+        return None
+    o = b.buffer(out)
+    b.call(None, np.matmul, x, w, o)
+    b.call(None, np.add, o, bias, o)  # ops._linear: `out += b` on the fresh product
+    return o
+
+
+def _k_matmul(b, ins, attrs, out):
+    x, y = ins
+    if not (x.ref.ndim == 2 and y.ref.ndim == 2 and _same_dtype(x, y) and out.size):
+        return None
+    o = b.buffer(out)
+    b.call(None, np.matmul, x, y, o)
+    return o
+
+
+def _k_unary(func, *extra):
+    def kernel(b, ins, attrs, out):
+        (x,) = ins
+        if not (_contiguous(x) and out.dtype == x.ref.dtype):
+            return None
+        o = b.buffer(out)
+        b.call(None, func, x, *extra, out=o)  # np.maximum takes its output only as out=
+        return o
+    return kernel
+
+
+def _k_binary(func):
+    def kernel(b, ins, attrs, out):
+        x, y = ins
+        if not (_same_dtype(x, y) and _contiguous(x, y) and out.dtype == x.ref.dtype):
+            return None
+        o = b.buffer(out)
+        b.call(None, func, x, y, o)
+        return o
+    return kernel
+
+
+def _k_reduce(mean):
+    def kernel(b, ins, attrs, out):
+        (x,) = ins
+        if not (_contiguous(x) and x.ref.size and out.dtype == x.ref.dtype):
+            return None
+        o = b.buffer(out)
+        b.call(None, add_reduce, x, attrs.get("axis"), None, o, attrs.get("keepdims", False))
+        if mean:  # ops._mean: the sum divided by how many numbers went into each
+            b.call(None, np.divide, o, x.ref.size // out.size, o)
+        return o
+    return kernel
+
+
+def _reduce_losses(b, losses, reduction, out):
+    """ops._reduce over the buffer `losses`: the op's output value."""
+    if reduction == "none":
+        return losses
+    o = b.buffer(out)
+    b.call(None, add_reduce, losses, None, None, o)
+    if reduction == "mean":
+        b.call(None, np.divide, o, losses.ref.size, o)
+    return o
+
+
+def _loss_case(x, t, out, reduction):
+    return (x.ref.ndim >= 1 and x.ref.size and x.ref.shape == t.ref.shape and _same_dtype(x, t)
+            and _contiguous(x, t) and reduction in ("mean", "sum", "none"))
+
+
+def _k_cross_entropy(b, ins, attrs, out, saved):
+    x, t = ins
+    reduction = attrs["reduction"]
+    if not (_loss_case(x, t, out, reduction) and x.ref.shape[-1]):
+        return None
+    rows = x.ref.shape[:-1] + (1,)
+    dtype = x.ref.dtype
+    m = b.buffer(np.empty(rows, dtype))
+    shifted = b.buffer(x.ref)
+    exps = b.buffer(x.ref)
+    total = b.buffer(m.ref)
+    log_probs, probs = b.buffer(saved["log_probs"]), b.buffer(saved["probs"])
+    losses = b.buffer(np.empty(x.ref.shape[:-1], dtype)) if reduction != "none" else b.buffer(out)
+    b.call(None, max_reduce, x, -1, None, m, True, -np.inf)  # ops._shifted
+    b.call(None, np.subtract, x, m, shifted)
+    b.call(None, np.exp, shifted, exps)
+    b.call(None, add_reduce, exps, -1, None, total, True)
+    b.call(None, np.log, total, m)  # m is free again: it holds log(total) now
+    b.call(None, np.subtract, shifted, m, log_probs)
+    b.call(None, np.divide, exps, total, probs)
+    b.call(None, np.multiply, t, log_probs, exps)  # t * log_probs, in exps' buffer
+    b.call(None, add_reduce, exps, -1, None, losses)
+    b.call(None, np.negative, losses, losses)
+    return _reduce_losses(b, losses, reduction, out), {"probs": probs, "log_probs": log_probs}
+
+
+def _k_bce_with_logits(b, ins, attrs, out, saved):
+    x, t = ins
+    reduction = attrs["reduction"]
+    if not _loss_case(x, t, out, reduction):
+        return None
+    losses = b.buffer(x.ref)
+    scratch = b.buffer(x.ref)
+    probs = b.buffer(saved["probs"])
+    b.call(None, np.logaddexp, 0, x, losses)
+    b.call(None, np.multiply, x, t, scratch)
+    b.call(None, np.subtract, losses, scratch, losses)
+    b.call(None, np.multiply, x, 0.5, probs)
+    b.call(None, np.tanh, probs, probs)
+    b.call(None, np.multiply, probs, 0.5, probs)
+    b.call(None, np.add, probs, 0.5, probs)
+    return _reduce_losses(b, losses, reduction, out), {"probs": probs}
+
+
+FORWARD_KERNELS = {
+    ops.linear: _k_linear, ops.matmul: _k_matmul,
+    ops.tanh: _k_unary(np.tanh), ops.relu: _k_unary(np.maximum, 0),
+    ops.add: _k_binary(np.add), ops.multiply: _k_binary(np.multiply),
+    ops.sum: _k_reduce(False), ops.mean: _k_reduce(True),
+}
+SAVING_KERNELS = {ops.cross_entropy: _k_cross_entropy, ops.bce_with_logits: _k_bce_with_logits}
+
+
+# VJP kernels: (b, g, out, ins, attrs, raw) -> value or None; `raw` is the op's own VJP result
+# in the recorded step (its shape and dtype before the engine's reduction).
+def _v_identity(b, g, out, ins, attrs, raw):
+    return g  # the VJP hands g on unchanged (add, the bias of linear, ...)
+
+
+def _v_matmul_x(b, g, out, ins, attrs, raw):
+    x, w = ins[0], ins[1]
+    if not (w.ref.ndim == 2 and x.ref.ndim >= 2 and g.ref.shape == out.ref.shape
+            and _same_dtype(g, w) and raw.dtype == g.ref.dtype):
+        return None
+    o = b.buffer(raw)
+    b.call(None, np.matmul, g, _transposed(b, w), o)  # g @ w.mT
+    return o
+
+
+def _v_matmul_w(b, g, out, ins, attrs, raw):
+    x, w = ins[0], ins[1]
+    if not (w.ref.ndim == 2 and x.ref.ndim == 2 and g.ref.shape == out.ref.shape
+            and _same_dtype(g, x) and raw.dtype == g.ref.dtype):
+        return None
+    o = b.buffer(raw)
+    b.call(None, np.matmul, _transposed(b, x), g, o)  # x.mT @ g
+    return o
+
+
+def _transposed(b, v):
+    """v.mT: made once for arrays that stay put, in the step for the others."""
+    if v.kind in ("bound", "const"):
+        return b.define("const", v.ref.mT, fold=False)
+    t = b.define("local", v.ref.mT, sources=(v,))
+    b.code("{0} = {1}.mT", t, v)
+    return t
+
+
+def _v_tanh(b, g, out, ins, attrs, raw):
+    if not (g.ref.shape == out.ref.shape and _same_dtype(g, out) and _contiguous(out)):
+        return None
+    o = b.buffer(raw)
+    b.call(None, np.multiply, out, out, o)  # ops.tanh: _times(g, 1 - out * out)
+    b.call(None, np.subtract, 1, o, o)
+    b.call(None, np.multiply, o, g, o)
+    return o
+
+
+def _v_relu(b, g, out, ins, attrs, raw):
+    (x,) = ins
+    if not (g.ref.shape == x.ref.shape and _same_dtype(g, x) and raw.dtype == g.ref.dtype):
+        return None
+    mask = b.buffer(np.empty(x.ref.shape, bool))
+    o = b.buffer(raw)
+    b.call(None, np.greater, x, 0, mask)  # ops.relu: g * (x > 0)
+    b.call(None, np.multiply, g, mask, o)
+    return o
+
+
+def _v_multiply(i):
+    def kernel(b, g, out, ins, attrs, raw):
+        other = ins[1 - i]
+        if not (_same_dtype(g, other) and raw.dtype == g.ref.dtype):
+            return None
+        o = b.buffer(raw)
+        b.call(None, np.multiply, g, other, o)  # ops.multiply: g * y, g * x
+        return o
+    return kernel
+
+
+def _v_cross_entropy(b, g, out, ins, attrs, raw):
+    x, t = ins
+    if not (g.kind == "const" and g.fold and _contiguous(t) and raw.dtype == x.ref.dtype
+            and raw.shape == x.ref.shape):
+        return None
+    reduction, probs = attrs["reduction"], attrs["probs"]
+    rows = b.buffer(np.empty(t.ref.shape[:-1] + (1,), t.ref.dtype))
+    o = b.buffer(raw)
+    # ops._cross_entropy_vjp_logits; the row factor only depends on g, a constant here.
+    factor = ops._row_grad(g.ref, x.ref, reduction)
+    b.call(None, add_reduce, t, -1, None, rows, True)
+    b.call(None, np.multiply, probs, rows, o)
+    b.call(None, np.subtract, o, t, o)
+    b.call(None, np.multiply, o, factor, o)
+    return o
+
+
+def _v_bce_with_logits(b, g, out, ins, attrs, raw):
+    x, t = ins
+    if not (g.kind == "const" and g.fold and raw.dtype == x.ref.dtype
+            and raw.shape == x.ref.shape):
+        return None
+    factor = ops._per_loss(g.ref, attrs["reduction"], x.ref.size)
+    o = b.buffer(raw)
+    b.call(None, np.subtract, attrs["probs"], t, o)  # _times(_per_loss(g, ...), probs - t)
+    b.call(None, np.multiply, o, factor, o)
+    return o
+
+
+def _v_fill(b, g, out, ins, attrs, raw):
+    # sum and mean: np.full(x.shape, a function of g): a constant when g is one.
+    return b.define("const", raw) if g.kind == "const" and g.fold else None
+
+
+VJP_KERNELS = {
+    (ops.linear, 0): _v_matmul_x, (ops.linear, 1): _v_matmul_w, (ops.linear, 2): _v_identity,
+    (ops.matmul, 0): _v_matmul_x, (ops.matmul, 1): _v_matmul_w,
+    (ops.add, 0): _v_identity, (ops.add, 1): _v_identity, (ops.subtract, 0): _v_identity,
+    (ops.multiply, 0): _v_multiply(0), (ops.multiply, 1): _v_multiply(1),
+    (ops.tanh, 0): _v_tanh, (ops.relu, 0): _v_relu,
+    (ops.cross_entropy, 0): _v_cross_entropy, (ops.bce_with_logits, 0): _v_bce_with_logits,
+    (ops.sum, 0): _v_fill, (ops.mean, 0): _v_fill, (ops.astype, 0): _v_identity,
+}
+
+
+# ---------------------------------------------------------------- planning a recorded step
+class _Plan:
+    """One input signature's replay, built from a trace: `replay(*arrays)` runs it."""
+
+    def __init__(self, trace, params, kernels=True):
+        self.params = params
+        self.inside = []  # arrays made inside the step: compared with a second eager call
+        self.state = "ready"
+        self.reference = None  # inputs a pinned plan may replay (see CompiledStep)
+        self.updates = {}  # the update function per optimizer configuration
+        b = self.b = _Builder()
+        self.kernels = kernels
+        self.fingerprint = []  # what was recorded, arrays as shapes: two calls' must agree
+        self._uids = {}
+        self._trace = trace
+        self._values = {}
+        self._versions = {}
+        self._bound = []  # (tensor, array, requires_grad): checked before every replay
+        self._inputs = {id(a): i for i, a in enumerate(trace.arrays)}
+        self._param_ids = {id(p): p for p in params}
+        self._nodes = {}
+        self._forward()
+        self._backward()
+        self.replay = self._generate()
+
+    # ------------------------------------------------------------ what each tensor is
+    def _value(self, t, version):
+        v = self._values.get(id(t))
+        if v is None:
+            v = self._values[id(t)] = self._classify(t)
+            self._versions[id(t)] = version
+        elif self._versions[id(t)] != version:
+            raise _Unreplayable(f"a tensor of shape {t.shape} is changed in place inside the "
+                                "step (an in-place operator or optimizer inside fn)")
+        return v
+
+    def _classify(self, t):
+        if t.op is not None:
+            raise _Unreplayable(
+                f"a tensor of shape {t.shape} made by {t.op.name} outside the step, or by an "
+                "in-place operator inside it, is used (its graph cannot be replayed)")
+        data, inside = t.data, t.seq >= self._trace.start
+        index = self._inputs.get(id(data))
+        if index is not None:
+            return _Value("input", data, index=index)
+        if t.requires_grad and inside:
+            raise _Unreplayable(f"a leaf that requires grad (shape {t.shape}) is created inside "
+                                "the step; make it once, outside")
+        if t.requires_grad or not inside:  # a parameter, another leaf, or a constant from outside
+            self._bound.append((t, data, t.requires_grad))
+            return _Value("bound", data, tensor=t)
+        if any(np.may_share_memory(data, a) for a in self._trace.arrays):
+            raise _Unreplayable(f"an array of shape {t.shape} made inside the step shares memory "
+                                "with an input (a view of it); pass it as an input instead")
+        self.inside.append(data)
+        # An array sharing memory with a parameter follows its updates: never folded.
+        live = any(np.may_share_memory(data, bt.data) for bt, _, _ in self._bound)
+        return _Value("const", data, fold=not live)
+
+    def _attrs(self, attrs):
+        """Arrays in op attributes (indices) are made inside the step or outside: compared."""
+        for value in attrs.values():
+            for item in value if isinstance(value, tuple) else (value,):
+                if isinstance(item, np.ndarray):
+                    if any(np.may_share_memory(item, a) for a in self._trace.arrays):
+                        raise _Unreplayable("an input array is used as an op attribute (an "
+                                            "index); index with a Tensor operation instead")
+                    self.inside.append(item)
+
+    def _uid(self, v):
+        if v.kind == "bound":
+            return "bound", id(v.tensor)
+        if v.kind == "input":
+            return "input", v.index
+        return self._uids.setdefault(id(v), len(self._uids))
+
+    # ------------------------------------------------------------ the forward pass
+    def _forward(self):
+        b = self.b
+        rec = self._trace.rec
+        if self._trace.backward_in_forward:
+            raise _Unreplayable("fn calls backward() itself; return the loss instead")
+        for op, inputs, attrs, out, versions in rec.forwards:
+            ins = [self._value(t, v) for t, v in zip(inputs, versions)]
+            static = {k: v for k, v in attrs.items() if k not in op.saves}
+            self._attrs(static)
+            saved = {k: attrs[k] for k in op.saves}
+            if all(v.kind == "const" and v.fold for v in ins):
+                res = _Value("const", out.data)
+                extras = {k: _Value("const", a) for k, a in saved.items()}
+            else:
+                res, extras = self._emit_forward(op, ins, static, out.data, saved)
+            self._values[id(out)] = res
+            self._versions[id(out)] = 0
+            self.fingerprint.append((op, tuple(map(self._uid, ins)), _describe(static),
+                                     out.shape, out.dtype, self._uid(res)))
+            if out.retains_grad:
+                raise _Unreplayable("retain_grad() on a tensor inside the step")
+            if out.op is not None:
+                self._nodes[id(out)] = (op, ins, static, extras, res)
+
+    def _emit_forward(self, op, ins, static, out, saved):
+        b = self.b
+        b.begin()
+        if self.kernels:
+            if op in FORWARD_KERNELS:
+                res = FORWARD_KERNELS[op](b, ins, static, out)
+                if res is not None:
+                    return res, {}
+            elif op in SAVING_KERNELS:
+                res = SAVING_KERNELS[op](b, ins, static, out, saved)
+                if res is not None:
+                    return res
+            b.instrs[-1] = ([], [])  # a kernel that declined leaves nothing behind
+        res = b.define("local", out, sources=tuple(ins))
+        if not op.saves:
+            b.call(res, op.forward, *ins, **static)
+            extras = {}
+        else:
+            pair = b.define("local", None, sources=tuple(ins))
+            b.call(pair, op.forward, *ins, **static)
+            b.code("{0}, {1} = {1}", res, pair)
+            extras = {}
+            for name, array in saved.items():
+                extras[name] = b.define("local", array, sources=tuple(ins))
+                b.code("{0} = {1}[{2}]", extras[name], pair, name)
+        if out.ndim == 0:  # numpy returns scalars from 0-d operations; apply makes them arrays
+            b.call(res, np.asarray, res)
+        return res, extras
+
+    # ------------------------------------------------------------ the backward pass
+    def _backward(self):
+        trace, b = self._trace, self.b
+        events = trace.rec.backwards
+        root = trace.loss
+        seed = np.empty_like(root.data)
+        seed.fill(1)
+        pending = {id(root): [_Value("const", seed)]}  # contributions per tensor, in order
+        tensors = {}
+        node = None
+        for n, (node_t, i, parent, gx) in enumerate(events):
+            if node_t is not node:
+                node = node_t
+                g = self._sum(pending.pop(id(node)))
+                op, ins, static, extras, out = self._nodes[id(node)]
+            raw = self._emit_vjp(op, i, g, out, ins, static, extras)
+            part = self._reduce(raw, parent.data)
+            if not _same_bits(part.ref, gx):
+                raise _Unreplayable(f"the gradient {op.name} gives input {i} differs when "
+                                    "computed again (a VJP that is not deterministic)")
+            pending.setdefault(id(parent), []).append(part)
+            self.fingerprint.append((self._uid(out), i, self._uid(self._values[id(parent)])))
+            tensors[id(parent)] = parent
+        self.leaves = []  # (tensor, gradient value) for leaves outside `params`
+        self.grads = []  # per parameter: its .grad buffer, or None when no gradient reaches it
+        for p in self.params:
+            parts = pending.pop(id(p), None)
+            self.grads.append(None if parts is None else self._into(parts, p.data))
+        for key, parts in pending.items():
+            t = tensors[key]
+            if t.op is not None:  # pragma: no cover - every node is visited by backward
+                raise _Unreplayable("a node backward did not visit")
+            self.leaves.append((t, self._sum(parts)))
+        self.value = self._values[id(root)]
+        self.outputs = []
+        for t in trace.extras:
+            if not isinstance(t, Tensor) or id(t) not in self._values:
+                raise _Unreplayable("fn returns something other than the loss and Tensors "
+                                    "computed in the step")
+            self.outputs.append(self._values[id(t)])
+
+    def _emit_vjp(self, op, i, g, out, ins, static, extras):
+        b = self.b
+        vjp = _nth(op.vjps, i)
+        attrs_ref = dict(static, **{k: v.ref for k, v in extras.items()})
+        raw = vjp(g.ref, out.ref, *(v.ref for v in ins), **attrs_ref)
+        if all(v.kind == "const" and v.fold for v in (g, out, *ins, *extras.values())):
+            return _Value("const", raw)
+        b.begin()
+        kernel = VJP_KERNELS.get((op, i)) if self.kernels else None
+        if kernel is not None and isinstance(raw, np.ndarray):
+            attrs = dict(static, **extras)
+            res = kernel(b, g, out, ins, attrs, raw)
+            if res is not None:
+                return res
+            b.instrs[-1] = ([], [])
+        res = b.define("local", raw, sources=(g, out, *ins, *extras.values()))
+        b.call(res, vjp, g, out, *ins, **static, **extras)
+        return res
+
+    def _reduce(self, g, like):
+        """engine.reduce_to with its decisions taken now, from the recorded shapes."""
+        ref = g.ref
+        if ref.shape == like.shape and ref.dtype is like.dtype:
+            return g
+        extra = ref.ndim - like.ndim
+        if extra:
+            g = self._emit_sum(g, tuple(range(extra)), False)
+        if g.ref.shape != like.shape:
+            stretched = tuple(i for i, n in enumerate(like.shape)
+                              if n == 1 and g.ref.shape[i] != 1)
+            g = self._emit_sum(g, stretched, True)
+        if g.ref.dtype != like.dtype:
+            ref = g.ref.astype(like.dtype)
+            if g.kind == "const" and g.fold:
+                return _Value("const", ref)
+            self.b.begin()
+            res = self.b.buffer(ref)
+            self.b.call(None, np.copyto, res, g, casting="unsafe")
+            g = res
+        return g
+
+    def _emit_sum(self, g, axes, keepdims):
+        ref = g.ref.sum(axis=axes, keepdims=keepdims)
+        if g.kind == "const" and g.fold:
+            return _Value("const", ref)
+        b = self.b
+        b.begin()
+        if isinstance(g.ref, np.ndarray) and g.ref.flags.c_contiguous:
+            res = b.buffer(np.asarray(ref))
+            b.call(None, add_reduce, g, axes, None, res, keepdims)
+        else:
+            res = b.define("local", ref, sources=(g,))
+            b.call(res, add_reduce, g, axes, None, None, keepdims)
+        return res
+
+    def _sum(self, parts, into=None):
+        """Contributions summed in the order backward adds them: ((a + b) + c) + ...
+
+        `into`: the array the sum must end in (a parameter's .grad buffer), or None.
+        """
+        total = parts[0]
+        for part in parts[1:]:
+            ref = total.ref + part.ref
+            if all(v.kind == "const" and v.fold for v in (total, part)):
+                total = _Value("const", ref)
+                continue
+            b = self.b
+            b.begin()
+            if (isinstance(ref, np.ndarray) and np.asarray(total.ref).flags.c_contiguous
+                    and np.asarray(part.ref).flags.c_contiguous):
+                res = total if total.summed else b.buffer(ref)
+                res.summed = True  # the sum's own buffer: later parts are added in place
+                res.fixed = into
+                b.call(None, np.add, total, part, res)
+            else:
+                res = b.define("local", ref, sources=(total, part))
+                b.call(res, np.add, total, part)
+            total = res
+        return total
+
+    def _into(self, parts, like):
+        """A parameter's gradient, in a buffer of its own that becomes its .grad every step."""
+        grad = np.empty(like.shape, like.dtype)
+        total = self._sum(parts, into=grad)
+        if total.kind == "buffer" and total.fixed is grad:
+            return grad
+        if total.kind == "buffer" and total.last == total.born and total.ref.shape == like.shape:
+            total.fixed = grad  # its instruction writes straight into the .grad buffer
+            return grad
+        self.b.begin()
+        self.b.call(None, np.copyto, grad, total)
+        return grad
+
+    # ------------------------------------------------------------ the generated function
+    def _generate(self):
+        b = self.b
+        b.begin()  # the end of the step: the gradients become .grad, the loss a float
+        for p, grad in zip(self.params, self.grads):
+            b.code("{0}.grad = {1}", p, grad)
+        for t, g in self.leaves:
+            b.call(None, _accumulate, t, g)
+        outs = "".join(f"{{{i + 1}}}, " for i in range(len(self.outputs)))
+        b.code("return {0}.item(), (" + outs + ")", self.value, *self.outputs)
+        b.allocate()
+        lines, consts, name = b.source()
+        guards = [f"{name(t)}.data is not {name(a)} or {name(t)}.requires_grad is not {rg}"
+                  for t, a, rg in self._bound]
+        args = ", ".join(f"a{i}" for i in range(len(self._trace.arrays)))
+        body = ["if " + " or ".join(guards) + ":", "    return None"] if guards else []
+        self.source = "\n".join(body + lines)
+        return _function("replay", args, body + lines, consts)
+
+    def check(self, trace):
+        """Replay the recorded inputs: True when every result has the eager step's bits.
+
+        Leaves outside `params` get back the .grad they had before; on a mismatch every
+        .grad gets the eager step's value again.
+        """
+        eager = [t.grad for t, _ in self.leaves]
+        for t, _ in self.leaves:
+            t.grad = trace.rec.leaf_grads[id(t)]
+        try:
+            result = self.replay(*trace.arrays)
+        except Exception:  # noqa: BLE001 - a plan that cannot run is a plan that differs
+            result = None
+        ok = result is not None and _same_bits(result[0], trace.value)
+        if ok:
+            ok = all(_same_bits(p.grad, g) for p, g in zip(self.params, trace.grads))
+            ok = ok and all(_same_bits(t.grad, g) for (t, _), g in zip(self.leaves, eager))
+            ok = ok and all(_same_bits(a, t.data) for a, t in zip(result[1], trace.extras))
+        if not ok:
+            for p, g in zip(self.params, trace.grads):
+                p.grad = g
+            for (t, _), g in zip(self.leaves, eager):
+                t.grad = g
+        return ok
+
+
+def _function(name, args, lines, consts):
+    """Compile `def name(args): lines` with `consts` as closure variables (fast to read)."""
+    source = [f"def _make({', '.join(consts)}):", f"    def {name}({args}):"]
+    source += ["        " + line for line in lines] or ["        pass"]
+    source.append(f"    return {name}")
+    namespace = {}
+    exec(compile("\n".join(source), f"<compiled {name}>", "exec"), namespace)  # noqa: S102
+    return namespace["_make"](**consts)
+
+
+def _accumulate(t, g):
+    """A leaf outside `params` adds up its gradients across steps, as backward does."""
+    t.grad = np.array(g) if t.grad is None else t.grad + g
+
+
+def _same_bits(a, b):
+    if a is None or b is None:
+        return a is b
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+# ---------------------------------------------------------------- optimizer updates
+class Update:
+    """An optimizer's update run by a compiled step: `step()` of any object (the default).
+
+    The subclasses generate the update of an optimizer with PyTorch's attribute names as
+    straight-line numpy calls; hyperparameters are read at every step, and whether momentum,
+    nesterov and weight decay are on picks the generated variant.
+    """
+
+    generic = True
+
+    def __init__(self, optimizer):
+        self.opt = optimizer
+
+    def eager(self):
+        self.opt.step()
+
+    def key(self):
+        return None
+
+    def slots(self):
+        return []
+
+
+class SGDUpdate(Update):
+    """SGD as in nn.optim.SGD: lr, momentum, nesterov, weight_decay, buffers (None at first)."""
+
+    generic = False
+
+    def key(self):
+        o = self.opt
+        return bool(o.momentum), bool(o.nesterov), bool(o.weight_decay)
+
+    def slots(self):
+        o = self.opt
+        return _param_slots(o.params) + [(o.buffers, i) for i in range(len(o.params))]
+
+    def generate(self, grads):
+        momentum, nesterov, decay = self.key()
+        consts = {"opt": self.opt, "multiply": np.multiply, "add": np.add,
+                  "subtract": np.subtract}
+        lines = ["lr, mom, wd, bufs = opt.lr, opt.momentum, opt.weight_decay, opt.buffers"]
+        for i, (p, grad) in enumerate(zip(self.opt.params, grads)):
+            if grad is None:
+                continue
+            consts.update({f"p{i}": p, f"P{i}": p.data, f"G{i}": grad,
+                           f"T{i}": np.empty_like(grad), f"D{i}": np.empty_like(grad)})
+            g = f"G{i}"
+            if decay:  # grad + weight_decay * p
+                lines += [f"multiply(wd, P{i}, D{i})", f"add(G{i}, D{i}, D{i})"]
+                g = f"D{i}"
+            if momentum:
+                lines += [f"buf = bufs[{i}]", "if buf is None:", f"    bufs[{i}] = buf = {g}.copy()",
+                          "else:", "    multiply(buf, mom, buf)", f"    add(buf, {g}, buf)"]
+                if nesterov:  # g + momentum * buf
+                    lines += [f"multiply(mom, buf, T{i})", f"add({g}, T{i}, T{i})"]
+                    g = f"T{i}"
+                else:
+                    g = "buf"
+            lines += [f"multiply(lr, {g}, T{i})", f"subtract(P{i}, T{i}, P{i})",
+                      f"p{i}.mark_modified()"]
+        return _function("update", "", lines, consts)
+
+
+class AdamUpdate(Update):
+    """Adam as in nn.optim.Adam: lr, betas, eps, weight_decay, m, v and steps per parameter."""
+
+    generic = False
+
+    def key(self):
+        return bool(self.opt.weight_decay)
+
+    def slots(self):
+        o = self.opt
+        n = range(len(o.params))
+        return (_param_slots(o.params) + [(o.m, i) for i in n] + [(o.v, i) for i in n]
+                + [(o.steps, i) for i in n])
+
+    def generate(self, grads):
+        decay = self.key()
+        consts = {"opt": self.opt, "multiply": np.multiply, "add": np.add, "sqrt": np.sqrt,
+                  "divide": np.divide, "subtract": np.subtract, "root": math.sqrt}
+        lines = ["lr, eps, (b1, b2), wd = opt.lr, opt.eps, opt.betas, opt.weight_decay",
+                 "m, v, steps = opt.m, opt.v, opt.steps"]
+        for i, (p, grad) in enumerate(zip(self.opt.params, grads)):
+            if grad is None:
+                continue
+            consts.update({f"p{i}": p, f"P{i}": p.data, f"G{i}": grad,
+                           f"T{i}": np.empty_like(grad), f"D{i}": np.empty_like(grad)})
+            g = f"G{i}"
+            if decay:
+                lines += [f"multiply(wd, P{i}, D{i})", f"add(G{i}, D{i}, D{i})"]
+                g = f"D{i}"
+            lines += [
+                f"mi, vi = m[{i}], v[{i}]",
+                "multiply(mi, b1, mi)",  # m = b1 m + (1 - b1) g
+                f"multiply(1 - b1, {g}, T{i})", f"add(mi, T{i}, mi)",
+                "multiply(vi, b2, vi)",  # v = b2 v + (1 - b2) g^2
+                f"multiply({g}, {g}, T{i})", f"multiply(1 - b2, T{i}, T{i})", f"add(vi, T{i}, vi)",
+                f"steps[{i}] = t = steps[{i}] + 1",
+                f"sqrt(vi, D{i})", f"divide(D{i}, root(1 - b2 ** t), D{i})", f"add(D{i}, eps, D{i})",
+                f"divide(mi, D{i}, T{i})", f"multiply(lr / (1 - b1 ** t), T{i}, T{i})",
+                f"subtract(P{i}, T{i}, P{i})", f"p{i}.mark_modified()"]
+        return _function("update", "", lines, consts)
+
+
+def _param_slots(params):
+    return [(p, "data") for p in params]
+
+
+def _get(slot):
+    holder, key = slot
+    return getattr(holder, key) if isinstance(key, str) else holder[key]
+
+
+def _snapshot(slots):
+    return [np.copy(v) if isinstance(v := _get(s), np.ndarray) else v for s in slots]
+
+
+def _restore(slots, saved):
+    for (holder, key), value in zip(slots, saved):
+        current = getattr(holder, key) if isinstance(key, str) else holder[key]
+        if isinstance(value, np.ndarray) and isinstance(current, np.ndarray):
+            current[...] = value  # in place: whoever holds the array sees the restored values
+        elif isinstance(key, str):  # pragma: no cover - parameters always hold arrays
+            setattr(holder, key, value)
+        else:
+            holder[key] = np.copy(value) if isinstance(value, np.ndarray) else value
+
+
+def _same_state(a, b):
+    return all(_same_bits(x, y) if isinstance(x, np.ndarray) or isinstance(y, np.ndarray)
+               else x == y for x, y in zip(a, b))
+
+
+# ---------------------------------------------------------------- the compiled step
+class CompiledStep:
+    """`step(*inputs)`: zero the grads of `params`, `loss = fn(*inputs)`, backward, update.
+
+    Returns the loss as a float. `fn` returns the loss Tensor, or a tuple `(loss, *outputs)`
+    whose other Tensors' arrays are in `step.outputs` after each call (arrays of the step:
+    copy them to keep them past the next call). `update` is None, a callable, or an `Update`.
+    `key()`, if given, is part of each call's signature (e.g. a model's training flag).
+    `skip_nonfinite=True`: a loss that is inf or nan is returned without an update.
+    Inputs are numpy arrays or Tensors that do not require grad; anything else runs eagerly.
+    """
+
+    def __init__(self, fn, params, update=None, key=None, skip_nonfinite=False):
+        self.fn = fn
+        self.params = list(params)
+        if update is not None and not isinstance(update, Update):
+            update = _CallUpdate(update)
+        self.update = update
+        self.key = key
+        self.skip_nonfinite = skip_nonfinite
+        self.plans = {}  # signature -> _Plan, or the reason why that signature runs eagerly
+        self.outputs = ()
+        self._replans = 0
+        self._warned = set()
+
+    def __call__(self, *inputs):
+        arrays = []
+        signature = [engine._grad_mode.enabled, self.key() if self.key is not None else None]
+        for x in inputs:
+            kind = type(x)
+            if kind is not np.ndarray:
+                if kind is Tensor and not x.requires_grad and type(x.data) is np.ndarray:
+                    x = x.data
+                else:
+                    return self._eager(inputs, f"an input of type {kind.__name__}"
+                                       f"{' that requires grad' if kind is Tensor else ''} "
+                                       "(inputs are numpy arrays or Tensors without grad)")
+            arrays.append(x)
+            signature.append((kind, x.shape, x.dtype, x.strides))
+        signature = tuple(signature)
+        plan = self.plans.get(signature)
+        if plan.__class__ is _Plan and plan.state == "ready" and engine.watcher is None:
+            result = plan.replay(*arrays)
+            if result is not None:
+                self.outputs = result[1]
+                return self._finish(plan, result[0])
+        return self._slow(signature, plan, inputs, arrays)
+
+    # ------------------------------------------------------------ everything but a replay
+    def _slow(self, signature, plan, inputs, arrays):
+        if engine.watcher is not None:  # another tool watches every operation: let it
+            return self._eager(inputs)
+        if isinstance(plan, str):
+            return self._eager(inputs)
+        if plan is None:
+            if len(self.plans) >= MAX_PLANS:
+                return self._eager(inputs, f"more than {MAX_PLANS} input signatures")
+            return self._record(signature, inputs, arrays)
+        if plan.state == "pinned" and all(map(_same_bits, arrays, plan.reference)):
+            result = plan.replay(*arrays)
+            if result is not None:
+                self.outputs = result[1]
+                return self._finish(plan, result[0])
+        elif plan.state == "check" or plan.state == "pinned":
+            return self._second_look(signature, plan, inputs, arrays)
+        # Its guards failed: a parameter's .data (or another array it uses) was replaced.
+        self._replans += 1
+        del self.plans[signature]
+        if self._replans > 3:
+            return self._give_up(signature, inputs, "the arrays of its parameters keep being "
+                                 "replaced (assign into p.data[...] instead)")
+        return self._record(signature, inputs, arrays)
+
+    def _record(self, signature, inputs, arrays):
+        """Run the step eagerly under a recorder, plan it, check the plan's replay."""
+        trace = _Trace(self.fn, inputs, arrays, self.params)
+        self.outputs = tuple(t.data for t in trace.extras if isinstance(t, Tensor))
+        plan, reason = None, None
+        for kernels in (True, False):
+            try:
+                plan = _Plan(trace, self.params, kernels)
+            except _Unreplayable as err:
+                reason = str(err)
+                break
+            if plan.check(trace):
+                break
+            plan, reason = None, "its replay differs from the eager step"
+            if kernels:
+                self._warn("a fast kernel disagrees with its op's own functions; the op's "
+                           "functions run instead (please report this)")
+        if plan is None:
+            self.plans[signature] = reason
+            self._warn(f"{reason}; this input signature runs eagerly")
+            return self._finish(None, trace.value)
+        if plan.inside:  # arrays made inside the step: a second eager call compares them
+            plan.state = "check"
+            plan.reference = [a.copy() for a in arrays]
+        self.plans[signature] = plan
+        return self._finish(plan, trace.value)
+
+    def _second_look(self, signature, plan, inputs, arrays):
+        """Another eager step decides whether arrays made inside the step depend on data."""
+        trace = _Trace(self.fn, inputs, arrays, self.params)
+        self.outputs = tuple(t.data for t in trace.extras if isinstance(t, Tensor))
+        try:
+            other = _Plan(trace, self.params, plan.kernels)
+        except _Unreplayable as err:
+            return self._give_up(signature, None, str(err), trace.value)
+        if other.fingerprint != plan.fingerprint:
+            return self._give_up(signature, None, "it records different operations from call "
+                                 "to call (Python control flow that depends on the data?)",
+                                 trace.value)
+        for a, b in zip(plan.inside, other.inside):
+            if not _same_bits(a, b):
+                return self._give_up(
+                    signature, None, f"an array of shape {a.shape} made inside the step changes "
+                    "from call to call (it depends on the data or on random numbers; pass it as "
+                    "an input)", trace.value)
+        if all(map(_same_bits, arrays, plan.reference)):
+            plan.state = "pinned"  # same inputs, same arrays: replay while the inputs stay
+        else:
+            plan.state, plan.reference = "ready", None
+        return self._finish(None, trace.value)
+
+    def _give_up(self, signature, inputs, reason, value=None):
+        self.plans[signature] = reason
+        self._warn(f"{reason}; this input signature runs eagerly")
+        return self._eager(inputs) if inputs is not None else self._finish(None, value)
+
+    def _eager(self, inputs, reason=None):
+        """The step as eager code does it (no recording)."""
+        if reason is not None:
+            self._warn(f"{reason}; this call runs eagerly")
+        for p in self.params:
+            p.grad = None
+        result = self.fn(*inputs)
+        loss, extras = (result[0], result[1:]) if isinstance(result, tuple) else (result, ())
+        loss.backward()
+        self.outputs = tuple(t.data for t in extras if isinstance(t, Tensor))
+        return self._finish(None, loss.item())
+
+    def _finish(self, plan, value):
+        """The update (unless the loss is not finite and skip_nonfinite is set)."""
+        update = self.update
+        if update is None or (self.skip_nonfinite and not math.isfinite(value)):
+            return value
+        if plan is None or update.generic:
+            update.eager()
+            return value
+        key = update.key()
+        entry = plan.updates.get(key)
+        if entry is None:
+            entry = plan.updates[key] = [update.generate(plan.grads), 0]
+        if entry[1] >= 2:
+            entry[0]()
+            return value
+        # Its first two runs (the first momentum step differs) are checked against eager.
+        slots = update.slots()
+        before = _snapshot(slots)
+        update.eager()
+        eager = _snapshot(slots)
+        _restore(slots, before)
+        entry[0]()
+        if _same_state(_snapshot(slots), eager):
+            entry[1] += 1
+        else:
+            _restore(slots, eager)
+            entry[:] = [update.eager, 2]
+            self._warn(f"the generated {type(update).__name__} differs from the optimizer's "
+                       "step(); step() runs instead (please report this)")
+        return value
+
+    def _warn(self, message):
+        if message not in self._warned:
+            self._warned.add(message)
+            warnings.warn(f"compiled step: {message}", CompileWarning, stacklevel=4)
+
+
+class _CallUpdate(Update):
+    """Any callable as the update (run after the gradients are in .grad)."""
+
+    def eager(self):
+        self.opt()
