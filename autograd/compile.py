@@ -19,6 +19,7 @@ two eager calls and refused when they differ. `p.grad` holds a buffer reused by 
 import itertools
 import math
 import warnings
+import weakref
 
 import numpy as np
 
@@ -632,9 +633,21 @@ class _Plan:
             tensors[id(parent)] = parent
         self.leaves = []  # (tensor, gradient value) for leaves outside `params`
         self.grads = []  # per parameter: its .grad buffer, or None when no gradient reaches it
+        # The .grad buffers are views of one array when the parameters share a dtype: a plain
+        # SGD update is then two numpy calls over all of them.
+        dtypes = {p.data.dtype for p in self.params}
+        self.flat_grad = None
+        if len(dtypes) == 1:
+            self.flat_grad = np.empty(sum(p.data.size for p in self.params), dtypes.pop())
+        offset = 0
         for p in self.params:
             parts = pending.pop(id(p), None)
-            self.grads.append(None if parts is None else self._into(parts, p.data))
+            if self.flat_grad is not None:
+                grad = self.flat_grad[offset:offset + p.data.size].reshape(p.data.shape)
+                offset += p.data.size
+            else:
+                grad = np.empty(p.data.shape, p.data.dtype)
+            self.grads.append(None if parts is None else self._into(parts, grad))
         for key, parts in pending.items():
             t = tensors[key]
             if t.op is not None:  # pragma: no cover - every node is visited by backward
@@ -728,9 +741,9 @@ class _Plan:
             total = res
         return total
 
-    def _into(self, parts, like):
-        """A parameter's gradient, in a buffer of its own that becomes its .grad every step."""
-        grad = np.empty(like.shape, like.dtype)
+    def _into(self, parts, grad):
+        """A parameter's gradient, in `grad`: its own buffer, which becomes .grad every step."""
+        like = grad
         total = self._sum(parts, into=grad)
         if total.kind == "buffer" and total.fixed is grad:
             return grad
@@ -757,7 +770,7 @@ class _Plan:
                   for t, a, rg in self._bound]
         args = ", ".join(f"a{i}" for i in range(len(self._trace.arrays)))
         body = ["if " + " or ".join(guards) + ":", "    return None"] if guards else []
-        self.source = "\n".join(body + lines)
+        self.source, self.consts = "\n".join(body + lines), consts
         return _function("replay", args, body + lines, consts)
 
     def check(self, trace):
@@ -833,9 +846,17 @@ class Update:
 
 
 class SGDUpdate(Update):
-    """SGD as in nn.optim.SGD: lr, momentum, nesterov, weight_decay, buffers (None at first)."""
+    """SGD as in nn.optim.SGD: lr, momentum, nesterov, weight_decay, buffers (None at first).
+
+    `flat=True` moves the parameters' arrays into one array first (see `flatten`): without
+    momentum the update is then two numpy calls, whatever the number of parameters.
+    """
 
     generic = False
+
+    def __init__(self, optimizer, flat=False):
+        super().__init__(optimizer)
+        self.group = flatten(optimizer.params) if flat else None
 
     def key(self):
         o = self.opt
@@ -845,12 +866,26 @@ class SGDUpdate(Update):
         o = self.opt
         return _param_slots(o.params) + [(o.buffers, i) for i in range(len(o.params))]
 
-    def generate(self, grads):
+    def generate(self, plan):
         momentum, nesterov, decay = self.key()
         consts = {"opt": self.opt, "multiply": np.multiply, "add": np.add,
                   "subtract": np.subtract}
         lines = ["lr, mom, wd, bufs = opt.lr, opt.momentum, opt.weight_decay, opt.buffers"]
-        for i, (p, grad) in enumerate(zip(self.opt.params, grads)):
+        group = self.group
+        if (not momentum and group is not None and group.intact(self.opt.params)
+                and plan.flat_grad is not None and all(g is not None for g in plan.grads)):
+            consts.update({"P": group.flat, "G": plan.flat_grad, "T": np.empty_like(group.flat),
+                           "D": np.empty_like(group.flat)})
+            g = "G"
+            if decay:
+                lines += ["multiply(wd, P, D)", "add(G, D, D)"]
+                g = "D"
+            lines += [f"multiply(lr, {g}, T)", "subtract(P, T, P)"]
+            for i, p in enumerate(self.opt.params):
+                consts[f"p{i}"] = p
+                lines.append(f"p{i}.mark_modified()")
+            return _function("update", "", lines, consts)
+        for i, (p, grad) in enumerate(zip(self.opt.params, plan.grads)):
             if grad is None:
                 continue
             consts.update({f"p{i}": p, f"P{i}": p.data, f"G{i}": grad,
@@ -886,13 +921,13 @@ class AdamUpdate(Update):
         return (_param_slots(o.params) + [(o.m, i) for i in n] + [(o.v, i) for i in n]
                 + [(o.steps, i) for i in n])
 
-    def generate(self, grads):
+    def generate(self, plan):
         decay = self.key()
         consts = {"opt": self.opt, "multiply": np.multiply, "add": np.add, "sqrt": np.sqrt,
                   "divide": np.divide, "subtract": np.subtract, "root": math.sqrt}
         lines = ["lr, eps, (b1, b2), wd = opt.lr, opt.eps, opt.betas, opt.weight_decay",
                  "m, v, steps = opt.m, opt.v, opt.steps"]
-        for i, (p, grad) in enumerate(zip(self.opt.params, grads)):
+        for i, (p, grad) in enumerate(zip(self.opt.params, plan.grads)):
             if grad is None:
                 continue
             consts.update({f"p{i}": p, f"P{i}": p.data, f"G{i}": grad,
@@ -912,6 +947,54 @@ class AdamUpdate(Update):
                 f"divide(mi, D{i}, T{i})", f"multiply(lr / (1 - b1 ** t), T{i}, T{i})",
                 f"subtract(P{i}, T{i}, P{i})", f"p{i}.mark_modified()"]
         return _function("update", "", lines, consts)
+
+
+# ---------------------------------------------------------------- flat parameters
+_groups = {}  # id(parameter) -> (weak reference to it, its _FlatGroup)
+
+
+class _FlatGroup:
+    """Parameters whose arrays are consecutive views of one array, `flat`, in their order."""
+
+    def __init__(self, params, flat, views):
+        self.params = [weakref.ref(p) for p in params]
+        self.flat, self.views = flat, views
+
+    def intact(self, params):
+        """True while `params` are this group's, in order, and still hold its views."""
+        return (len(params) == len(self.views)
+                and all(r() is p and p.data is v for r, p, v in zip(self.params, params,
+                                                                     self.views)))
+
+
+def flatten(params):
+    """Move the arrays of `params` side by side into one new array; each p.data becomes a view.
+
+    The values do not change, but arrays taken from p.data before are no longer the
+    parameters'. Returns the group (the same one for the same parameters again), or None when
+    they do not fit: mixed dtypes, arrays that are views or shared, or some in another group.
+    """
+    params = list(params)
+    if not params:
+        return None
+    entry = _groups.get(id(params[0]))
+    if entry is not None and entry[0]() is params[0] and entry[1].intact(params):
+        return entry[1]
+    arrays = [p.data for p in params]
+    if (len({a.dtype for a in arrays}) != 1 or any(a.base is not None for a in arrays)
+            or len({id(a) for a in arrays}) != len(arrays)
+            or any(id(p) in _groups and _groups[id(p)][0]() is p for p in params)):
+        return None
+    flat = np.concatenate([a.ravel() for a in arrays])
+    views, offset = [], 0
+    for p, a in zip(params, arrays):
+        p.data = flat[offset:offset + a.size].reshape(a.shape)
+        views.append(p.data)
+        offset += a.size
+    group = _FlatGroup(params, flat, views)
+    for p in params:
+        _groups[id(p)] = (weakref.ref(p), group)
+    return group
 
 
 def _param_slots(params):
@@ -1072,6 +1155,10 @@ class CompiledStep:
         self._warn(f"{reason}; this input signature runs eagerly")
         return self._eager(inputs) if inputs is not None else self._finish(None, value)
 
+    def eager(self, *inputs):
+        """One step run as eager code runs it, without recording or replaying anything."""
+        return self._eager(inputs)
+
     def _eager(self, inputs, reason=None):
         """The step as eager code does it (no recording)."""
         if reason is not None:
@@ -1095,7 +1182,7 @@ class CompiledStep:
         key = update.key()
         entry = plan.updates.get(key)
         if entry is None:
-            entry = plan.updates[key] = [update.generate(plan.grads), 0]
+            entry = plan.updates[key] = [update.generate(plan), 0]
         if entry[1] >= 2:
             entry[0]()
             return value

@@ -33,7 +33,7 @@ from autograd import Tensor  # noqa: E402
 
 SEED = 0
 DTYPES = ("float64", "float32")
-IMPLS = ("numpy", "npgrad", "torch")
+IMPLS = ("numpy", "npgrad", "compiled", "torch")
 RTOL = {"float64": 1e-6, "float32": 1e-3}  # final losses must agree to this relative tolerance
 MIN_REPEATS = 3  # each implementation runs its whole workload at least this often ...
 MIN_SAMPLES = 300  # ... and until this many steps are timed (the median is taken over them)
@@ -44,10 +44,13 @@ CHAIN_MUL, CHAIN_ADD = 1.00001, 0.001
 CHAIN_LINEARITY = 0.25  # npgrad's graph memory at 10x the ops: 10x, give or take 25%
 SOAK_STEPS, SOAK_FIRST, SOAK_TOLERANCE_MB = 5_000, 500, 4.0
 
-# Targets from issue 6: npgrad's median step time over the numpy floor's, at most ...
-MAX_RATIO_TO_NUMPY = {"digits32": 1.3, "moons": 1.3, "digits256": 1.1, "wide": 1.05}
-# ... and PyTorch's median step time over npgrad's, at least.
-MIN_SPEEDUP_OVER_TORCH = {"digits32": 1.5, "moons": 2.5}
+# Targets from issue 6 (npgrad) and issue 12 (compiled): median step time over the numpy
+# floor's, at most ...
+MAX_RATIO_TO_NUMPY = {"npgrad": {"digits32": 1.3, "moons": 1.3, "digits256": 1.1, "wide": 1.05},
+                      "compiled": {"digits32": 1.0, "moons": 1.0, "digits256": 1.0}}
+# ... and PyTorch's median step time over theirs, at least.
+MIN_SPEEDUP_OVER_TORCH = {"npgrad": {"digits32": 1.5, "moons": 2.5},
+                          "compiled": {"digits32": 3.0, "moons": 3.0}}
 
 
 # ---------------------------------------------------------------- workloads
@@ -128,22 +131,13 @@ def initial_weights(sizes: list, activation: str) -> list:
     return weights
 
 
-# ---------------------------------------------------------------- the three MLP implementations
+# ---------------------------------------------------------------- the MLP implementations
 # Each `*_mlp(work, weights, dtype)` builds a fresh model from the initial weights and returns
 # `step(i) -> float`: one SGD step on batch i, returning that step's loss as a Python float.
 
 def npgrad_mlp(work: MLPWorkload, weights: list, dtype: str):
     """The loop our users write, through the public API only."""
-    model = nn.MLP(work.sizes, activation=work.activation, dtype=dtype)
-    params = model.parameters()
-    arrays = [a for layer in weights for a in layer]
-    assert [p.shape for p in params] == [a.shape for a in arrays], "MLP parameter layout changed"
-    for p, a in zip(params, arrays):
-        p.data[...] = a
-    loss_fn = (nn.functional.cross_entropy if work.loss == "cross_entropy"
-               else nn.functional.bce_with_logits_loss)
-    opt = nn.optim.SGD(params, lr=work.lr)
-    batches = work.batches
+    model, loss_fn, opt, batches = _npgrad_parts(work, weights, dtype)
 
     def step(i):
         x, _, target = batches[i]
@@ -152,6 +146,31 @@ def npgrad_mlp(work: MLPWorkload, weights: list, dtype: str):
         loss.backward()
         opt.step()
         return loss.item()
+
+    return step
+
+
+def _npgrad_parts(work: MLPWorkload, weights: list, dtype: str):
+    """A fresh model with the initial weights, its loss function, SGD, and the batches."""
+    model = nn.MLP(work.sizes, activation=work.activation, dtype=dtype)
+    params = model.parameters()
+    arrays = [a for layer in weights for a in layer]
+    assert [p.shape for p in params] == [a.shape for a in arrays], "MLP parameter layout changed"
+    for p, a in zip(params, arrays):
+        p.data[...] = a
+    loss_fn = (nn.functional.cross_entropy if work.loss == "cross_entropy"
+               else nn.functional.bce_with_logits_loss)
+    return model, loss_fn, nn.optim.SGD(params, lr=work.lr), work.batches
+
+
+def compiled_mlp(work: MLPWorkload, weights: list, dtype: str):
+    """The same loop as one call of `nn.compile_step` (recorded at the first batch)."""
+    model, loss_fn, opt, batches = _npgrad_parts(work, weights, dtype)
+    step_fn = nn.compile_step(model, loss_fn, opt)
+
+    def step(i):
+        x, _, target = batches[i]
+        return step_fn(x, target)
 
     return step
 
@@ -247,7 +266,8 @@ def torch_mlp(work: MLPWorkload, weights: list, dtype: str):
     return step
 
 
-MLP_BUILDERS = {"numpy": numpy_mlp, "npgrad": npgrad_mlp, "torch": torch_mlp}
+MLP_BUILDERS = {"numpy": numpy_mlp, "npgrad": npgrad_mlp, "compiled": compiled_mlp,
+                "torch": torch_mlp}
 
 
 # ---------------------------------------------------------------- deepchain
@@ -435,6 +455,7 @@ def benchmark_mlp(work: MLPWorkload, dtype: str, impls: list, repeats: int | Non
 
 def benchmark_chain(n_ops: int, dtype: str, impls: list, repeats: int) -> list:
     x0 = np.random.default_rng(SEED).uniform(-1, 1, CHAIN_SIZE).astype(dtype)
+    impls = [impl for impl in impls if impl in CHAIN_BUILDERS]  # a chain is no training step
     builders = {name: (lambda b=CHAIN_BUILDERS[name]: b(n_ops, x0)) for name in impls}
     timed = time_implementations(builders, 1, repeats)
     name = f"deepchain{n_ops // 1000}k"
@@ -504,7 +525,7 @@ def machine_info(blas_threads: int, blas: str, torch) -> dict:
 
 # ---------------------------------------------------------------- reporting
 def print_table(rows: list, checks: list) -> None:
-    header = (f"{'workload':<14}{'dtype':<9}{'impl':<8}{'ms/step':>10}{'vs numpy':>10}"
+    header = (f"{'workload':<14}{'dtype':<9}{'impl':<10}{'ms/step':>10}{'vs numpy':>10}"
               f"{'peak MB':>9}{'RSS+ MB':>9}  final loss")
     print(header)
     print("-" * len(header))
@@ -512,15 +533,15 @@ def print_table(rows: list, checks: list) -> None:
         for r in rows:
             if (r["workload"], r["dtype"]) != (check["workload"], check["dtype"]):
                 continue
-            print(f"{r['workload']:<14}{r['dtype']:<9}{r['impl']:<8}{r['seconds'] * 1e3:>10.3f}"
+            print(f"{r['workload']:<14}{r['dtype']:<9}{r['impl']:<10}{r['seconds'] * 1e3:>10.3f}"
                   f"{r['vs_numpy']:>9.2f}x{_mb(r['traced_mb']):>9}{_mb(r['rss_mb']):>9}"
                   f"  {r['final'][0]:.10g}")
         verdict = "OK" if check["ok"] else "MISMATCH"
-        print(f"{'':<31}agreement: {verdict} (max relative difference {check['max_rel']:.1e}, "
+        print(f"{'':<33}agreement: {verdict} (max relative difference {check['max_rel']:.1e}, "
               f"rtol {RTOL[check['dtype']]:g})")
     print("peak MB: tracemalloc's peak (Python objects and numpy arrays) over a whole run; n/a for")
     print("  PyTorch, whose allocations tracemalloc cannot see. RSS+ MB: growth of peak resident")
-    print("  memory (VmHWM) over a whole run, for all three: coarser (pages, allocator caches).")
+    print("  memory (VmHWM) over a whole run, for all of them: coarser (pages, allocator caches).")
 
 
 def _mb(value: float | None) -> str:
@@ -528,15 +549,15 @@ def _mb(value: float | None) -> str:
 
 
 def speedups(rows: list) -> list:
-    """npgrad against the others, per workload and dtype."""
+    """npgrad and compiled against the others, per workload and dtype."""
     by_key = {(r["workload"], r["dtype"], r["impl"]): r for r in rows}
     out = []
     for (workload, dtype, impl), r in by_key.items():
-        if impl != "npgrad":
+        if impl not in ("npgrad", "compiled"):
             continue
         numpy_row = by_key[(workload, dtype, "numpy")]
         torch_row = by_key.get((workload, dtype, "torch"))
-        out.append(dict(workload=workload, dtype=dtype,
+        out.append(dict(workload=workload, dtype=dtype, impl=impl,
                         ratio_to_numpy=r["seconds"] / numpy_row["seconds"],
                         speedup_over_torch=torch_row["seconds"] / r["seconds"]
                         if torch_row else None))
@@ -546,14 +567,15 @@ def speedups(rows: list) -> list:
 def target_checks(summary: list) -> list:
     out = []
     for s in summary:
-        bound = MAX_RATIO_TO_NUMPY.get(s["workload"])
+        impl = s["impl"]
+        bound = MAX_RATIO_TO_NUMPY[impl].get(s["workload"])
         if bound is not None:
-            out.append(dict(workload=s["workload"], dtype=s["dtype"], what="npgrad/numpy <=",
+            out.append(dict(workload=s["workload"], dtype=s["dtype"], what=f"{impl}/numpy <=",
                             bound=bound, value=s["ratio_to_numpy"],
                             met=s["ratio_to_numpy"] <= bound))
-        bound = MIN_SPEEDUP_OVER_TORCH.get(s["workload"])
+        bound = MIN_SPEEDUP_OVER_TORCH[impl].get(s["workload"])
         if bound is not None and s["speedup_over_torch"] is not None:
-            out.append(dict(workload=s["workload"], dtype=s["dtype"], what="torch/npgrad >=",
+            out.append(dict(workload=s["workload"], dtype=s["dtype"], what=f"torch/{impl} >=",
                             bound=bound, value=s["speedup_over_torch"],
                             met=s["speedup_over_torch"] >= bound))
     return out
@@ -606,7 +628,7 @@ def print_summary(summary, targets, memory, soak_result) -> None:
                       else f"{s['speedup_over_torch']:.2f}x faster than PyTorch"
                       if s["speedup_over_torch"] >= 1
                       else f"{1 / s['speedup_over_torch']:.2f}x slower than PyTorch")
-        print(f"{s['workload']:<14}{s['dtype']:<9}npgrad: {torch_part}, "
+        print(f"{s['workload']:<14}{s['dtype']:<9}{s['impl'] + ':':<10}{torch_part}, "
               f"{s['ratio_to_numpy']:.2f}x the numpy floor's time")
     if memory:
         short, long = memory[0]["lengths"]
@@ -618,9 +640,9 @@ def print_summary(summary, targets, memory, soak_result) -> None:
             print(f"  {m['dtype']:<9}{m['impl']:<8}{_growth(m['traced_mb']):>34}"
                   f"{_growth(m['rss_mb']):>34}{verdict}")
     if targets:
-        print("\ntargets (issue 6):")
+        print("\ntargets (issue 6 for npgrad, issue 12 for compiled):")
         for t in targets:
-            print(f"  {t['workload']:<11}{t['dtype']:<9}{t['what']} {t['bound']:<5g}"
+            print(f"  {t['workload']:<11}{t['dtype']:<9}{t['what']:<19} {t['bound']:<5g}"
                   f"measured {t['value']:.2f}  {'met' if t['met'] else 'MISSED'}")
     if soak_result:
         s = soak_result

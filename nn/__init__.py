@@ -7,6 +7,7 @@ Everything here is built from `autograd.Tensor` operations; none of it knows a d
 """
 
 from . import data, functional, init, optim, utils
+from .compile import compile_step  # noqa: F401 - public; __all__ is the lead's to extend
 from .init import manual_seed
 from .layers import MLP, Identity, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss

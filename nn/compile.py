@@ -1,0 +1,90 @@
+"""`nn.compile_step`: one whole training step, recorded once per input shape and replayed.
+
+`step = nn.compile_step(model, loss_fn, optimizer)`; `loss = step(x, y)` does what
+`optimizer.zero_grad(); loss = loss_fn(model(x), y); loss.backward(); optimizer.step()` does,
+with the same bits, and returns the loss as a float. The replay machinery is
+`autograd.compile`; this module only says what a step of `nn` is.
+"""
+
+import numpy as np
+
+from autograd.compile import AdamUpdate, CompiledStep, SGDUpdate, Update
+
+from . import functional as F
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .module import Module
+from .optim import SGD, Adam
+
+# Losses whose targets we may prepare before the step, exactly as they would inside it: class
+# labels become one-hot rows (arrays built inside a step from data cannot be replayed), and
+# targets take the output's dtype.
+_LABEL_LOSSES = (CrossEntropyLoss, F.cross_entropy)
+_SAME_SHAPE_LOSSES = (MSELoss, BCELoss, BCEWithLogitsLoss, F.mse_loss, F.bce_loss,
+                      F.bce_with_logits_loss)
+
+
+def compile_step(model: Module, loss_fn, optimizer, skip_nonfinite: bool = False):
+    """A compiled training step: `step(x, y)` returns the loss as a float.
+
+    Works with any optimizer (nn.optim.SGD and Adam run as generated code, others through
+    their own `step()`). `step.output` is the model's output of the last call (a new array).
+    `skip_nonfinite=True`: when the loss is inf or nan, the parameters are not updated.
+    What a compiled step freezes, and what makes it run eagerly with a CompileWarning, is
+    described in autograd/compile.py and the README ("Compiled steps").
+    """
+    return TrainingStep(model, loss_fn, optimizer, skip_nonfinite)
+
+
+class TrainingStep:
+    """What `compile_step` returns: call it with a batch (x, y)."""
+
+    def __init__(self, model, loss_fn, optimizer, skip_nonfinite=False):
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        kind = type(optimizer)
+        update = (SGDUpdate(optimizer, flat=True) if kind is SGD else AdamUpdate(optimizer)
+                  if kind is Adam else Update(optimizer))
+        self.compiled = CompiledStep(self._forward, optimizer.params, update,
+                                     key=self._mode, skip_nonfinite=skip_nonfinite)
+        self._targets = ("labels" if _is(loss_fn, _LABEL_LOSSES)
+                         else "same" if _is(loss_fn, _SAME_SHAPE_LOSSES) else None)
+        self._outputs = {}  # (shape, dtype) of x -> (shape, dtype) of the model's output
+
+    def _mode(self):
+        return self.model.training
+
+    def _forward(self, x, y):
+        out = self.model(x)
+        return self.loss_fn(out, y), out
+
+    def __call__(self, x, y) -> float:
+        if self._targets is not None and type(y) is np.ndarray:
+            key = (getattr(x, "shape", None), getattr(x, "dtype", None))
+            out = self._outputs.get(key)
+            if out is None:  # the first batch of this shape: learn the output's shape
+                loss = self.compiled.eager(x, y)
+                if self.compiled.outputs:
+                    out = self.compiled.outputs[0]
+                    self._outputs[key] = (out.shape, out.dtype)
+                return loss
+            y = self._prepare(y, *out)
+        return self.compiled(x, y)
+
+    def _prepare(self, y, shape, dtype):
+        """The target as the loss would see it inside the step (same values, same checks)."""
+        if y.dtype == dtype and y.shape == shape:  # nothing to do: the common case first
+            return y
+        if self._targets == "labels" and shape and y.shape == shape[:-1] and y.dtype.kind in "iu":
+            return F._one_hot(y, shape[-1], dtype)
+        if y.shape == shape and y.dtype != dtype and y.dtype.kind in "biuf":
+            return y.astype(dtype)
+        return y
+
+    @property
+    def output(self):
+        """The model's output for the last call's x, as a new array (None before any call)."""
+        outputs = self.compiled.outputs
+        return np.array(outputs[0]) if outputs else None
+
+
+def _is(loss_fn, known) -> bool:
+    return any(loss_fn is k or (isinstance(k, type) and type(loss_fn) is k) for k in known)
