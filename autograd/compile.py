@@ -1144,8 +1144,10 @@ class CompiledStep:
                     signature, None, f"an array of shape {a.shape} made inside the step changes "
                     "from call to call (it depends on the data or on random numbers; pass it as "
                     "an input)", trace.value)
-        if all(map(_same_bits, arrays, plan.reference)):
-            plan.state = "pinned"  # same inputs, same arrays: replay while the inputs stay
+        if any(map(_same_bits, arrays, plan.reference)):
+            # An input that did not change proves nothing about arrays made from it: replay
+            # only for the inputs seen, and look again when they change.
+            plan.state = "pinned"
         else:
             plan.state, plan.reference = "ready", None
         return self._finish(None, trace.value)
