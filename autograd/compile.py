@@ -733,7 +733,7 @@ class _Plan:
                     and np.asarray(part.ref).flags.c_contiguous):
                 res = total if total.summed else b.buffer(ref)
                 res.summed = True  # the sum's own buffer: later parts are added in place
-                res.fixed = into
+                res.fixed, res.ref = into, ref
                 b.call(None, np.add, total, part, res)
             else:
                 res = b.define("local", ref, sources=(total, part))
