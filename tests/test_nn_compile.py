@@ -1,0 +1,198 @@
+"""nn.compile_step: the same losses and parameters as the eager loop, bit for bit.
+
+The eager loop is `opt.zero_grad(); loss = loss_fn(model(x), y); loss.backward(); opt.step()`;
+each test runs it and a compiled step from the same seed and compares every step's bits.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import nn
+from autograd import Tensor
+from autograd.compile import CompileWarning, _Plan
+
+
+def bits(a):
+    a = np.asarray(a)
+    return a.shape, a.dtype.str, a.tobytes()
+
+
+def setup(sizes, activation, dtype, optimizer, seed=0, **kw):
+    nn.manual_seed(seed)
+    model = nn.MLP(sizes, activation=activation, dtype=dtype)
+    opt = getattr(nn.optim, optimizer)(model.parameters(), **kw)
+    return model, opt
+
+
+def eager_losses(model, loss_fn, opt, data):
+    losses, outputs = [], []
+    for x, y in data:
+        opt.zero_grad()
+        out = model(x)
+        loss = loss_fn(out, y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        outputs.append(out.data.copy())
+    return losses, outputs
+
+
+def compiled_losses(model, loss_fn, opt, data, **kw):
+    step = nn.compile_step(model, loss_fn, opt, **kw)
+    losses, outputs = [], []
+    for x, y in data:
+        losses.append(step(x, y))
+        outputs.append(step.output)
+    return losses, outputs, step
+
+
+def classification(n_steps, dtype, features, classes, rows=16, labels=True, seed=1):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_steps):
+        x = rng.normal(size=(rows, features)).astype(dtype)
+        y = rng.integers(0, classes, rows)
+        out.append((x, y if labels else np.eye(classes, dtype=dtype)[y]))
+    return out
+
+
+def compare(sizes, activation, dtype, optimizer, loss_fn, data, strict=True, **kw):
+    me, oe = setup(sizes, activation, dtype, optimizer, **kw)
+    mc, oc = setup(sizes, activation, dtype, optimizer, **kw)
+    eager = eager_losses(me, loss_fn, oe, data)
+    with warnings.catch_warnings():
+        if strict:
+            warnings.simplefilter("error", CompileWarning)
+        *compiled, step = compiled_losses(mc, loss_fn, oc, data)
+    assert [bits(v) for v in eager[0]] == [bits(v) for v in compiled[0]]
+    assert [bits(v) for v in eager[1]] == [bits(v) for v in compiled[1]]
+    assert [bits(p.data) for p in me.parameters()] == [bits(p.data) for p in mc.parameters()]
+    return step
+
+
+OPTIMIZERS = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.1, weight_decay=1e-3)),
+    ("SGD", dict(lr=0.05, momentum=0.9)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3)),
+    ("Adam", dict(lr=1e-2)),
+    ("Adam", dict(lr=1e-2, betas=(0.8, 0.99), weight_decay=1e-2)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("optimizer,kw", OPTIMIZERS, ids=lambda v: repr(v))
+def test_100_steps_of_a_classifier_are_bit_identical_to_eager(dtype, optimizer, kw):
+    data = classification(100, dtype, 8, 4, labels=False)
+    step = compare([8, 12, 4], "tanh", dtype, optimizer, nn.CrossEntropyLoss(), data, **kw)
+    assert all(isinstance(p, _Plan) for p in step.compiled.plans.values())
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_binary_and_regression_losses_match_eager(dtype):
+    rng = np.random.default_rng(2)
+    data = [(rng.normal(size=(20, 2)).astype(dtype), rng.integers(0, 2, (20, 1)).astype(dtype))
+            for _ in range(30)]
+    compare([2, 5, 1], "relu", dtype, "SGD", nn.BCEWithLogitsLoss(), data, lr=0.5)
+    compare([2, 5, 1], "sigmoid", dtype, "Adam", nn.MSELoss(), data, lr=0.01)
+    compare([2, 5, 1], "tanh", dtype, "SGD", nn.BCEWithLogitsLoss(reduction="sum"), data, lr=0.1)
+
+
+def test_class_labels_become_one_hot_rows_before_the_step_and_replay():
+    data = classification(20, "float64", 8, 4)
+    step = compare([8, 12, 4], "tanh", "float64", "SGD", nn.CrossEntropyLoss(), data, lr=0.1)
+    (plan,) = step.compiled.plans.values()
+    assert plan.state == "ready"
+
+
+def test_targets_in_another_dtype_are_converted_as_the_loss_would():
+    data = [(x, np.eye(4)[y]) for x, y in classification(10, "float32", 8, 4)]
+    compare([8, 12, 4], "tanh", "float32", "SGD", nn.functional.cross_entropy, data, lr=0.1)
+
+
+def test_refuses_what_eager_refuses_with_the_same_error():
+    model, opt = setup([8, 12, 4], "tanh", "float64", "SGD", lr=0.1)
+    step = nn.compile_step(model, nn.CrossEntropyLoss(), opt)
+    x, y = classification(1, "float64", 8, 4)[0]
+    step(x, y)
+    with pytest.raises(ValueError, match=r"class labels must lie in \[0, 4\)"):
+        step(x, y + 4)
+    with pytest.raises(ValueError, match="expected input with 8 features"):
+        step(x[:, :5], y)
+
+
+def test_accepts_what_eager_accepts_running_eagerly_with_a_warning():
+    # Integer features become floats inside the model: an array made from the data each step.
+    data = [(np.round(x * 3).astype(int), y) for x, y in classification(5, "float64", 8, 4)]
+    with pytest.warns(CompileWarning, match="changes from call to call"):
+        compare([8, 12, 4], "tanh", "float64", "SGD", nn.CrossEntropyLoss(), data, strict=False,
+                lr=0.1)
+
+
+def test_a_custom_optimizer_runs_its_own_step():
+    class Halving(nn.optim.SGD):
+        def step(self):
+            for p in self.params:
+                if p.grad is not None:
+                    p.data -= 0.5 * self.lr * p.grad
+    data = classification(10, "float64", 8, 4)
+    me, mc = (setup([8, 12, 4], "tanh", "float64", "SGD", lr=0.1)[0] for _ in range(2))
+    eager = eager_losses(me, nn.CrossEntropyLoss(), Halving(me.parameters(), lr=0.1), data)
+    compiled = compiled_losses(mc, nn.CrossEntropyLoss(), Halving(mc.parameters(), lr=0.1), data)
+    assert eager[0] == compiled[0]
+    assert [bits(p.data) for p in me.parameters()] == [bits(p.data) for p in mc.parameters()]
+
+
+def test_train_and_eval_modes_get_plans_of_their_own():
+    model, opt = setup([8, 12, 4], "tanh", "float64", "SGD", lr=0.1)
+    step = nn.compile_step(model, nn.CrossEntropyLoss(), opt)
+    data = classification(4, "float64", 8, 4)
+    for i, (x, y) in enumerate(data):
+        model.train(i % 2 == 0)
+        step(x, y)
+    assert len(step.compiled.plans) == 2
+
+
+def test_skip_nonfinite_leaves_the_parameters_alone():
+    model, opt = setup([8, 12, 4], "tanh", "float64", "SGD", lr=0.1)
+    step = nn.compile_step(model, nn.MSELoss(), opt, skip_nonfinite=True)
+    x = np.ones((4, 8))
+    step(x, np.zeros((4, 4)))
+    before = [p.data.copy() for p in model.parameters()]
+    with np.errstate(invalid="ignore", over="ignore"):
+        assert step(x, np.full((4, 4), np.inf)) == np.inf
+    assert all(np.array_equal(p.data, b) for p, b in zip(model.parameters(), before))
+
+
+def test_parameters_are_moved_into_one_array_with_plain_sgd():
+    model, opt = setup([8, 12, 4], "tanh", "float64", "SGD", lr=0.1)
+    values = [p.data.copy() for p in model.parameters()]
+    nn.compile_step(model, nn.CrossEntropyLoss(), opt)
+    flat = model.parameters()[0].data.base
+    assert flat is not None and all(p.data.base is flat for p in model.parameters())
+    assert all(np.array_equal(p.data, v) for p, v in zip(model.parameters(), values))
+    # Saving, loading and the eager loop work on the views as before.
+    state = model.state_dict()
+    model.load_state_dict({k: v * 0 for k, v in state.items()})
+    assert not flat.any()
+
+
+def test_eager_and_compiled_steps_can_alternate():
+    data = classification(12, "float64", 8, 4)
+    me, oe = setup([8, 12, 4], "tanh", "float64", "SGD", lr=0.1, momentum=0.9)
+    mc, oc = setup([8, 12, 4], "tanh", "float64", "SGD", lr=0.1, momentum=0.9)
+    eager_losses(me, nn.CrossEntropyLoss(), oe, data)
+    step = nn.compile_step(mc, nn.CrossEntropyLoss(), oc)
+    for i, (x, y) in enumerate(data):
+        if i % 3 == 2:
+            eager_losses(mc, nn.CrossEntropyLoss(), oc, [(x, y)])
+        else:
+            step(x, y)
+    assert [bits(p.data) for p in me.parameters()] == [bits(p.data) for p in mc.parameters()]
+
+
+def test_tensor_inputs_and_targets_work_like_arrays():
+    data = [(Tensor(x), Tensor(np.eye(4)[y])) for x, y in classification(6, "float64", 8, 4)]
+    compare([8, 12, 4], "relu", "float64", "SGD", nn.CrossEntropyLoss(), data, lr=0.1)
