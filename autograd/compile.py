@@ -134,7 +134,7 @@ class _Builder:
         """`result = func(*args, **kwargs)` (result None: no assignment)."""
         parts = [f"{{{i + 1}}}" for i in range(len(args))]
         parts += [f"{k}={{{len(args) + 1 + i}}}" for i, k in enumerate(kwargs)]
-        target = "" if result is None else "{%d} = " % (len(args) + len(kwargs) + 1)
+        target = "" if result is None else f"{{{len(args) + len(kwargs) + 1}}} = "
         extra = () if result is None else (result,)
         self.code(target + "{0}(" + ", ".join(parts) + ")", func, *args, *kwargs.values(),
                   *extra)
@@ -143,17 +143,17 @@ class _Builder:
     def allocate(self):
         """Give every buffer value an array; values whose lifetimes do not overlap share one."""
         end = {}  # id(buffer value) -> last instruction reading it or anything sharing it
-        for lines, defined in self.instrs:
+        for _, defined in self.instrs:
             for v in defined:
                 end[id(v)] = v.last
-        for lines, defined in self.instrs:
+        for _, defined in self.instrs:
             for v in defined:
                 if v.kind == "local":
                     for root in _roots(v):
                         end[id(root)] = max(end[id(root)], v.last)
         free = {}  # (shape, dtype) -> arrays free again
         releases = {}  # instruction -> buffers free after it
-        for n, (lines, defined) in enumerate(self.instrs):
+        for n, (_, defined) in enumerate(self.instrs):
             for v in defined:
                 if v.kind != "buffer":
                     continue
@@ -221,7 +221,8 @@ def _describe(value):
 
 def _nth(iterable, i):
     """Item i of an op's vjps (any iterable zipped with the inputs, never indexed)."""
-    for _, item in zip(range(i + 1), iterable):
+    item = None
+    for _, item in zip(range(i + 1), iterable):  # noqa: B007 - the last one is item i
         pass
     return item
 
@@ -488,7 +489,7 @@ class _Plan:
         self.state = "ready"
         self.reference = None  # inputs a pinned plan may replay (see CompiledStep)
         self.updates = {}  # the update function per optimizer configuration
-        b = self.b = _Builder()
+        self.b = _Builder()
         self.kernels = kernels
         self.fingerprint = []  # what was recorded, arrays as shapes: two calls' must agree
         self._uids = {}
@@ -556,7 +557,6 @@ class _Plan:
 
     # ------------------------------------------------------------ the forward pass
     def _forward(self):
-        b = self.b
         rec = self._trace.rec
         if self._trace.backward_in_forward:
             raise _Unreplayable("fn calls backward() itself; return the loss instead")
@@ -610,7 +610,7 @@ class _Plan:
 
     # ------------------------------------------------------------ the backward pass
     def _backward(self):
-        trace, b = self._trace, self.b
+        trace = self._trace
         events = trace.rec.backwards
         root = trace.loss
         seed = np.empty_like(root.data)
@@ -618,7 +618,7 @@ class _Plan:
         pending = {id(root): [_Value("const", seed)]}  # contributions per tensor, in order
         tensors = {}
         node = None
-        for n, (node_t, i, parent, gx) in enumerate(events):
+        for node_t, i, parent, gx in events:
             if node_t is not node:
                 node = node_t
                 g = self._sum(pending.pop(id(node)))
@@ -895,7 +895,8 @@ class SGDUpdate(Update):
                 lines += [f"multiply(wd, P{i}, D{i})", f"add(G{i}, D{i}, D{i})"]
                 g = f"D{i}"
             if momentum:
-                lines += [f"buf = bufs[{i}]", "if buf is None:", f"    bufs[{i}] = buf = {g}.copy()",
+                lines += [f"buf = bufs[{i}]", "if buf is None:",
+                          f"    bufs[{i}] = buf = {g}.copy()",  # the first step: a copy of g
                           "else:", "    multiply(buf, mom, buf)", f"    add(buf, {g}, buf)"]
                 if nesterov:  # g + momentum * buf
                     lines += [f"multiply(mom, buf, T{i})", f"add({g}, T{i}, T{i})"]
@@ -943,7 +944,8 @@ class AdamUpdate(Update):
                 "multiply(vi, b2, vi)",  # v = b2 v + (1 - b2) g^2
                 f"multiply({g}, {g}, T{i})", f"multiply(1 - b2, T{i}, T{i})", f"add(vi, T{i}, vi)",
                 f"steps[{i}] = t = steps[{i}] + 1",
-                f"sqrt(vi, D{i})", f"divide(D{i}, root(1 - b2 ** t), D{i})", f"add(D{i}, eps, D{i})",
+                f"sqrt(vi, D{i})", f"divide(D{i}, root(1 - b2 ** t), D{i})",
+                f"add(D{i}, eps, D{i})",
                 f"divide(mi, D{i}, T{i})", f"multiply(lr / (1 - b1 ** t), T{i}, T{i})",
                 f"subtract(P{i}, T{i}, P{i})", f"p{i}.mark_modified()"]
         return _function("update", "", lines, consts)

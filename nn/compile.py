@@ -57,7 +57,9 @@ class TrainingStep:
         return self.loss_fn(out, y), out
 
     def __call__(self, x, y) -> float:
-        if self._targets is not None and type(y) is np.ndarray:
+        # Targets that may need preparing: labels, or a dtype other than the input's.
+        if (self._targets is not None and type(y) is np.ndarray
+                and (y.dtype.kind != "f" or y.dtype != getattr(x, "dtype", y.dtype))):
             key = (getattr(x, "shape", None), getattr(x, "dtype", None))
             out = self._outputs.get(key)
             if out is None:  # the first batch of this shape: learn the output's shape
