@@ -18,6 +18,7 @@ two eager calls and refused when they differ. `p.grad` holds a buffer reused by 
 
 import itertools
 import math
+import re
 import warnings
 import weakref
 
@@ -535,7 +536,8 @@ class _Plan:
                                 "with an input (a view of it); pass it as an input instead")
         self.inside.append(data)
         # An array sharing memory with a parameter follows its updates: never folded.
-        live = any(np.may_share_memory(data, bt.data) for bt, _, _ in self._bound)
+        live = any(np.may_share_memory(data, other.data)
+                   for other in (*self.params, *(bt for bt, _, _ in self._bound)))
         return _Value("const", data, fold=not live)
 
     def _attrs(self, attrs):
@@ -763,15 +765,32 @@ class _Plan:
         for t, g in self.leaves:
             b.call(None, _accumulate, t, g)
         outs = "".join(f"{{{i + 1}}}, " for i in range(len(self.outputs)))
-        b.code("return {0}.item(), (" + outs + ")", self.value, *self.outputs)
+        b.code("loss_, outs_ = {0}.item(), (" + outs + ")", self.value, *self.outputs)
         b.allocate()
         lines, consts, name = b.source()
-        guards = [f"{name(t)}.data is not {name(a)} or {name(t)}.requires_grad is not {rg}"
-                  for t, a, rg in self._bound]
-        args = ", ".join(f"a{i}" for i in range(len(self._trace.arrays)))
-        body = ["if " + " or ".join(guards) + ":", "    return None"] if guards else []
-        self.source, self.consts = "\n".join(body + lines), consts
-        return _function("replay", args, body + lines, consts)
+        self.guards = [f"{name(t)}.data is not {name(a)} or {name(t)}.requires_grad is not {rg}"
+                       for t, a, rg in self._bound]
+        self.args = ", ".join(f"a{i}" for i in range(len(self._trace.arrays)))
+        self.lines, self.consts = lines, consts
+        self.source = "\n".join(self._lines())
+        self.fast = None  # replay and update in one function, once the update is checked
+        return _function("replay", self.args, self._lines(), consts)
+
+    def _lines(self, update=(), key=(), skip_nonfinite=False):
+        """The function's lines: guards, the replay, then `update` (if `key` still holds)."""
+        checks = self.guards + list(key)
+        head = ["if " + " or ".join(checks) + ":", "    return None"] if checks else []
+        tail = []
+        if update:
+            if skip_nonfinite:
+                tail += ["if not isfinite_(loss_):", "    return loss_, outs_"]
+            tail += update
+        return head + self.lines + tail + ["return loss_, outs_"]
+
+    def fuse(self, update, consts, key, skip_nonfinite):
+        """Set `fast`: the replay, then the update's lines while the `key` checks are false."""
+        self.fast = _function("step", self.args, self._lines(update, key, skip_nonfinite),
+                              dict(self.consts, isfinite_=math.isfinite, **consts))
 
     def check(self, trace):
         """Replay the recorded inputs: True when every result has the eager step's bits.
@@ -844,6 +863,14 @@ class Update:
     def slots(self):
         return []
 
+    def source(self, plan):
+        """(lines, closure constants, checks that are true when key() changed), names `u_`."""
+        return _prefixed(["step()"], {"step": self.eager}, [])
+
+    def generate(self, plan):
+        lines, consts, _ = self.source(plan)
+        return _function("update", "", lines, consts)
+
 
 class SGDUpdate(Update):
     """SGD as in nn.optim.SGD: lr, momentum, nesterov, weight_decay, buffers (None at first).
@@ -866,8 +893,10 @@ class SGDUpdate(Update):
         o = self.opt
         return _param_slots(o.params) + [(o.buffers, i) for i in range(len(o.params))]
 
-    def generate(self, plan):
+    def source(self, plan):
         momentum, nesterov, decay = self.key()
+        changed = [f"bool(opt.momentum) is not {momentum} or bool(opt.nesterov) is not "
+                   f"{nesterov} or bool(opt.weight_decay) is not {decay}"]
         consts = {"opt": self.opt, "multiply": np.multiply, "add": np.add,
                   "subtract": np.subtract}
         lines = ["lr, mom, wd, bufs = opt.lr, opt.momentum, opt.weight_decay, opt.buffers"]
@@ -884,7 +913,7 @@ class SGDUpdate(Update):
             for i, p in enumerate(self.opt.params):
                 consts[f"p{i}"] = p
                 lines.append(f"p{i}.mark_modified()")
-            return _function("update", "", lines, consts)
+            return _prefixed(lines, consts, changed)
         for i, (p, grad) in enumerate(zip(self.opt.params, plan.grads)):
             if grad is None:
                 continue
@@ -905,7 +934,7 @@ class SGDUpdate(Update):
                     g = "buf"
             lines += [f"multiply(lr, {g}, T{i})", f"subtract(P{i}, T{i}, P{i})",
                       f"p{i}.mark_modified()"]
-        return _function("update", "", lines, consts)
+        return _prefixed(lines, consts, changed)
 
 
 class AdamUpdate(Update):
@@ -922,8 +951,9 @@ class AdamUpdate(Update):
         return (_param_slots(o.params) + [(o.m, i) for i in n] + [(o.v, i) for i in n]
                 + [(o.steps, i) for i in n])
 
-    def generate(self, plan):
+    def source(self, plan):
         decay = self.key()
+        changed = [f"bool(opt.weight_decay) is not {decay}"]
         consts = {"opt": self.opt, "multiply": np.multiply, "add": np.add, "sqrt": np.sqrt,
                   "divide": np.divide, "subtract": np.subtract, "root": math.sqrt}
         lines = ["lr, eps, (b1, b2), wd = opt.lr, opt.eps, opt.betas, opt.weight_decay",
@@ -948,7 +978,7 @@ class AdamUpdate(Update):
                 f"add(D{i}, eps, D{i})",
                 f"divide(mi, D{i}, T{i})", f"multiply(lr / (1 - b1 ** t), T{i}, T{i})",
                 f"subtract(P{i}, T{i}, P{i})", f"p{i}.mark_modified()"]
-        return _function("update", "", lines, consts)
+        return _prefixed(lines, consts, changed)
 
 
 # ---------------------------------------------------------------- flat parameters
@@ -997,6 +1027,16 @@ def flatten(params):
     for p in params:
         _groups[id(p)] = (weakref.ref(p), group)
     return group
+
+
+def _prefixed(lines, consts, checks):
+    """Update code with its constants renamed `u_NAME`, so it can join a replay's function."""
+    if not consts:
+        return lines, consts, checks
+    names = re.compile(r"\b(" + "|".join(map(re.escape, consts)) + r")\b")
+    rename = lambda text: names.sub(r"u_\1", text)
+    return ([rename(line) for line in lines], {f"u_{k}": v for k, v in consts.items()},
+            [rename(line) for line in checks])
 
 
 def _param_slots(params):
@@ -1070,6 +1110,11 @@ class CompiledStep:
         signature = tuple(signature)
         plan = self.plans.get(signature)
         if plan.__class__ is _Plan and plan.state == "ready" and engine.watcher is None:
+            if plan.fast is not None:  # the replay and the update in one function
+                result = plan.fast(*arrays)
+                if result is not None:
+                    self.outputs = result[1]
+                    return result[0]
             result = plan.replay(*arrays)
             if result is not None:
                 self.outputs = result[1]
@@ -1112,6 +1157,9 @@ class CompiledStep:
             except _Unreplayable as err:
                 reason = str(err)
                 break
+            except Exception as err:  # noqa: BLE001 - the step ran eagerly: its result stands
+                reason = f"planning failed ({type(err).__name__}: {err}; please report this)"
+                break
             if plan.check(trace):
                 break
             plan, reason = None, "its replay differs from the eager step"
@@ -1134,7 +1182,7 @@ class CompiledStep:
         self.outputs = tuple(t.data for t in trace.extras if isinstance(t, Tensor))
         try:
             other = _Plan(trace, self.params, plan.kernels)
-        except _Unreplayable as err:
+        except Exception as err:  # noqa: BLE001 - _Unreplayable, or a bug: the step ran eagerly
             return self._give_up(signature, None, str(err), trace.value)
         if other.fingerprint != plan.fingerprint:
             return self._give_up(signature, None, "it records different operations from call "
@@ -1178,10 +1226,14 @@ class CompiledStep:
     def _finish(self, plan, value):
         """The update (unless the loss is not finite and skip_nonfinite is set)."""
         update = self.update
+        if update is None and plan is not None and plan.fast is None:
+            plan.fuse([], {}, [], False)
         if update is None or (self.skip_nonfinite and not math.isfinite(value)):
             return value
         if plan is None or update.generic:
             update.eager()
+            if plan is not None and plan.fast is None:
+                plan.fuse(*update.source(plan), self.skip_nonfinite)
             return value
         key = update.key()
         entry = plan.updates.get(key)
@@ -1199,6 +1251,9 @@ class CompiledStep:
         entry[0]()
         if _same_state(_snapshot(slots), eager):
             entry[1] += 1
+            if entry[1] == 2:  # checked twice: from now on one function does the whole step
+                lines, consts, changed = update.source(plan)
+                plan.fuse(lines, consts, changed, self.skip_nonfinite)
         else:
             _restore(slots, eager)
             entry[:] = [update.eager, 2]

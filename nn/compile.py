@@ -6,6 +6,8 @@ with the same bits, and returns the loss as a float. The replay machinery is
 `autograd.compile`; this module only says what a step of `nn` is.
 """
 
+import functools
+
 import numpy as np
 
 from autograd.compile import AdamUpdate, CompiledStep, SGDUpdate, Update
@@ -43,14 +45,13 @@ class TrainingStep:
         kind = type(optimizer)
         update = (SGDUpdate(optimizer, flat=True) if kind is SGD else AdamUpdate(optimizer)
                   if kind is Adam else Update(optimizer))
+        # The signature includes the model's training flag (read without a Python call).
         self.compiled = CompiledStep(self._forward, optimizer.params, update,
-                                     key=self._mode, skip_nonfinite=skip_nonfinite)
+                                     key=functools.partial(getattr, model, "training"),
+                                     skip_nonfinite=skip_nonfinite)
         self._targets = ("labels" if _is(loss_fn, _LABEL_LOSSES)
                          else "same" if _is(loss_fn, _SAME_SHAPE_LOSSES) else None)
         self._outputs = {}  # (shape, dtype) of x -> (shape, dtype) of the model's output
-
-    def _mode(self):
-        return self.model.training
 
     def _forward(self, x, y):
         out = self.model(x)
