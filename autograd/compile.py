@@ -82,7 +82,7 @@ class _Value:
     """An array of the step: an input, a bound array, a constant, a buffer or a local."""
 
     __slots__ = ("kind", "ref", "name", "fold", "tensor", "index", "last", "sources",
-                 "buffer", "fixed", "born", "summed")
+                 "buffer", "fixed", "born", "summed", "view")
 
     def __init__(self, kind, ref, **fields):
         self.kind = kind  # "input", "bound", "const", "buffer", "local"
@@ -97,6 +97,7 @@ class _Value:
         self.fixed = None  # a buffer it must live in (a parameter's .grad)
         self.born = -1  # the instruction that writes it
         self.summed = False  # a buffer holding a running sum of gradients
+        self.view = None  # for a "local" that is a buffer's transpose: that buffer
         for k, v in fields.items():
             setattr(self, k, v)
 
@@ -178,8 +179,9 @@ class _Builder:
                 if a.kind == "input":
                     return f"a{a.index}"
                 if a.kind == "local":
-                    if a.name is None:
-                        a.name = f"v{next(self.counter)}"
+                    if a.name is None:  # a buffer's transpose is made once, like the buffer
+                        a.name = (constant(a.view.buffer.mT) if a.view is not None
+                                  else f"v{next(self.counter)}")
                     return a.name
                 array = a.buffer if a.kind == "buffer" else a.ref
                 return constant(array)
@@ -399,7 +401,10 @@ def _transposed(b, v):
     if v.kind in ("bound", "const"):
         return b.define("const", v.ref.mT, fold=False)
     t = b.define("local", v.ref.mT, sources=(v,))
-    b.code("{0} = {1}.mT", t, v)
+    if v.kind == "buffer":
+        t.view = v
+    else:
+        b.code("{0} = {1}.mT", t, v)
     return t
 
 
@@ -774,6 +779,8 @@ class _Plan:
         self.lines, self.consts = lines, consts
         self.source = "\n".join(self._lines())
         self.fast = None  # replay and update in one function, once the update is checked
+        self.fast_key = None  # the update key `fast` was made for
+        self.signature = None  # the signature it is stored under
         return _function("replay", self.args, self._lines(), consts)
 
     def _lines(self, update=(), key=(), skip_nonfinite=False):
@@ -1089,13 +1096,29 @@ class CompiledStep:
         self.key = key
         self.skip_nonfinite = skip_nonfinite
         self.plans = {}  # signature -> _Plan, or the reason why that signature runs eagerly
+        self._fast = {}  # signature -> its plan's `fast` function, once that exists
         self.outputs = ()
         self._replans = 0
         self._warned = set()
 
     def __call__(self, *inputs):
+        key = self.key
+        signature = (engine._grad_mode.enabled, None if key is None else key())
+        for x in inputs:
+            if type(x) is not np.ndarray:
+                return self._call(signature, inputs)
+            signature += ((x.shape, x.dtype, x.strides),)
+        fast = self._fast.get(signature)  # a checked plan: the replay and update in one call
+        if fast is not None and engine.watcher is None:
+            result = fast(*inputs)
+            if result is not None:
+                self.outputs = result[1]
+                return result[0]
+        return self._call(signature, inputs)
+
+    def _call(self, signature, inputs):
         arrays = []
-        signature = [engine._grad_mode.enabled, self.key() if self.key is not None else None]
+        signature = signature[:2]
         for x in inputs:
             kind = type(x)
             if kind is not np.ndarray:
@@ -1106,15 +1129,11 @@ class CompiledStep:
                                        f"{' that requires grad' if kind is Tensor else ''} "
                                        "(inputs are numpy arrays or Tensors without grad)")
             arrays.append(x)
-            signature.append((kind, x.shape, x.dtype, x.strides))
-        signature = tuple(signature)
+            signature += ((x.shape, x.dtype, x.strides) if kind is np.ndarray
+                          else (kind, x.shape, x.dtype, x.strides),)
         plan = self.plans.get(signature)
+        self._fast.pop(signature, None)
         if plan.__class__ is _Plan and plan.state == "ready" and engine.watcher is None:
-            if plan.fast is not None:  # the replay and the update in one function
-                result = plan.fast(*arrays)
-                if result is not None:
-                    self.outputs = result[1]
-                    return result[0]
             result = plan.replay(*arrays)
             if result is not None:
                 self.outputs = result[1]
@@ -1174,6 +1193,7 @@ class CompiledStep:
             plan.state = "check"
             plan.reference = [a.copy() for a in arrays]
         self.plans[signature] = plan
+        plan.signature = signature
         return self._finish(plan, trace.value)
 
     def _second_look(self, signature, plan, inputs, arrays):
@@ -1200,6 +1220,8 @@ class CompiledStep:
             plan.state = "pinned"
         else:
             plan.state, plan.reference = "ready", None
+            if plan.fast is not None:
+                self._fast[signature] = plan.fast
         return self._finish(None, trace.value)
 
     def _give_up(self, signature, inputs, reason, value=None):
@@ -1226,14 +1248,14 @@ class CompiledStep:
     def _finish(self, plan, value):
         """The update (unless the loss is not finite and skip_nonfinite is set)."""
         update = self.update
-        if update is None and plan is not None and plan.fast is None:
-            plan.fuse([], {}, [], False)
         if update is None or (self.skip_nonfinite and not math.isfinite(value)):
+            if update is None and plan is not None:
+                self._fuse(plan, None, ([], {}, []))
             return value
         if plan is None or update.generic:
             update.eager()
-            if plan is not None and plan.fast is None:
-                plan.fuse(*update.source(plan), self.skip_nonfinite)
+            if plan is not None:
+                self._fuse(plan, None, Update.source(update, plan))
             return value
         key = update.key()
         entry = plan.updates.get(key)
@@ -1241,25 +1263,34 @@ class CompiledStep:
             entry = plan.updates[key] = [update.generate(plan), 0]
         if entry[1] >= 2:
             entry[0]()
-            return value
-        # Its first two runs (the first momentum step differs) are checked against eager.
-        slots = update.slots()
-        before = _snapshot(slots)
-        update.eager()
-        eager = _snapshot(slots)
-        _restore(slots, before)
-        entry[0]()
-        if _same_state(_snapshot(slots), eager):
-            entry[1] += 1
-            if entry[1] == 2:  # checked twice: from now on one function does the whole step
-                lines, consts, changed = update.source(plan)
-                plan.fuse(lines, consts, changed, self.skip_nonfinite)
         else:
-            _restore(slots, eager)
-            entry[:] = [update.eager, 2]
-            self._warn(f"the generated {type(update).__name__} differs from the optimizer's "
-                       "step(); step() runs instead (please report this)")
+            # Its first two runs (the first momentum step differs) are checked against eager.
+            slots = update.slots()
+            before = _snapshot(slots)
+            update.eager()
+            eager = _snapshot(slots)
+            _restore(slots, before)
+            entry[0]()
+            if _same_state(_snapshot(slots), eager):
+                entry[1] += 1
+            else:
+                _restore(slots, eager)
+                entry[:] = [update.eager, 2]
+                self._warn(f"the generated {type(update).__name__} differs from the optimizer's "
+                           "step(); step() runs instead (please report this)")
+        if entry[1] >= 2:  # checked: from now on one function does the whole step
+            generated = entry[0] is not update.eager
+            self._fuse(plan, key, update.source(plan) if generated
+                       else Update.source(update, plan))
         return value
+
+    def _fuse(self, plan, key, source):
+        """Give `plan` one function for replay and update (for this update key), and use it."""
+        if plan.fast is None or plan.fast_key != key:
+            plan.fuse(*source, self.skip_nonfinite)
+            plan.fast_key = key
+        if plan.state == "ready":
+            self._fast[plan.signature] = plan.fast
 
     def _warn(self, message):
         if message not in self._warned:
