@@ -230,6 +230,17 @@ def _nth(iterable, i):
     return item
 
 
+def _typed(number, like):
+    """A Python number as a 0-d array of like's dtype, when that holds it exactly.
+
+    numpy converts a Python number operand to the array's dtype at every call (NEP 50); done
+    once here, the call skips that cast and computes the same bits.
+    """
+    dtype = like.dtype if isinstance(like, np.ndarray) else like.ref.dtype
+    typed = np.array(number, dtype)
+    return typed if typed == number else number
+
+
 def _contiguous(*values):
     return all(v.ref.flags.c_contiguous for v in values)
 
@@ -272,7 +283,8 @@ def _k_unary(func, *extra):
         if not (_contiguous(x) and out.dtype == x.ref.dtype):
             return None
         o = b.buffer(out)
-        b.call(None, func, x, *extra, out=o)  # np.maximum takes its output only as out=
+        more = [_typed(e, x) for e in extra]
+        b.call(None, func, x, *more, out=o)  # np.maximum takes its output only as out=
         return o
     return kernel
 
@@ -296,7 +308,7 @@ def _k_reduce(mean):
         o = b.buffer(out)
         b.call(None, add_reduce, x, attrs.get("axis"), None, o, attrs.get("keepdims", False))
         if mean:  # ops._mean: the sum divided by how many numbers went into each
-            b.call(None, np.divide, o, x.ref.size // out.size, o)
+            b.call(None, np.divide, o, _typed(x.ref.size // out.size, o), o)
         return o
     return kernel
 
@@ -308,7 +320,7 @@ def _reduce_losses(b, losses, reduction, out):
     o = b.buffer(out)
     b.call(None, add_reduce, losses, None, None, o)
     if reduction == "mean":
-        b.call(None, np.divide, o, losses.ref.size, o)
+        b.call(None, np.divide, o, _typed(losses.ref.size, o), o)
     return o
 
 
@@ -330,7 +342,7 @@ def _k_cross_entropy(b, ins, attrs, out, saved):
     total = b.buffer(m.ref)
     log_probs, probs = b.buffer(saved["log_probs"]), b.buffer(saved["probs"])
     losses = b.buffer(np.empty(x.ref.shape[:-1], dtype)) if reduction != "none" else b.buffer(out)
-    b.call(None, max_reduce, x, -1, None, m, True, -np.inf)  # ops._shifted
+    b.call(None, max_reduce, x, -1, None, m, True, _typed(-np.inf, x))  # ops._shifted
     b.call(None, np.subtract, x, m, shifted)
     b.call(None, np.exp, shifted, exps)
     b.call(None, add_reduce, exps, -1, None, total, True)
@@ -351,13 +363,14 @@ def _k_bce_with_logits(b, ins, attrs, out, saved):
     losses = b.buffer(x.ref)
     scratch = b.buffer(x.ref)
     probs = b.buffer(saved["probs"])
-    b.call(None, np.logaddexp, 0, x, losses)
+    half = _typed(0.5, x)
+    b.call(None, np.logaddexp, _typed(0, x), x, losses)
     b.call(None, np.multiply, x, t, scratch)
     b.call(None, np.subtract, losses, scratch, losses)
-    b.call(None, np.multiply, x, 0.5, probs)
+    b.call(None, np.multiply, x, half, probs)
     b.call(None, np.tanh, probs, probs)
-    b.call(None, np.multiply, probs, 0.5, probs)
-    b.call(None, np.add, probs, 0.5, probs)
+    b.call(None, np.multiply, probs, half, probs)
+    b.call(None, np.add, probs, half, probs)
     return _reduce_losses(b, losses, reduction, out), {"probs": probs}
 
 
@@ -413,7 +426,7 @@ def _v_tanh(b, g, out, ins, attrs, raw):
         return None
     o = b.buffer(raw)
     b.call(None, np.multiply, out, out, o)  # ops.tanh: _times(g, 1 - out * out)
-    b.call(None, np.subtract, 1, o, o)
+    b.call(None, np.subtract, _typed(1, out), o, o)
     b.call(None, np.multiply, o, g, o)
     return o
 
@@ -424,7 +437,7 @@ def _v_relu(b, g, out, ins, attrs, raw):
         return None
     mask = b.buffer(np.empty(x.ref.shape, bool))
     o = b.buffer(raw)
-    b.call(None, np.greater, x, 0, mask)  # ops.relu: g * (x > 0)
+    b.call(None, np.greater, x, _typed(0, x), mask)  # ops.relu: g * (x > 0)
     b.call(None, np.multiply, g, mask, o)
     return o
 
