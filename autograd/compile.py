@@ -730,7 +730,8 @@ class _Plan:
         b.begin()
         if isinstance(g.ref, np.ndarray) and g.ref.flags.c_contiguous:
             res = b.buffer(np.asarray(ref))
-            b.call(None, add_reduce, g, axes, None, res, keepdims)
+            axis = axes[0] if len(axes) == 1 else axes  # the same sum, less to parse
+            b.call(None, add_reduce, g, axis, None, res, keepdims)
         else:
             res = b.define("local", ref, sources=(g,))
             b.call(res, add_reduce, g, axes, None, None, keepdims)
@@ -915,11 +916,12 @@ class SGDUpdate(Update):
 
     def source(self, plan):
         momentum, nesterov, decay = self.key()
-        changed = [f"bool(opt.momentum) is not {momentum} or bool(opt.nesterov) is not "
-                   f"{nesterov} or bool(opt.weight_decay) is not {decay}"]
+        changed = [_changed("opt.momentum", momentum) + " or " + _changed("opt.nesterov", nesterov)
+                   + " or " + _changed("opt.weight_decay", decay)]
         consts = {"opt": self.opt, "multiply": np.multiply, "add": np.add,
                   "subtract": np.subtract}
         lines = ["lr, mom, wd, bufs = opt.lr, opt.momentum, opt.weight_decay, opt.buffers"]
+        lines += _as_dtype(consts, plan, "lr", "mom", "wd")
         group = self.group
         if (not momentum and group is not None and group.intact(self.opt.params)
                 and plan.flat_grad is not None and all(g is not None for g in plan.grads)):
@@ -973,7 +975,7 @@ class AdamUpdate(Update):
 
     def source(self, plan):
         decay = self.key()
-        changed = [f"bool(opt.weight_decay) is not {decay}"]
+        changed = [_changed("opt.weight_decay", decay)]
         consts = {"opt": self.opt, "multiply": np.multiply, "add": np.add, "sqrt": np.sqrt,
                   "divide": np.divide, "subtract": np.subtract, "root": math.sqrt}
         lines = ["lr, eps, (b1, b2), wd = opt.lr, opt.eps, opt.betas, opt.weight_decay",
@@ -1047,6 +1049,24 @@ def flatten(params):
     for p in params:
         _groups[id(p)] = (weakref.ref(p), group)
     return group
+
+
+def _changed(attribute, flag):
+    """Code that is true when `attribute` no longer has the truth value `flag`."""
+    return f"not {attribute}" if flag else f"(not not {attribute})"
+
+
+def _as_dtype(consts, plan, *names):
+    """Lines that make Python floats numpy scalars of the gradients' float32 dtype.
+
+    numpy casts a Python float to float32 at every call (NEP 50); the same cast once, here,
+    gives the same bits. Other types (numpy float64 scalars, say) stay, since they promote.
+    """
+    dtypes = {g.dtype for g in plan.grads if g is not None}
+    if dtypes != {np.dtype(np.float32)}:
+        return []
+    consts["float32"] = np.float32
+    return [f"if type({n}) is float: {n} = float32({n})" for n in names]
 
 
 def _prefixed(lines, consts, checks):
