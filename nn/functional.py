@@ -36,6 +36,18 @@ def _target_like(x: Tensor, target, name: str) -> np.ndarray:
     return t
 
 
+def _check_zero_one(values: np.ndarray, name: str, what: str, noun: str, hint: str = "") -> None:
+    """Probabilities and binary targets lie in [0, 1]: {1, 2} would give a plausible number."""
+    if not values.size:
+        return
+    lo, hi = values.min(), values.max()  # a NaN anywhere makes both NaN
+    if np.isnan(lo):
+        raise ValueError(f"{name}: {what} contains NaN")
+    if lo < 0 or hi > 1:
+        raise ValueError(f"{name}: {what} must hold {noun} in [0, 1], got values in "
+                         f"[{lo:.4g}, {hi:.4g}]{hint}")
+
+
 def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """Mean (or sum) of squared differences; input and target have the same shape."""
     _check_reduction(reduction, "mse_loss")
@@ -47,17 +59,17 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
 def bce_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities `input` in [0, 1] against targets in [0, 1].
 
+    Values outside [0, 1] and NaNs in either raise a ValueError (PyTorch checks only the input).
+
     Probabilities are clipped to [eps, 1 - eps] (eps of the dtype), so the loss stays finite
     at exactly 0 and 1. For raw scores prefer `bce_with_logits_loss`, which is exact there.
     """
     _check_reduction(reduction, "bce_loss")
     x = _as_tensor(input)
     y = _target_like(x, target, "bce_loss")
-    if x.size and not (x.data.min() >= 0 and x.data.max() <= 1):
-        raise ValueError(
-            f"bce_loss: input must hold probabilities in [0, 1], got values in "
-            f"[{x.data.min():.4g}, {x.data.max():.4g}] (for logits use bce_with_logits_loss)"
-        )
+    _check_zero_one(x.data, "bce_loss", "input", "probabilities",
+                    " (for logits use bce_with_logits_loss)")
+    _check_zero_one(y, "bce_loss", "target", "values")
     eps = float(np.finfo(x.dtype).eps)
     p = x.clip(eps, 1 - eps)
     # -(y log p + (1 - y) log(1 - p)), with the signs folded into the constant factors.
@@ -68,10 +80,13 @@ def bce_with_logits_loss(input: Tensor, target, reduction: str = "mean") -> Tens
     """Binary cross-entropy of sigmoid(input) against targets, computed from logits.
 
     One engine node (`Tensor.bce_with_logits`), exact and finite for logits of any size.
+    Targets outside [0, 1] or NaN raise a ValueError (PyTorch accepts them silently).
     """
     _check_reduction(reduction, "bce_with_logits_loss")
     x = _as_tensor(input)
-    loss = x.bce_with_logits(_target_like(x, target, "bce_with_logits_loss"))
+    y = _target_like(x, target, "bce_with_logits_loss")
+    _check_zero_one(y, "bce_with_logits_loss", "target", "values")
+    loss = x.bce_with_logits(y)
     return loss if reduction == "mean" else loss * x.size
 
 

@@ -173,3 +173,30 @@ def test_bce_rejects_values_outside_zero_one():
 def test_unknown_reduction_is_rejected(name):
     with pytest.raises(ValueError, match=rf"{name}: reduction must be 'mean' or 'sum', got 'none'"):
         getattr(F, name)(Tensor(P), Y, reduction="none")
+
+
+# ---------------------------------------------------------------- bce ranges (issue 9, item 13)
+@pytest.mark.parametrize("name", ["bce_loss", "bce_with_logits_loss"])
+@pytest.mark.parametrize("target, shown", [([[1.0], [2.0]], r"\[1, 2\]"),
+                                           ([[-1.0], [0.0]], r"\[-1, 0\]")])
+def test_bce_rejects_targets_outside_zero_one(name, target, shown):
+    with pytest.raises(ValueError, match=rf"{name}: target must hold values in \[0, 1\], got "
+                                         rf"values in {shown}"):
+        getattr(F, name)(Tensor([[0.3], [0.6]]), target)
+
+
+@pytest.mark.parametrize("name", ["bce_loss", "bce_with_logits_loss"])
+def test_bce_reports_nan_in_the_target_as_nan(name):
+    with pytest.raises(ValueError, match=rf"{name}: target contains NaN"):
+        getattr(F, name)(Tensor([[0.3], [0.6]]), [[np.nan], [1.0]])
+
+
+def test_bce_reports_nan_in_the_input_as_nan_not_as_logits():
+    with pytest.raises(ValueError, match=r"bce_loss: input contains NaN") as info:
+        F.bce_loss(Tensor([[np.nan], [0.5]]), [[0.0], [1.0]])
+    assert "logits" not in str(info.value)
+
+
+def test_bce_accepts_soft_targets_at_the_ends_of_the_range():
+    loss = F.bce_loss(Tensor([[0.5], [0.5], [0.5]]), [[0.0], [1.0], [0.25]])
+    np.testing.assert_allclose(loss.item(), np.log(2), rtol=1e-15)
