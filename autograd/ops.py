@@ -10,7 +10,11 @@ those arrays its VJPs would otherwise recompute (softmax probabilities, say), jo
 attrs (renderers skip the names in `op.saves`: they are results, not settings).
 """
 
+import math
+
 import numpy as np
+
+from .engine import sum_to
 
 
 class Op:
@@ -63,10 +67,19 @@ def _sigmoid(x):
     return np.where(x >= 0, 1, e) / (1 + e)
 
 
+def _shifted(x, axis):
+    """x minus its max along `axis`: exp never overflows. An empty axis or a row of -inf is
+    shifted by 0, so logsumexp stays -inf there instead of becoming nan or an error."""
+    m = x.max(axis=axis, keepdims=True, initial=-np.inf)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)
+    return x - m, m
+
+
 def _logsumexp(x, axis, keepdims):
-    m = x.max(axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)  # rows of -inf stay -inf instead of becoming nan
-    out = m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+    shifted, m = _shifted(x, axis)
+    with np.errstate(divide="ignore"):  # the log of an empty sum is -inf, as in PyTorch
+        out = m + np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     if keepdims:
         return out
     axes = _axes(axis, x.ndim)
@@ -74,12 +87,13 @@ def _logsumexp(x, axis, keepdims):
 
 
 def _pow_base_vjp(g, out, x, y):
-    return g * y * x ** (y - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # inf at x = 0, y < 1 is the answer
+        return g * np.where(y == 0, 0, y * x ** (y - 1))
 
 
 def _pow_exponent_vjp(g, out, x, y):
-    # d(x**y)/dy = x**y * log(x); defined for x > 0, and 0 where x == 0 (for y > 0).
-    return g * out * np.log(np.where(x > 0, x, 1))
+    with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf and log(-2) = nan too
+        return g * np.where((x == 0) & (y >= 0), 0, out * np.log(x))
 
 
 def _matmul_vjp_x(g, out, x, y):
@@ -141,17 +155,30 @@ matmul = Op("matmul", np.matmul, _matmul_vjp_x, _matmul_vjp_y)
 
 def _linear(x, w, b):
     out = x @ w
-    out += b  # in place: `out` is a fresh array, and this saves an allocation per layer
-    return out
+    if b.shape == out.shape[-1:] and b.dtype == out.dtype:  # a layer's bias: the usual case
+        out += b  # in place: `out` is a fresh array, and this saves an allocation per layer
+        return out, {"product_shape": None}
+    # Any other bias is numpy's `x @ w + b`, which may add dimensions or promote the dtype;
+    # the product's gradient is then summed back to the product's own shape.
+    total = np.add(out, b)
+    return total, {"product_shape": None if total.shape == np.shape(out) else np.shape(out)}
+
+
+def _product_grad(g, product_shape):
+    """The gradient of `x @ w` inside `x @ w + b`, where the bias broadcast the sum wider."""
+    return g if product_shape is None else sum_to(g, product_shape)
 
 
 # x @ w + b as one primitive: the layer of every MLP, one node instead of two.
 linear = Op(
     "linear",
     _linear,
-    lambda g, out, x, w, b: _matmul_vjp_x(g, out, x, w),
-    lambda g, out, x, w, b: _matmul_vjp_y(g, out, x, w),
-    lambda g, out, x, w, b: g,
+    lambda g, out, x, w, b, product_shape: _matmul_vjp_x(_product_grad(g, product_shape), out,
+                                                         x, w),
+    lambda g, out, x, w, b, product_shape: _matmul_vjp_y(_product_grad(g, product_shape), out,
+                                                         x, w),
+    lambda g, out, x, w, b, product_shape: g,
+    saves=("product_shape",),
 )
 
 # elementwise functions
@@ -207,13 +234,15 @@ logsumexp = Op(
 
 def _log_softmax(x, axis=-1):
     # Subtract the max once and never add it back: exact for the largest logit even at 1e4.
-    shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted, _ = _shifted(x, axis)
+    with np.errstate(divide="ignore"):  # only an empty axis sums to 0, and its result is empty
+        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def _softmax(x, axis=-1):
-    exps = np.exp(x - x.max(axis=axis, keepdims=True))
-    return exps / exps.sum(axis=axis, keepdims=True)
+    exps = np.exp(_shifted(x, axis)[0])
+    with np.errstate(invalid="ignore"):  # 0 / 0 happens only on an empty axis (empty result)
+        return exps / exps.sum(axis=axis, keepdims=True)
 
 
 log_softmax = Op(
@@ -228,20 +257,43 @@ softmax = Op(
 )
 
 
-def _cross_entropy(x, t):
-    shifted = x - x.max(axis=-1, keepdims=True)  # finite for logits of 1e4
+# The fused losses reduce like PyTorch's: "mean" (nan for an empty batch, as in PyTorch), "sum"
+# (0 for an empty batch) or "none" (one loss per row of logits, or per element for bce).
+def _reduce(losses, reduction):
+    if reduction == "none":
+        return losses
+    if reduction == "sum" or not losses.size:
+        return losses.sum() if reduction == "sum" else np.full((), np.nan, losses.dtype)
+    return losses.sum() / losses.size
+
+
+def _per_loss(g, reduction, count):
+    """The gradient reaching each unreduced loss from the reduced one's gradient `g`."""
+    return g / (count or 1) if reduction == "mean" else g
+
+
+def _cross_entropy(x, t, reduction="mean"):
+    shifted, _ = _shifted(x, -1)  # finite for logits of 1e4
     exps = np.exp(shifted)
     total = exps.sum(axis=-1, keepdims=True)
-    log_probs = shifted - np.log(total)
-    loss = -(t * log_probs).sum() / (x.size // x.shape[-1])
-    return loss, {"probs": exps / total, "log_probs": log_probs}
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 only on an empty class axis
+        log_probs = shifted - np.log(total)
+        probs = exps / total
+    losses = -(t * log_probs).sum(axis=-1)  # one per row
+    return _reduce(losses, reduction), {"probs": probs, "log_probs": log_probs}
 
 
-def _cross_entropy_vjp_logits(g, out, x, t, probs, log_probs):
+def _row_grad(g, x, reduction):
+    """Each row's share of g, shaped to broadcast against the logits (rows, classes)."""
+    g = _per_loss(g, reduction, math.prod(x.shape[:-1]))
+    return g[..., None] if reduction == "none" else g
+
+
+def _cross_entropy_vjp_logits(g, out, x, t, reduction, probs, log_probs):
     # d/dx of -sum(t * log_softmax(x)) is softmax(x) * sum(t) - t; sum(t) is 1 for one-hot rows.
     grad = probs * t.sum(axis=-1, keepdims=True)
     grad -= t
-    return _times(g / (x.size // x.shape[-1]), grad)
+    return _times(_row_grad(g, x, reduction), grad)
 
 
 # Softmax cross-entropy as one primitive: the loss of nearly every classifier, and as a single
@@ -250,26 +302,26 @@ cross_entropy = Op(
     "cross_entropy",
     _cross_entropy,
     _cross_entropy_vjp_logits,
-    lambda g, out, x, t, probs, log_probs: log_probs * (-g / (x.size // x.shape[-1])),
+    lambda g, out, x, t, reduction, probs, log_probs: log_probs * -_row_grad(g, x, reduction),
     saves=("probs", "log_probs"),
 )
 
 
-def _bce_with_logits(x, t):
+def _bce_with_logits(x, t, reduction="mean"):
     # log(1 + exp(x)) - x*t, with logaddexp and tanh: neither overflows at any logit.
-    loss = (np.logaddexp(0, x) - x * t).sum() / x.size
+    losses = np.logaddexp(0, x) - x * t
     probs = np.tanh(x * 0.5)
     probs *= 0.5
     probs += 0.5  # sigmoid(x) = (1 + tanh(x / 2)) / 2, in place on a fresh array
-    return loss, {"probs": probs}
+    return _reduce(losses, reduction), {"probs": probs}
 
 
 # Binary cross-entropy of logits as one primitive, for the same reasons as cross_entropy.
 bce_with_logits = Op(
     "bce_with_logits",
     _bce_with_logits,
-    lambda g, out, x, t, probs: _times(g / x.size, probs - t),
-    lambda g, out, x, t, probs: x * (-g / x.size),
+    lambda g, out, x, t, reduction, probs: _times(_per_loss(g, reduction, x.size), probs - t),
+    lambda g, out, x, t, reduction, probs: x * -_per_loss(g, reduction, x.size),
     saves=("probs",),
 )
 
