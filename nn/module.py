@@ -116,6 +116,24 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    def astype(self, dtype) -> "Module":
+        """Convert every parameter (and its gradient) to float32 or float64; returns self.
+
+        PyTorch's `model.to(dtype)`. Build the optimizer afterwards, so its state (Adam's
+        moments) is made in the new dtype. Tensors that are not parameters are left as they are.
+        """
+        dt = np.dtype(dtype)
+        if dt not in (np.float32, np.float64):
+            raise ValueError(f"{type(self).__name__}.astype: dtype must be float32 or float64, "
+                             f"got {dt}")
+        for p in self.parameters():
+            if p.dtype != dt:
+                p.data = p.data.astype(dt)
+                if p.grad is not None:
+                    p.grad = p.grad.astype(dt)
+                p.mark_modified()  # a graph built before holds the old array's values
+        return self
+
     def train(self, mode: bool = True) -> "Module":
         """Set `.training` on self and every sub-module; returns self."""
         for m in self.modules():
@@ -162,6 +180,7 @@ class Module:
             )
         for name, array in arrays.items():
             params[name].data[...] = array
+            params[name].mark_modified()  # graphs built before the load must not backward
         return IncompatibleKeys(missing, unexpected)
 
     def save(self, path) -> None:

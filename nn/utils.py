@@ -44,6 +44,7 @@ def vector_to_parameters(vector, params: Module | Iterable[Tensor]) -> None:
     start = 0
     for p in params:
         p.data[...] = vector[start:start + p.size].reshape(p.shape)
+        p.mark_modified()
         start += p.size
 
 

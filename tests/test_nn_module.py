@@ -265,3 +265,60 @@ def test_dict_members_round_trip_through_state_dict_and_files(tmp_path):
     with pytest.raises(ValueError, match=r"missing keys \['blocks.decoder.weight'"):
         Blocks().load_state_dict({k: v for k, v in source.state_dict().items()
                                   if not k.startswith("blocks.decoder")})
+
+
+# ---------------------------------------------------------------- modified after use (issue 9)
+def _loss_then(change):
+    model = nn.MLP([3, 4, 1], rng=np.random.default_rng(0))
+    loss = model(np.ones((2, 3))).sum()
+    change(model)
+    with pytest.raises(RuntimeError, match=r"modified in place"):
+        loss.backward()
+
+
+def test_backward_after_load_state_dict_raises():
+    _loss_then(lambda model: model.load_state_dict(nn.MLP([3, 4, 1]).state_dict()))
+
+
+def test_backward_after_load_raises(tmp_path):
+    nn.MLP([3, 4, 1]).save(tmp_path / "m.npz")
+    _loss_then(lambda model: model.load(tmp_path / "m.npz"))
+
+
+def test_backward_after_astype_raises():
+    _loss_then(lambda model: model.astype(np.float32))
+
+
+# ---------------------------------------------------------------- astype
+def test_astype_round_trip_keeps_values_and_objects():
+    model = nn.MLP([3, 4, 2], rng=np.random.default_rng(0))
+    params, before = model.parameters(), model.state_dict()
+    model(np.ones((1, 3))).sum().backward()
+    assert model.astype(np.float32) is model
+    assert model.parameters() == params  # the same Tensors, new arrays
+    for p in model.parameters():
+        assert p.dtype == np.float32 and p.grad.dtype == np.float32
+    x = np.random.default_rng(1).normal(size=(5, 3))
+    out = model(x)
+    assert out.dtype == np.float32
+    model.astype("float64")
+    for name, array in model.state_dict().items():
+        assert array.dtype == np.float64
+        np.testing.assert_allclose(array, before[name], rtol=1e-7)  # float32 rounding only
+    np.testing.assert_allclose(model(x).data, out.data, rtol=1e-5)
+
+
+def test_astype_then_an_optimizer_trains_in_the_new_dtype():
+    model = nn.MLP([3, 4, 2], rng=np.random.default_rng(0)).astype(np.float32)
+    optimizer = nn.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(2):
+        optimizer.zero_grad()
+        nn.CrossEntropyLoss()(model(np.ones((2, 3))), [0, 1]).backward()
+        optimizer.step()
+    assert all(m.dtype == np.float32 for m in optimizer.m)
+    assert all(p.dtype == np.float32 for p in model.parameters())
+
+
+def test_astype_rejects_non_float_dtypes():
+    with pytest.raises(ValueError, match="MLP.astype: dtype must be float32 or float64, got int64"):
+        nn.MLP([2, 1]).astype(np.int64)

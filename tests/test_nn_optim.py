@@ -297,3 +297,24 @@ def test_optimizers_match_pytorch(name, kwargs):
         q.grad = torch.tensor(g)
         theirs.step()
         np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-13, atol=1e-15)
+
+
+# ---------------------------------------------------------------- modified after use (issue 9)
+@pytest.mark.parametrize("make", [
+    lambda ps: nn.optim.SGD(ps, lr=0.1),
+    lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.9),
+    lambda ps: nn.optim.Adam(ps),
+    lambda ps: nn.optim.AdamW(ps),
+], ids=["SGD", "SGD-momentum", "Adam", "AdamW"])
+def test_backward_after_a_step_raises_instead_of_using_the_new_weights(make):
+    model = nn.MLP([3, 4, 1], activation="tanh", rng=np.random.default_rng(0))
+    optimizer = make(model.parameters())
+    x = np.ones((2, 3))
+    model(x).sum().backward()
+    loss = model(x).sum()  # recorded from the current weights
+    optimizer.step()       # changes them in place
+    with pytest.raises(RuntimeError, match=r"modified in place"):
+        loss.backward()
+    model.zero_grad()
+    model(x).sum().backward()  # a forward after the step is fine
+    assert all(p.grad is not None for p in model.parameters())

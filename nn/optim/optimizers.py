@@ -2,6 +2,8 @@
 
 `step()` works on the numpy arrays directly (`p.data -= ...`), so it records no graph; a
 parameter whose grad is None is skipped and its state does not advance, as in PyTorch.
+Each updated parameter is marked modified, so a `backward()` through a graph built before the
+step raises an error instead of differentiating at the new values (as PyTorch does).
 One learning rate per optimizer, `optimizer.lr` (PyTorch: `param_groups[i]["lr"]`), which the
 schedulers in `nn.optim.lr_scheduler` change between epochs.
 """
@@ -84,6 +86,7 @@ class SGD(Optimizer):
                     buf += g
                 g = g + momentum * buf if self.nesterov else buf
             p.data -= lr * g
+            p.mark_modified()
 
 
 class Adam(Optimizer):
@@ -127,6 +130,7 @@ class Adam(Optimizer):
             denom /= math.sqrt(1 - b2 ** t)
             denom += eps
             p.data -= (lr / (1 - b1 ** t)) * (m / denom)
+            p.mark_modified()
 
 
 class AdamW(Adam):
