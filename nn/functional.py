@@ -1,15 +1,19 @@
-"""Losses as functions: `loss(input, target, reduction="mean"|"sum")` returns a scalar Tensor.
+"""Losses as functions: `loss(input, target, reduction="mean"|"sum"|"none")`.
 
+"mean" and "sum" give a scalar Tensor, "none" the unreduced losses (per element, or per row for
+cross_entropy). Over an empty batch "sum" is 0 and "mean" is nan (as in PyTorch, quietly).
 Each loss is a few Tensor operations (a few graph nodes: they run every training step) and is
 finite at extreme inputs. Targets are data: Tensors, arrays or lists, read as constants (no
 gradient flows into them) and never broadcast: their shape must match exactly.
 """
 
+import math
+
 import numpy as np
 
 from autograd import Tensor
 
-REDUCTIONS = ("mean", "sum")
+REDUCTIONS = ("mean", "sum", "none")
 
 
 def _as_tensor(x) -> Tensor:
@@ -18,11 +22,15 @@ def _as_tensor(x) -> Tensor:
 
 def _check_reduction(reduction: str, name: str) -> None:
     if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be 'mean' or 'sum', got {reduction!r}")
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    return loss.mean() if reduction == "mean" else loss.sum()
+    if reduction == "mean":
+        # The mean of no losses is nan, as in PyTorch; sum() * nan gives it without numpy's
+        # 0 / 0 warning (and an empty gradient).
+        return loss.mean() if loss.size else loss.sum() * math.nan
+    return loss.sum() if reduction == "sum" else loss
 
 
 def _target_like(x: Tensor, target, name: str) -> np.ndarray:
@@ -86,8 +94,7 @@ def bce_with_logits_loss(input: Tensor, target, reduction: str = "mean") -> Tens
     x = _as_tensor(input)
     y = _target_like(x, target, "bce_with_logits_loss")
     _check_zero_one(y, "bce_with_logits_loss", "target", "values")
-    loss = x.bce_with_logits(y)
-    return loss if reduction == "mean" else loss * x.size
+    return x.bce_with_logits(y, reduction=reduction)
 
 
 def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
@@ -95,6 +102,7 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
 
     `target` holds integer labels in [0, k) with shape input.shape[:-1], or probability rows
     (e.g. one-hot) with input's shape. Uses log_softmax, so logits of 1e4 are fine.
+    reduction="none" gives one loss per row, shape input.shape[:-1].
     """
     _check_reduction(reduction, "cross_entropy")
     x = _as_tensor(input)
@@ -113,8 +121,7 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
         )
     # One engine node (`Tensor.cross_entropy`) against probability rows: labels become one-hot
     # rows, so there is no scatter in the backward pass.
-    loss = x.cross_entropy(weights)
-    return loss if reduction == "mean" else loss * (x.size // max(k, 1))
+    return x.cross_entropy(weights, reduction=reduction)
 
 
 def _one_hot(labels: np.ndarray, k: int, dtype) -> np.ndarray:
