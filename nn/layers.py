@@ -1,9 +1,11 @@
-"""Layers as compositions of Tensor methods: Linear, the activations, Sequential and MLP.
+"""Layers as compositions of Tensor methods: Linear, activations, Dropout, Flatten, Sequential, MLP.
 
 No layer knows a derivative: each `forward` is the math of the layer written with Tensor
 operators, and the engine differentiates it.
 """
 
+import math
+import numbers
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
@@ -100,6 +102,58 @@ class Softmax(Module):
         return f"axis={self.axis}"
 
 
+class Dropout(Module):
+    """Inverted dropout: in training, zero each element with probability `p` and scale the
+    others by 1 / (1 - p), so the expected output is the input; the identity in `eval()`.
+
+    The mask is drawn from `rng`, or from the default generator at each call (`nn.manual_seed`).
+    """
+
+    def __init__(self, p: float = 0.5, rng: np.random.Generator | None = None):
+        if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
+        self.p = float(p)
+        self.rng = None if rng is None else get_rng(rng)  # None: the default, looked up per call
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0:
+            return x
+        if self.p == 1:
+            return x * 0.0  # every element dropped; the gradient is zero too
+        keep = get_rng(self.rng).random(x.shape) >= self.p
+        mask = keep.astype(x.dtype)
+        mask *= 1 / (1 - self.p)
+        return x * mask
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Flatten(Module):
+    """Merge axes `start_axis`..`end_axis` into one: (n, 2, 3) -> (n, 6) by default.
+
+    PyTorch's nn.Flatten(start_dim=1, end_dim=-1), with numpy's word for a dimension.
+    """
+
+    def __init__(self, start_axis: int = 1, end_axis: int = -1):
+        self.start_axis, self.end_axis = start_axis, end_axis
+
+    def forward(self, x: Tensor) -> Tensor:
+        shape = x.shape
+        start, end = self.start_axis, self.end_axis
+        if not (-len(shape) <= start < len(shape) and -len(shape) <= end < len(shape)):
+            raise ValueError(f"Flatten({self.extra_repr()}): axes out of range for an input of "
+                             f"shape {shape}")
+        start, end = start % len(shape), end % len(shape)
+        if start > end:
+            raise ValueError(f"Flatten({self.extra_repr()}): start_axis comes after end_axis "
+                             f"for an input of shape {shape}")
+        return x.reshape(shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
+
+    def extra_repr(self) -> str:
+        return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
+
+
 class Sequential(Module):
     """Modules applied in order; indexable (a slice gives a Sequential), sized and iterable."""
 
@@ -113,6 +167,13 @@ class Sequential(Module):
         for layer in self.layers:
             x = layer(x)
         return x
+
+    def append(self, module: Module) -> "Sequential":
+        """Add `module` at the end; returns self (as PyTorch's Sequential.append)."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.append: got a {type(module).__name__}, not a Module")
+        self.layers.append(module)
+        return self
 
     def __getitem__(self, index):
         if isinstance(index, slice):

@@ -1,5 +1,7 @@
 """nn/layers.py: Linear, the activations, Sequential and MLP: values, gradients, errors."""
 
+import math
+
 import numpy as np
 import pytest
 from scipy.special import expit, softmax
@@ -241,3 +243,106 @@ def test_mlp_repr_shows_its_arguments():
     first_line = repr(nn.MLP([2, 4, 1], "tanh", "sigmoid")).splitlines()[0]
     assert first_line == ("MLP(sizes=[2, 4, 1], activation='tanh', "
                           "output_activation='sigmoid')  # 17 parameters")
+
+
+# ---------------------------------------------------------------- Dropout
+def test_dropout_zeroes_a_fraction_p_and_scales_the_rest_to_keep_the_mean():
+    x = np.ones((400, 500))
+    out = nn.Dropout(0.3, rng=np.random.default_rng(0))(x).data
+    dropped = np.mean(out == 0)
+    assert abs(dropped - 0.3) < 0.005  # binomial std ~0.001
+    np.testing.assert_array_equal(np.unique(out), [0.0, 1 / 0.7])
+    assert abs(out.mean() - 1.0) < 0.01
+
+
+def test_dropout_gradient_is_the_mask():
+    x = Tensor(RNG.normal(size=(6, 5)), requires_grad=True)
+    out = nn.Dropout(0.5, rng=np.random.default_rng(1))(x)
+    out.sum().backward()
+    mask = out.data / x.data
+    assert set(np.round(np.unique(mask), 12)) == {0.0, 2.0}
+    np.testing.assert_allclose(x.grad, mask, rtol=1e-12)
+
+
+def test_dropout_is_the_identity_in_eval_and_when_p_is_zero():
+    layer = nn.Dropout(0.5)
+    x = Tensor(np.ones((3, 4)))
+    assert layer.eval()(x) is x
+    assert nn.Dropout(0.0)(x) is x
+    assert np.any(layer.train()(x).data == 0)
+
+
+def test_dropout_with_p_one_drops_everything():
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    out = nn.Dropout(1.0)(x)
+    out.sum().backward()
+    assert np.all(out.data == 0) and np.all(x.grad == 0)
+
+
+def test_dropout_is_seeded_by_its_rng_or_manual_seed():
+    x = np.ones((4, 50))
+    a = nn.Dropout(0.5, rng=np.random.default_rng(7))(x).data
+    b = nn.Dropout(0.5, rng=np.random.default_rng(7))(x).data
+    np.testing.assert_array_equal(a, b)
+    layer = nn.Dropout(0.5)  # made before the seed: the default generator is read at each call
+    nn.manual_seed(3)
+    first = layer(x).data
+    nn.manual_seed(3)
+    np.testing.assert_array_equal(layer(x).data, first)
+    assert not np.array_equal(layer(x).data, first)  # a fresh mask for every call
+
+
+def test_dropout_keeps_float32_and_prints_p():
+    out = nn.Dropout(0.2)(np.ones((3, 3), np.float32))
+    assert out.dtype == np.float32
+    assert repr(nn.Dropout(0.2)) == "Dropout(p=0.2)"
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5, "0.5", True])
+def test_dropout_rejects_non_probabilities(p):
+    with pytest.raises(ValueError, match=r"Dropout: p must be a probability in \[0, 1\]"):
+        nn.Dropout(p)
+
+
+def test_dropout_in_an_mlp_switches_with_train_and_eval():
+    model = nn.Sequential(nn.Linear(3, 8), nn.Dropout(0.5), nn.Linear(8, 1))
+    x = RNG.normal(size=(5, 3))
+    model.eval()
+    np.testing.assert_array_equal(model(x).data, model(x).data)
+    model.train()
+    assert not np.array_equal(model(x).data, model(x).data)
+
+
+# ---------------------------------------------------------------- Flatten
+@pytest.mark.parametrize("shape, kwargs, expected", [
+    ((2, 3, 4), {}, (2, 12)),
+    ((2, 3, 4, 5), {"start_axis": 1, "end_axis": 2}, (2, 12, 5)),
+    ((2, 3, 4), {"start_axis": 0}, (24,)),
+    ((0, 3, 4), {}, (0, 12)),
+    ((5, 1), {}, (5, 1)),
+    ((5,), {"start_axis": 0}, (5,)),
+])
+def test_flatten_shapes(shape, kwargs, expected):
+    x = np.arange(math.prod(shape), dtype=float).reshape(shape)
+    out = nn.Flatten(**kwargs)(x)
+    assert out.shape == expected
+    np.testing.assert_array_equal(out.data.ravel(), x.ravel())
+
+
+def test_flatten_gradient_and_errors():
+    assert check_module_gradients(nn.Flatten(), RNG.normal(size=(2, 3, 2)))
+    with pytest.raises(ValueError, match=r"Flatten\(start_axis=1, end_axis=-1\): axes out of "
+                                         r"range for an input of shape \(4,\)"):
+        nn.Flatten()(np.ones(4))
+    with pytest.raises(ValueError, match="start_axis comes after end_axis"):
+        nn.Flatten(2, 1)(np.ones((2, 3, 4)))
+
+
+# ---------------------------------------------------------------- Sequential.append
+def test_sequential_append_returns_self_and_adds_parameters():
+    model = nn.Sequential(nn.Linear(2, 3))
+    assert model.append(nn.Tanh()).append(nn.Linear(3, 1)) is model
+    assert len(model) == 3 and model(np.ones((4, 2))).shape == (4, 1)
+    assert [n for n, _ in model.named_parameters()][-1] == "layers.2.bias"
+    with pytest.raises(TypeError, match="Sequential.append: got a function, not a Module"):
+        model.append(lambda x: x)
