@@ -135,7 +135,8 @@ def fit(model: Module, loss_fn, optimizer, X, y, epochs: int = 1, batch_size: in
         validation_data: tuple | None = None, metrics=(), progress: bool = True,
         shuffle: bool = True, rng: np.random.Generator | None = None, scheduler=None,
         clip_grad_norm: float | None = None, patience: int | None = None,
-        monitor: str = "val_loss", mode: str = "auto", callbacks=()) -> History:
+        monitor: str = "val_loss", mode: str = "auto", min_delta: float = 0.0,
+        callbacks=()) -> History:
     """Train `model` on (X, y) for `epochs` passes of mini-batches; returns the History.
 
     `batch_size=None` uses the whole set (full-batch gradient descent). Training loss and
@@ -149,7 +150,8 @@ def fit(model: Module, loss_fn, optimizer, X, y, epochs: int = 1, batch_size: in
     - `patience`: early stopping: stop when `monitor` ("val_loss", "loss", "val_accuracy", ...)
       has not improved for `patience` epochs (0: at the first epoch that does not improve),
       and end with the best epoch's weights, whether or not training stopped early. `mode`
-      "min" or "max" says which way is better ("auto": max for *accuracy, min for *loss).
+      "min" or "max" says which way is better ("auto": max for *accuracy, min for *loss);
+      a gain of `min_delta` or less does not count as improving (but can be the best epoch).
     - `callbacks`: callables (or one) called after each epoch with the record,
       {"epoch": e, "loss": ..., ...}; one that returns False stops training.
     Progress: a tqdm bar when tqdm is installed, otherwise a line per epoch; `progress=False`
@@ -170,7 +172,7 @@ def fit(model: Module, loss_fn, optimizer, X, y, epochs: int = 1, batch_size: in
     size = len(X) if batch_size is None else batch_size
     batches(X, y, size)  # checks shapes and batch_size before any work
     callbacks = [callbacks] if callable(callbacks) else list(callbacks)
-    stopper = _watch(patience, monitor, mode, scheduler, functions, validation_data)
+    stopper = _watch(patience, monitor, mode, min_delta, scheduler, functions, validation_data)
     step = _train_step(model, loss_fn, optimizer, clip_grad_norm)
     history, was_training = History(), model.training
     history.stopped_by, history.stop_reason = "epochs", f"completed {epochs} epochs"
@@ -247,27 +249,39 @@ def _train_step(model: Module, loss_fn, optimizer, clip_grad_norm: float | None)
 class _EarlyStopping:
     """The best value of the monitored record so far, its epoch and a copy of its weights."""
 
-    def __init__(self, patience: int, monitor: str, mode: str):
+    def __init__(self, patience: int, monitor: str, mode: str, min_delta: float):
         self.patience, self.monitor, self.mode = patience, monitor, mode
+        self.min_delta = min_delta
         self.best = self.best_epoch = self.best_state = None
         self.waited = 0
 
     def update(self, epoch: int, value: float, model: Module) -> bool:
-        """Note one epoch's value; True when `patience` epochs have passed without improving."""
-        if self.best is None or (value < self.best if self.mode == "min" else value > self.best):
-            self.best, self.best_epoch, self.waited = value, epoch, 0
+        """Note one epoch's value; True when `patience` epochs have passed without improving.
+
+        The best epoch is the best value's, however small the gain; only a gain of more than
+        `min_delta` resets the count (scikit-learn's tol rule).
+        """
+        if self.best is None:
+            better = improved = True
+        elif self.mode == "min":
+            better, improved = value < self.best, value < self.best - self.min_delta
+        else:
+            better, improved = value > self.best, value > self.best + self.min_delta
+        if better:
+            self.best, self.best_epoch = value, epoch
             self.best_state = model.state_dict()
-            return False
-        self.waited += 1
-        return self.waited >= self.patience  # Keras's and Lightning's count
+        self.waited = 0 if improved else self.waited + 1
+        return not improved and self.waited >= self.patience
 
 
-def _watch(patience, monitor: str, mode: str, scheduler, functions: dict,
+def _watch(patience, monitor: str, mode: str, min_delta: float, scheduler, functions: dict,
            validation_data) -> _EarlyStopping | None:
     """Check the early-stopping and scheduler options; the stopper, or None without patience."""
     if patience is not None and (not isinstance(patience, numbers.Integral)
                                  or isinstance(patience, bool) or patience < 0):
         raise ValueError(f"fit: patience must be an integer >= 0, got {patience!r}")
+    if not (isinstance(min_delta, numbers.Real) and 0 <= min_delta < math.inf):
+        raise ValueError(f"fit: min_delta must be a finite number >= 0, got {min_delta!r}")
     if scheduler is not None and not hasattr(scheduler, "step"):
         raise TypeError(f"fit: scheduler must be an nn.optim.lr_scheduler schedule, got "
                         f"{type(scheduler).__name__}")
@@ -291,7 +305,7 @@ def _watch(patience, monitor: str, mode: str, scheduler, functions: dict,
     if plateau and scheduler.mode != mode:
         raise ValueError(f"fit: ReduceLROnPlateau(mode={scheduler.mode!r}) watches {monitor!r}, "
                          f"which should go {'down' if mode == 'min' else 'up'} (mode={mode!r})")
-    return None if patience is None else _EarlyStopping(int(patience), monitor, mode)
+    return None if patience is None else _EarlyStopping(int(patience), monitor, mode, min_delta)
 
 
 def _should_stop(history: History, epoch: int, record: dict, model: Module,

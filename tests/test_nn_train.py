@@ -413,3 +413,16 @@ def test_fit_refuses_an_unreduced_loss():
     model = nn.Linear(3, 1)
     with pytest.raises(ValueError, match="fit: loss_fn must reduce to a scalar"):
         nn.fit(model, nn.MSELoss(reduction="none"), _frozen(model), X, Y_REG, progress=False)
+
+
+def test_min_delta_gains_do_not_reset_patience_but_the_best_epoch_is_still_the_best():
+    model = nn.Linear(3, 1, rng=np.random.default_rng(0))
+    history = nn.fit(model, nn.MSELoss(), nn.optim.SGD(model.parameters(), lr=1e-5), X, Y_REG,
+                     epochs=10, batch_size=50, patience=2, monitor="loss", min_delta=1e-2,
+                     progress=False)
+    assert np.all(np.diff(history.loss) < 0)  # every epoch a little better...
+    assert len(history.epoch) == 3  # ...but never by more than min_delta
+    assert history.best_epoch == 2
+    with pytest.raises(ValueError, match="fit: min_delta must be a finite number >= 0"):
+        nn.fit(model, nn.MSELoss(), _frozen(model), X, Y_REG, patience=1, monitor="loss",
+               min_delta=-1.0, progress=False)
