@@ -52,7 +52,10 @@ def _keep(g, x, axis, keepdims):
 
 def _mean(x, axis=None, keepdims=False):
     total = x.sum(axis=axis, keepdims=keepdims)
-    return total / (x.size // total.size if total.size else 1)
+    count = x.size // total.size if total.size else 1
+    if not count:  # the mean of nothing is nan, as in numpy and PyTorch, but without a warning
+        return np.full(total.shape, np.nan, total.dtype)
+    return total / count
 
 
 def _times(g, fresh):
@@ -68,18 +71,15 @@ def _sigmoid(x):
 
 
 def _shifted(x, axis):
-    """x minus its max along `axis`: exp never overflows. An empty axis or a row of -inf is
-    shifted by 0, so logsumexp stays -inf there instead of becoming nan or an error."""
-    m = x.max(axis=axis, keepdims=True, initial=-np.inf)
-    if not np.isfinite(m).all():
-        m = np.where(np.isfinite(m), m, 0)
-    return x - m, m
+    """x minus its max along `axis`, so that exp never overflows (an empty axis works too)."""
+    return x - x.max(axis=axis, keepdims=True, initial=-np.inf)
 
 
 def _logsumexp(x, axis, keepdims):
-    shifted, m = _shifted(x, axis)
-    with np.errstate(divide="ignore"):  # the log of an empty sum is -inf, as in PyTorch
-        out = m + np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    m = x.max(axis=axis, keepdims=True, initial=-np.inf)
+    m = np.where(np.isfinite(m), m, 0)  # rows of -inf (and empty rows) stay -inf, not nan
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the answer for those rows
+        out = m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
     if keepdims:
         return out
     axes = _axes(axis, x.ndim)
@@ -157,28 +157,27 @@ def _linear(x, w, b):
     out = x @ w
     if b.shape == out.shape[-1:] and b.dtype == out.dtype:  # a layer's bias: the usual case
         out += b  # in place: `out` is a fresh array, and this saves an allocation per layer
-        return out, {"product_shape": None}
-    # Any other bias is numpy's `x @ w + b`, which may add dimensions or promote the dtype;
-    # the product's gradient is then summed back to the product's own shape.
-    total = np.add(out, b)
-    return total, {"product_shape": None if total.shape == np.shape(out) else np.shape(out)}
+        return out
+    return np.add(out, b)  # numpy's x @ w + b: the bias may add dimensions or promote
 
 
-def _product_grad(g, product_shape):
-    """The gradient of `x @ w` inside `x @ w + b`, where the bias broadcast the sum wider."""
-    return g if product_shape is None else sum_to(g, product_shape)
+def _product_grad(g, x, w):
+    """The gradient reaching `x @ w` in `x @ w + b`: summed back where the bias widened it."""
+    if x.ndim >= 2 and w.ndim == 2:  # a layer, (..., in) @ (in, out): the usual case
+        shape = x.shape[:-1] + w.shape[1:]
+    else:  # numpy's rules: batch axes broadcast, and a 1-D operand's axis is dropped
+        batch = np.broadcast_shapes(x.shape[:-2], w.shape[:-2])
+        shape = batch + x.shape[-2:-1] + w.shape[-1:] * (w.ndim > 1)
+    return g if g.shape == shape else sum_to(g, shape)
 
 
 # x @ w + b as one primitive: the layer of every MLP, one node instead of two.
 linear = Op(
     "linear",
     _linear,
-    lambda g, out, x, w, b, product_shape: _matmul_vjp_x(_product_grad(g, product_shape), out,
-                                                         x, w),
-    lambda g, out, x, w, b, product_shape: _matmul_vjp_y(_product_grad(g, product_shape), out,
-                                                         x, w),
-    lambda g, out, x, w, b, product_shape: g,
-    saves=("product_shape",),
+    lambda g, out, x, w, b: _matmul_vjp_x(_product_grad(g, x, w), out, x, w),
+    lambda g, out, x, w, b: _matmul_vjp_y(_product_grad(g, x, w), out, x, w),
+    lambda g, out, x, w, b: g,
 )
 
 # elementwise functions
@@ -233,16 +232,16 @@ logsumexp = Op(
 
 
 def _log_softmax(x, axis=-1):
+    if not x.size:  # nothing to normalise (and the log of an empty sum would warn)
+        return x.copy()
     # Subtract the max once and never add it back: exact for the largest logit even at 1e4.
-    shifted, _ = _shifted(x, axis)
-    with np.errstate(divide="ignore"):  # only an empty axis sums to 0, and its result is empty
-        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted = _shifted(x, axis)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def _softmax(x, axis=-1):
-    exps = np.exp(_shifted(x, axis)[0])
-    with np.errstate(invalid="ignore"):  # 0 / 0 happens only on an empty axis (empty result)
-        return exps / exps.sum(axis=axis, keepdims=True)
+    exps = np.exp(_shifted(x, axis))
+    return exps / exps.sum(axis=axis, keepdims=True)
 
 
 log_softmax = Op(
@@ -273,12 +272,13 @@ def _per_loss(g, reduction, count):
 
 
 def _cross_entropy(x, t, reduction="mean"):
-    shifted, _ = _shifted(x, -1)  # finite for logits of 1e4
+    shifted = _shifted(x, -1)  # finite for logits of 1e4
     exps = np.exp(shifted)
     total = exps.sum(axis=-1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):  # 0 only on an empty class axis
-        log_probs = shifted - np.log(total)
-        probs = exps / total
+    if not x.shape[-1]:
+        total += 1  # no classes, so no probabilities: log(1) keeps numpy quiet
+    log_probs = shifted - np.log(total)
+    probs = exps / total
     losses = -(t * log_probs).sum(axis=-1)  # one per row
     return _reduce(losses, reduction), {"probs": probs, "log_probs": log_probs}
 

@@ -339,3 +339,60 @@ def test_chain_of_100000_ops():
     np.testing.assert_allclose(y.item(), c**n * 0.5 + (c**n - 1) / (c - 1), rtol=1e-9)
     np.testing.assert_allclose(x.grad, c**n, rtol=1e-9)
     assert len(toposort(y)) == 2 * n + 1
+
+
+# ---------------------------------------------------------------- changed in place after use
+MODIFIED = r"modified in place after the graph was built"
+
+
+def test_an_update_between_forward_and_backward_is_refused():
+    # forward, then an optimizer-style step, then backward used to run on the new weights
+    w, x = leaf([[1.0, 2.0], [3.0, 4.0]]), Tensor([[1.0, -1.0]])
+    loss = (x @ w).tanh().sum()
+    with no_grad():
+        w -= 0.1  # the in-place operator marks w modified
+    with pytest.raises(RuntimeError, match=r"backward: its input 1 of shape \(2, 2\), needed by "
+                                           r"matmul to compute gradients, was " + MODIFIED):
+        loss.backward()
+
+
+def test_mark_modified_guards_writes_into_data():
+    w = leaf([1.0, 2.0])
+    loss = (w * w).sum()
+    w.data[...] = 0.0  # a direct write: invisible until the writer says so
+    w.mark_modified()
+    with pytest.raises(RuntimeError, match=r"multiply .*" + MODIFIED):
+        loss.backward()
+    w.grad = None
+    (w * w).sum().backward()  # a graph recorded after the change is fine
+    np.testing.assert_array_equal(w.grad, [0.0, 0.0])
+
+
+def test_a_constant_changed_after_use_is_refused_too():
+    w, c = leaf([1.0, 2.0]), Tensor([3.0, 4.0])
+    loss = (w * c).sum()
+    c += 1
+    with pytest.raises(RuntimeError, match=r"its input 1 of shape \(2,\), needed by multiply"):
+        loss.backward()
+
+
+def test_an_output_changed_in_place_under_no_grad_is_refused():
+    # exp's gradient reads its own output: changing it silently would give exp(x) + 1
+    x = leaf([0.0, 1.0])
+    y = x.exp()
+    with no_grad():
+        y += 1
+    with pytest.raises(RuntimeError, match=r"its output of shape \(2,\), needed by exp"):
+        y.sum().backward()
+
+
+def test_a_recorded_in_place_op_refuses_only_the_nodes_before_it():
+    x = leaf([1.0, 2.0])
+    h = x * 3
+    before = h * h        # used h's old value
+    h += 1                # recorded: h is now (3x + 1)
+    after = (h * h).sum()  # fine: recorded from the new value
+    after.backward()
+    np.testing.assert_array_equal(x.grad, 2 * (3 * x.data + 1) * 3)
+    with pytest.raises(RuntimeError, match=r"multiply to compute gradients, was " + MODIFIED):
+        before.sum().backward()
