@@ -1,8 +1,9 @@
 """scikit-learn estimators on npgrad: MLPClassifier and MLPRegressor, built on nn.MLP and nn.fit.
 
 They drop into Pipeline, cross_val_score and GridSearchCV, and take scikit-learn's parameter
-names where its own MLPs have them, so a grid can swap one for the other. This is the only
-module that imports scikit-learn (an optional extra: `pip install npgrad[examples]`).
+names where its own MLPs have them, so a grid can swap one for the other. They pass every check
+of `check_estimator` but check_array_api_input (numpy input only). The only module that imports
+scikit-learn (>= 1.6, an optional extra: `pip install npgrad[examples]`).
 """
 
 import numbers
