@@ -17,11 +17,36 @@ dtype in one place (`engine.reduce_to`). The families, one file each:
 """
 
 from . import arithmetic, elementwise, linalg, losses, reductions, shapes
-from .arithmetic import (add, divide, logaddexp, maximum, minimum, multiply, negative, power,
-                         subtract, where)
+from .arithmetic import (
+                         add,
+                         divide,
+                         logaddexp,
+                         maximum,
+                         minimum,
+                         multiply,
+                         negative,
+                         power,
+                         subtract,
+                         where,
+)
 from .core import Op, Variadic
-from .elementwise import (abs, astype, clip, cos, exp, expm1, gelu, leaky_relu, log, log1p, relu,
-                          sigmoid, sin, sqrt, tanh)
+from .elementwise import (
+                         abs,
+                         astype,
+                         clip,
+                         cos,
+                         exp,
+                         expm1,
+                         gelu,
+                         leaky_relu,
+                         log,
+                         log1p,
+                         relu,
+                         sigmoid,
+                         sin,
+                         sqrt,
+                         tanh,
+)
 from .linalg import linear, matmul
 from .losses import bce_with_logits, cross_entropy, log_softmax, softmax
 from .reductions import logsumexp, max, mean, min, norm, prod, sum
