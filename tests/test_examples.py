@@ -8,9 +8,11 @@ SVG, or from the .gv source an example writes instead when `dot` is not installe
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,7 @@ from dot_source import graph_texts
 import nn
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SVG = "{http://www.w3.org/2000/svg}"
 pytestmark = pytest.mark.filterwarnings("error")
 
 
@@ -39,6 +42,14 @@ def load(monkeypatch):
 
 def assert_png(path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+
+
+def svg_width_px(path):
+    """A picture's width in px at 96 dpi, and the scale graphviz shrank it by to fit (1: none)."""
+    root = ET.parse(path).getroot()
+    graph = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "graph")
+    scale = float(re.search(r"scale\(([\d.]+)", graph.get("transform")).group(1))
+    return float(root.get("width").removesuffix("pt")) * 96 / 72, scale
 
 
 def drawn_graph(folder, stem):
@@ -119,6 +130,18 @@ def test_demo_prints_accuracy_and_confusion_matrix_and_draws_a_training_step(loa
     names = [name for name, _ in nn.MLP([64, 100, 10], activation="tanh").named_parameters()]
     assert set(names) <= set(texts) and "tanh" in texts
     assert any(text.startswith("grad ") for text in texts)  # the step's gradients are drawn
+
+
+@pytest.mark.needs_dot
+def test_demo_step_graph_fits_a_notebook_unscaled(load, tmp_path):
+    """The demo's picture of a step, values and all, within 1,000 px at 96 dpi, text unshrunk."""
+    digits, demo = load("digits"), load("demo")
+    nn.manual_seed(digits.SEED)
+    X_train, _, y_train, _ = digits.load()
+    path = demo.draw_step(digits.make_model(), X_train[:demo.STEP_IMAGES],
+                          y_train[:demo.STEP_IMAGES], tmp_path / "demo_step.svg")
+    width, scale = svg_width_px(path)
+    assert width <= 1000 and scale == 1
 
 
 def test_demo_without_dot_still_finishes_and_says_how_to_get_the_svg(tmp_path):

@@ -7,6 +7,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,9 @@ def test_draw_graph_example_writes_named_svgs(tmp_path):
     out = run("draw_graph.py", tmp_path)
     assert "wrote out/graph.svg" in out and "wrote out/graph_nan.svg" in out
     check_draw_graph_example(tmp_path / "out", ".svg")
+    for name in ("graph.svg", "graph_nan.svg"):  # values and all, within a notebook's width
+        width_pt = float(ET.parse(tmp_path / "out" / name).getroot().get("width")[:-2])
+        assert width_pt <= 750  # 1,000 px at 96 dpi
 
 
 def test_draw_graph_example_without_dot_writes_the_source(tmp_path):

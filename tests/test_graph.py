@@ -108,9 +108,9 @@ def test_large_tensors_show_summary_statistics():
     p = Tensor(a, requires_grad=True, name="p")
     (p * 3.0).sum().backward()
     nodes, _ = graph_of(draw_graph((p * 3.0).sum(), show_values=True))
-    assert nodes["t0"]["texts"][2:] == [
-        f"value mean {a.mean():.4g} min -1 max 2 norm {np.linalg.norm(a):.4g}",
-        "grad mean 3 min 3 max 3 norm 10.39",
+    assert nodes["t0"]["texts"][2:] == [  # two short lines each: wide labels widen the drawing
+        f"value mean {a.mean():.4g} norm {np.linalg.norm(a):.4g}", "min -1 max 2",
+        "grad mean 3 norm 10.39", "min 3 max 3",
     ]
 
 
@@ -284,9 +284,11 @@ def test_rendered_picture_shows_what_the_source_says():
         nan = ((x - 3.0).log() * 2.0).sum() + x.sum()
     for dot in (draw_graph(loss, show_values=True, params={"w": loss}), draw_graph(nan),
                 draw_graph((Tensor(np.arange(6.0).reshape(2, 3) / 3) * 2).sum(), show_values=True),
+                draw_graph(Tensor(np.linspace(-1.0, 2.0, 12).reshape(3, 4)), show_values=True),
                 draw_graph(chain(40), max_nodes=30)):
         nodes, edges = graph_of(dot)
-        assert svg_graph(dot.pipe(format="svg")) == (nodes, edges)
+        svg_nodes, svg_edges = svg_graph(dot.pipe(format="svg"))
+        assert svg_nodes == nodes and sorted(svg_edges) == sorted(edges)
 
 
 def test_save_graph_without_dot_says_how_to_get_it(tmp_path, monkeypatch):
@@ -311,3 +313,80 @@ def test_float_attributes_are_short_in_the_label_and_full_in_the_tooltip():
     source = draw_graph(x.clip(1e-16 / 3, 1 - 1e-16)).source
     assert 'o1 [label="clip lo=3.333e-17 hi=1" ' in source
     assert f'tooltip="clip lo={1e-16 / 3!r} hi={1 - 1e-16!r}"' in source
+
+
+def test_one_element_constants_show_their_value_without_show_values():
+    x = Tensor([[1.0, 2.0]], requires_grad=True, name="x")
+    y = Tensor([[3.0, 4.0]])  # a constant of two elements keeps its value to show_values
+    nodes, _ = graph_of(draw_graph((0.5 * (x - y) ** 2 + Tensor([[1.0]])).sum()))
+    constants = [node["texts"] for node in nodes.values() if node["dashed"]]
+    assert constants == [["constant", "scalar float64", "value 0.5"],
+                         ["constant", "(1, 2) float64"],
+                         ["constant", "scalar float64", "value 2"],
+                         ["constant", "(1, 1) float64", "value [[1]]"]]
+    assert nodes["t0"]["texts"] == ["constant", "scalar float64", "value 0.5"]
+    assert nodes["t1"]["texts"] == ["x", "(1, 2) float64"]  # a parameter's value is not shown
+
+
+def test_default_layout_is_top_to_bottom_and_at_most_ten_inches_wide():
+    loss, *_ = small_graph()
+    source = draw_graph(loss).source
+    assert "rankdir=TB" in source and 'size="10,1000"' in source and "ratio=compress" in source
+    wide = draw_graph(loss, rankdir="LR", max_width=6.5).source
+    assert "rankdir=LR" in wide and 'size="6.5,1000"' in wide
+    natural = draw_graph(loss, max_width=None).source
+    assert " size=" not in natural and "ratio=" not in natural
+
+
+@pytest.mark.parametrize("max_width", [0, -1.0, float("nan")])
+def test_max_width_must_be_positive(max_width):
+    with pytest.raises(ValueError, match="draw_graph: max_width must be a positive number"):
+        draw_graph(chain(1), max_width=max_width)
+
+
+def svg_size_px(svg):
+    """(width, height) in px at 96 dpi, and the scale graphviz applied to fit `size`."""
+    root = ET.fromstring(svg)
+    width, height = (float(root.get(key).removesuffix("pt")) * 96 / 72
+                     for key in ("width", "height"))
+    graph = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "graph")
+    scale = float(re.search(r"scale\(([\d.]+)", graph.get("transform")).group(1))
+    return width, height, scale
+
+
+def two_layer_steps():
+    """A 2-3-1 relu/sigmoid network's binary cross-entropy (nn's, and as tutorials write it),
+    a 2-3-2 network's mean squared error: one step each, with every gradient kept."""
+    import nn
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((4, 2))
+    y = (X[:, :1] * X[:, 1:] > 0).astype(np.float64)
+    model = nn.MLP([2, 3, 1], activation="relu", output_activation="sigmoid", rng=rng)
+    p = model(X)
+    yield model, nn.functional.bce_loss(p, y)
+    yield model, -(y * p.log() + (1 - y) * (1 - p).log()).mean()
+    model = nn.MLP([2, 3, 2], activation="relu", output_activation="sigmoid", rng=rng)
+    yield model, nn.MSELoss()(model(X), rng.random((4, 2)))
+
+
+@pytest.mark.needs_dot
+@pytest.mark.parametrize("step", range(3))
+def test_two_layer_steps_with_values_fit_a_notebook_unscaled(step):
+    model, loss = list(two_layer_steps())[step]
+    loss.backward(retain_grads=True)
+    dot = draw_graph(loss, params=model, show_values=True)
+    width, _, scale = svg_size_px(dot.pipe(format="svg"))
+    assert width <= 1000 and scale == 1  # fits, in the font size it was laid out with
+    natural, _, _ = svg_size_px(draw_graph(loss, params=model, show_values=True,
+                                           max_width=None).pipe(format="svg"))
+    assert natural > width  # packing it tighter was needed: the test measures something
+
+
+@pytest.mark.needs_dot
+def test_a_graph_too_wide_to_pack_is_scaled_down_to_fit():
+    level = [Tensor(np.full(20, i), requires_grad=True, name=f"input {i}") for i in range(32)]
+    while len(level) > 1:  # a balanced tree of sums: 32 inputs side by side in one rank
+        level = [a + b for a, b in zip(level[::2], level[1::2])]
+    width, _, scale = svg_size_px(draw_graph(level[0].sum(), show_values=True).pipe(format="svg"))
+    assert width <= 960 and scale < 1
