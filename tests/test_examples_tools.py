@@ -78,7 +78,7 @@ def test_draw_graph_docs_flag_writes_the_docs_picture(tmp_path, monkeypatch):
         (tmp_path / "out" / "graph.svg").read_bytes()
 
 
-def test_hand_derived_example_passes_then_catches_both_mistakes(tmp_path):
+def test_hand_derived_example_passes_catches_mistakes_and_checks_seed_001s_deltas(tmp_path):
     out = run("hand_derived.py", tmp_path)
     reports = out.split("\n\n")
     assert reports[0].startswith("correct derivation:\ncompare_grads: all match, 4 of 4 ok")
@@ -88,4 +88,12 @@ def test_hand_derived_example_passes_then_catches_both_mistakes(tmp_path):
     # Only the first layer is wrong when dW2 stands in for W2.
     assert "compare_grads: MISMATCH, 2 of 4 ok" in reports[2]
     assert reports[2].count("FAIL: values differ") == 2
+    # Seed 001's deltas, checked against the engine's intermediate gradients dJ/dz2, dJ/dz1.
+    assert reports[3].startswith("seed 001's deltas, for J = 0.5 * sum((out - y)^2):\n"
+                                 "compare_grads: all match, 2 of 2 ok")
+    assert "sigmoid' at the output" in reports[4] and "MISMATCH, 0 of 2 ok" in reports[4]
+    assert "np.mean((out - y)**2)" in reports[5] and "MISMATCH, 0 of 2 ok" in reports[5]
+    for delta in ("dJ/dz2", "dJ/dz1"):  # the mean's 1/8 against 0.5 * sum's derivative
+        assert f"\n{delta}: all x4 the engine's: " in reports[5]
+        assert "0.5 * sum against a mean loss over 8 entries?" in reports[5]
     assert (tmp_path / "out" / "hand_derived.txt").read_text() in out
