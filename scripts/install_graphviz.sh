@@ -43,10 +43,11 @@ fi
 
 say "installing graphviz: ${sudo:+sudo }$install"
 run() { $sudo env DEBIAN_FRONTEND=noninteractive "$@"; }  # sudo would drop an exported one
-if { [[ -z $update ]] || run $update; } && run $install >/dev/null \
-        && command -v dot >/dev/null 2>&1; then
-    say "graphviz installed ($(dot -V 2>&1))"
-else
+if ! { [[ -z $update ]] || run $update; } || ! run $install >/dev/null; then
     missing "The install failed (offline?); to retry: ${sudo:+sudo }$install"
+elif ! command -v dot >/dev/null 2>&1; then
+    missing "graphviz is installed, but no \`dot\` is on PATH ($PATH)."
+else
+    say "graphviz installed ($(dot -V 2>&1))"
 fi
 exit 0
