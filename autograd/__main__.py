@@ -5,6 +5,7 @@ that graph (values, gradients and the first non-finite node included) with `save
 """
 
 import argparse
+import os
 import runpy
 import sys
 
@@ -32,13 +33,15 @@ def main(argv=None) -> int:
         return original(self, grad, retain_grads=True)  # keep gradients for the picture
 
     Tensor.backward = remembering_backward
-    saved_argv = sys.argv
+    saved_argv, saved_path = sys.argv, sys.path[:]
     sys.argv = [options.script, *options.args]
+    # As `python script.py` does: the script's own folder comes first, for its local imports.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(options.script)))
     try:
         runpy.run_path(options.script, run_name="__main__")
     finally:
         Tensor.backward = original
-        sys.argv = saved_argv
+        sys.argv, sys.path[:] = saved_argv, saved_path
     if not roots:
         print(f"python -m autograd: {options.script} never called backward(): nothing to draw",
               file=sys.stderr)

@@ -43,6 +43,35 @@ class no_grad(contextlib.ContextDecorator):
         return type(self)()
 
 
+# ---------------------------------------------------------------- the watcher hook
+class Watcher:
+    """What a tool that watches every operation implements (detect_anomaly, compile_step).
+
+    Install one with `watching(w)`; while it is installed, `apply` reports every operation it
+    runs, and `backward` every gradient a VJP returns. With no watcher, each costs one test.
+    """
+
+    def forward(self, op, inputs, attrs, out):
+        """After `apply` ran `op` on `inputs` (Tensors) and made `out` (recorded or not)."""
+
+    def backward(self, node, index, parent, grad):
+        """After node's VJP for input `index` (`parent`) returned `grad`, reduced to its shape."""
+
+
+watcher = None  # the installed Watcher, or None
+
+
+@contextlib.contextmanager
+def watching(w):
+    """Install watcher `w` for the duration of a with-block (the previous one comes back)."""
+    global watcher
+    previous, watcher = watcher, w
+    try:
+        yield w
+    finally:
+        watcher = previous
+
+
 # ---------------------------------------------------------------- the graph walk
 def toposort(root):
     """Nodes reachable from `root` through tensors that require grad, parents before children.
@@ -65,17 +94,35 @@ def toposort(root):
     return order
 
 
-def reduce_to(g, like):
-    """Undo broadcasting: sum `g` down to the shape of array `like`, in its dtype."""
-    extra = g.ndim - like.ndim
+def sum_to(g, shape):
+    """Undo broadcasting: sum `g` over the axes that broadcasting added or stretched to `g`'s
+    shape, down to `shape`. The one place where broadcasting is undone."""
+    extra = g.ndim - len(shape)
     if extra:
         g = g.sum(axis=tuple(range(extra)))
-    if g.shape != like.shape:
-        stretched = tuple(i for i, n in enumerate(like.shape) if n == 1 and g.shape[i] != 1)
+    if g.shape != shape:
+        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
         g = g.sum(axis=stretched, keepdims=True)
+    return g
+
+
+def reduce_to(g, like):
+    """`g` summed down to the shape of array `like` (undoing broadcasting), in its dtype."""
+    g = sum_to(g, like.shape)
     if g.dtype != like.dtype:
         g = g.astype(like.dtype)
     return g
+
+
+def _modified_error(node, tensor, index=None):
+    """The error for a tensor changed in place after `node` was recorded from it."""
+    role = "its output" if index is None else f"its input {index}"
+    return RuntimeError(
+        f"backward: {role} of shape {tensor.shape}, needed by {node.op.name} to compute "
+        "gradients, was modified in place after the graph was built (by an optimizer step, an "
+        "in-place operator such as +=, load_state_dict or mark_modified()); call backward() "
+        "before changing it, or run the forward pass again"
+    )
 
 
 def backward(root, grad=None, retain_grads=False):
@@ -108,6 +155,7 @@ def backward(root, grad=None, retain_grads=False):
     # gradient contribution to it has arrived (its consumers are all newer and went before).
     # Entries are (-seq, id, node): the id keys `grads` and breaks ties between copies of one
     # tensor (copy.deepcopy keeps `seq`), which never depend on each other.
+    watch = watcher
     grads = {id(root): grad}
     heap = [(-root.seq, id(root), root)]
     handed_out = set()  # ids of arrays a leaf owns as .grad: never share one between two leaves
@@ -126,15 +174,24 @@ def backward(root, grad=None, retain_grads=False):
             continue
         if retain_grads or node.retains_grad:
             node.grad = g if node.grad is None else node.grad + g  # accumulates, like a leaf's
+        # A tensor changed in place after this node was recorded (its `version` is newer than
+        # the node) would give a gradient computed from the wrong values: refuse instead.
+        seq = node.seq
+        if node.version > seq:
+            raise _modified_error(node, node)
         parents = node.parents
         inputs = []
         for p in parents:  # a loop: a list comprehension is a function call before Python 3.12
+            if p.version > seq:
+                raise _modified_error(node, p, len(inputs))
             inputs.append(p.data)
-        for parent, x, vjp in zip(parents, inputs, op.vjps):
+        for i, (parent, x, vjp) in enumerate(zip(parents, inputs, op.vjps)):
             if parent.requires_grad:
                 gx = vjp(g, node.data, *inputs, **node.attrs)
                 if gx.shape != x.shape or gx.dtype is not x.dtype:  # `is`: a cheap first test
                     gx = reduce_to(gx, x)
+                if watch is not None:
+                    watch.backward(node, i, parent, gx)
                 key = id(parent)
                 if key in grads:
                     # Out-of-place sum: a VJP may hand the same array to several parents.

@@ -22,59 +22,99 @@ def _scalar(out):
 def numerical_grad(fn, inputs, i, eps=1e-6):
     """Central-difference gradient of sum(fn(*inputs)) w.r.t. inputs[i], in float64."""
     copies = [Tensor(x.data.astype(np.float64)) if isinstance(x, Tensor) else x for x in inputs]
-    x = copies[i].data
+    return _central_differences(fn, copies, copies[i], eps)
+
+
+def _central_differences(fn, args, target, eps):
+    """d sum(fn(*args)) / d target, by perturbing `target.data` in place, element by element."""
+    x = target.data
     grad = np.zeros_like(x)
     with no_grad():
         for index in np.ndindex(x.shape):
             original = x[index]
             x[index] = original + eps
-            plus = _scalar(fn(*copies)).item()
+            plus = _scalar(fn(*args)).item()
             x[index] = original - eps
-            minus = _scalar(fn(*copies)).item()
+            minus = _scalar(fn(*args)).item()
             x[index] = original
             grad[index] = (plus - minus) / (2 * eps)
     return grad
 
 
-def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+def _named(params):
+    """(label, Tensor) pairs from a dict, (name, Tensor) pairs, or Tensors."""
+    if isinstance(params, dict):
+        return [(str(k), v) for k, v in params.items()]
+    params = list(params)
+    if all(isinstance(p, tuple) and len(p) == 2 for p in params):
+        return [(str(k), v) for k, v in params]
+    return [(f"param {i}", p) for i, p in enumerate(params)]
+
+
+def gradcheck(fn, *inputs, params=(), eps=1e-6, atol=1e-5, rtol=1e-3):
     """Compare the engine's gradients of `fn(*inputs)` with float64 central differences.
 
     The output is summed to a scalar if needed. Every Tensor input with requires_grad is
-    checked: |analytic - numeric| <= atol + rtol * |numeric| must hold for each element.
+    checked, and so is every tensor in `params`: tensors that `fn` uses without taking them
+    as arguments, such as a model's (`params=model.parameters()`, or a dict of named ones);
+    they are evaluated in float64 during the check and restored afterwards.
+    |analytic - numeric| <= atol + rtol * |numeric| must hold for each element.
     Returns True, or raises GradcheckError whose message is a table of input index, shape,
-    max abs error, max rel error and the worst element's index. Inputs' `.grad` are restored.
+    max abs error, max rel error and the worst element's index, plus a note for each input
+    the output does not depend on. Inputs' and params' `.grad` are restored.
     """
-    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    named_inputs = [(str(i), x) for i, x in enumerate(inputs)
+                    if isinstance(x, Tensor) and x.requires_grad]
+    named_params = _named(params)
+    checked = named_inputs + named_params
     if not checked:
-        raise ValueError("gradcheck: no input is a Tensor with requires_grad=True")
-    saved = [x.grad for x in inputs if isinstance(x, Tensor)]
+        raise ValueError("gradcheck: no input is a Tensor with requires_grad=True "
+                         "(and no params= were given)")
+    tensors = [x for x in inputs if isinstance(x, Tensor)] + [t for _, t in checked]
+    saved = [x.grad for x in tensors]
     try:
-        for i in checked:
-            inputs[i].grad = None
+        for _, x in checked:
+            x.grad = None
         _scalar(fn(*inputs)).backward()
-        analytic = {
-            i: (np.zeros(inputs[i].shape) if inputs[i].grad is None else inputs[i].grad)
-            for i in checked
-        }
+        analytic = [np.zeros(x.shape) if x.grad is None else x.grad for _, x in checked]
     finally:
-        for x, g in zip([x for x in inputs if isinstance(x, Tensor)], saved):
+        for x, g in zip(tensors, saved):
             x.grad = g
 
-    rows, failed = [], False
-    for i in checked:
-        numeric = numerical_grad(fn, inputs, i, eps)
-        a = analytic[i].astype(np.float64)
+    copies = [Tensor(x.data.astype(np.float64)) if isinstance(x, Tensor) else x for x in inputs]
+    targets = [copies[int(label)] for label, _ in named_inputs] + [t for _, t in named_params]
+    originals = [t.data for _, t in named_params]
+    try:
+        for _, t in named_params:
+            t.data = t.data.astype(np.float64)
+        numerics = [_central_differences(fn, copies, t, eps) for t in targets]
+    finally:
+        for (_, t), data in zip(named_params, originals):
+            t.data = data
+
+    rows, independent, failed = [], [], False
+    for (label, x), a, numeric in zip(checked, analytic, numerics):
+        a = a.astype(np.float64)
         abs_err = np.abs(a - numeric)
         rel_err = abs_err / np.maximum(np.abs(numeric), 1e-12)
         bad = abs_err > atol + rtol * np.abs(numeric)
         failed |= bool(bad.any()) or not np.isfinite(a).all()
         score = np.where(np.isfinite(abs_err), abs_err - atol - rtol * np.abs(numeric), np.inf)
         worst = np.unravel_index(int(np.argmax(score)), a.shape) if a.size else ()
-        rows.append((i, inputs[i].shape, abs_err.max(initial=0), rel_err.max(initial=0), worst,
+        rows.append((label, x.shape, abs_err.max(initial=0), rel_err.max(initial=0), worst,
                      a[worst] if a.size else 0.0, numeric[worst] if a.size else 0.0,
                      bool(bad.any())))
+        if bad.any() and not numeric.any():
+            independent.append(label)
     if failed:
-        raise GradcheckError(_table(rows, atol, rtol))
+        message = _table(rows, atol, rtol)
+        if independent:
+            message += (
+                f"\ninput {', '.join(independent)}: the numerical gradient is exactly 0 "
+                "everywhere, so the output does not depend on it: does fn use another tensor in "
+                "its place (a copy, or a model's parameters it closes over)? Pass those with "
+                "params=, e.g. gradcheck(fn, params=model.named_parameters())")
+        raise GradcheckError(message)
     return True
 
 

@@ -10,7 +10,11 @@ those arrays its VJPs would otherwise recompute (softmax probabilities, say), jo
 attrs (renderers skip the names in `op.saves`: they are results, not settings).
 """
 
+import math
+
 import numpy as np
+
+from .engine import sum_to
 
 
 class Op:
@@ -48,7 +52,10 @@ def _keep(g, x, axis, keepdims):
 
 def _mean(x, axis=None, keepdims=False):
     total = x.sum(axis=axis, keepdims=keepdims)
-    return total / (x.size // total.size if total.size else 1)
+    count = x.size // total.size if total.size else 1
+    if not count:  # the mean of nothing is nan, as in numpy and PyTorch, but without a warning
+        return np.full(total.shape, np.nan, total.dtype)
+    return total / count
 
 
 def _times(g, fresh):
@@ -63,10 +70,16 @@ def _sigmoid(x):
     return np.where(x >= 0, 1, e) / (1 + e)
 
 
+def _shifted(x, axis):
+    """x minus its max along `axis`, so that exp never overflows (an empty axis works too)."""
+    return x - x.max(axis=axis, keepdims=True, initial=-np.inf)
+
+
 def _logsumexp(x, axis, keepdims):
-    m = x.max(axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)  # rows of -inf stay -inf instead of becoming nan
-    out = m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+    m = x.max(axis=axis, keepdims=True, initial=-np.inf)
+    m = np.where(np.isfinite(m), m, 0)  # rows of -inf (and empty rows) stay -inf, not nan
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the answer for those rows
+        out = m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
     if keepdims:
         return out
     axes = _axes(axis, x.ndim)
@@ -74,12 +87,13 @@ def _logsumexp(x, axis, keepdims):
 
 
 def _pow_base_vjp(g, out, x, y):
-    return g * y * x ** (y - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # inf at x = 0, y < 1 is the answer
+        return g * np.where(y == 0, 0, y * x ** (y - 1))
 
 
 def _pow_exponent_vjp(g, out, x, y):
-    # d(x**y)/dy = x**y * log(x); defined for x > 0, and 0 where x == 0 (for y > 0).
-    return g * out * np.log(np.where(x > 0, x, 1))
+    with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf and log(-2) = nan too
+        return g * np.where((x == 0) & (y >= 0), 0, out * np.log(x))
 
 
 def _matmul_vjp_x(g, out, x, y):
@@ -141,16 +155,28 @@ matmul = Op("matmul", np.matmul, _matmul_vjp_x, _matmul_vjp_y)
 
 def _linear(x, w, b):
     out = x @ w
-    out += b  # in place: `out` is a fresh array, and this saves an allocation per layer
-    return out
+    if b.shape == out.shape[-1:] and b.dtype == out.dtype:  # a layer's bias: the usual case
+        out += b  # in place: `out` is a fresh array, and this saves an allocation per layer
+        return out
+    return np.add(out, b)  # numpy's x @ w + b: the bias may add dimensions or promote
+
+
+def _product_grad(g, x, w):
+    """The gradient reaching `x @ w` in `x @ w + b`: summed back where the bias widened it."""
+    if x.ndim >= 2 and w.ndim == 2:  # a layer, (..., in) @ (in, out): the usual case
+        shape = x.shape[:-1] + w.shape[1:]
+    else:  # numpy's rules: batch axes broadcast, and a 1-D operand's axis is dropped
+        batch = np.broadcast_shapes(x.shape[:-2], w.shape[:-2])
+        shape = batch + x.shape[-2:-1] + w.shape[-1:] * (w.ndim > 1)
+    return g if g.shape == shape else sum_to(g, shape)
 
 
 # x @ w + b as one primitive: the layer of every MLP, one node instead of two.
 linear = Op(
     "linear",
     _linear,
-    lambda g, out, x, w, b: _matmul_vjp_x(g, out, x, w),
-    lambda g, out, x, w, b: _matmul_vjp_y(g, out, x, w),
+    lambda g, out, x, w, b: _matmul_vjp_x(_product_grad(g, x, w), out, x, w),
+    lambda g, out, x, w, b: _matmul_vjp_y(_product_grad(g, x, w), out, x, w),
     lambda g, out, x, w, b: g,
 )
 
@@ -206,13 +232,15 @@ logsumexp = Op(
 
 
 def _log_softmax(x, axis=-1):
+    if not x.size:  # nothing to normalise (and the log of an empty sum would warn)
+        return x.copy()
     # Subtract the max once and never add it back: exact for the largest logit even at 1e4.
-    shifted = x - x.max(axis=axis, keepdims=True)
+    shifted = _shifted(x, axis)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def _softmax(x, axis=-1):
-    exps = np.exp(x - x.max(axis=axis, keepdims=True))
+    exps = np.exp(_shifted(x, axis))
     return exps / exps.sum(axis=axis, keepdims=True)
 
 
@@ -228,20 +256,44 @@ softmax = Op(
 )
 
 
-def _cross_entropy(x, t):
-    shifted = x - x.max(axis=-1, keepdims=True)  # finite for logits of 1e4
+# The fused losses reduce like PyTorch's: "mean" (nan for an empty batch, as in PyTorch), "sum"
+# (0 for an empty batch) or "none" (one loss per row of logits, or per element for bce).
+def _reduce(losses, reduction):
+    if reduction == "none":
+        return losses
+    if reduction == "sum" or not losses.size:
+        return losses.sum() if reduction == "sum" else np.full((), np.nan, losses.dtype)
+    return losses.sum() / losses.size
+
+
+def _per_loss(g, reduction, count):
+    """The gradient reaching each unreduced loss from the reduced one's gradient `g`."""
+    return g / (count or 1) if reduction == "mean" else g
+
+
+def _cross_entropy(x, t, reduction="mean"):
+    shifted = _shifted(x, -1)  # finite for logits of 1e4
     exps = np.exp(shifted)
     total = exps.sum(axis=-1, keepdims=True)
+    if not x.shape[-1]:
+        total += 1  # no classes, so no probabilities: log(1) keeps numpy quiet
     log_probs = shifted - np.log(total)
-    loss = -(t * log_probs).sum() / (x.size // x.shape[-1])
-    return loss, {"probs": exps / total, "log_probs": log_probs}
+    probs = exps / total
+    losses = -(t * log_probs).sum(axis=-1)  # one per row
+    return _reduce(losses, reduction), {"probs": probs, "log_probs": log_probs}
 
 
-def _cross_entropy_vjp_logits(g, out, x, t, probs, log_probs):
+def _row_grad(g, x, reduction):
+    """Each row's share of g, shaped to broadcast against the logits (rows, classes)."""
+    g = _per_loss(g, reduction, math.prod(x.shape[:-1]))
+    return g[..., None] if reduction == "none" else g
+
+
+def _cross_entropy_vjp_logits(g, out, x, t, reduction, probs, log_probs):
     # d/dx of -sum(t * log_softmax(x)) is softmax(x) * sum(t) - t; sum(t) is 1 for one-hot rows.
     grad = probs * t.sum(axis=-1, keepdims=True)
     grad -= t
-    return _times(g / (x.size // x.shape[-1]), grad)
+    return _times(_row_grad(g, x, reduction), grad)
 
 
 # Softmax cross-entropy as one primitive: the loss of nearly every classifier, and as a single
@@ -250,26 +302,26 @@ cross_entropy = Op(
     "cross_entropy",
     _cross_entropy,
     _cross_entropy_vjp_logits,
-    lambda g, out, x, t, probs, log_probs: log_probs * (-g / (x.size // x.shape[-1])),
+    lambda g, out, x, t, reduction, probs, log_probs: log_probs * -_row_grad(g, x, reduction),
     saves=("probs", "log_probs"),
 )
 
 
-def _bce_with_logits(x, t):
+def _bce_with_logits(x, t, reduction="mean"):
     # log(1 + exp(x)) - x*t, with logaddexp and tanh: neither overflows at any logit.
-    loss = (np.logaddexp(0, x) - x * t).sum() / x.size
+    losses = np.logaddexp(0, x) - x * t
     probs = np.tanh(x * 0.5)
     probs *= 0.5
     probs += 0.5  # sigmoid(x) = (1 + tanh(x / 2)) / 2, in place on a fresh array
-    return loss, {"probs": probs}
+    return _reduce(losses, reduction), {"probs": probs}
 
 
 # Binary cross-entropy of logits as one primitive, for the same reasons as cross_entropy.
 bce_with_logits = Op(
     "bce_with_logits",
     _bce_with_logits,
-    lambda g, out, x, t, probs: _times(g / x.size, probs - t),
-    lambda g, out, x, t, probs: x * (-g / x.size),
+    lambda g, out, x, t, reduction, probs: _times(_per_loss(g, reduction, x.size), probs - t),
+    lambda g, out, x, t, reduction, probs: x * -_per_loss(g, reduction, x.size),
     saves=("probs",),
 )
 

@@ -26,7 +26,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "op", "parents", "attrs", "name",
-                 "retains_grad", "seq", "__weakref__")
+                 "retains_grad", "seq", "version", "__weakref__")
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
@@ -51,6 +51,7 @@ class Tensor:
         self.name = name
         self.retains_grad = False
         self.seq = next(_creation_order)
+        self.version = 0
 
     # ------------------------------------------------------------ array facts
     shape = property(lambda self: self.data.shape, doc="Shape of the data, a tuple.")
@@ -61,8 +62,30 @@ class Tensor:
 
     def __len__(self):
         if self.data.ndim == 0:
-            raise TypeError("len() of a 0-d Tensor")
+            raise TypeError("len() of a 0-d Tensor (shape ()): it has no first axis")
         return len(self.data)
+
+    # ------------------------------------------------------------ Python numbers from one element
+    def _one(self, what):
+        if self.data.size != 1:
+            raise TypeError(f"{what}: only a Tensor with one element converts to a Python "
+                            f"number; this one has shape {self.shape} ({self.data.size} elements)")
+        return self.data.item()
+
+    def __float__(self): return float(self._one("float()"))
+    def __int__(self): return int(self._one("int()"))
+
+    def __round__(self, ndigits=None):
+        return round(self._one("round()"), ndigits)
+
+    def __format__(self, spec):
+        return format(self._one(f"format(Tensor, {spec!r})"), spec) if spec else str(self)
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"bool(): the truth value of a Tensor with {self.data.size} elements "
+                             f"(shape {self.shape}) is ambiguous; use t.data.any() or t.data.all()")
+        return bool(self.data)
 
     def __array__(self, dtype=None, copy=None):
         return self.data if dtype is None else self.data.astype(dtype)
@@ -97,6 +120,14 @@ class Tensor:
         self.retains_grad = True
         return self
 
+    def mark_modified(self):
+        """Record that `data` was changed in place (in-place operators and optimizers call this).
+
+        backward() through a graph recorded before the change then raises instead of using the
+        new values. Writing into `.data` directly without calling this bypasses the check.
+        """
+        self.version = next(_creation_order)
+
     def detach(self):
         """The same data as a new leaf with no graph and no gradient (shares memory)."""
         return Tensor(self.data)
@@ -129,6 +160,24 @@ class Tensor:
     def __neg__(self): return apply(ops.negative, self)
     def __pos__(self): return self
 
+    # In place, as in PyTorch: the tensor's own array changes (no new Tensor, no rebinding).
+    def __iadd__(self, other): return _in_place(ops.add, self, other, "+=")
+    def __isub__(self, other): return _in_place(ops.subtract, self, other, "-=")
+    def __imul__(self, other): return _in_place(ops.multiply, self, other, "*=")
+    def __itruediv__(self, other): return _in_place(ops.divide, self, other, "/=")
+
+    # ------------------------------------------------------------ comparisons
+    # Elementwise, with broadcasting, and no gradient: the result is a numpy bool array, which
+    # works as a mask in arithmetic (x * (x > 0)), as an index (x[x > 0]), in np.where, and in
+    # `if` for a single element. (PyTorch returns a bool tensor; npgrad's tensors hold floats.)
+    def __eq__(self, other): return self.data == _plain(other)
+    def __ne__(self, other): return self.data != _plain(other)
+    def __lt__(self, other): return self.data < _plain(other)
+    def __le__(self, other): return self.data <= _plain(other)
+    def __gt__(self, other): return self.data > _plain(other)
+    def __ge__(self, other): return self.data >= _plain(other)
+    __hash__ = object.__hash__  # hashable by identity, as before == was elementwise
+
     # ------------------------------------------------------------ elementwise functions
     def exp(self): return apply(ops.exp, self)
     def log(self): return apply(ops.log, self)
@@ -145,7 +194,11 @@ class Tensor:
 
     def astype(self, dtype):
         """Convert to another float dtype; the gradient comes back in this tensor's dtype."""
-        return apply(ops.astype, self, dtype=np.dtype(dtype))
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"astype: Tensors hold floats, so {dtype} is not allowed (for an "
+                            f"integer array without a gradient use t.data.astype({dtype}))")
+        return apply(ops.astype, self, dtype=dtype)
 
     # ------------------------------------------------------------ reductions
     def sum(self, axis=None, keepdims=False):
@@ -171,23 +224,29 @@ class Tensor:
             return self @ weight
         return apply(ops.linear, self, lift(weight, self, "linear"), lift(bias, self, "linear"))
 
-    def bce_with_logits(self, target):
-        """Mean binary cross-entropy of logits against targets in [0, 1], same shape.
+    def bce_with_logits(self, target, reduction="mean"):
+        """Binary cross-entropy of logits against targets in [0, 1] of the same shape.
 
+        `reduction`: "mean" (nan for no elements, as in PyTorch), "sum" or "none" (elementwise).
         One fused primitive: finite for logits of +-1000; gradient (sigmoid - target) / n.
         """
-        return apply(ops.bce_with_logits, self, _same_shape(self, target, "bce_with_logits"))
+        target = _same_shape(self, target, "bce_with_logits")
+        return apply(ops.bce_with_logits, self, target,
+                     reduction=_reduction(reduction, "bce_with_logits"))
 
-    def cross_entropy(self, target):
-        """Mean over rows of -sum(target * log_softmax(self)) along the last axis.
+    def cross_entropy(self, target, reduction="mean"):
+        """-sum(target * log_softmax(self)) along the last axis, per row, then reduced.
 
         `self` holds logits (..., classes); `target` holds probability rows of the same shape
-        (one-hot for class labels). One fused primitive: stable for logits of 1e4, and its
-        gradient is (softmax - target) / rows. nn.functional.cross_entropy also takes labels.
+        (one-hot for class labels). `reduction`: "mean" over rows (nan for no rows, as in
+        PyTorch), "sum" or "none" (one loss per row). One fused primitive: stable for logits
+        of 1e4, gradient (softmax - target) / rows. nn.functional.cross_entropy takes labels.
         """
         if self.ndim == 0:
             raise ValueError("cross_entropy: logits must have a class axis, got shape ()")
-        return apply(ops.cross_entropy, self, _same_shape(self, target, "cross_entropy"))
+        target = _same_shape(self, target, "cross_entropy")
+        return apply(ops.cross_entropy, self, target,
+                     reduction=_reduction(reduction, "cross_entropy"))
 
     # ------------------------------------------------------------ shapes and indexing
     def reshape(self, *shape):
@@ -212,6 +271,66 @@ class Tensor:
         return apply(ops.getitem, self, index=_plain_index(index))
 
 
+def _reduction(reduction, op_name):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op_name}: reduction must be 'mean', 'sum' or 'none', "
+                         f"got {reduction!r}")
+    return reduction
+
+
+def _plain(value):
+    """A comparison's other operand: a Tensor's array, anything else as it is."""
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _in_place(op, target, other, symbol):
+    """`target op= other` into target's own array; recorded when gradients must flow through it.
+
+    A leaf that requires grad is refused while recording (it is a parameter: its update belongs
+    in no_grad()). Any other tensor in a recorded computation gets the op as its new node, over a
+    snapshot of its old value; nodes recorded from the old value refuse backward afterwards.
+    """
+    other = lift(other, target, op.name)
+    if engine._grad_mode.enabled and (target.requires_grad or other.requires_grad):
+        if target.requires_grad and target.op is None:
+            raise RuntimeError(
+                f"{symbol} on a leaf tensor that requires grad (shape {target.shape}) while "
+                "gradients are recorded: wrap the update in no_grad(), e.g. "
+                "`with no_grad(): p -= lr * p.grad`")
+        result = apply(op, _snapshot(target), other)
+        _check_in_place(op, symbol, target, other, result.shape)
+        target.data[...] = result.data
+        target.requires_grad, target.op, target.parents = True, result.op, result.parents
+        # Its node is new, so nodes recorded from its old value see a newer version and refuse.
+        target.attrs, target.seq, target.version = result.attrs, result.seq, result.seq
+        return target
+    try:
+        op.forward(target.data, other.data, out=target.data, casting="same_kind")
+    except ValueError:
+        try:
+            shape = np.broadcast_shapes(target.shape, other.shape)
+        except ValueError:
+            shape = "none (they do not broadcast)"
+        _check_in_place(op, symbol, target, other, shape)
+        raise
+    target.mark_modified()
+    return target
+
+
+def _snapshot(t):
+    """A copy of `t` as it is now, node included: the input of an in-place op on `t`."""
+    copy = constant(t.data.copy())
+    copy.requires_grad, copy.op, copy.parents = t.requires_grad, t.op, t.parents
+    copy.attrs, copy.seq, copy.name = t.attrs, t.seq, t.name
+    return copy
+
+
+def _check_in_place(op, symbol, target, other, shape):
+    if shape != target.shape:
+        raise ValueError(f"{op.name} in place ({symbol}): shapes {target.shape} and "
+                         f"{other.shape} give shape {shape}, not the tensor's own shape")
+
+
 def _same_shape(logits, target, op_name):
     """Lift a loss target; losses never broadcast, since (n,) against (n, 1) is a silent bug."""
     target = lift(target, logits, op_name)
@@ -223,19 +342,23 @@ def _same_shape(logits, target, op_name):
 
 
 def _plain_index(index):
-    """Replace Tensors inside an index by arrays (indices are data, not graph).
+    """The index as numpy takes it; Tensors are refused, since they hold floats.
 
-    Tensors always hold floats, so a Tensor of whole numbers becomes an integer index.
+    A Tensor of 0s and 1s could be a boolean mask or positions, and guessing either silently
+    gives a wrong result; PyTorch refuses float index tensors too. Comparisons (x > 0) return
+    numpy bool arrays, which index like numpy.
     """
     if isinstance(index, tuple):
         return tuple(_plain_index(i) for i in index)
     if isinstance(index, Tensor):
-        index = index.data
-        if index.dtype.kind == "f" and np.array_equal(index, np.round(index)):
-            return index.astype(np.intp)
-        return index
+        raise TypeError(
+            f"getitem: a Tensor (shape {index.shape}) cannot be an index, since Tensors hold "
+            "floats and 0/1 values could mean a mask or positions; index with a numpy array: "
+            "integer positions (idx.data.astype(int)) or a boolean mask (x > 0 gives one)")
     if isinstance(index, list):
-        return np.asarray(index)
+        index = np.asarray(index)
+        if index.size == 0:  # [] becomes a float array: as an index it selects nothing
+            index = index.astype(np.intp)
     return index
 
 
@@ -274,6 +397,7 @@ def constant(data):
     out.name = None
     out.retains_grad = False
     out.seq = next(_creation_order)
+    out.version = 0
     return out
 
 
@@ -299,6 +423,7 @@ def apply(op, *inputs, **attrs):
     out.name = None
     out.retains_grad = False
     out.seq = next(_creation_order)
+    out.version = 0
     if engine._grad_mode.enabled:
         for t in inputs:
             if t.requires_grad:
@@ -306,11 +431,15 @@ def apply(op, *inputs, **attrs):
                 out.op = op
                 out.parents = inputs
                 out.attrs = attrs
+                if engine.watcher is not None:  # the one hook for tools (engine.Watcher)
+                    engine.watcher.forward(op, inputs, attrs, out)
                 return out
     out.requires_grad = False
     out.op = None
     out.parents = ()
     out.attrs = None
+    if engine.watcher is not None:
+        engine.watcher.forward(op, inputs, attrs, out)
     return out
 
 

@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pytest
 
-from autograd import Tensor, gradcheck, is_grad_enabled, no_grad
+from autograd import Tensor, engine, gradcheck, is_grad_enabled, no_grad
 from autograd.engine import reduce_to, toposort
 from autograd.ops import Op
 from autograd.tensor import apply
@@ -339,3 +339,89 @@ def test_chain_of_100000_ops():
     np.testing.assert_allclose(y.item(), c**n * 0.5 + (c**n - 1) / (c - 1), rtol=1e-9)
     np.testing.assert_allclose(x.grad, c**n, rtol=1e-9)
     assert len(toposort(y)) == 2 * n + 1
+
+
+# ---------------------------------------------------------------- changed in place after use
+MODIFIED = r"modified in place after the graph was built"
+
+
+def test_an_update_between_forward_and_backward_is_refused():
+    # forward, then an optimizer-style step, then backward used to run on the new weights
+    w, x = leaf([[1.0, 2.0], [3.0, 4.0]]), Tensor([[1.0, -1.0]])
+    loss = (x @ w).tanh().sum()
+    with no_grad():
+        w -= 0.1  # the in-place operator marks w modified
+    with pytest.raises(RuntimeError, match=r"backward: its input 1 of shape \(2, 2\), needed by "
+                                           r"matmul to compute gradients, was " + MODIFIED):
+        loss.backward()
+
+
+def test_mark_modified_guards_writes_into_data():
+    w = leaf([1.0, 2.0])
+    loss = (w * w).sum()
+    w.data[...] = 0.0  # a direct write: invisible until the writer says so
+    w.mark_modified()
+    with pytest.raises(RuntimeError, match=r"multiply .*" + MODIFIED):
+        loss.backward()
+    w.grad = None
+    (w * w).sum().backward()  # a graph recorded after the change is fine
+    np.testing.assert_array_equal(w.grad, [0.0, 0.0])
+
+
+def test_a_constant_changed_after_use_is_refused_too():
+    w, c = leaf([1.0, 2.0]), Tensor([3.0, 4.0])
+    loss = (w * c).sum()
+    c += 1
+    with pytest.raises(RuntimeError, match=r"its input 1 of shape \(2,\), needed by multiply"):
+        loss.backward()
+
+
+def test_an_output_changed_in_place_under_no_grad_is_refused():
+    # exp's gradient reads its own output: changing it silently would give exp(x) + 1
+    x = leaf([0.0, 1.0])
+    y = x.exp()
+    with no_grad():
+        y += 1
+    with pytest.raises(RuntimeError, match=r"its output of shape \(2,\), needed by exp"):
+        y.sum().backward()
+
+
+def test_a_recorded_in_place_op_refuses_only_the_nodes_before_it():
+    x = leaf([1.0, 2.0])
+    h = x * 3
+    before = h * h        # used h's old value
+    h += 1                # recorded: h is now (3x + 1)
+    after = (h * h).sum()  # fine: recorded from the new value
+    after.backward()
+    np.testing.assert_array_equal(x.grad, 2 * (3 * x.data + 1) * 3)
+    with pytest.raises(RuntimeError, match=r"multiply to compute gradients, was " + MODIFIED):
+        before.sum().backward()
+
+
+# ---------------------------------------------------------------- the watcher hook
+class Recorder(engine.Watcher):
+    def __init__(self):
+        self.forwards, self.backwards = [], []
+
+    def forward(self, op, inputs, attrs, out):
+        self.forwards.append((op.name, tuple(t.shape for t in inputs), out.requires_grad))
+
+    def backward(self, node, index, parent, grad):
+        self.backwards.append((node.op.name, index, parent.shape, grad.copy()))
+
+
+def test_a_watcher_sees_every_operation_and_every_vjp_in_the_engines_order():
+    w, x = leaf([[1.0, 2.0], [3.0, 4.0]]), Tensor([[1.0, -1.0]])
+    recorder = Recorder()
+    with engine.watching(recorder) as installed:
+        assert installed is recorder and engine.watcher is recorder
+        h = (x @ w).tanh()
+        c = Tensor([2.0]) * 3  # a constant: reported too, not recorded
+        (h * c).sum().backward()
+    assert engine.watcher is None
+    assert recorder.forwards == [("matmul", ((1, 2), (2, 2)), True), ("tanh", ((1, 2),), True),
+                                 ("multiply", ((1,), ()), False),
+                                 ("multiply", ((1, 2), (1,)), True), ("sum", ((1, 2),), True)]
+    assert [(name, i, shape) for name, i, shape, _ in recorder.backwards] == [
+        ("sum", 0, (1, 2)), ("multiply", 0, (1, 2)), ("tanh", 0, (1, 2)), ("matmul", 1, (2, 2))]
+    np.testing.assert_allclose(recorder.backwards[-1][3], w.grad)

@@ -105,3 +105,30 @@ def test_numerical_grad_matches_the_closed_form():
     np.testing.assert_allclose(numerical_grad(lambda x: x**3, [x], 0), 3 * x.data**2, rtol=1e-8)
     np.testing.assert_allclose(numerical_grad(lambda x: x.exp(), [x], 0, eps=1e-4),
                                np.exp(x.data), rtol=1e-7)
+
+
+def test_params_checks_tensors_the_function_closes_over():
+    rng = np.random.default_rng(0)
+    w, b = leaf(rng.normal(size=(3, 2))), leaf(rng.normal(size=2))
+    w32 = Tensor(rng.normal(size=(2, 2)).astype(np.float32), requires_grad=True)
+    x = rng.normal(size=(4, 3))
+    fn = lambda: (((x @ w + b).tanh() @ w32) ** 2).sum()  # noqa: E731
+    assert gradcheck(fn, params=[w, b, w32])
+    assert w32.dtype == np.float32 and w.grad is None  # restored: dtype and gradients
+    assert gradcheck(fn, params={"w": w, "b": b, "w32": w32})
+    broken = lambda: apply(bad_square, w).sum() + b.sum()  # noqa: E731
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(broken, params={"w": w, "b": b})
+    header, rows = table_rows(str(info.value))
+    assert [row[0] for row in rows] == ["w", "b"] and rows[0][-1] == "FAIL" and rows[1][-1] == "ok"
+
+
+def test_an_input_the_output_does_not_depend_on_is_named():
+    # gradcheck over a model's parameters while fn closes over the model: the numerical
+    # gradient of every input is 0, and the relative error was a bare 4.5e11
+    w = leaf([[1.0, 2.0], [3.0, 4.0]])
+    x = np.array([[0.5, -1.0]])
+    with pytest.raises(GradcheckError, match=r"input 0: the numerical gradient is exactly 0 "
+                                             r"everywhere, so the output does not depend on it.*"
+                                             r"params="):
+        gradcheck(lambda weights: (Tensor(x) @ w).tanh().sum(), w)

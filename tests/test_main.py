@@ -53,3 +53,16 @@ def test_gv_output_needs_no_dot(tmp_path):
     texts = source_texts(source)
     assert "weights" in texts and "exp" in texts and "tanh" not in texts  # the last backward
     assert any(text.startswith("grad ") for text in texts)
+
+
+def test_the_scripts_folder_is_importable_as_with_python_script(tmp_path):
+    # `python -m autograd examples/x.py` from the repository root failed on the example's
+    # own `import _common`
+    folder = tmp_path / "examples"
+    folder.mkdir()
+    (folder / "_helpers.py").write_text("SCALE = 3.0\n")
+    (folder / "train.py").write_text("from _helpers import SCALE\n" + SCRIPT.replace(
+        "x = Tensor(", "x = SCALE * Tensor("))
+    proc = run(tmp_path, "--out", "g.gv", "examples/train.py", "1.0")
+    assert proc.returncode == 0, proc.stderr
+    assert "import" not in proc.stderr and (tmp_path / "g.gv").exists()

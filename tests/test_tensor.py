@@ -5,7 +5,7 @@ indexing, the graph attributes, and the errors users see for bad shapes and oper
 import numpy as np
 import pytest
 
-from autograd import Tensor, gradcheck
+from autograd import Tensor, gradcheck, no_grad
 
 # Distinct values away from 0 and +-0.5: no kink of relu, abs or clip(-0.5, 0.5), no max tie.
 X = np.array([[-1.3, -0.8, 0.2, 0.35],
@@ -328,3 +328,149 @@ def test_boolean_mask_gradient_lands_on_the_selected_elements():
     x = leaf(X)
     (x[X > 0] * 2).sum().backward()
     np.testing.assert_array_equal(x.grad, np.where(X > 0, 2.0, 0.0))
+
+
+def test_an_empty_list_index_selects_nothing_like_numpy():
+    x = leaf(X)
+    out = x[[]]
+    assert out.shape == X[[]].shape == (0, 4)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros_like(X))
+
+
+def test_a_tensor_index_is_refused_never_read_as_positions():
+    # Tensor(x > 0) holds 0.0/1.0: indexing by them as positions gave [-2, 1, -2]
+    x = Tensor([1.0, -2.0, 3.0])
+    with pytest.raises(TypeError, match=r"getitem: a Tensor \(shape \(3,\)\) cannot be an index"):
+        x[Tensor(x.data > 0)]
+    with pytest.raises(TypeError, match="cannot be an index"):
+        Tensor(np.ones((2, 2)))[0, Tensor([1.0])]
+    np.testing.assert_array_equal(x[x > 0].data, [1.0, 3.0])  # the comparison indexes like numpy
+
+
+# ---------------------------------------------------------------- comparisons
+COMPARISONS = {
+    "==": (lambda a, b: a == b, np.equal), "!=": (lambda a, b: a != b, np.not_equal),
+    "<": (lambda a, b: a < b, np.less), "<=": (lambda a, b: a <= b, np.less_equal),
+    ">": (lambda a, b: a > b, np.greater), ">=": (lambda a, b: a >= b, np.greater_equal),
+}
+
+
+@pytest.mark.parametrize("name", list(COMPARISONS))
+@pytest.mark.parametrize("other", [0.0, np.array([[0.2], [1.1], [-2.1]]), "tensor"],
+                         ids=["number", "array", "tensor"])
+def test_comparisons_are_elementwise_bool_arrays_on_either_side(name, other):
+    op, ref = COMPARISONS[name]
+    x = leaf(X)
+    plain = X[:, :1] if isinstance(other, str) else other
+    other = Tensor(plain) if isinstance(other, str) else other
+    for result, expected in ((op(x, other), ref(X, plain)), (op(other, x), ref(plain, X))):
+        assert isinstance(result, np.ndarray) and result.dtype == np.bool_
+        np.testing.assert_array_equal(result, expected)
+
+
+def test_a_comparison_masks_without_a_gradient_of_its_own():
+    # x != 0 used to be object identity (True), giving the gradient [1, 1, 1]
+    x = leaf([0.0, 2.0, -1.0])
+    (x * (x != 0)).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 1.0])
+    x.grad = None
+    (x * (x > 0)).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(np.where(x > 0, 1.0, -1.0), [-1.0, 1.0, -1.0])
+    assert Tensor(3.0) > 2 and not Tensor([1.0]) == 2
+
+
+def test_tensors_stay_hashable_by_identity():
+    a, b = Tensor([1.0]), Tensor([1.0])
+    assert len({a, b}) == 2 and {a: 1}[a] == 1
+
+
+# ---------------------------------------------------------------- in-place operators
+def test_in_place_update_of_parameters_under_no_grad_changes_the_same_array():
+    # `p -= lr * p.grad` used to rebind p to a new Tensor: 200 steps left the loss unchanged
+    p = leaf([1.0, -2.0])
+    array = p.data
+    for _ in range(3):
+        p.grad = None
+        (p * p).sum().backward()
+        with no_grad():
+            p -= 0.25 * p.grad
+    assert p.data is array
+    np.testing.assert_allclose(p.data, np.array([1.0, -2.0]) * 0.5 ** 3)  # p -= p/2, thrice
+    with no_grad():
+        p += 1
+        p *= Tensor([2.0, 3.0])
+        p /= np.array([2.0, 3.0])
+    assert p.data is array and p.is_leaf and p.requires_grad
+
+
+def test_in_place_on_a_parameter_while_recording_says_to_use_no_grad():
+    p = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"-= on a leaf tensor that requires grad \(shape "
+                                           r"\(2,\)\).*wrap the update in no_grad\(\)"):
+        p -= 0.1
+    np.testing.assert_array_equal(p.data, [1.0, 2.0])
+
+
+def test_in_place_on_an_intermediate_is_recorded_with_the_right_gradient():
+    x = leaf([1.0, 2.0, 3.0])
+    h = x * 2
+    h += x ** 2            # h = 2x + x^2, recorded
+    h *= Tensor([1.0, 0.5, 2.0])
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad, (2 + 2 * x.data) * [1.0, 0.5, 2.0])
+    acc = Tensor(np.zeros(3))
+    acc += x * 3            # a constant that takes a recorded operand joins the graph
+    x.grad = None
+    acc.sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0, 3.0])
+
+
+def test_in_place_errors_name_the_op_and_shapes():
+    t = Tensor([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"add in place \(\+=\): shapes \(3,\) and \(2, 3\) "
+                                         r"give shape \(2, 3\), not the tensor's own shape"):
+        t += np.ones((2, 3))
+    with pytest.raises(ValueError, match=r"multiply in place \(\*=\): shapes \(3,\) and \(2,\)"):
+        t *= Tensor([1.0, 2.0])
+
+
+def test_in_place_keeps_float32():
+    t = Tensor(np.ones(2, np.float32))
+    t += np.array([0.5, 1e-10])  # float64 data joins in the tensor's dtype
+    assert t.dtype == np.float32
+
+
+# ---------------------------------------------------------------- Python numbers
+def test_one_element_tensors_convert_to_python_numbers():
+    t = Tensor([[2.71828]])
+    assert float(t) == 2.71828 and int(t) == 2 and round(t, 3) == 2.718 and round(t) == 3
+    assert f"{t:.2f}" == "2.72" and format(t, ".1e") == "2.7e+00"
+    assert bool(Tensor(0.0)) is False and bool(Tensor([3.0])) is True
+    assert f"{Tensor([1.0, 2.0])}" == str(Tensor([1.0, 2.0]))  # no spec: the repr, any size
+
+
+@pytest.mark.parametrize("convert, error, message", [
+    (float, TypeError, r"float\(\): only a Tensor with one element .* shape \(2,\)"),
+    (int, TypeError, r"int\(\): only a Tensor with one element"),
+    (lambda t: round(t, 3), TypeError, r"round\(\): only a Tensor with one element"),
+    (lambda t: f"{t:.4f}", TypeError, r"format\(Tensor, '.4f'\): only a Tensor with one"),
+    (bool, ValueError, r"bool\(\): the truth value of a Tensor with 2 elements \(shape \(2,\)\) "
+                       "is ambiguous"),
+])
+def test_conversions_of_several_elements_are_clear_errors(convert, error, message):
+    with pytest.raises(error, match=message):
+        convert(Tensor([1.0, 2.0]))
+
+
+def test_bool_of_an_empty_tensor_is_an_error():
+    with pytest.raises(ValueError, match="0 elements"):
+        bool(Tensor([]))
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, bool, np.complex128])
+def test_astype_to_a_non_float_dtype_is_a_type_error(dtype):
+    # an integer Tensor used to be returned, with the gradient passing through it
+    with pytest.raises(TypeError, match="astype: Tensors hold floats"):
+        leaf([1.5, 2.5]).astype(dtype)
