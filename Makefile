@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) graphviz
 
 graphviz:
-	@NO_SYSTEM_PACKAGES="$(NO_SYSTEM_PACKAGES)" bash scripts/install_graphviz.sh
+	@NO_SYSTEM_PACKAGES="$(NO_SYSTEM_PACKAGES)" bash .ci/install_graphviz.sh
 
 demo: setup
 	$(BIN)/python examples/demo.py

@@ -1,4 +1,4 @@
-"""scripts/install_graphviz.sh, `make setup`'s graphviz step, run against stub programs.
+""".ci/install_graphviz.sh, `make setup`'s graphviz step, run against stub programs.
 
 The PATH holds only stubs (apt-get, sudo, dot) written by each test, so nothing is installed:
 what is checked is which command runs, what is printed, and that setup never fails.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "install_graphviz.sh"
+SCRIPT = Path(__file__).resolve().parent.parent / ".ci" / "install_graphviz.sh"
 BASH = shutil.which("bash")
 PREFIX = "" if os.geteuid() == 0 else "sudo "  # as root nothing goes through sudo
 
