@@ -6,10 +6,13 @@
 """
 
 from .compare import GradMismatchError, GradReport, compare_grads
-from .engine import is_grad_enabled, no_grad
-from .gradcheck import GradcheckError, gradcheck
+from .engine import grad, is_grad_enabled, no_grad
+from .functions import concatenate, logaddexp, maximum, minimum, split, stack, where
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph, save_graph
 from .tensor import Tensor
 
-__all__ = ["Tensor", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckError"]
+__all__ = ["Tensor", "no_grad", "is_grad_enabled", "grad", "gradcheck", "gradgradcheck",
+           "GradcheckError"]
+__all__ += ["where", "maximum", "minimum", "logaddexp", "concatenate", "stack", "split"]
 __all__ += ["draw_graph", "save_graph", "compare_grads", "GradReport", "GradMismatchError"]

@@ -1,7 +1,8 @@
 """Draw the computation graph behind a tensor with graphviz: one node per tensor and per op.
 
 `draw_graph(loss, params=dict(model.named_parameters()))` is a graphviz.Digraph: inline in
-Jupyter; `.render("graph", format="svg")` or `save_graph(loss, "graph.svg")` elsewhere.
+Jupyter (top to bottom, at most 10 inches wide); `.render("graph", format="svg")` or
+`save_graph(loss, "graph.svg")` elsewhere.
 The first NaN or inf value (or gradient) is painted red: where to look when a network blows up.
 """
 
@@ -11,6 +12,8 @@ import graphviz
 import numpy as np
 
 SMALL = 8  # tensors with at most this many elements show every value; larger ones a summary
+MAX_WIDTH = 10.0  # inches: 960 px, what a notebook's output area shows without cropping
+UNLIMITED_HEIGHT = 1000  # inches: graphviz's `size` needs a height; tall graphs scroll anyway
 
 PARAMETER = dict(shape="box", style="filled", fillcolor="#cfe3ff")
 CONSTANT = dict(shape="box", style="filled,dashed", fillcolor="#eeeeee")
@@ -21,8 +24,8 @@ FIRST_BAD_VALUE = dict(fillcolor="#ff8c8c", color="#cc0000", penwidth="3")
 FIRST_BAD_GRAD = dict(fillcolor="#ffd0d0", color="#cc0000", penwidth="3")
 LATER_BAD = dict(fontcolor="#cc0000")  # non-finite, but inherited from an input
 
-LEGEND = ("blue box: parameter    dashed grey box: constant    rounded white box: intermediate"
-          "    yellow ellipse: operation    double green border: root")
+LEGEND = ("blue box: parameter    dashed grey box: constant    rounded white box: intermediate\\n"
+          "yellow ellipse: operation    double green border: root")
 LEGEND_BAD = "    red: first non-finite value or gradient (look here first)"
 
 
@@ -47,18 +50,25 @@ def walk(root):
     return order
 
 
-def draw_graph(root, params=None, show_values: bool = False, rankdir: str = "LR",
-               max_nodes: int = 500) -> graphviz.Digraph:
+def draw_graph(root, params=None, show_values: bool = False, rankdir: str = "TB",
+               max_nodes: int = 500, max_width: float | None = MAX_WIDTH) -> graphviz.Digraph:
     """The graph that computed `root`, as a graphviz.Digraph (nodes numbered in topological order).
 
-    `params`: a dict name -> Tensor (or a Module) naming the parameters. `show_values` adds each
-    tensor's value and gradient (a summary for large ones). Beyond `max_nodes` drawn nodes, only
+    `params`: a dict name -> Tensor (or a Module) naming the parameters; other tensors show
+    their own `t.name`. `show_values` adds each tensor's value and gradient (a summary for large
+    ones); constants of one element always show their value. Beyond `max_nodes` drawn nodes, only
     the part nearest the root is drawn, with a note saying how much was left out.
     Intermediates have gradients only after `backward(retain_grads=True)`; without them the
     first non-finite gradient can only be found among the leaves.
+    Layout: top to bottom ("LR" for left to right); a drawing wider than `max_width` inches
+    (96 px each in a browser) is packed tighter, then scaled down if it still does not fit, so
+    notebooks and their HTML exports show it whole. `max_width=None` keeps the natural size.
     """
     if max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be at least 1, got {max_nodes}")
+    if max_width is not None and not max_width > 0:
+        raise ValueError(f"draw_graph: max_width must be a positive number of inches or None, "
+                         f"got {max_width}")
     order = walk(root)
     index = {id(t): i for i, t in enumerate(order)}
     parents = [[index[id(p)] for p in t.parents] for t in order]
@@ -81,6 +91,9 @@ def draw_graph(root, params=None, show_values: bool = False, rankdir: str = "LR"
     any_bad = any(first_value) or any(first_grad)
     dot.attr(rankdir=rankdir, fontname="Helvetica", fontsize="9", labelloc="b",
              label=LEGEND + (LEGEND_BAD if any_bad else ""))
+    if max_width is not None:
+        # ratio=compress packs a too-wide layout into `size` before resorting to scaling it.
+        dot.attr(size=f"{max_width:g},{UNLIMITED_HEIGHT}", ratio="compress")
     for i, t in enumerate(order):
         if not kept[i]:
             continue
@@ -179,7 +192,7 @@ def _tensor_node(t, name, show_values, is_root, bad_value, bad_grad, first_value
     shape = "scalar" if t.ndim == 0 else str(t.shape)
     lines = [_escape(title)] if title else []
     lines.append(f"{shape} {t.dtype}")
-    if show_values:
+    if show_values or (kind == "constant" and t.data.size == 1):  # the 0.5 in 0.5 * x
         lines.append("value " + _describe(t.data))
         if t.grad is not None:
             lines.append("grad " + _describe(t.grad))
@@ -209,8 +222,9 @@ def _describe(array):
         if array.size <= SMALL:
             return _values(array)
         a = array.astype(np.float64)
-        return (f"mean {a.mean():.4g} min {a.min():.4g} max {a.max():.4g} "
-                f"norm {np.linalg.norm(a.ravel()):.4g}")
+        # Two short lines, not one long one: a wide label widens the whole drawing.
+        return (f"mean {a.mean():.4g} norm {np.linalg.norm(a.ravel()):.4g}\\n"
+                f"min {a.min():.4g} max {a.max():.4g}")
 
 
 def _values(array):

@@ -18,7 +18,6 @@ import nn
 from autograd import draw_graph, save_graph
 
 SEED, SAMPLES, SIZES = 0, 4, [2, 3, 1]
-RANKDIR = "TB"  # top to bottom reads well on a page; draw_graph's default, "LR", on a screen
 OUT = Path("out")
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -31,11 +30,10 @@ def naive_bce(p, y):
 def save(loss, path, params):
     """Write the graph as SVG, or as graphviz source when `dot` is not installed."""
     try:
-        save_graph(loss, path, params=params, show_values=True, rankdir=RANKDIR)
+        save_graph(loss, path, params=params, show_values=True)
         print(f"wrote {path}")
     except RuntimeError as err:
-        source = save_graph(loss, path.with_suffix(".gv"), params=params, show_values=True,
-                            rankdir=RANKDIR)
+        source = save_graph(loss, path.with_suffix(".gv"), params=params, show_values=True)
         print(f"{err}\nwrote {source} instead; with graphviz installed, run:\n"
               f"  dot -Tsvg {source} -o {path}")
 

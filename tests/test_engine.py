@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pytest
 
-from autograd import Tensor, gradcheck, is_grad_enabled, no_grad
+from autograd import Tensor, engine, gradcheck, is_grad_enabled, no_grad
 from autograd.engine import reduce_to, toposort
 from autograd.ops import Op
 from autograd.tensor import apply
@@ -396,3 +396,32 @@ def test_a_recorded_in_place_op_refuses_only_the_nodes_before_it():
     np.testing.assert_array_equal(x.grad, 2 * (3 * x.data + 1) * 3)
     with pytest.raises(RuntimeError, match=r"multiply to compute gradients, was " + MODIFIED):
         before.sum().backward()
+
+
+# ---------------------------------------------------------------- the watcher hook
+class Recorder(engine.Watcher):
+    def __init__(self):
+        self.forwards, self.backwards = [], []
+
+    def forward(self, op, inputs, attrs, out):
+        self.forwards.append((op.name, tuple(t.shape for t in inputs), out.requires_grad))
+
+    def backward(self, node, index, parent, grad):
+        self.backwards.append((node.op.name, index, parent.shape, grad.copy()))
+
+
+def test_a_watcher_sees_every_operation_and_every_vjp_in_the_engines_order():
+    w, x = leaf([[1.0, 2.0], [3.0, 4.0]]), Tensor([[1.0, -1.0]])
+    recorder = Recorder()
+    with engine.watching(recorder) as installed:
+        assert installed is recorder and engine.watcher is recorder
+        h = (x @ w).tanh()
+        c = Tensor([2.0]) * 3  # a constant: reported too, not recorded
+        (h * c).sum().backward()
+    assert engine.watcher is None
+    assert recorder.forwards == [("matmul", ((1, 2), (2, 2)), True), ("tanh", ((1, 2),), True),
+                                 ("multiply", ((1,), ()), False),
+                                 ("multiply", ((1, 2), (1,)), True), ("sum", ((1, 2),), True)]
+    assert [(name, i, shape) for name, i, shape, _ in recorder.backwards] == [
+        ("sum", 0, (1, 2)), ("multiply", 0, (1, 2)), ("tanh", 0, (1, 2)), ("matmul", 1, (2, 2))]
+    np.testing.assert_allclose(recorder.backwards[-1][3], w.grad)

@@ -2,11 +2,14 @@
 
 Each `main(quick=True, out=tmp_path)` returns its metrics, asserted against thresholds that beat
 the tutorials' published figures; warnings are errors (no overflow on raw inputs). The demo also
-runs as `make demo` does, once with graphviz's `dot` hidden from PATH.
+runs as `make demo` does, once with graphviz's `dot` hidden from PATH; graphs are read from the
+SVG, or from the .gv source an example writes instead when `dot` is not installed.
 """
 
 import importlib.util
 import os
+import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -14,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dot_source import graph_texts
 
 import nn
 
@@ -40,8 +44,19 @@ def assert_png(path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
 
 
-def svg_texts(path):
-    return [t.text for t in ET.parse(path).getroot().iter(f"{SVG}text")]
+def svg_width_px(path):
+    """A picture's width in px at 96 dpi, and the scale graphviz shrank it by to fit (1: none)."""
+    root = ET.parse(path).getroot()
+    graph = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "graph")
+    scale = float(re.search(r"scale\(([\d.]+)", graph.get("transform")).group(1))
+    return float(root.get("width").removesuffix("pt")) * 96 / 72, scale
+
+
+def drawn_graph(folder, stem):
+    """The graph an example drew: stem.svg, or without `dot` the stem.gv source it wrote instead."""
+    path = folder / f"{stem}{'.svg' if shutil.which('dot') else '.gv'}"
+    assert path.exists(), f"{path.name} not written"
+    return path
 
 
 def test_breast_cancer_standardised_beats_raw(load, tmp_path, capsys):
@@ -62,7 +77,7 @@ def test_network_2_3_2_starts_from_the_tutorials_weights_and_learns(load, tmp_pa
     assert result["accuracy"] == 1.0 and result["loss"] < 0.01
     assert "hidden relu activations" in capsys.readouterr().out
     names = [name for name, _ in nn.MLP([2, 3, 2]).named_parameters()]
-    texts = svg_texts(tmp_path / "network_2_3_2_graph.svg")
+    texts = graph_texts(drawn_graph(tmp_path, "network_2_3_2_graph"))
     assert set(names) <= set(texts) and "relu" in texts and "sigmoid" in texts
     assert_png(tmp_path / "network_2_3_2_loss.png")
 
@@ -110,10 +125,23 @@ def test_demo_prints_accuracy_and_confusion_matrix_and_draws_a_training_step(loa
     out = capsys.readouterr().out
     assert f"test accuracy {result['accuracy']:.1%}" in out and "confusion matrix" in out
     assert_png(tmp_path / "demo_loss.png")
-    texts = svg_texts(tmp_path / "demo_step.svg")
+    assert result["graph"] == drawn_graph(tmp_path, "demo_step")
+    texts = graph_texts(result["graph"])
     names = [name for name, _ in nn.MLP([64, 100, 10], activation="tanh").named_parameters()]
     assert set(names) <= set(texts) and "tanh" in texts
     assert any(text.startswith("grad ") for text in texts)  # the step's gradients are drawn
+
+
+@pytest.mark.needs_dot
+def test_demo_step_graph_fits_a_notebook_unscaled(load, tmp_path):
+    """The demo's picture of a step, values and all, within 1,000 px at 96 dpi, text unshrunk."""
+    digits, demo = load("digits"), load("demo")
+    nn.manual_seed(digits.SEED)
+    X_train, _, y_train, _ = digits.load()
+    path = demo.draw_step(digits.make_model(), X_train[:demo.STEP_IMAGES],
+                          y_train[:demo.STEP_IMAGES], tmp_path / "demo_step.svg")
+    width, scale = svg_width_px(path)
+    assert width <= 1000 and scale == 1
 
 
 def test_demo_without_dot_still_finishes_and_says_how_to_get_the_svg(tmp_path):
