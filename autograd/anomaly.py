@@ -6,6 +6,7 @@ It is an engine.Watcher: outside the with-block it costs nothing.
 
 import contextlib
 import linecache
+import os
 import sys
 import weakref
 from pathlib import Path
@@ -15,11 +16,13 @@ import numpy as np
 
 from . import engine
 from .explain import Arrivals, array_of
+from .graph import draw_graph, walk
 
 _HERE = Path(__file__).resolve().parent
 # Frames in these folders are the library's; the first frame outside them is the user's line.
-_LIBRARY = tuple(str(folder) + "/" for folder in (_HERE, _HERE.parent / "nn",
+_LIBRARY = tuple(str(folder) + os.sep for folder in (_HERE, _HERE.parent / "nn",
                                                   Path(np.__file__).resolve().parent))
+_GRAPH_HINT = "err.graph() draws it in red (catch it: except NonFiniteError as err)"
 
 
 class Location(NamedTuple):
@@ -38,7 +41,8 @@ class NonFiniteError(FloatingPointError):
 
     `phase` ("forward" or "backward"), `op` (its name), `node` (the tensor the op made; for an op
     that recorded no graph, a stand-in that shows its inputs), `root` (what to draw from:
-    the node in forward, backward's starting tensor in backward), `location` (the line of your
+    the node in forward; in backward, backward's starting tensor, or the node itself if that
+    does not reach it), `location` (the line of your
     code that made the node, or None if it was made outside detect_anomaly), and `graph(...)`:
     draw_graph of `root` with the node in red.
     """
@@ -50,10 +54,8 @@ class NonFiniteError(FloatingPointError):
 
     def graph(self, show_values=True, **kwargs):
         """The graph with this node in red (values shown by default), as draw_graph draws it."""
-        from .graph import draw_graph
-
-        return draw_graph(self.root, show_values=show_values,
-                          highlight={self.node: self.note}, **kwargs)
+        return draw_graph(self.root, show_values=show_values, highlight={self.node: self.note},
+                          **kwargs)
 
 
 class detect_anomaly(contextlib.ContextDecorator, engine.Watcher):
@@ -132,7 +134,7 @@ class detect_anomaly(contextlib.ContextDecorator, engine.Watcher):
         message = (f"detect_anomaly: {op.name} made a non-finite result in the forward pass: "
                    f"shape {out.shape}, {_count(out.data)}, {cause}\n"
                    f"  at {location or 'an unknown line'}\n"
-                   "  err.graph() draws the graph with this node in red")
+                   f"  {_GRAPH_HINT}")
         return NonFiniteError(message, "forward", op.name, node, node, location, note)
 
     # ------------------------------------------------------------ backward
@@ -173,9 +175,12 @@ class detect_anomaly(contextlib.ContextDecorator, engine.Watcher):
                    f"{' and '.join(str(p.shape) for p in node.parents)}, result {node.shape}) "
                    f"sent {_count(grad)} to its input {index} (shape {parent.shape}); "
                    f"{cause}\n  its rule: {rule or 'none given'}\n  {made}\n"
-                   "  err.graph() draws the graph with this node in red")
+                   f"  {_GRAPH_HINT}")
         note = f"its backward sends {_count(grad)} to input {index}: {rule or 'no rule given'}"
-        root = self._root if self._root is not None else node
+        root = self._root
+        # With several roots (grad() of several outputs) the last one seen may not reach it.
+        if root is None or not any(t is node for t in walk(root)):
+            root = node
         try:
             error = NonFiniteError(message, "backward", op.name, node, root, location, note)
         finally:

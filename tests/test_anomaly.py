@@ -208,3 +208,14 @@ def test_as_a_decorator_and_nested_inside_another_watcher():
             broken(Tensor([0.0]))
         assert engine.watcher is counter
     assert engine.watcher is None
+
+
+def test_with_several_roots_the_graph_is_drawn_from_one_that_reaches_the_node():
+    x = Tensor([0.0, 1.0], requires_grad=True)
+    with quiet(), pytest.raises(NonFiniteError) as info, detect_anomaly():
+        root = x.sqrt()
+        other = (x * 2.0).sum()
+        engine.grad([root.sum(), other], [x])  # visits: root.sum(), other, x * 2, sqrt
+    # The last root seen, `other`, does not reach the sqrt: it is drawn from the sqrt itself.
+    assert info.value.op == "sqrt" and info.value.root is root
+    assert set(red_nodes(info.value.graph())) == {"t1", "o1"}
