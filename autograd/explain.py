@@ -170,6 +170,9 @@ def explain_backward(root, grad=None, params=None, accumulate: bool = False):
     if not getattr(root, "requires_grad", False):
         raise RuntimeError("explain_backward: this tensor does not require grad, so there is no "
                            "backward pass to explain (create leaves with requires_grad=True)")
+    if grad is None and root.data.size != 1:
+        raise RuntimeError(f"explain_backward: the root is not a scalar (shape {root.shape}); "
+                           "pass grad= with its shape, as backward needs")
     leaves = sorted((t for t in engine.toposort(root) if t.op is None), key=lambda t: t.seq)
     seed = np.ones_like(root.data) if grad is None else array_of(grad)
     explainer = _Explainer(engine.watcher, seed)

@@ -126,8 +126,11 @@ def test_nothing_is_left_in_grad_unless_asked():
 def test_a_root_with_several_elements_needs_grad_and_uses_it():
     x = Tensor([1.0, -2.0, 3.0], requires_grad=True)
     y = x * x
-    with pytest.raises(RuntimeError, match=r"output is not a scalar \(shape \(3,\)\)"):
+    with pytest.raises(RuntimeError, match=r"explain_backward: the root is not a scalar "
+                                           r"\(shape \(3,\)\); pass grad="):
         explain_backward(y)
+    with pytest.raises(ValueError, match=r"grad has shape \(2,\) but the output has shape"):
+        explain_backward(y, grad=np.ones(2))
     seed = np.array([1.0, 0.0, 2.0])
     table = explain_backward(y, grad=seed)
     assert table[0].grad_norm == pytest.approx(norm(seed))
