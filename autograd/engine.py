@@ -149,9 +149,12 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
     """
     outputs = [outputs] if _is_tensor(outputs) else list(outputs)
     inputs = [inputs] if _is_tensor(inputs) else list(inputs)
-    if grad_outputs is None or _is_tensor(grad_outputs) or isinstance(grad_outputs, np.ndarray):
-        grad_outputs = [grad_outputs] * len(outputs) if len(outputs) == 1 or (
-            grad_outputs is None) else [grad_outputs]
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif _is_tensor(grad_outputs) or isinstance(grad_outputs, np.ndarray):
+        grad_outputs = [grad_outputs]
+    else:
+        grad_outputs = list(grad_outputs)
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     for out in outputs:
