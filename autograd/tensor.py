@@ -359,7 +359,7 @@ class Tensor:
     def flatten(self, start_axis=0):
         """Merge the axes from `start_axis` on into one (PyTorch's flatten(start_dim))."""
         start = start_axis % self.ndim if self.ndim else 0
-        return self.reshape(self.shape[:start] + (-1,))
+        return self.reshape(self.shape[:start] + (math.prod(self.shape[start:]),))
 
     def broadcast_to(self, shape):
         """A read-only view with `shape`; the gradient is summed back over the new axes."""
