@@ -497,7 +497,7 @@ def lift(value, like, op_name):
         return constant(np.asarray(value, dtype=like.data.dtype))
     if isinstance(value, np.ndarray) and value.dtype is like.data.dtype:
         return constant(value)
-    if isinstance(value, (numbers.Real, np.ndarray, list)):
+    if isinstance(value, (numbers.Real, np.ndarray, np.generic, list)):
         try:
             return constant(np.asarray(value, dtype=like.data.dtype))
         except (TypeError, ValueError):
