@@ -7,6 +7,7 @@
 
 from .compare import GradMismatchError, GradReport, compare_grads
 from .engine import grad, is_grad_enabled, no_grad
+from .functional import hessian, hvp, jacobian
 from .functions import concatenate, logaddexp, maximum, minimum, split, stack, where
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph, save_graph
@@ -15,4 +16,5 @@ from .tensor import Tensor
 __all__ = ["Tensor", "no_grad", "is_grad_enabled", "grad", "gradcheck", "gradgradcheck",
            "GradcheckError"]
 __all__ += ["where", "maximum", "minimum", "logaddexp", "concatenate", "stack", "split"]
+__all__ += ["jacobian", "hessian", "hvp"]
 __all__ += ["draw_graph", "save_graph", "compare_grads", "GradReport", "GradMismatchError"]
