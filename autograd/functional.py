@@ -1,11 +1,7 @@
-"""Derivatives returned as functions' values, as in torch.autograd.functional: jacobian, hessian
-and hvp (a Hessian-vector product that never forms the Hessian).
-
-Each evaluates `fn` at fresh copies of its inputs and differentiates with `grad`, so no `.grad`
-anywhere changes. Shapes follow PyTorch: the Jacobian of an output of shape O with respect to an
-input of shape I has shape O + I, and several inputs or outputs give tuples. Where PyTorch takes
-several inputs as one tuple, `jacobian` and `hessian` take them as separate arguments (one tuple
-is accepted too, with PyTorch's nesting).
+"""Derivatives as returned values, as in torch.autograd.functional: jacobian, hessian and hvp
+(a Hessian-vector product that never forms the Hessian). Each evaluates `fn` at fresh copies of
+its inputs and differentiates with `grad`, so no `.grad` changes. Shapes and nesting follow
+PyTorch's; several inputs are separate arguments here (or one tuple, as PyTorch writes them).
 """
 
 import contextlib
@@ -21,6 +17,7 @@ from .tensor import Tensor
 def jacobian(fn, *inputs, create_graph=False):
     """The Jacobian of `fn(*inputs)`: d output / d input, of shape output.shape + input.shape.
 
+    Inputs are Tensors, arrays, lists or numbers (only a tuple means several inputs).
     One input and one output give a Tensor; several inputs (or a tuple of them) give a tuple
     with one Jacobian per input, several outputs (fn returns a tuple) one per output, and both
     a tuple of tuples J[i][j] = d output_i / d input_j. An output that does not depend on an
@@ -52,7 +49,7 @@ def hessian(fn, *inputs, create_graph=False):
     shape x_i.shape + x_j.shape, as PyTorch's. It is the Jacobian of the gradient: one reverse
     pass through the recorded backward pass per input element.
     """
-    as_tuple = len(inputs) != 1 or isinstance(inputs[0], (tuple, list))
+    as_tuple = len(inputs) != 1 or isinstance(inputs[0], tuple)
 
     def gradient(*xs):
         out = _scalar_output(fn(*xs), "hessian")
@@ -69,13 +66,13 @@ def hessian(fn, *inputs, create_graph=False):
 def hvp(fn, inputs, v=None, create_graph=False):
     """(fn(inputs), H v): the Hessian of the one-element `fn(*inputs)` times `v`, as PyTorch's.
 
-    `inputs` is a Tensor or a tuple of them, and `v` has the same structure and shapes (it may
-    be left out when the one input has one element: v = 1). The product is the gradient of
-    <grad f, v>, two reverse passes whatever the size of the inputs: the Hessian is never formed.
-    The value is returned without a graph unless `create_graph=True`, which also makes H v
-    differentiable.
+    `inputs` is one input (a Tensor or array-like) or a tuple of them, and `v` has the same
+    structure and shapes (it may be left out when the one input has one element: v = 1).
+    The product is the gradient of <grad f, v>: two reverse passes whatever the size of the
+    inputs, and the Hessian is never formed. The value is returned without a graph unless
+    `create_graph=True`, which also makes H v differentiable.
     """
-    as_tuple = isinstance(inputs, (tuple, list))
+    as_tuple = isinstance(inputs, tuple)
     xs, _ = _prepare((tuple(inputs),) if as_tuple else (inputs,), create_graph, "hvp")
     vs = _vectors(v, xs, as_tuple)
     with _recording():
@@ -106,8 +103,8 @@ def _recording():
 
 def _prepare(inputs, create_graph, where):
     """Fresh tensors to differentiate with respect to, and whether the inputs form a tuple."""
-    as_tuple = len(inputs) != 1 or isinstance(inputs[0], (tuple, list))
-    if len(inputs) == 1 and isinstance(inputs[0], (tuple, list)):
+    as_tuple = len(inputs) != 1 or isinstance(inputs[0], tuple)
+    if len(inputs) == 1 and isinstance(inputs[0], tuple):
         inputs = tuple(inputs[0])
     if not inputs:
         raise ValueError(f"{where}: needs at least one input")
@@ -155,9 +152,9 @@ def _vectors(v, xs, as_tuple):
             raise ValueError("hvp: v is required unless the input is one Tensor with one "
                              f"element (got shapes {[x.shape for x in xs]})")
         return [_zeros(xs[0].shape, xs[0].dtype) + 1]
-    if as_tuple != isinstance(v, (tuple, list)):
+    if as_tuple != isinstance(v, tuple):
         raise TypeError("hvp: v must have the structure of inputs: a tuple of the same length "
-                        "for a tuple of inputs, one Tensor or array for one input")
+                        "for a tuple of inputs, one Tensor or array (or list) for one input")
     vs = list(v) if as_tuple else [v]
     if len(vs) != len(xs):
         raise ValueError(f"hvp: {len(xs)} inputs but {len(vs)} vectors in v")
