@@ -316,3 +316,32 @@ def test_backward_with_create_graph_gives_each_leaf_its_own_grad():
 def test_tensor_backward_docstring_says_what_grad_holds_with_create_graph():
     doc = Tensor.backward.__doc__
     assert "create_graph=True" in doc and "`.grad`" in doc and "Tensor with its own graph" in doc
+
+
+# ---------------------------------------------------------------- edges found while testing
+@pytest.mark.parametrize("fn", [lambda x: x.relu(), lambda x: x.clip(-1.0, 1.0),
+                                lambda x: x.max(), lambda x: x.min()],
+                         ids=["relu", "clip", "max", "min"])
+def test_second_derivatives_at_a_0d_input(fn):
+    # Their VJPs multiply g by a comparison of x; on a 0-d Tensor that is a numpy bool scalar,
+    # which must combine with a Tensor as the bool array of a larger x does.
+    x = leaf(0.5)
+    (g,) = grad(fn(x) ** 2, x, create_graph=True)
+    (h,) = grad(g, x)
+    assert (g.item(), h.item()) == (1.0, 2.0)  # 2 f f' and 2 f'^2 + 2 f f'', f = x here
+
+
+@pytest.mark.parametrize("exponent, derivatives", [
+    (0, [0.0, 0.0, 0.0]),   # x**0 = 1: every derivative is 0, also at x = 0 (PyTorch: 0)
+    (1, [1.0, 0.0, 0.0]),
+    (2, [0.0, 2.0, 0.0]),
+])
+def test_powers_have_finite_higher_derivatives_at_zero(exponent, derivatives):
+    # x ** y's VJP is where(y == 0, 0, g * y * x ** (y - 1)): differentiating it again must not
+    # send 0 * inf = nan through the branch that where() discards.
+    x = leaf(0.0)
+    y, found = x ** exponent, []
+    for _ in derivatives:
+        (y,) = grad(y, x, create_graph=True)
+        found.append(y.item())
+    assert found == derivatives
