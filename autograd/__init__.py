@@ -9,13 +9,15 @@ from .anomaly import NonFiniteError, detect_anomaly
 from .compare import GradMismatchError, GradReport, compare_grads
 from .engine import enable_grad, grad, is_grad_enabled, no_grad
 from .explain import explain_backward
+from .functional import hessian, hvp, jacobian
 from .functions import concatenate, logaddexp, maximum, minimum, split, stack, where
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph, save_graph
 from .tensor import Tensor
 
-__all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck", "gradgradcheck",
-           "GradcheckError"]
+__all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck",
+           "gradgradcheck", "GradcheckError"]
 __all__ += ["where", "maximum", "minimum", "logaddexp", "concatenate", "stack", "split"]
+__all__ += ["jacobian", "hessian", "hvp"]
 __all__ += ["draw_graph", "save_graph", "compare_grads", "GradReport", "GradMismatchError"]
 __all__ += ["explain_backward", "detect_anomaly", "NonFiniteError"]

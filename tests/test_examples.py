@@ -182,3 +182,44 @@ def test_sklearn_pipeline_cross_validates_both_mlps_and_prints_scores_and_times(
     assert len(rows) == 2 and all("%" in row and " s " in row for row in rows)
     folds = (tmp_path / "folds.csv").read_text().splitlines()
     assert folds[0] == "model,fold,accuracy,fit_time_s,epochs" and len(folds) == 1 + 2 * 5
+
+# ---------------------------------------------------------------- higher order (issue 11)
+def test_derivatives_of_tanh_by_nested_grad_match_the_closed_forms(load, tmp_path, capsys):
+    example = load("derivatives")
+    result = example.main(quick=True, out=tmp_path)
+    assert len(result["curves"]) == 5  # tanh and four derivatives
+    assert max(result["errors"]) < 1e-12
+    # The closed forms themselves: each is the slope of the one before, on a fine grid.
+    x = np.linspace(-3, 3, 6001)
+    forms = example.closed_forms(x)
+    for lower, higher in zip(forms, forms[1:]):
+        np.testing.assert_allclose(np.gradient(lower, x)[1:-1], higher[1:-1], atol=1e-4)
+    assert "derivative 4: max |nested grad - closed form|" in capsys.readouterr().out
+    assert_png(tmp_path / "derivatives.png")
+
+
+def test_scipy_minimize_second_order_methods_with_exact_hessian_vector_products(load, tmp_path,
+                                                                               capsys):
+    result = load("scipy_minimize").main(quick=True, out=tmp_path)
+    races = result["second_order"]
+    for race in races.values():
+        assert race["hessp_error"] < 1e-7  # H p vs central differences of the gradient
+        bfgs, trust = race["methods"]["BFGS"], race["methods"]["trust-ncg"]
+        assert bfgs["reached"] and trust["reached"]
+        assert trust["nit"] < bfgs["nit"]  # fewer iterations to the same SSE
+        assert trust["nhev"] > 0 and bfgs["nhev"] == 0
+    # On the tutorial's table Newton-CG reaches its SSE in fewer iterations than BFGS needs for it
+    table = races["tutorial's table"]["methods"]
+    newton = table["Newton-CG"]
+    assert newton["sse"] < 1e-7
+    bfgs_iterations = next(i + 1 for i, loss in enumerate(table["BFGS"]["losses"])
+                           if loss <= newton["sse"])
+    assert newton["nit"] < bfgs_iterations
+    # On XOR the loss curves downward at the start: Newton-CG crawls, trust-ncg does not.
+    xor = races["XOR"]
+    assert xor["smallest_eigenvalue"] < 0
+    assert xor["methods"]["Newton-CG"]["reached"]
+    assert xor["methods"]["Newton-CG"]["nit"] > 3 * xor["methods"]["trust-ncg"]["nit"]
+    out = capsys.readouterr().out
+    assert "trust-ncg" in out and "H p" in out
+    assert_png(tmp_path / "scipy_minimize_second_order.png")
