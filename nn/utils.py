@@ -1,7 +1,8 @@
 """A bridge to optimizers that want one flat float64 vector: scipy.optimize.minimize and friends.
 
 `value_and_grad(model, loss_fn, X, y)` is a function theta -> (loss, gradient) for
-`minimize(f, parameters_to_vector(model), jac=True)`. Gradients come from `loss.backward()`:
+`minimize(f, parameters_to_vector(model), jac=True)`, and `hessian_vector_product` gives the
+`hessp=` of Newton-CG and trust-ncg. Gradients come from `loss.backward()` and `autograd.grad`:
 nothing here knows a derivative. Gradient clipping (nn/clip_grad.py) is re-exported here, where
 PyTorch users look for it: `nn.utils.clip_grad_norm_`, `nn.utils.clip_grad_value_`.
 """
