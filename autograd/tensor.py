@@ -600,4 +600,6 @@ def _apply_lifted(op, *args, **attrs):
 
 ops.Op.on_tensors = staticmethod(_apply_lifted)
 
-from . import numpy_api  # noqa: E402  (it needs Tensor, defined above)
+from . import numpy_api, pytorch_names  # noqa: E402  (they need Tensor, defined above)
+
+pytorch_names.install(Tensor)  # hints for PyTorch names: t.view, t.sum(dim=1), t.size(), ...
