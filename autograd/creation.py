@@ -21,8 +21,8 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 def _dtype(dtype, name: str) -> np.dtype:
     try:
         numpy_dtype = np.dtype(dtype)
-    except TypeError:
-        numpy_dtype = None  # not a numpy dtype at all, e.g. torch.float32
+    except TypeError:  # not a numpy dtype at all, e.g. torch.float32
+        numpy_dtype = np.dtype(object)  # (not None: numpy's dtypes compare None as float64)
     if numpy_dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name}: dtype must be np.float32 or np.float64 (Tensors hold floats), "
                         f"got {dtype}")
