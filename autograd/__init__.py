@@ -5,9 +5,11 @@
     (x * x).sum().backward()   # x.grad == [2., 4.]
 """
 
+from .anomaly import NonFiniteError, detect_anomaly
 from .compare import GradMismatchError, GradReport, compare_grads
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .engine import grad, is_grad_enabled, no_grad
+from .explain import explain_backward
 from .functions import concatenate, logaddexp, maximum, minimum, split, stack, where
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph, save_graph
@@ -19,5 +21,6 @@ __all__ = ["Tensor", "no_grad", "is_grad_enabled", "grad", "gradcheck", "gradgra
            "GradcheckError"]
 __all__ += ["where", "maximum", "minimum", "logaddexp", "concatenate", "stack", "split"]
 __all__ += ["draw_graph", "save_graph", "compare_grads", "GradReport", "GradMismatchError"]
+__all__ += ["explain_backward", "detect_anomaly", "NonFiniteError"]
 __all__ += ["zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "rand", "randn",
             "manual_seed"]

@@ -2,7 +2,8 @@
 
 `value_and_grad(model, loss_fn, X, y)` is a function theta -> (loss, gradient) for
 `minimize(f, parameters_to_vector(model), jac=True)`. Gradients come from `loss.backward()`:
-nothing here knows a derivative.
+nothing here knows a derivative. Gradient clipping (nn/clip_grad.py) is re-exported here, where
+PyTorch users look for it: `nn.utils.clip_grad_norm_`, `nn.utils.clip_grad_value_`.
 """
 
 from collections.abc import Callable, Iterable
@@ -11,7 +12,11 @@ import numpy as np
 
 from autograd import Tensor
 
+from .clip_grad import clip_grad_norm_, clip_grad_value_
 from .module import Module
+
+__all__ = ["parameters_to_vector", "vector_to_parameters", "value_and_grad",
+           "clip_grad_norm_", "clip_grad_value_"]
 
 
 def _parameters(params: Module | Iterable[Tensor]) -> list[Tensor]:
@@ -39,6 +44,7 @@ def vector_to_parameters(vector, params: Module | Iterable[Tensor]) -> None:
     start = 0
     for p in params:
         p.data[...] = vector[start:start + p.size].reshape(p.shape)
+        p.mark_modified()
         start += p.size
 
 

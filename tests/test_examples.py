@@ -167,6 +167,23 @@ def test_quick_mode_can_come_from_the_environment(load, monkeypatch):
     assert args.quick and args.out == Path("somewhere")
 
 
+# ---------------------------------------------------------------- examples/sklearn_pipeline.py
+# (issue 14: npgrad's scikit-learn estimator beside sklearn's own MLP)
+def test_sklearn_pipeline_cross_validates_both_mlps_and_prints_scores_and_times(load, tmp_path,
+                                                                                capsys):
+    result = load("sklearn_pipeline").main(quick=True, out=tmp_path)
+    assert result["npgrad_accuracy"] >= 0.94  # the majority class alone is 62.7%
+    assert result["scikit-learn_accuracy"] >= 0.94
+    assert abs(result["npgrad_accuracy"] - result["scikit-learn_accuracy"]) < 0.03
+    assert result["npgrad_epochs"] == result["scikit-learn_epochs"] == 40
+    assert result["npgrad_fit_time"] > 0 and result["scikit-learn_fit_time"] > 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line for line in lines if line.startswith(("npgrad ", "scikit-learn "))]
+    assert len(rows) == 2 and all("%" in row and " s " in row for row in rows)
+    folds = (tmp_path / "folds.csv").read_text().splitlines()
+    assert folds[0] == "model,fold,accuracy,fit_time_s,epochs" and len(folds) == 1 + 2 * 5
+
+
 # ---------------------------------------------------------------- custom network (issue 10)
 # examples/custom_network.py: a skip connection that concatenates and a loss masked to the
 # labelled rows, built from nn.Module, nn.Linear and Tensor ops.

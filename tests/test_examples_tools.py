@@ -32,7 +32,8 @@ def node_texts(path):
 
 
 def check_draw_graph_example(folder, suffix):
-    """The 2-3-1 network's graph names its parameters; the blown-up one marks its first -inf."""
+    """The 2-3-1 network's graph names its parameters; the one with rules shows each op's
+    rules; the blown-up one marks its first -inf."""
     nodes = node_texts(folder / f"graph{suffix}")
     titles = {texts[0] for texts in nodes}
     names = {"layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"}
@@ -41,6 +42,12 @@ def check_draw_graph_example(folder, suffix):
     assert weight[1] == "(2, 3) float64" and weight[2].startswith("value [[")
     assert any(text.startswith("grad [[") for text in weight)
     assert not any("non-finite" in text for texts in nodes for text in texts)
+
+    rules = node_texts(folder / f"graph_rules{suffix}")  # logits, fused loss, show_rules
+    assert ["linear", "dx = g @ w.T", "dw = x.T @ g", "db = g summed over the batch"] in rules
+    assert ["relu", "dx = g * (x > 0)"] in rules
+    assert ["bce_with_logits reduction='mean'", "dx = g * (sigmoid(x) - t) / n",
+            "dt = -g * x / n"] in rules
 
     blown = node_texts(folder / f"graph_nan{suffix}")
     firsts = [texts for texts in blown if "!! first non-finite value here" in texts]
@@ -51,8 +58,10 @@ def check_draw_graph_example(folder, suffix):
 def test_draw_graph_example_writes_named_svgs(tmp_path):
     out = run("draw_graph.py", tmp_path)
     assert "wrote out/graph.svg" in out and "wrote out/graph_nan.svg" in out
+    assert "wrote out/graph_rules.svg" in out
     check_draw_graph_example(tmp_path / "out", ".svg")
-    for name in ("graph.svg", "graph_nan.svg"):  # values and all, within a notebook's width
+    check_explained(out)
+    for name in ("graph.svg", "graph_rules.svg", "graph_nan.svg"):  # within a notebook's width
         width_pt = float(ET.parse(tmp_path / "out" / name).getroot().get("width")[:-2])
         assert width_pt <= 750  # 1,000 px at 96 dpi
 
@@ -63,6 +72,15 @@ def test_draw_graph_example_without_dot_writes_the_source(tmp_path):
     assert "dot -Tsvg out/graph.gv -o out/graph.svg" in out
     assert not (tmp_path / "out" / "graph.svg").exists()
     check_draw_graph_example(tmp_path / "out", ".gv")
+    check_explained(out)
+
+
+def check_explained(out):
+    """The printed backward pass: four nodes, loss first, each parameter's gradient norm."""
+    table = out[out.index("explain_backward: 4 nodes"):].splitlines()
+    assert [line.split()[1] for line in table[3:] if line[:1].isdigit()] == [
+        "bce_with_logits", "linear", "relu", "linear"]
+    assert sum("|grad|" in line for line in table) == 4
 
 
 @pytest.mark.needs_dot
@@ -74,8 +92,8 @@ def test_draw_graph_docs_flag_writes_the_docs_picture(tmp_path, monkeypatch):
     monkeypatch.setattr(example, "DOCS", tmp_path / "docs")
     (tmp_path / "docs").mkdir()
     example.main(["--docs"])
-    assert (tmp_path / "docs" / "graph.svg").read_bytes() == \
-        (tmp_path / "out" / "graph.svg").read_bytes()
+    for name in ("graph.svg", "graph_rules.svg"):
+        assert (tmp_path / "docs" / name).read_bytes() == (tmp_path / "out" / name).read_bytes()
 
 
 def test_hand_derived_example_passes_catches_mistakes_and_checks_seed_001s_deltas(tmp_path):

@@ -123,3 +123,11 @@ def test_lbfgsb_reaches_the_least_squares_solution():
     np.testing.assert_allclose(res.x, coef.ravel(), atol=1e-6)  # weight (3, 1), then bias
     vector_to_parameters(res.x, model)
     np.testing.assert_allclose(model(X).data, np.hstack([X, np.ones((50, 1))]) @ coef, atol=1e-5)
+
+
+def test_backward_after_vector_to_parameters_raises():
+    model = small_mlp()
+    loss = model(np.ones((2, 3))).sum()
+    vector_to_parameters(parameters_to_vector(model) + 1.0, model)
+    with pytest.raises(RuntimeError, match=r"modified in place"):
+        loss.backward()
