@@ -8,6 +8,7 @@ not touch the hot path: the methods a training step runs are not wrapped.
 import copy
 import pickle
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -221,3 +222,12 @@ def test_transpose_of_two_axes_of_a_3d_tensor_says_swapaxes():
 def test_the_table_is_one_module():
     assert pytorch_names.hint("view") == "write " + NAMES["view"]
     assert pytorch_names.hint("anything_") is not None and pytorch_names.hint("view2") is None
+
+
+def test_the_readme_quotes_the_messages_as_they_are(t):
+    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text().split())
+    for call, error in ((lambda: t.view(2, 3), AttributeError),
+                        (lambda: t.sum(dim=1, keepdim=True), TypeError)):
+        with pytest.raises(error) as info:
+            call()
+        assert f"{error.__name__}: {info.value}" in readme
