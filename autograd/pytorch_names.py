@@ -130,7 +130,7 @@ def missing_attribute(kind: str, name: str, obj=None) -> AttributeError:
     """The AttributeError for `name` missing on a `kind` ("Tensor" or the module), with a hint."""
     message = f"{kind!r} object has no attribute {name!r}" if kind == "Tensor" else (
         f"module {kind!r} has no attribute {name!r}")
-    known = None if name.startswith("__") else hint(name)
+    known = None if name.startswith("_") else hint(name)
     if known is not None:
         message += f" (a PyTorch name): {known}"
     elif kind == "Tensor" and hasattr(np.ndarray, name) and not name.startswith("_"):
@@ -144,8 +144,9 @@ def missing_attribute(kind: str, name: str, obj=None) -> AttributeError:
 
 def _tensor_getattr(self, name):
     """Tensor.__getattr__: reached only for attributes Tensor does not have."""
-    if name[:2] == "__":  # numpy asks for __array_interface__ in every np.asarray(t): be quick
-        raise AttributeError(name)
+    if name[:1] == "_":  # numpy asks for __array_interface__ in np.asarray(t), IPython for
+        # _repr_html_: quick, plain answers (PyTorch's names have no leading underscore)
+        raise AttributeError(f"'Tensor' object has no attribute {name!r}", name=name, obj=self)
     raise missing_attribute("Tensor", name, self)
 
 

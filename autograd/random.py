@@ -1,8 +1,8 @@
 """Where random numbers come from: the library's default numpy Generator.
 
-Everything random that is not handed its own `rng` (autograd.rand, autograd.randn, and nn's
-initialisers and shuffles) draws from one `numpy.random.Generator`; `manual_seed(n)` replaces
-it, so that a whole run becomes reproducible, as torch.manual_seed does.
+Whatever draws random numbers without being handed its own `rng` (autograd.rand and
+autograd.randn) draws from one `numpy.random.Generator`; `manual_seed(n)` replaces it, so that
+a run becomes reproducible, as with torch.manual_seed.
 """
 
 import numbers

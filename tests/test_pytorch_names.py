@@ -101,6 +101,8 @@ def test_unknown_names_are_plain_attribute_errors(t):
     with pytest.raises(AttributeError, match=r"^'Tensor' object has no attribute 'wibble'$"):
         _ = t.wibble
     assert not hasattr(t, "__array_interface__")  # numpy asks; the answer is quick and plain
+    with pytest.raises(AttributeError, match=r"^'Tensor' object has no attribute '_repr_html_'$"):
+        _ = t._repr_html_  # IPython asks: not mistaken for an in-place method
 
 
 def test_copies_and_pickles_still_work(t):
