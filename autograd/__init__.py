@@ -8,7 +8,7 @@
 from .anomaly import NonFiniteError, detect_anomaly
 from .compare import GradMismatchError, GradReport, compare_grads
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
-from .engine import grad, is_grad_enabled, no_grad
+from .engine import enable_grad, grad, is_grad_enabled, no_grad
 from .explain import explain_backward
 from .functions import concatenate, logaddexp, maximum, minimum, split, stack, where
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -17,7 +17,7 @@ from .pytorch_names import module_getattr as __getattr__  # noqa: F401  (autogra
 from .random import manual_seed
 from .tensor import Tensor
 
-__all__ = ["Tensor", "no_grad", "is_grad_enabled", "grad", "gradcheck", "gradgradcheck",
+__all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck", "gradgradcheck",
            "GradcheckError"]
 __all__ += ["where", "maximum", "minimum", "logaddexp", "concatenate", "stack", "split"]
 __all__ += ["draw_graph", "save_graph", "compare_grads", "GradReport", "GradMismatchError"]

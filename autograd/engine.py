@@ -26,12 +26,14 @@ def is_grad_enabled() -> bool:
     return _grad_mode.enabled
 
 
-class no_grad(contextlib.ContextDecorator):
-    """Context manager and decorator: operations inside record no graph (this thread only)."""
+class _SetGradMode(contextlib.ContextDecorator):
+    """Sets grad mode to `_mode` inside a with-block or a decorated call (this thread only)."""
+
+    _mode = True
 
     def __enter__(self):
         self._previous = _grad_mode.enabled
-        _grad_mode.enabled = False
+        _grad_mode.enabled = self._mode
         return self
 
     def __exit__(self, *exc):
@@ -41,6 +43,18 @@ class no_grad(contextlib.ContextDecorator):
     def _recreate_cm(self):
         # A fresh instance per decorated call keeps nested and concurrent calls independent.
         return type(self)()
+
+
+class no_grad(_SetGradMode):
+    """Context manager and decorator: operations inside record no graph (this thread only)."""
+
+    _mode = False
+
+
+class enable_grad(_SetGradMode):
+    """Context manager and decorator: operations inside are recorded, even within no_grad()."""
+
+    _mode = True
 
 
 # ---------------------------------------------------------------- the watcher hook
@@ -221,11 +235,8 @@ def _propagate(seeds, create_graph, retain_grads=False, capture=None):
     """
     if not create_graph:
         return _walk(seeds, False, retain_grads, capture)
-    previous, _grad_mode.enabled = _grad_mode.enabled, True  # the VJPs' ops must be recorded
-    try:
+    with enable_grad():  # the VJPs' own operations must be recorded
         return _walk(seeds, True, retain_grads, capture)
-    finally:
-        _grad_mode.enabled = previous
 
 
 def _walk(seeds, create_graph, retain_grads, capture):

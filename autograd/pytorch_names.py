@@ -85,8 +85,7 @@ NAMES = {
     "full_like": "autograd.full(t.shape, value, dtype=t.dtype)",
     "linspace": "autograd.Tensor(np.linspace(start, stop, n))",
     "randint": "rng.integers(low, high, size) with a numpy Generator (integers are data)",
-    "enable_grad": "drop it: gradients are recorded everywhere outside autograd.no_grad()",
-    "set_grad_enabled": "autograd.no_grad() as a context manager",
+    "set_grad_enabled": "autograd.no_grad() or autograd.enable_grad(), as context managers",
 }
 
 # PyTorch's keywords -> npgrad's (numpy's), for the methods and functions that take them.

@@ -359,7 +359,7 @@ class Tensor:
     def flatten(self, start_axis=0):
         """Merge the axes from `start_axis` on into one (PyTorch's flatten(start_dim))."""
         start = start_axis % self.ndim if self.ndim else 0
-        return self.reshape(self.shape[:start] + (-1,))
+        return self.reshape(self.shape[:start] + (math.prod(self.shape[start:]),))
 
     def broadcast_to(self, shape):
         """A read-only view with `shape`; the gradient is summed back over the new axes."""
@@ -497,7 +497,7 @@ def lift(value, like, op_name):
         return constant(np.asarray(value, dtype=like.data.dtype))
     if isinstance(value, np.ndarray) and value.dtype is like.data.dtype:
         return constant(value)
-    if isinstance(value, (numbers.Real, np.ndarray, list)):
+    if isinstance(value, (numbers.Real, np.ndarray, np.generic, list)):
         try:
             return constant(np.asarray(value, dtype=like.data.dtype))
         except (TypeError, ValueError):

@@ -20,15 +20,19 @@ negative = Op("negative", np.negative, lambda g, out, x: -g, "dx = -g")
 
 # pow's gradients follow PyTorch at every edge: an exponent of 0 sends 0 to the base (even at
 # a base of 0, where y * x**(y-1) would be 0 * inf); the exponent gets x**y * log(x), which is
-# 0 at a base of 0 for y >= 0, -inf there for y < 0, and nan for a negative base.
+# 0 at a base of 0 for y >= 0, -inf there for y < 0, and nan for a negative base. The branch
+# `where` discards is computed at a harmless point (base 1), so that differentiating the rule
+# again (higher order) sends no 0 * inf = nan through it.
 def _pow_base_vjp(g, out, x, y):
+    zero = y == 0
     with np.errstate(divide="ignore", invalid="ignore"):  # inf at x = 0, y < 1 is the answer
-        return np.where(y == 0, 0, g * y * x ** (y - 1))
+        return np.where(zero, 0, g * y * np.where(zero, 1, x) ** (y - 1))
 
 
 def _pow_exponent_vjp(g, out, x, y):
+    zero = (x == 0) & (y >= 0)
     with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf and log(-2) = nan too
-        return np.where((x == 0) & (y >= 0), 0, g * out * np.log(x))
+        return np.where(zero, 0, g * out * np.log(np.where(zero, 1, x)))
 
 
 power = Op("power", np.power,
