@@ -77,5 +77,7 @@ def split(tensor, indices_or_sections, axis=0) -> list:
         bounds = [length // sections * i for i in range(sections + 1)]
     else:
         bounds = [0, *(int(i) for i in indices_or_sections), length]
-    return [tensor[(slice(None),) * (axis % tensor.ndim) + (slice(a, max(a, b)),)]
+    # plain slices between the bounds, as np.split takes them: negative indices count from the
+    # end, and a bound below the one before gives an empty piece
+    return [tensor[(slice(None),) * (axis % tensor.ndim) + (slice(a, b),)]
             for a, b in zip(bounds[:-1], bounds[1:])]

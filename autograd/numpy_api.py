@@ -72,6 +72,14 @@ def _reduction(method):
     return reduce
 
 
+def _extreme(method):
+    # np.max and np.min take no dtype: their third positional argument is out
+    def reduce(a, axis=None, out=None, keepdims=False, **rest):
+        _refuse(f"np.{method}", dict(out=out, **rest), ())
+        return getattr(_tensor(a), method)(axis=axis, keepdims=keepdims)
+    return reduce
+
+
 def _spread(method):
     def spread(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **rest):
         _refuse(f"np.{method}", dict(dtype=dtype, out=out, **rest), ())
@@ -91,9 +99,13 @@ def _where(condition, x=None, y=None):
 
 
 def _norm(x, ord=None, axis=None, keepdims=False):
-    if ord not in (None, 2, "fro") or (ord == 2 and axis is None and np.ndim(x) > 1):
-        raise TypeError(f"np.linalg.norm(ord={ord!r}) has no gradient rule in npgrad: only the "
-                        "2-norm (ord=None) of vectors or along axes")
+    # numpy's ord=None is the 2-norm of all the elements reduced (Frobenius for matrices);
+    # ord=2 is that only for vectors (for matrices it is the largest singular value) and
+    # ord="fro" only for matrices.
+    reduced = np.ndim(x) if axis is None else len(axis) if isinstance(axis, tuple) else 1
+    if not (ord is None or (ord == 2 and reduced == 1) or (ord == "fro" and reduced == 2)):
+        raise TypeError(f"np.linalg.norm(ord={ord!r}) over {reduced} axes has no gradient rule "
+                        "in npgrad: only the 2-norm of vectors and the Frobenius norm (ord=None)")
     return _tensor(x).norm(axis=axis, keepdims=keepdims)
 
 
@@ -106,6 +118,27 @@ def _dot(a, b, out=None):
     return a * b if a.ndim == 0 or b.ndim == 0 else a @ b
 
 
+def _clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue,
+          max=np._NoValue, **kwargs):
+    _refuse("np.clip", dict(out=out, **kwargs), ())
+    lo, hi = (None if v is np._NoValue else v for v in (
+        a_min if min is np._NoValue else min, a_max if max is np._NoValue else max))
+    return _tensor(a).clip(lo, hi)
+
+
+def _joining(function):
+    """np.concatenate or np.stack: their out= and dtype= are refused, never silently dropped."""
+    def join(arrays, axis=0, out=None, **kwargs):
+        _refuse(f"np.{function.__name__}", dict(out=out, **kwargs), ())
+        return function(arrays, axis)
+    return join
+
+
+def _round(a, decimals=0, out=None):
+    _refuse("np.round", dict(out=out), ())
+    return Tensor(np.round(_tensor(a).data, decimals))  # piecewise constant: no gradient
+
+
 def _data_only(func):
     """A numpy function whose answer is not a float array of values (shapes, indices, bools):
     it runs on the arrays, and has no gradient to lose."""
@@ -115,25 +148,23 @@ def _data_only(func):
 
 
 FUNCTIONS = {
-    np.sum: _reduction("sum"), np.mean: _reduction("mean"), np.max: _reduction("max"),
-    np.amax: _reduction("max"), np.min: _reduction("min"), np.amin: _reduction("min"),
+    np.sum: _reduction("sum"), np.mean: _reduction("mean"), np.max: _extreme("max"),
+    np.amax: _extreme("max"), np.min: _extreme("min"), np.amin: _extreme("min"),
     np.prod: _reduction("prod"), np.var: _spread("var"), np.std: _spread("std"),
     np.reshape: _reshape,
-    np.ravel: lambda a, order="C": _tensor(a).reshape(-1),
+    np.ravel: lambda a, order="C": _tensor(a).reshape(-1) if order == "C" else _refuse(
+        "np.ravel", {"order": order}, ()),
     np.transpose: lambda a, axes=None: _tensor(a).transpose(axes),
     np.swapaxes: lambda a, axis1, axis2: _tensor(a).swapaxes(axis1, axis2),
     np.squeeze: lambda a, axis=None: _tensor(a).squeeze(axis),
     np.expand_dims: lambda a, axis: _tensor(a).expand_dims(axis),
     np.broadcast_to: lambda array, shape, subok=False: _tensor(array).broadcast_to(shape),
-    np.clip: lambda a, a_min=None, a_max=None, out=None, **kw: _tensor(a).clip(
-        kw.get("min", a_min), kw.get("max", a_max)),
-    np.concatenate: lambda arrays, axis=0, out=None, **kw: functions.concatenate(arrays, axis),
-    np.stack: lambda arrays, axis=0, out=None, **kw: functions.stack(arrays, axis),
+    np.clip: _clip, np.concatenate: _joining(functions.concatenate),
+    np.stack: _joining(functions.stack),
     np.split: lambda ary, indices_or_sections, axis=0: functions.split(ary, indices_or_sections,
                                                                         axis),
     np.where: _where, np.dot: _dot, np.linalg.norm: _norm,
-    np.round: lambda a, decimals=0, out=None: Tensor(np.round(_tensor(a).data, decimals)),
-    np.around: lambda a, decimals=0, out=None: Tensor(np.round(_tensor(a).data, decimals)),
+    np.round: _round, np.around: _round,
     **{f: _data_only(f) for f in (np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort,
                                   np.nonzero, np.count_nonzero, np.allclose, np.isclose,
                                   np.array_equal, np.result_type, np.iscomplexobj,
@@ -181,5 +212,7 @@ def _refuse(name, kwargs, allowed):
             continue
         if isinstance(value, bool) and value is _NUMPY_DEFAULTS.get(key):
             continue
-        raise TypeError(f"{name}(..., {key}={value!r}) on a Tensor: npgrad's version does not "
+        shown = (f"<{type(value).__name__} of shape {value.shape}>"
+                 if isinstance(value, (np.ndarray, Tensor)) else repr(value))
+        raise TypeError(f"{name}(..., {key}={shown}) on a Tensor: npgrad's version does not "
                         f"take {key}=")

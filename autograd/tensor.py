@@ -88,6 +88,13 @@ class Tensor:
         return bool(self.data)
 
     def __array__(self, dtype=None, copy=None):
+        # np.asarray(t) and np.sum([a, b]) would hand out the values without the graph: refused
+        # for a tensor that requires grad, as PyTorch does; t.data is the explicit way.
+        if self.requires_grad:
+            raise TypeError(
+                f"numpy would turn this Tensor (shape {self.shape}) into a plain array and drop "
+                "the graph of a tensor that requires grad: use t.data (or t.detach()) for its "
+                "values, or Tensor operations (np.sum([a, b]) is a + b, np.stack([a, b]) works)")
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __repr__(self):
@@ -262,9 +269,12 @@ class Tensor:
         return (centered * centered).sum(axis=axis, keepdims=keepdims) * scale
 
     def std(self, axis=None, ddof=0, keepdims=False):
-        """Standard deviation along `axis`: sqrt of `var` (its gradient is nan where var = 0,
-        as in PyTorch)."""
-        return self.var(axis=axis, ddof=ddof, keepdims=keepdims).sqrt()
+        """Standard deviation along `axis`, with numpy's `ddof`: the norm of the deviations over
+        sqrt(n - ddof), so that its gradient where all values are equal is 0 (as in PyTorch),
+        not sqrt's 0 * inf. nan without a warning where n <= ddof."""
+        count = math.prod(self.shape[i] for i in _axes(_axis(axis), self.ndim)) - ddof
+        centered = self - self.mean(axis=axis, keepdims=True)
+        return centered.norm(axis=axis, keepdims=keepdims) * (count ** -0.5 if count > 0 else np.nan)
 
     def norm(self, axis=None, keepdims=False):
         """The 2-norm along `axis` (all elements by default); its gradient at the zero vector
@@ -600,4 +610,6 @@ def _apply_lifted(op, *args, **attrs):
 
 ops.Op.on_tensors = staticmethod(_apply_lifted)
 
-from . import numpy_api  # noqa: E402  (it needs Tensor, defined above)
+from . import numpy_api, pytorch_names  # noqa: E402  (they need Tensor, defined above)
+
+pytorch_names.install(Tensor)  # hints for PyTorch names: t.view, t.sum(dim=1), t.size(), ...

@@ -223,3 +223,53 @@ def test_scipy_minimize_second_order_methods_with_exact_hessian_vector_products(
     out = capsys.readouterr().out
     assert "trust-ncg" in out and "H p" in out
     assert_png(tmp_path / "scipy_minimize_second_order.png")
+
+
+# ---------------------------------------------------------------- custom network (issue 10)
+# examples/custom_network.py: a skip connection that concatenates and a loss masked to the
+# labelled rows, built from nn.Module, nn.Linear and Tensor ops.
+def test_custom_network_learns_digits_from_a_third_of_the_labels(load, tmp_path, capsys):
+    result = load("custom_network").main(quick=True, out=tmp_path)
+    assert result["accuracy"] > 0.93
+    assert 0.28 < result["labelled"] / result["train_images"] < 0.38
+    assert result["loss"][-1] < 0.5 * result["loss"][0]
+    out = capsys.readouterr().out
+    assert f"test accuracy {result['accuracy']:.1%}" in out and "labelled of" in out
+    assert_png(tmp_path / "custom_network_loss.png")
+
+
+def test_custom_network_masked_loss_counts_only_labelled_rows(load):
+    from autograd import Tensor, gradcheck
+
+    example = load("custom_network")
+    rng = np.random.default_rng(0)
+    logits = Tensor(rng.normal(size=(5, 10)), requires_grad=True)
+    labels = np.array([3, -1, 7, -1, 0])
+    loss = example.masked_cross_entropy(logits, labels)
+    z = logits.data - logits.data.max(axis=1, keepdims=True)
+    log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    expected = -np.mean([log_probs[0, 3], log_probs[2, 7], log_probs[4, 0]])
+    np.testing.assert_allclose(loss.item(), expected, rtol=1e-12)
+    loss.backward()
+    np.testing.assert_array_equal(logits.grad[[1, 3]], 0.0)  # unlabelled rows: no gradient
+    assert np.abs(logits.grad[[0, 2, 4]]).min(axis=1).all()
+    assert gradcheck(lambda t: example.masked_cross_entropy(t, labels), logits)
+    nothing = example.masked_cross_entropy(logits, np.full(5, -1))  # a batch without labels
+    assert nothing.item() == 0.0
+
+
+def test_custom_network_output_layer_reads_the_pixels_beside_the_features(load):
+    from autograd import Tensor, gradcheck
+
+    example = load("custom_network")
+    nn.manual_seed(1)
+    model = example.SkipNet(inputs=4, hidden=3, classes=2)
+    assert model.out.weight.shape == (4 + 3, 2)
+    x = np.random.default_rng(0).normal(size=(5, 4))
+    with_features = model(x).data
+    model.hidden.weight.data[...] = 0.0  # features gelu(0) = 0: only the skip path is left
+    np.testing.assert_allclose(model(x).data, x @ model.out.weight.data[:4] + model.out.bias.data,
+                               rtol=1e-12)
+    assert not np.allclose(with_features, model(x).data)
+    model = example.SkipNet(inputs=4, hidden=3, classes=2)
+    assert gradcheck(lambda t: model(t), Tensor(x, requires_grad=True))
