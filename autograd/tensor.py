@@ -273,8 +273,9 @@ class Tensor:
         sqrt(n - ddof), so that its gradient where all values are equal is 0 (as in PyTorch),
         not sqrt's 0 * inf. nan without a warning where n <= ddof."""
         count = math.prod(self.shape[i] for i in _axes(_axis(axis), self.ndim)) - ddof
+        scale = count ** -0.5 if count > 0 else np.nan
         centered = self - self.mean(axis=axis, keepdims=True)
-        return centered.norm(axis=axis, keepdims=keepdims) * (count ** -0.5 if count > 0 else np.nan)
+        return centered.norm(axis=axis, keepdims=keepdims) * scale
 
     def norm(self, axis=None, keepdims=False):
         """The 2-norm along `axis` (all elements by default); its gradient at the zero vector
