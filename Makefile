@@ -1,10 +1,13 @@
 # Quickstart: `make demo` and `make test` each set up .venv from a fresh clone, then run.
+# Setup also installs graphviz's `dot` when it is missing and it may (root or passwordless sudo),
+# else prints the command; `make setup NO_SYSTEM_PACKAGES=1` never touches system packages.
 PYTHON ?= python3
+NO_SYSTEM_PACKAGES ?=
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup graphviz demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev,examples]"
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) graphviz
+
+graphviz:
+	@NO_SYSTEM_PACKAGES="$(NO_SYSTEM_PACKAGES)" bash .ci/install_graphviz.sh
 
 demo: setup
 	$(BIN)/python examples/demo.py

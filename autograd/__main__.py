@@ -28,9 +28,10 @@ def main(argv=None) -> int:
     roots = []
     original = Tensor.backward
 
-    def remembering_backward(self, grad=None, retain_grads=False):
+    def remembering_backward(self, grad=None, retain_grads=False, create_graph=False):
         roots[:] = [self]
-        return original(self, grad, retain_grads=True)  # keep gradients for the picture
+        # retain_grads=True keeps the gradients for the picture
+        return original(self, grad, retain_grads=True, create_graph=create_graph)
 
     Tensor.backward = remembering_backward
     saved_argv, saved_path = sys.argv, sys.path[:]

@@ -1,8 +1,8 @@
-"""Compare the engine's gradients with gradients derived by hand, name by name.
+"""Compare the engine's gradients with gradients derived by hand, and say how they differ.
 
-`compare_grads(model, {"fc1.weight": dW1, ...})` returns a report: `.ok`, one row per name
-(shape match, max absolute and relative error, worst element), an aligned table as `str()`,
-an HTML table in Jupyter, and `raise_if_failed()` for tests. Problems are reported, not raised.
+`compare_grads(model, {"fc1.weight": dW1, ...})` returns a report: `.ok`, one row per name (max
+absolute and relative error, worst element, and a note naming the likely mistake: a transpose, a
+constant factor, a sign, an unsummed batch), a text and an HTML table, `raise_if_failed()`.
 """
 
 import html
@@ -23,7 +23,9 @@ class GradRow:
     """One name's comparison.
 
     `status`: "ok", "values differ", "shape mismatch", "no grad" (the Tensor's .grad is None),
-    "missing" (expected but not in actual) or "extra" (in actual but not expected).
+    "not in model" (expected but not in actual) or "not given" (in actual but not expected).
+    `note`: what the difference looks like ("all x0.5 the engine's: ...") or what to do; shapes
+    that differ only in size-1 axes, (1, n) against (n,), are compared value by value, noted.
     """
 
     name: str
@@ -35,6 +37,7 @@ class GradRow:
     worst: tuple | None = None  # index of the element furthest outside the tolerance
     actual: float = float("nan")  # the two values at `worst`
     expected: float = float("nan")
+    note: str = ""
 
     ok = property(lambda self: self.status == "ok", doc="True if the gradient matched.")
     shape_ok = property(lambda self: self.actual_shape is not None
@@ -88,7 +91,8 @@ class GradReport:
         widths = [max(len(row[c]) for row in table) for c in range(len(HEADER))]
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
                  for row in table]
-        return "\n".join([self.summary(), *lines])
+        notes = [f"{row.name}: {row.note}" for row in self.rows if row.note]
+        return "\n".join([self.summary(), *lines, *notes])
 
     def __repr__(self):
         return f"<GradReport ok={self.ok}: {len(self.rows)} entries>"
@@ -100,33 +104,42 @@ class GradReport:
             colour = "#e6f4e6" if row.ok else "#ffd6d6"
             tds = "".join(f"<td>{html.escape(c)}</td>" for c in cells)
             body.append(f'<tr style="background:{colour}">{tds}</tr>')
+        notes = "".join(f"<li><b>{html.escape(row.name)}</b>: {html.escape(row.note)}</li>"
+                        for row in self.rows if row.note)
         return (f"<p>{html.escape(self.summary())}</p>"
-                f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+                f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+                + (f"<ul>{notes}</ul>" if notes else ""))
 
 
-def compare_grads(actual, expected, rtol: float = 1e-6, atol: float = 1e-9) -> GradReport:
+def compare_grads(actual, expected, rtol: float = 1e-6, atol: float = 1e-9,
+                  batch_size: int | None = None) -> GradReport:
     """Compare `.grad` of `actual` with hand-derived arrays, elementwise as np.allclose does.
 
     `actual`: a dict name -> Tensor, a list of Tensors, or a Module (its named_parameters()).
+    Intermediates (z1, z2, ...) work too: keep their gradients with `t.retain_grad()` before
+    `backward()`, or `backward(retain_grads=True)`.
     `expected`: a dict name -> array, or a list in the same order as `actual`.
     Each element passes if |actual - expected| <= atol + rtol * |expected|.
+    `batch_size` lets a factor equal to it be named as such; without it, the first axis of
+    2-d intermediates in `actual` is taken as the batch.
     """
-    actual = _named(actual, "actual")
+    actual, kinds = _named(actual, "actual")
     if isinstance(expected, Mapping):
         expected = {str(k): v for k, v in expected.items()}
     else:
         names = list(actual)
         expected = {(names[i] if i < len(names) else str(i)): v for i, v in enumerate(expected)}
-    rows = [_compare(name, actual[name], expected[name], rtol, atol) if name in expected
-            else GradRow(name, "extra", actual_shape=_shape(actual[name]))
+    sizes = _sizes(actual, kinds, batch_size)
+    rows = [_compare(name, actual[name], expected[name], rtol, atol, kinds[name], sizes)
+            if name in expected else GradRow(name, "not given", actual_shape=_shape(actual[name]))
             for name in actual]
-    rows += [GradRow(name, "missing", expected_shape=np.shape(e))
+    rows += [GradRow(name, "not in model", expected_shape=np.shape(e))
              for name, e in expected.items() if name not in actual]
     return GradReport(rows, rtol, atol)
 
 
 def _named(actual, what):
-    """name -> gradient (ndarray or None) from a dict, a list, or a Module."""
+    """name -> gradient (ndarray or None), and name -> "parameter", "intermediate" or "array"."""
     if hasattr(actual, "named_parameters"):  # an nn.Module, without importing nn
         items = list(actual.named_parameters())
     elif isinstance(actual, Mapping):
@@ -136,37 +149,147 @@ def _named(actual, what):
     else:
         raise TypeError(f"compare_grads: {what} must be a dict, a list or a Module, "
                         f"got {type(actual).__name__}")
-    return {str(name): (t.grad if isinstance(t, Tensor) else np.asarray(t)) for name, t in items}
+    grads = {str(name): (t.grad if isinstance(t, Tensor) else np.asarray(t)) for name, t in items}
+    kinds = {str(name): ("array" if not isinstance(t, Tensor) else
+                         "parameter" if t.op is None else "intermediate") for name, t in items}
+    return grads, kinds
 
 
 def _shape(grad):
     return None if grad is None else tuple(grad.shape)
 
 
-def _compare(name, a, e, rtol, atol):
+NO_GRAD = ("its .grad is None: for an intermediate, call t.retain_grad() before backward() or "
+           "use loss.backward(retain_grads=True); a parameter the loss does not use gets none")
+
+
+def _compare(name, a, e, rtol, atol, kind, sizes):
     e = np.asarray(e, dtype=np.float64)
     if a is None:
-        return GradRow(name, "no grad", expected_shape=e.shape)
-    if a.shape != e.shape:
-        return GradRow(name, "shape mismatch", actual_shape=a.shape, expected_shape=e.shape)
+        return GradRow(name, "no grad", expected_shape=e.shape, note=NO_GRAD)
     a = a.astype(np.float64)
+    diagnose = lambda e: _diagnose(a, e, max(rtol, 1e-9), atol, kind, sizes)  # noqa: E731
+    if a.shape != e.shape and not _same_but_size_one_axes(a.shape, e.shape):
+        return GradRow(name, "shape mismatch", a.shape, e.shape, note=diagnose(e))
+    notes = []
+    if a.shape != e.shape:  # (1, n) against (n,): the values can still be compared
+        notes.append(f"yours is {e.shape}, the engine's {a.shape}: compared value by value, "
+                     "as the shapes differ only in axes of size 1")
+    shapes = (a.shape, e.shape)
+    e = e.reshape(a.shape)
     with np.errstate(all="ignore"):  # inf - inf and x / 0 are reported, not warned about
         abs_err = np.abs(a - e)
         rel_err = abs_err / np.maximum(np.abs(e), np.finfo(np.float64).tiny)
         excess = abs_err - (atol + rtol * np.abs(e))
         excess = np.where(np.isnan(excess), np.inf, excess)  # NaN anywhere fails, like allclose
     if not a.size:
-        return GradRow(name, "ok", a.shape, e.shape, 0.0, 0.0, ())
+        return GradRow(name, "ok", *shapes, 0.0, 0.0, (), note="; ".join(notes))
     worst = np.unravel_index(int(np.argmax(excess)), a.shape)
-    return GradRow(name, "values differ" if excess[worst] > 0 else "ok", a.shape, e.shape,
-                   float(abs_err.max()), float(rel_err.max()),
-                   tuple(int(i) for i in worst), float(a[worst]), float(e[worst]))
+    differ = excess[worst] > 0
+    if differ:
+        notes.append(diagnose(e))
+    return GradRow(name, "values differ" if differ else "ok", *shapes,
+                   float(abs_err.max()), float(rel_err.max()), tuple(int(i) for i in worst),
+                   float(a[worst]), float(e[worst]), "; ".join(n for n in notes if n))
+
+
+def _same_but_size_one_axes(a, b):
+    """(1, 3) and (3,), or () and (1,): one shape is the other with axes of size 1 added."""
+    return len(a) != len(b) and [n for n in a if n != 1] == [n for n in b if n != 1]
+
+
+@dataclass(frozen=True)
+class _Sizes:
+    """Counts a constant factor between two gradients may equal: batch sizes and the entry
+    counts a mean loss divides by."""
+
+    batches: frozenset
+    entries: frozenset
+
+    def with_batch(self, n):
+        return _Sizes(self.batches | {n}, self.entries | {n})
+
+
+def _sizes(actual, kinds, batch_size):
+    """Batch sizes: `batch_size` and the first axis of 2-d intermediates; entries: their sizes."""
+    grads = [g for name, g in actual.items() if kinds[name] == "intermediate" and g is not None]
+    batches = {g.shape[0] for g in grads if g.ndim >= 2}
+    if batch_size is not None:
+        batches.add(int(batch_size))
+    return _Sizes(frozenset(batches), frozenset({g.size for g in grads} | batches))
+
+
+def _diagnose(a, e, rtol, atol, kind, sizes):
+    """How `e` (yours) differs from `a` (the engine's), in words, or "" if no pattern fits.
+
+    Each view brings yours to the engine's shape (as it is, transposed, summed over the batch
+    axis); a view that matches wins, else one that matches up to a constant factor.
+    """
+    if not (a.size and np.isfinite(a).all() and np.isfinite(e).all()):
+        return ""
+    views = []  # (note if it matches, note before a factor, yours seen so, sizes for hints)
+    if e.shape == a.shape:
+        views.append(("", "", e, sizes))
+    if e.ndim == 2 and e.shape[::-1] == a.shape:
+        layout = (f"your layout is (out, in) = {e.shape}, the engine's weights are (in, out) = "
+                  f"{a.shape}, as x @ W needs" if kind == "parameter"
+                  else f"yours is {e.shape}, the engine's {a.shape}")
+        views.append((f"equal after a transpose: {layout}", f"transposed ({layout})", e.T, sizes))
+    if e.ndim >= 1 and e.shape[0] > 1 and (e.shape[1:] == a.shape or (
+            a.ndim == e.ndim and a.shape[0] == 1 and e.shape[1:] == a.shape[1:])):
+        rows = f"yours has one row per sample, {e.shape}; the engine's {a.shape} is their sum"
+        views.append((f"sum over axis 0 matches: {rows}", f"summed over axis 0 ({rows})",
+                      e.sum(axis=0).reshape(a.shape), sizes.with_batch(e.shape[0])))
+    for matches, _, view, _ in views:
+        if matches and np.allclose(view, a, rtol, atol):
+            return matches
+    for _, before, view, view_sizes in views:
+        factor = _factor(a, view, rtol, atol)
+        if factor is not None:
+            return (f"{before}, then " if before else "") + _factor_note(factor, view_sizes)
+    return ""
+
+
+def _factor(a, e, rtol, atol):
+    """c with e = c * a everywhere (within tolerance), snapped to a round value, or None."""
+    with np.errstate(all="ignore"):
+        c = float((a * e).sum() / (a * a).sum())  # least squares
+    if not np.isfinite(c) or c == 0 or abs(c - 1) < 1e-3:
+        return None
+    candidates = [round(c), round(c * 2) / 2] + ([1 / round(1 / c)] if abs(c) < 1 else [])
+    nice = next((n for n in candidates if n and abs(c - n) <= 1e-6 * abs(n)), None)
+    if nice is None and a.size < 2:
+        return None  # one number is always some multiple of another: only round ones tell
+    c = c if nice is None else nice
+    return c if np.allclose(e, c * a, rtol, atol) else None
+
+
+def _factor_note(c, sizes):
+    """'all x0.5 the engine's: ...' with the likely cause, when one is known."""
+    hints = []
+    if c == -1:
+        hints.append("a sign flip: (t - y) where (y - t) belongs?")
+    elif c == 0.5:
+        hints.append("0.5 * sum against a mean loss, or the 2 of a square dropped?")
+    elif c == 2:
+        hints.append("a 0.5 in the loss (or a mean over 2) that your derivation lacks?")
+    hints += [f"the batch size (a mean over {n} samples divides every gradient by {n})?"
+              for n in sorted(sizes.batches) if c == n]
+    hints += [f"0.5 * sum against a mean loss over {n} entries?"
+              for n in sorted(sizes.entries) if n > 2 and c == n / 2]
+    hints += [f"divided by the batch size {n} twice, or against a summed loss?"
+              for n in sorted(sizes.batches) if n > 1 and c == 1 / n]
+    inverse = 1 / c
+    shown = (f"1/{round(inverse)}" if 2 < abs(inverse) and abs(inverse - round(inverse)) < 1e-9
+             else f"{c:.4g}")
+    return f"all x{shown} the engine's" + (": " + " or ".join(hints) if hints else "")
 
 
 def _cells(row):
     result = "ok" if row.ok else f"FAIL: {row.status}"
+    shapes = ["-" if s is None else str(s) for s in (row.actual_shape, row.expected_shape)]
+    shape = shapes[0] if shapes[0] == shapes[1] else " vs ".join(shapes)
     if row.worst is None:
-        shapes = ["-" if s is None else str(s) for s in (row.actual_shape, row.expected_shape)]
-        return (row.name, " vs ".join(shapes), "-", "-", "-", "-", "-", result)
-    return (row.name, str(row.actual_shape), f"{row.max_abs:.3e}", f"{row.max_rel:.3e}",
+        return (row.name, shape, "-", "-", "-", "-", "-", result)
+    return (row.name, shape, f"{row.max_abs:.3e}", f"{row.max_rel:.3e}",
             str(row.worst), f"{row.actual:.6g}", f"{row.expected:.6g}", result)

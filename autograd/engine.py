@@ -26,12 +26,14 @@ def is_grad_enabled() -> bool:
     return _grad_mode.enabled
 
 
-class no_grad(contextlib.ContextDecorator):
-    """Context manager and decorator: operations inside record no graph (this thread only)."""
+class _SetGradMode(contextlib.ContextDecorator):
+    """Sets grad mode to `_mode` inside a with-block or a decorated call (this thread only)."""
+
+    _mode = True
 
     def __enter__(self):
         self._previous = _grad_mode.enabled
-        _grad_mode.enabled = False
+        _grad_mode.enabled = self._mode
         return self
 
     def __exit__(self, *exc):
@@ -41,6 +43,18 @@ class no_grad(contextlib.ContextDecorator):
     def _recreate_cm(self):
         # A fresh instance per decorated call keeps nested and concurrent calls independent.
         return type(self)()
+
+
+class no_grad(_SetGradMode):
+    """Context manager and decorator: operations inside record no graph (this thread only)."""
+
+    _mode = False
+
+
+class enable_grad(_SetGradMode):
+    """Context manager and decorator: operations inside are recorded, even within no_grad()."""
+
+    _mode = True
 
 
 # ---------------------------------------------------------------- the watcher hook
@@ -125,54 +139,141 @@ def _modified_error(node, tensor, index=None):
     )
 
 
-def backward(root, grad=None, retain_grads=False):
+def backward(root, grad=None, retain_grads=False, create_graph=False):
     """Accumulate d(root)/d(leaf) into `.grad` of every leaf that requires grad.
 
     `retain_grads=True` also stores the gradient of every intermediate node in its `.grad`
     (PyTorch keeps only leaves' gradients unless asked; the graph renderer can show them).
+    `create_graph=True` runs the VJPs on Tensors, recording the backward pass as a graph of
+    its own: every `.grad` it sets is then a Tensor that can be differentiated again.
     """
+    _check_root(root, "backward")
+    _propagate([(root, _seed(root, grad, create_graph, "backward"))], create_graph,
+               retain_grads=retain_grads)
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=False):
+    """The gradients of `outputs` with respect to `inputs`, returned, not stored in `.grad`.
+
+    PyTorch's signature: `outputs` and `inputs` are Tensors or sequences of them; the result is
+    a tuple with one gradient per input (a Tensor of the input's shape). `grad_outputs` weighs
+    each output (required for outputs with more than one element). With `create_graph=True`
+    the gradients carry their own graph and can be differentiated again, to any order. An input
+    the outputs do not depend on raises, unless `allow_unused=True` (its gradient is None).
+    """
+    outputs = [outputs] if _is_tensor(outputs) else list(outputs)
+    inputs = [inputs] if _is_tensor(inputs) else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif _is_tensor(grad_outputs) or isinstance(grad_outputs, np.ndarray):
+        grad_outputs = [grad_outputs]
+    else:
+        grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    for out in outputs:
+        _check_root(out, "grad")
+    seeds = [(out, _seed(out, g, create_graph, "grad")) for out, g in zip(outputs, grad_outputs)]
+    captured = {id(t): None for t in inputs}
+    _propagate(seeds, create_graph, capture=captured)
+    results = []
+    for i, t in enumerate(inputs):
+        g = captured[id(t)]
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} (shape {t.shape}) was not used to compute the "
+                               "outputs (or does not require grad); pass allow_unused=True to "
+                               "get None for it")
+        if g is not None and not _is_tensor(g):
+            g = _constant(np.array(g))  # a private copy: VJPs may hand out shared views
+        results.append(g)
+    return tuple(results)
+
+
+def _is_tensor(value):
+    return hasattr(value, "requires_grad") and hasattr(value, "parents")
+
+
+def _constant(array):
+    from .tensor import constant  # the engine knows Tensors only through what it is handed
+    return constant(array)
+
+
+def _check_root(root, where):
     if not root.requires_grad:
         raise RuntimeError(
-            "backward: this tensor does not require grad and has no graph "
+            f"{where}: this tensor does not require grad and has no graph "
             "(create leaves with requires_grad=True, outside no_grad())"
         )
+
+
+def _seed(root, grad, create_graph, where):
+    """The gradient that starts the walk at `root`: ones, or `grad` checked against its shape."""
     if grad is None:
         if root.data.size != 1:
             raise RuntimeError(
-                f"backward: output is not a scalar (shape {root.shape}); "
+                f"{where}: output is not a scalar (shape {root.shape}); "
                 "pass grad= with the output's shape, or reduce it first (e.g. .sum())"
             )
         grad = np.empty_like(root.data)
         grad.fill(1)  # np.ones_like's Python wrapper costs several times more
+    elif create_graph and _is_tensor(grad):
+        pass  # kept as it is: a second derivative may be taken with respect to it
     else:
         grad = np.array(getattr(grad, "data", grad), dtype=root.data.dtype)  # a private copy
-        if grad.shape != root.data.shape:
-            raise ValueError(
-                f"backward: grad has shape {grad.shape} but the output has shape {root.shape}"
-            )
+    if grad.shape != root.data.shape:
+        raise ValueError(f"{where}: grad has shape {grad.shape} but the output has shape "
+                         f"{root.shape}")
+    return _constant(grad) if create_graph and not _is_tensor(grad) else grad
 
+
+def _propagate(seeds, create_graph, retain_grads=False, capture=None):
+    """Walk the graph from `seeds` [(tensor, its gradient)], calling each node's VJPs once.
+
+    Leaves accumulate into `.grad` (and intermediates too, with `retain_grads` or
+    `retain_grad()`), unless `capture` is given: a dict {id(tensor): None} that receives the
+    gradients of those tensors instead, leaving every `.grad` alone (for `grad`).
+    """
+    if not create_graph:
+        return _walk(seeds, False, retain_grads, capture)
+    with enable_grad():  # the VJPs' own operations must be recorded
+        return _walk(seeds, True, retain_grads, capture)
+
+
+def _walk(seeds, create_graph, retain_grads, capture):
     # Newest first: a tensor is made after its parents, so when a node leaves the heap every
     # gradient contribution to it has arrived (its consumers are all newer and went before).
     # Entries are (-seq, id, node): the id keys `grads` and breaks ties between copies of one
     # tensor (copy.deepcopy keeps `seq`), which never depend on each other.
     watch = watcher
-    grads = {id(root): grad}
-    heap = [(-root.seq, id(root), root)]
+    grads, heap = {}, []
+    for root, g in seeds:
+        key = id(root)
+        if key in grads:
+            grads[key] = grads[key] + g
+        else:
+            grads[key] = g
+            heappush(heap, (-root.seq, key, root))
     handed_out = set()  # ids of arrays a leaf owns as .grad: never share one between two leaves
     while heap:
         _, key, node = heappop(heap)
         g = grads.pop(key)
         op = node.op
-        if op is None:
+        if capture is not None:
+            if key in capture:
+                capture[key] = g
+            if op is None:
+                continue
+        elif op is None:
             if node.grad is not None:
                 node.grad = node.grad + g
             else:
-                if type(g) is not np.ndarray or g.base is not None or id(g) in handed_out:
-                    g = np.array(g)  # a private, writable copy
+                if id(g) in handed_out or (not create_graph and (type(g) is not np.ndarray
+                                                                 or g.base is not None)):
+                    g = g * 1 if create_graph else np.array(g)  # a private, writable copy
                 handed_out.add(id(g))
                 node.grad = g
             continue
-        if retain_grads or node.retains_grad:
+        elif retain_grads or node.retains_grad:
             node.grad = g if node.grad is None else node.grad + g  # accumulates, like a leaf's
         # A tensor changed in place after this node was recorded (its `version` is newer than
         # the node) would give a gradient computed from the wrong values: refuse instead.
@@ -185,9 +286,14 @@ def backward(root, grad=None, retain_grads=False):
             if p.version > seq:
                 raise _modified_error(node, p, len(inputs))
             inputs.append(p.data)
+        if create_graph:  # VJPs on the Tensors themselves; saved arrays would be constants
+            args, out = parents, node
+            attrs = {k: v for k, v in node.attrs.items() if k not in op.saves}
+        else:
+            args, out, attrs = inputs, node.data, node.attrs
         for i, (parent, x, vjp) in enumerate(zip(parents, inputs, op.vjps)):
             if parent.requires_grad:
-                gx = vjp(g, node.data, *inputs, **node.attrs)
+                gx = vjp(g, out, *args, **attrs)
                 if gx.shape != x.shape or gx.dtype is not x.dtype:  # `is`: a cheap first test
                     gx = reduce_to(gx, x)
                 if watch is not None:

@@ -2,11 +2,14 @@
 
 `gradcheck(fn, *inputs)` differentiates `fn` with `backward` and compares every input that
 requires grad with (f(x + eps) - f(x - eps)) / 2eps, element by element, in float64.
+`gradgradcheck` does the same for second derivatives, through `grad(..., create_graph=True)`.
 """
+
+import contextlib
 
 import numpy as np
 
-from .engine import no_grad
+from .engine import grad, no_grad
 from .tensor import Tensor
 
 
@@ -25,11 +28,14 @@ def numerical_grad(fn, inputs, i, eps=1e-6):
     return _central_differences(fn, copies, copies[i], eps)
 
 
-def _central_differences(fn, args, target, eps):
-    """d sum(fn(*args)) / d target, by perturbing `target.data` in place, element by element."""
+def _central_differences(fn, args, target, eps, record=False):
+    """d sum(fn(*args)) / d target, by perturbing `target.data` in place, element by element.
+
+    `record=True` evaluates fn with gradients recorded (fn differentiates inside itself).
+    """
     x = target.data
-    grad = np.zeros_like(x)
-    with no_grad():
+    result = np.zeros_like(x)
+    with contextlib.nullcontext() if record else no_grad():
         for index in np.ndindex(x.shape):
             original = x[index]
             x[index] = original + eps
@@ -37,8 +43,8 @@ def _central_differences(fn, args, target, eps):
             x[index] = original - eps
             minus = _scalar(fn(*args)).item()
             x[index] = original
-            grad[index] = (plus - minus) / (2 * eps)
-    return grad
+            result[index] = (plus - minus) / (2 * eps)
+    return result
 
 
 def _named(params):
@@ -51,7 +57,7 @@ def _named(params):
     return [(f"param {i}", p) for i, p in enumerate(params)]
 
 
-def gradcheck(fn, *inputs, params=(), eps=1e-6, atol=1e-5, rtol=1e-3):
+def gradcheck(fn, *inputs, params=(), eps=1e-6, atol=1e-5, rtol=1e-3, _record=False):
     """Compare the engine's gradients of `fn(*inputs)` with float64 central differences.
 
     The output is summed to a scalar if needed. Every Tensor input with requires_grad is
@@ -75,19 +81,22 @@ def gradcheck(fn, *inputs, params=(), eps=1e-6, atol=1e-5, rtol=1e-3):
     try:
         for _, x in checked:
             x.grad = None
-        _scalar(fn(*inputs)).backward()
+        out = _scalar(fn(*inputs))
+        if out.requires_grad:  # otherwise fn does not depend on its inputs: gradients of 0
+            out.backward()
         analytic = [np.zeros(x.shape) if x.grad is None else x.grad for _, x in checked]
     finally:
         for x, g in zip(tensors, saved):
             x.grad = g
 
-    copies = [Tensor(x.data.astype(np.float64)) if isinstance(x, Tensor) else x for x in inputs]
+    copies = [Tensor(x.data.astype(np.float64), requires_grad=_record and x.requires_grad)
+              if isinstance(x, Tensor) else x for x in inputs]
     targets = [copies[int(label)] for label, _ in named_inputs] + [t for _, t in named_params]
     originals = [t.data for _, t in named_params]
     try:
         for _, t in named_params:
             t.data = t.data.astype(np.float64)
-        numerics = [_central_differences(fn, copies, t, eps) for t in targets]
+        numerics = [_central_differences(fn, copies, t, eps, _record) for t in targets]
     finally:
         for (_, t), data in zip(named_params, originals):
             t.data = data
@@ -130,3 +139,36 @@ def _table(rows, atol, rtol):
     text = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in lines]
     return (f"gradcheck: gradients differ from central differences "
             f"(atol={atol}, rtol={rtol})\n" + "\n".join(text))
+
+
+def gradgradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+    """Check second derivatives of `fn(*inputs)` against central differences of the first.
+
+    With fixed random weights u (on the output) and w_i (on each input's gradient), the first
+    derivative s(x) = sum_i <w_i, d<u, fn(x)>/dx_i> is computed with
+    `grad(..., create_graph=True)`; its gradient through the recorded backward pass is then
+    checked by `gradcheck` (same defaults). Returns True or raises GradcheckError.
+    """
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError("gradgradcheck: no input is a Tensor with requires_grad=True")
+    rng = np.random.default_rng(seed)
+    with no_grad():
+        shape = _as_tensor(fn(*inputs)).shape
+    u = rng.normal(size=shape)
+    w = {i: rng.normal(size=inputs[i].shape) for i in checked}
+
+    def first_derivative(*xs):
+        out = _as_tensor(fn(*xs))
+        if not out.requires_grad:  # fn does not depend on the inputs at all
+            return Tensor(0.0)
+        grads = grad((out * u).sum(), [xs[i] for i in checked], create_graph=True,
+                     allow_unused=True)
+        terms = [(g * w[i]).sum() for i, g in zip(checked, grads) if g is not None]
+        return sum(terms[1:], terms[0]) if terms else Tensor(0.0)
+
+    return gradcheck(first_derivative, *inputs, eps=eps, atol=atol, rtol=rtol, _record=True)
+
+
+def _as_tensor(out):
+    return out if isinstance(out, Tensor) else Tensor(out)

@@ -1,16 +1,21 @@
 """Draw the computation graph behind a tensor with graphviz: one node per tensor and per op.
 
 `draw_graph(loss, params=dict(model.named_parameters()))` is a graphviz.Digraph: inline in
-Jupyter; `.render("graph", format="svg")` or `save_graph(loss, "graph.svg")` elsewhere.
-The first NaN or inf value (or gradient) is painted red: where to look when a network blows up.
+Jupyter (top to bottom, at most 10 inches wide); `.render("graph", format="svg")` or
+`save_graph(loss, "graph.svg")` elsewhere. `show_rules=True` writes each op's local derivative
+beside it (the chain rule, node by node). The first NaN or inf value (or gradient) is painted
+red: where to look when a network blows up.
 """
 
+import re
 from pathlib import Path
 
 import graphviz
 import numpy as np
 
 SMALL = 8  # tensors with at most this many elements show every value; larger ones a summary
+MAX_WIDTH = 10.0  # inches: 960 px, what a notebook's output area shows without cropping
+UNLIMITED_HEIGHT = 1000  # inches: graphviz's `size` needs a height; tall graphs scroll anyway
 
 PARAMETER = dict(shape="box", style="filled", fillcolor="#cfe3ff")
 CONSTANT = dict(shape="box", style="filled,dashed", fillcolor="#eeeeee")
@@ -21,9 +26,12 @@ FIRST_BAD_VALUE = dict(fillcolor="#ff8c8c", color="#cc0000", penwidth="3")
 FIRST_BAD_GRAD = dict(fillcolor="#ffd0d0", color="#cc0000", penwidth="3")
 LATER_BAD = dict(fontcolor="#cc0000")  # non-finite, but inherited from an input
 
-LEGEND = ("blue box: parameter    dashed grey box: constant    rounded white box: intermediate"
-          "    yellow ellipse: operation    double green border: root")
+LEGEND = ("blue box: parameter    dashed grey box: constant    rounded white box: intermediate\\n"
+          "yellow ellipse: operation    double green border: root")
 LEGEND_BAD = "    red: first non-finite value or gradient (look here first)"
+LEGEND_RULES = ("\\nbeside each op, its rule: g is the gradient arriving at its result (out); "
+                "dx is what it sends back to input x")
+_RULE_TARGET = re.compile(r"^d(\w+) =")  # "dw = x.T @ g" sends to input "w"
 
 
 def walk(root):
@@ -47,18 +55,30 @@ def walk(root):
     return order
 
 
-def draw_graph(root, params=None, show_values: bool = False, rankdir: str = "LR",
-               max_nodes: int = 500) -> graphviz.Digraph:
+def draw_graph(root, params=None, show_values: bool = False, show_rules: bool = False,
+               rankdir: str = "TB", max_nodes: int = 500, max_width: float | None = MAX_WIDTH,
+               highlight=None) -> graphviz.Digraph:
     """The graph that computed `root`, as a graphviz.Digraph (nodes numbered in topological order).
 
-    `params`: a dict name -> Tensor (or a Module) naming the parameters. `show_values` adds each
-    tensor's value and gradient (a summary for large ones). Beyond `max_nodes` drawn nodes, only
+    `params`: a dict name -> Tensor (or a Module) naming the parameters; other tensors show
+    their own `t.name`. `show_values` adds each tensor's value and gradient (a summary for large
+    ones); constants of one element always show their value. `show_rules` writes under each op
+    the rule of its gradient for each input, from the op table (`tanh: dx = g * (1 - out^2)`),
+    and names the input each edge feeds when an op has several (x, y; x, w, b for linear).
+    `highlight`: a dict {tensor: note} of nodes to paint red with their note (detect_anomaly's
+    graphs use it). Beyond `max_nodes` drawn nodes, only
     the part nearest the root is drawn, with a note saying how much was left out.
     Intermediates have gradients only after `backward(retain_grads=True)`; without them the
     first non-finite gradient can only be found among the leaves.
+    Layout: top to bottom ("LR" for left to right); a drawing wider than `max_width` inches
+    (96 px each in a browser) is packed tighter, then scaled down if it still does not fit, so
+    notebooks and their HTML exports show it whole. `max_width=None` keeps the natural size.
     """
     if max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be at least 1, got {max_nodes}")
+    if max_width is not None and not max_width > 0:
+        raise ValueError(f"draw_graph: max_width must be a positive number of inches or None, "
+                         f"got {max_width}")
     order = walk(root)
     index = {id(t): i for i, t in enumerate(order)}
     parents = [[index[id(p)] for p in t.parents] for t in order]
@@ -74,26 +94,42 @@ def draw_graph(root, params=None, show_values: bool = False, rankdir: str = "LR"
     first_value = [bad and not any(bad_value[p] for p in ps)
                    for bad, ps in zip(bad_value, parents)]
     first_grad = [bad and not any(bad_grad[c] for c in cs) for bad, cs in zip(bad_grad, consumers)]
+    notes = _highlights(highlight, index)
 
     kept = _nearest_root(order, parents, max_nodes)
     dot = graphviz.Digraph("autograd", node_attr=dict(fontname="Helvetica", fontsize="10"),
-                           edge_attr=dict(arrowsize="0.6"))
-    any_bad = any(first_value) or any(first_grad)
+                           edge_attr=dict(arrowsize="0.6", fontname="Helvetica", fontsize="9",
+                                          fontcolor="#555555"))
+    any_bad = any(first_value) or any(first_grad) or bool(notes)
     dot.attr(rankdir=rankdir, fontname="Helvetica", fontsize="9", labelloc="b",
-             label=LEGEND + (LEGEND_BAD if any_bad else ""))
+             label=LEGEND + (LEGEND_BAD if any_bad else "") + (LEGEND_RULES if show_rules else ""))
+    if max_width is not None:
+        # ratio=compress packs a too-wide layout into `size` before resorting to scaling it.
+        dot.attr(size=f"{max_width:g},{UNLIMITED_HEIGHT}", ratio="compress")
     for i, t in enumerate(order):
         if not kept[i]:
             continue
-        flags = (i == len(order) - 1, bad_value[i], bad_grad[i], first_value[i], first_grad[i])
+        noted = i in notes  # a highlight's note replaces the automatic "first" marks
+        flags = (i == len(order) - 1, bad_value[i], bad_grad[i], first_value[i] and not noted,
+                 first_grad[i] and not noted)
         label, tooltip, attrs = _tensor_node(t, names.get(id(t)), show_values, *flags)
+        if noted:
+            label += "\\n!! " + _escape(notes[i])
+            tooltip += "\\n" + _escape(notes[i])
+            attrs.pop("fontcolor", None)
+            attrs.update(FIRST_BAD_VALUE)
         dot.node(f"t{i}", graphviz.nohtml(label), tooltip=graphviz.nohtml(tooltip), **attrs)
         if t.op is not None:
             label, tooltip = _op_label(t)
-            dot.node(f"o{i}", graphviz.nohtml(label), tooltip=graphviz.nohtml(tooltip),
-                     **OPERATION)
-            for p in parents[i]:
+            if show_rules:
+                rules = "\\n".join(_escape(r) for r in _rules(t))
+                label, tooltip = f"{label}\\n{rules}", f"{tooltip}\\n{rules}"
+            style = {**OPERATION, **(FIRST_BAD_VALUE if i in notes else {})}
+            dot.node(f"o{i}", graphviz.nohtml(label), tooltip=graphviz.nohtml(tooltip), **style)
+            targets = _targets(t) if show_rules and len(parents[i]) > 1 else ()
+            for k, p in enumerate(parents[i]):
                 if kept[p]:
-                    dot.edge(f"t{p}", f"o{i}")
+                    dot.edge(f"t{p}", f"o{i}", **(dict(label=targets[k]) if targets else {}))
             dot.edge(f"o{i}", f"t{i}")
 
     left_out = sum(_cost(t) for t, k in zip(order, kept) if not k)
@@ -102,6 +138,8 @@ def draw_graph(root, params=None, show_values: bool = False, rankdir: str = "LR"
                 f"{left_out + sum(_cost(t) for t, k in zip(order, kept) if k)} in all)")
         if any(f and not k for f, k in zip(first_value, kept)):
             note += "\\nthe first non-finite value is among them"
+        if any(not kept[i] for i in notes):
+            note += "\\na highlighted node is among them (raise max_nodes)"
         dot.node("more", note, shape="note", style="filled", fillcolor="#f4f4f4", color="#888888")
         for i, ps in enumerate(parents):
             if kept[i] and any(not kept[p] for p in ps):
@@ -134,6 +172,36 @@ def _names(params):
         return {}
     items = params.named_parameters() if hasattr(params, "named_parameters") else params.items()
     return {id(t): name for name, t in items}
+
+
+def _highlights(highlight, index):
+    """{position in the drawing order: note} for the tensors `highlight` names."""
+    notes = {}
+    for t, note in (highlight or {}).items():
+        if id(t) not in index:
+            raise ValueError(f"draw_graph: a highlighted tensor (shape {t.shape}) is not in the "
+                             "graph of the root")
+        notes[index[id(t)]] = str(note)
+    return notes
+
+
+def _rules(t):
+    """The rule of each input's gradient, "tanh"'s "dx = g * (1 - out^2)"; one for variadic ops."""
+    count = len(t.op.rules) if t.op.rules else 0
+    rules = [t.op.rule(i) for i in range(min(len(t.parents), count))]
+    return [r if r is not None else f"input {i}: no rule given" for i, r in enumerate(rules)]
+
+
+def _targets(t):
+    """Each input's name in the rules: x, y (w, b) from "dx = ...", "dw = ..."; x_0, x_1, ...
+    for variadic ops ("dx_i = ...")."""
+    names = []
+    for i in range(len(t.parents)):
+        rule = t.op.rule(i)
+        match = _RULE_TARGET.match(rule) if rule else None
+        name = match.group(1) if match else f"input {i}"
+        names.append(f"{name[:-2]}_{i}" if name.endswith("_i") else name)
+    return names
 
 
 def _finite(array):
@@ -179,7 +247,7 @@ def _tensor_node(t, name, show_values, is_root, bad_value, bad_grad, first_value
     shape = "scalar" if t.ndim == 0 else str(t.shape)
     lines = [_escape(title)] if title else []
     lines.append(f"{shape} {t.dtype}")
-    if show_values:
+    if show_values or (kind == "constant" and t.data.size == 1):  # the 0.5 in 0.5 * x
         lines.append("value " + _describe(t.data))
         if t.grad is not None:
             lines.append("grad " + _describe(t.grad))
@@ -209,8 +277,9 @@ def _describe(array):
         if array.size <= SMALL:
             return _values(array)
         a = array.astype(np.float64)
-        return (f"mean {a.mean():.4g} min {a.min():.4g} max {a.max():.4g} "
-                f"norm {np.linalg.norm(a.ravel()):.4g}")
+        # Two short lines, not one long one: a wide label widens the whole drawing.
+        return (f"mean {a.mean():.4g} norm {np.linalg.norm(a.ravel()):.4g}\\n"
+                f"min {a.min():.4g} max {a.max():.4g}")
 
 
 def _values(array):
@@ -235,6 +304,11 @@ def _count_bad(array):
 
 
 def _op_label(t):
+    """The op's name and its non-default attributes, short and in full, escaped for DOT."""
+    return tuple(_escape(text) for text in op_text(t))
+
+
+def op_text(t):
     """The op's name and its non-default attributes, short and in full: ("sum axis=1", ...)."""
     short, full = [t.op.name], [t.op.name]
     for key, value in (t.attrs or {}).items():
@@ -245,7 +319,7 @@ def _op_label(t):
         if isinstance(value, float):
             text = f"{value:.4g}"
         short.append(f"{key}={text if len(text) <= 24 else text[:21] + '...'}")
-    return _escape(" ".join(short)), _escape(" ".join(full))
+    return " ".join(short), " ".join(full)
 
 
 def _escape(text):

@@ -6,6 +6,7 @@ forward and, when grad mode is on and an input requires grad, records the node (
 """
 
 import itertools
+import math
 import numbers
 
 import numpy as np
@@ -27,7 +28,6 @@ class Tensor:
 
     __slots__ = ("data", "grad", "requires_grad", "op", "parents", "attrs", "name",
                  "retains_grad", "seq", "version", "__weakref__")
-    __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         if isinstance(data, Tensor):
@@ -88,6 +88,13 @@ class Tensor:
         return bool(self.data)
 
     def __array__(self, dtype=None, copy=None):
+        # np.asarray(t) and np.sum([a, b]) would hand out the values without the graph: refused
+        # for a tensor that requires grad, as PyTorch does; t.data is the explicit way.
+        if self.requires_grad:
+            raise TypeError(
+                f"numpy would turn this Tensor (shape {self.shape}) into a plain array and drop "
+                "the graph of a tensor that requires grad: use t.data (or t.detach()) for its "
+                "values, or Tensor operations (np.sum([a, b]) is a + b, np.stack([a, b]) works)")
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __repr__(self):
@@ -104,12 +111,22 @@ class Tensor:
         return f"Tensor({body}{extras})"
 
     # ------------------------------------------------------------ autograd
-    def backward(self, grad=None, retain_grads=False):
+    def backward(self, grad=None, retain_grads=False, create_graph=False):
         """Accumulate the gradient of this tensor into `.grad` of the leaves that require grad.
 
         `grad` is required unless the tensor holds one element, and must match its shape.
+        `create_graph=True` records the backward pass itself, for higher-order derivatives:
+        `.grad` then holds a Tensor with its own graph (an ndarray otherwise).
         """
-        engine.backward(self, grad, retain_grads)
+        engine.backward(self, grad, retain_grads, create_graph)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set `requires_grad` on this leaf in place (PyTorch's name); returns self."""
+        if self.op is not None and not requires_grad:
+            raise RuntimeError(f"requires_grad_: only a leaf can stop requiring grad (this "
+                               f"tensor was made by {self.op.name}); use detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
 
     def zero_grad(self):
         """Forget the accumulated gradient (sets `.grad` to None, as PyTorch does by default)."""
@@ -180,13 +197,34 @@ class Tensor:
 
     # ------------------------------------------------------------ elementwise functions
     def exp(self): return apply(ops.exp, self)
+    def expm1(self): return apply(ops.expm1, self)
     def log(self): return apply(ops.log, self)
+    def log1p(self): return apply(ops.log1p, self)
     def sqrt(self): return apply(ops.sqrt, self)
+    def square(self): return self * self
     def abs(self): return apply(ops.abs, self)
+    def __abs__(self): return self.abs()
+    def sin(self): return apply(ops.sin, self)
+    def cos(self): return apply(ops.cos, self)
     def tanh(self): return apply(ops.tanh, self)
     def sigmoid(self): return apply(ops.sigmoid, self)
     def relu(self): return apply(ops.relu, self)
-    def __abs__(self): return self.abs()
+
+    def leaky_relu(self, slope=0.01):
+        """x where x > 0, else slope * x (PyTorch's negative_slope); the gradient at 0 is slope."""
+        return apply(ops.leaky_relu, self, slope=slope)
+
+    def gelu(self):
+        """GELU by PyTorch's tanh approximation (approximate="tanh", not its exact default)."""
+        return apply(ops.gelu, self)
+
+    def softplus(self):
+        """log(1 + exp(x)), exact and finite for inputs of +-1000."""
+        return apply(ops.logaddexp, self, lift(0.0, self, "softplus"))
+
+    def sign(self):
+        """-1, 0 or 1 per element, as a constant: its gradient is 0 wherever it exists."""
+        return Tensor(np.sign(self.data))
 
     def clip(self, lo=None, hi=None):
         """Limit values to [lo, hi]; the gradient is passed where the input was inside."""
@@ -202,18 +240,59 @@ class Tensor:
 
     # ------------------------------------------------------------ reductions
     def sum(self, axis=None, keepdims=False):
-        return apply(ops.sum, self, axis=axis, keepdims=keepdims)
+        return apply(ops.sum, self, axis=_axis(axis), keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
-        return apply(ops.mean, self, axis=axis, keepdims=keepdims)
+        """The mean along `axis`; over no elements it is nan (no warning), as in PyTorch."""
+        return apply(ops.mean, self, axis=_axis(axis), keepdims=keepdims)
 
     def max(self, axis=None, keepdims=False):
         """Maximum along `axis`; tied maxima share the gradient equally."""
-        return apply(ops.max, self, axis=axis, keepdims=keepdims)
+        return apply(ops.max, self, axis=_axis(axis), keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        """Minimum along `axis`; tied minima share the gradient equally."""
+        return apply(ops.min, self, axis=_axis(axis), keepdims=keepdims)
+
+    def prod(self, axis=None, keepdims=False):
+        """Product along `axis`; the gradient is exact where elements are 0 (no division)."""
+        return apply(ops.prod, self, axis=_axis(axis), keepdims=keepdims)
+
+    def var(self, axis=None, ddof=0, keepdims=False):
+        """Variance along `axis` with numpy's `ddof` (PyTorch's default is ddof=1: unbiased).
+
+        nan without a warning where fewer than ddof + 1 elements are reduced.
+        """
+        count = math.prod(self.shape[i] for i in _axes(_axis(axis), self.ndim))
+        centered = self - self.mean(axis=axis, keepdims=True)
+        scale = 1.0 / (count - ddof) if count > ddof else np.nan
+        return (centered * centered).sum(axis=axis, keepdims=keepdims) * scale
+
+    def std(self, axis=None, ddof=0, keepdims=False):
+        """Standard deviation along `axis`, with numpy's `ddof`: the norm of the deviations over
+        sqrt(n - ddof), so that its gradient where all values are equal is 0 (as in PyTorch),
+        not sqrt's 0 * inf. nan without a warning where n <= ddof."""
+        count = math.prod(self.shape[i] for i in _axes(_axis(axis), self.ndim)) - ddof
+        scale = count ** -0.5 if count > 0 else np.nan
+        centered = self - self.mean(axis=axis, keepdims=True)
+        return centered.norm(axis=axis, keepdims=keepdims) * scale
+
+    def norm(self, axis=None, keepdims=False):
+        """The 2-norm along `axis` (all elements by default); its gradient at the zero vector
+        is 0 (a subgradient), not nan."""
+        return apply(ops.norm, self, axis=_axis(axis), keepdims=keepdims)
 
     def logsumexp(self, axis=None, keepdims=False):
-        """log(sum(exp(x))) along `axis`, computed without overflow."""
-        return apply(ops.logsumexp, self, axis=axis, keepdims=keepdims)
+        """log(sum(exp(x))) along `axis`, computed without overflow; -inf over no elements."""
+        return apply(ops.logsumexp, self, axis=_axis(axis), keepdims=keepdims)
+
+    def argmax(self, axis=None, keepdims=False):
+        """Indices of the maxima: a plain integer array (no gradient)."""
+        return self.data.argmax(axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        """Indices of the minima: a plain integer array (no gradient)."""
+        return self.data.argmin(axis=axis, keepdims=keepdims)
 
     def softmax(self, axis=-1): return apply(ops.softmax, self, axis=axis)
     def log_softmax(self, axis=-1): return apply(ops.log_softmax, self, axis=axis)
@@ -253,15 +332,50 @@ class Tensor:
         """Like ndarray.reshape: `t.reshape(2, 3)` or `t.reshape((2, 3))`; -1 is inferred."""
         if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
             shape = tuple(shape[0])
-        return apply(ops.reshape, self, shape=shape)
+        return apply(ops.reshape, self, shape=tuple(int(n) for n in shape))
 
     def transpose(self, *axes):
         """Permute axes; no arguments reverses them (like ndarray.transpose)."""
-        if len(axes) == 1 and not isinstance(axes[0], numbers.Integral):
-            axes = axes[0]
-        return apply(ops.transpose, self, axes=tuple(axes) if axes else None)
+        if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], numbers.Integral)):
+            axes = () if axes[0] is None else tuple(axes[0])
+        return apply(ops.transpose, self, axes=tuple(int(a) for a in axes) if axes else None)
 
     T = property(lambda self: self.transpose(), doc="The transpose (all axes reversed).")
+    mT = property(lambda self: self.swapaxes(-1, -2), doc="The last two axes swapped.")
+
+    def swapaxes(self, axis1, axis2):
+        """Exchange two axes (a transpose)."""
+        order = list(range(self.ndim))
+        order[axis1], order[axis2] = order[axis2], order[axis1]
+        return self.transpose(order)
+
+    def squeeze(self, axis=None):
+        """Drop axes of length 1 (all of them, or those in `axis`, which must have length 1)."""
+        axes = _axes(_axis(axis), self.ndim) if axis is not None else tuple(
+            i for i, n in enumerate(self.shape) if n == 1)
+        for i in axes:
+            if self.shape[i] != 1:
+                raise ValueError(f"squeeze: axis {i} has length {self.shape[i]}, not 1 (shape "
+                                 f"{self.shape})")
+        return self.reshape([n for i, n in enumerate(self.shape) if i not in axes])
+
+    def expand_dims(self, axis):
+        """Insert axes of length 1 at `axis` (an int or a tuple), like np.expand_dims."""
+        return self.reshape(np.expand_dims(np.empty(self.shape, bool), _axis(axis)).shape)
+
+    def unsqueeze(self, axis):
+        """PyTorch's name for `expand_dims` (one axis)."""
+        return self.expand_dims(axis)
+
+    def flatten(self, start_axis=0):
+        """Merge the axes from `start_axis` on into one (PyTorch's flatten(start_dim))."""
+        start = start_axis % self.ndim if self.ndim else 0
+        return self.reshape(self.shape[:start] + (math.prod(self.shape[start:]),))
+
+    def broadcast_to(self, shape):
+        """A read-only view with `shape`; the gradient is summed back over the new axes."""
+        shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+        return apply(ops.broadcast_to, self, shape=shape)
 
     def __getitem__(self, index):
         """numpy indexing: slices, integers, boolean masks and integer arrays.
@@ -269,6 +383,26 @@ class Tensor:
         Repeated integer indices accumulate their gradients.
         """
         return apply(ops.getitem, self, index=_plain_index(index))
+
+    # ------------------------------------------------------------ numpy functions on Tensors
+    # np.exp(t), np.sum(t, axis=1), np.concatenate([a, b]), ... run the matching op (see
+    # autograd/numpy_api.py); a numpy function without a gradient rule raises a TypeError.
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return numpy_api.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return numpy_api.array_function(func, args, kwargs)
+
+
+def _axis(axis):
+    """An axis argument as the ops take it: None, an int, or a tuple of ints."""
+    if axis is None or isinstance(axis, numbers.Integral):
+        return axis if axis is None else int(axis)
+    return tuple(int(a) for a in axis)
+
+
+def _axes(axis, ndim):
+    return ops.core.axes_of(axis, ndim)
 
 
 def _reduction(reduction, op_name):
@@ -374,7 +508,7 @@ def lift(value, like, op_name):
         return constant(np.asarray(value, dtype=like.data.dtype))
     if isinstance(value, np.ndarray) and value.dtype is like.data.dtype:
         return constant(value)
-    if isinstance(value, (numbers.Real, np.ndarray, list)):
+    if isinstance(value, (numbers.Real, np.ndarray, np.generic, list)):
         try:
             return constant(np.asarray(value, dtype=like.data.dtype))
         except (TypeError, ValueError):
@@ -466,3 +600,17 @@ def _describe_error(op, inputs, attrs, err):
     detail = ", ".join(f"{k}={v!r}" for k, v in attrs.items() if v is not None)
     where = f"{op.name}({detail})" if detail else op.name
     return type(err)(f"{where}: {err} (input shape {shapes})")
+
+
+def _apply_lifted(op, *args, **attrs):
+    """apply() for an op called inside a VJP on Tensors (higher order): arrays become constants."""
+    like = next(a for a in args if isinstance(a, Tensor))
+    return apply(op, *(a if isinstance(a, Tensor) else lift(a, like, op.name) for a in args),
+                 **attrs)
+
+
+ops.Op.on_tensors = staticmethod(_apply_lifted)
+
+from . import numpy_api, pytorch_names  # noqa: E402  (they need Tensor, defined above)
+
+pytorch_names.install(Tensor)  # hints for PyTorch names: t.view, t.sum(dim=1), t.size(), ...

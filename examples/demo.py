@@ -16,6 +16,17 @@ from sklearn.metrics import confusion_matrix
 
 import nn
 
+STEP_IMAGES = 8
+
+
+def draw_step(model: nn.MLP, X, y, path: Path) -> Path:
+    """The graph of one training step, from the images to the loss, with values and gradients."""
+    loss = nn.CrossEntropyLoss()(model(X), y)
+    loss.backward(retain_grads=True)
+    graph = save_graph_or_source(loss, path, params=model, show_values=True)
+    model.zero_grad()
+    return graph
+
 
 def main(quick: bool = False, out: Path | None = None) -> dict:
     nn.manual_seed(digits.SEED)
@@ -24,13 +35,9 @@ def main(quick: bool = False, out: Path | None = None) -> dict:
     model = digits.make_model()
     print(f"digits: {len(X_train)} training and {len(X_test)} test images of 8x8 pixels\n{model}")
 
-    # The graph of one training step, from 8 images to the loss, with values and gradients:
-    # drawn now, before the optimizer changes the weights in place.
-    step_loss = nn.CrossEntropyLoss()(model(X_train[:8]), y_train[:8])
-    step_loss.backward(retain_grads=True)
-    graph = save_graph_or_source(step_loss, folder / "demo_step.svg", params=model,
-                                 show_values=True)
-    model.zero_grad()
+    # Drawn now, before the optimizer changes the weights in place.
+    graph = draw_step(model, X_train[:STEP_IMAGES], y_train[:STEP_IMAGES],
+                      folder / "demo_step.svg")
 
     history = digits.train(model, X_train, y_train, X_test, y_test,
                            digits.QUICK_EPOCHS if quick else digits.EPOCHS, progress=True)

@@ -1,12 +1,15 @@
-"""Draw the computation graph of a small network's loss, then of one whose loss blew up.
+"""Draw the computation graph of a small network's loss, explain its backward pass, then draw
+one whose loss blew up.
 
 Writes out/graph.svg: nn.MLP([2, 3, 1])'s parameters by name with their shapes, values and
-gradients, each operation, and the path to the loss. Then out/graph_nan.svg: the same network
+gradients, each operation, and the path to the loss. Then out/graph_rules.svg: the network on
+logits with fused binary cross-entropy, each op's gradient rule beside it (show_rules), and its
+backward pass printed as a table (explain_backward). Then out/graph_nan.svg: the first network
 with a huge output weight and binary cross-entropy written as tutorials write it, whose loss is
 inf; the node where the first non-finite value appears is red.
 Without graphviz's `dot` program it writes the .gv sources and says how to render them.
 
-Run: python examples/draw_graph.py           (--docs also writes docs/graph.svg)
+Run: python examples/draw_graph.py    (--docs also writes docs/graph.svg, docs/graph_rules.svg)
 """
 
 import argparse
@@ -15,10 +18,9 @@ from pathlib import Path
 import numpy as np
 
 import nn
-from autograd import draw_graph, save_graph
+from autograd import draw_graph, explain_backward, save_graph
 
 SEED, SAMPLES, SIZES = 0, 4, [2, 3, 1]
-RANKDIR = "TB"  # top to bottom reads well on a page; draw_graph's default, "LR", on a screen
 OUT = Path("out")
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -28,21 +30,21 @@ def naive_bce(p, y):
     return -(y * p.log() + (1 - y) * (1 - p).log()).mean()
 
 
-def save(loss, path, params):
+def save(loss, path, params, **options):
     """Write the graph as SVG, or as graphviz source when `dot` is not installed."""
     try:
-        save_graph(loss, path, params=params, show_values=True, rankdir=RANKDIR)
+        save_graph(loss, path, params=params, show_values=True, **options)
         print(f"wrote {path}")
     except RuntimeError as err:
         source = save_graph(loss, path.with_suffix(".gv"), params=params, show_values=True,
-                            rankdir=RANKDIR)
+                            **options)
         print(f"{err}\nwrote {source} instead; with graphviz installed, run:\n"
               f"  dot -Tsvg {source} -o {path}")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--docs", action="store_true", help="also write docs/graph.svg")
+    parser.add_argument("--docs", action="store_true", help="also write the docs/ pictures")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(SEED)
     X = rng.standard_normal((SAMPLES, SIZES[0]))
@@ -57,6 +59,16 @@ def main(argv=None):
     save(loss, OUT / "graph.svg", params)
     if args.docs:
         save(loss, DOCS / "graph.svg", params)
+
+    # The same layers on logits, with the loss fused into one op: four ops, each with its rules.
+    logits_model = nn.MLP(SIZES, activation="relu", rng=np.random.default_rng(SEED + 1))
+    named = dict(logits_model.named_parameters())
+    fused = nn.functional.bce_with_logits_loss(logits_model(X), y)
+    fused.backward(retain_grads=True)
+    save(fused, OUT / "graph_rules.svg", named, show_rules=True)
+    if args.docs:
+        save(fused, DOCS / "graph_rules.svg", named, show_rules=True)
+    print(explain_backward(fused, params=named))  # the same backward pass, as a table
 
     # A weight of 1e4 saturates the sigmoid to exactly 0 or 1, and log(0) = -inf.
     model.zero_grad()

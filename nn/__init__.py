@@ -9,13 +9,28 @@ Everything here is built from `autograd.Tensor` operations; none of it knows a d
 from . import data, functional, init, optim, utils
 from .compile import compile_step  # noqa: F401 - public; __all__ is the lead's to extend
 from .init import manual_seed
-from .layers import MLP, Identity, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh
+from .layers import (
+    GELU,
+    MLP,
+    Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module
 from .train import History, accuracy, evaluate, fit
 
 __all__ = [
-    "Module", "Linear", "Sigmoid", "ReLU", "Tanh", "Identity", "Softmax", "Sequential", "MLP",
+    "Module", "Linear", "Sigmoid", "ReLU", "Tanh", "LeakyReLU", "Softplus", "GELU", "Identity",
+    "Softmax", "Dropout", "Flatten", "Sequential", "MLP",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "fit", "evaluate", "accuracy", "History", "manual_seed",
     "functional", "optim", "data", "init", "utils",

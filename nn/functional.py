@@ -1,15 +1,19 @@
-"""Losses as functions: `loss(input, target, reduction="mean"|"sum")` returns a scalar Tensor.
+"""Losses as functions: `loss(input, target, reduction="mean"|"sum"|"none")`.
 
+"mean" and "sum" give a scalar Tensor, "none" the unreduced losses (per element, or per row for
+cross_entropy). Over an empty batch "sum" is 0 and "mean" is nan (as in PyTorch, quietly).
 Each loss is a few Tensor operations (a few graph nodes: they run every training step) and is
 finite at extreme inputs. Targets are data: Tensors, arrays or lists, read as constants (no
 gradient flows into them) and never broadcast: their shape must match exactly.
 """
 
+import math
+
 import numpy as np
 
 from autograd import Tensor
 
-REDUCTIONS = ("mean", "sum")
+REDUCTIONS = ("mean", "sum", "none")
 
 
 def _as_tensor(x) -> Tensor:
@@ -18,11 +22,15 @@ def _as_tensor(x) -> Tensor:
 
 def _check_reduction(reduction: str, name: str) -> None:
     if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be 'mean' or 'sum', got {reduction!r}")
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    return loss.mean() if reduction == "mean" else loss.sum()
+    if reduction == "mean":
+        # The mean of no losses is nan, as in PyTorch; sum() * nan gives it without numpy's
+        # 0 / 0 warning (and an empty gradient).
+        return loss.mean() if loss.size else loss.sum() * math.nan
+    return loss.sum() if reduction == "sum" else loss
 
 
 def _target_like(x: Tensor, target, name: str) -> np.ndarray:
@@ -36,6 +44,18 @@ def _target_like(x: Tensor, target, name: str) -> np.ndarray:
     return t
 
 
+def _check_zero_one(values: np.ndarray, name: str, what: str, noun: str, hint: str = "") -> None:
+    """Probabilities and binary targets lie in [0, 1]: {1, 2} would give a plausible number."""
+    if not values.size:
+        return
+    lo, hi = values.min(), values.max()  # a NaN anywhere makes both NaN
+    if np.isnan(lo):
+        raise ValueError(f"{name}: {what} contains NaN")
+    if lo < 0 or hi > 1:
+        raise ValueError(f"{name}: {what} must hold {noun} in [0, 1], got values in "
+                         f"[{lo:.4g}, {hi:.4g}]{hint}")
+
+
 def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """Mean (or sum) of squared differences; input and target have the same shape."""
     _check_reduction(reduction, "mse_loss")
@@ -47,17 +67,17 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
 def bce_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities `input` in [0, 1] against targets in [0, 1].
 
+    Values outside [0, 1] and NaNs in either raise a ValueError (PyTorch checks only the input).
+
     Probabilities are clipped to [eps, 1 - eps] (eps of the dtype), so the loss stays finite
     at exactly 0 and 1. For raw scores prefer `bce_with_logits_loss`, which is exact there.
     """
     _check_reduction(reduction, "bce_loss")
     x = _as_tensor(input)
     y = _target_like(x, target, "bce_loss")
-    if x.size and not (x.data.min() >= 0 and x.data.max() <= 1):
-        raise ValueError(
-            f"bce_loss: input must hold probabilities in [0, 1], got values in "
-            f"[{x.data.min():.4g}, {x.data.max():.4g}] (for logits use bce_with_logits_loss)"
-        )
+    _check_zero_one(x.data, "bce_loss", "input", "probabilities",
+                    " (for logits use bce_with_logits_loss)")
+    _check_zero_one(y, "bce_loss", "target", "values")
     eps = float(np.finfo(x.dtype).eps)
     p = x.clip(eps, 1 - eps)
     # -(y log p + (1 - y) log(1 - p)), with the signs folded into the constant factors.
@@ -68,11 +88,13 @@ def bce_with_logits_loss(input: Tensor, target, reduction: str = "mean") -> Tens
     """Binary cross-entropy of sigmoid(input) against targets, computed from logits.
 
     One engine node (`Tensor.bce_with_logits`), exact and finite for logits of any size.
+    Targets outside [0, 1] or NaN raise a ValueError (PyTorch accepts them silently).
     """
     _check_reduction(reduction, "bce_with_logits_loss")
     x = _as_tensor(input)
-    loss = x.bce_with_logits(_target_like(x, target, "bce_with_logits_loss"))
-    return loss if reduction == "mean" else loss * x.size
+    y = _target_like(x, target, "bce_with_logits_loss")
+    _check_zero_one(y, "bce_with_logits_loss", "target", "values")
+    return x.bce_with_logits(y, reduction=reduction)
 
 
 def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
@@ -80,6 +102,7 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
 
     `target` holds integer labels in [0, k) with shape input.shape[:-1], or probability rows
     (e.g. one-hot) with input's shape. Uses log_softmax, so logits of 1e4 are fine.
+    reduction="none" gives one loss per row, shape input.shape[:-1].
     """
     _check_reduction(reduction, "cross_entropy")
     x = _as_tensor(input)
@@ -98,8 +121,7 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
         )
     # One engine node (`Tensor.cross_entropy`) against probability rows: labels become one-hot
     # rows, so there is no scatter in the backward pass.
-    loss = x.cross_entropy(weights)
-    return loss if reduction == "mean" else loss * (x.size // max(k, 1))
+    return x.cross_entropy(weights, reduction=reduction)
 
 
 def _one_hot(labels: np.ndarray, k: int, dtype) -> np.ndarray:

@@ -1,7 +1,8 @@
-"""Where random numbers come from: the weight initialisers and the library's default generator.
+"""Weight initialisers, drawing from the library's default generator (autograd.random).
 
-`manual_seed(n)` replaces the default `numpy.random.Generator`, so every later initialisation
-and shuffle that is not given its own `rng` becomes deterministic. Initialisers take a shape
+`manual_seed(n)` (the same as `autograd.manual_seed`) replaces the default
+`numpy.random.Generator`, so every later initialisation, shuffle, dropout mask and
+`autograd.rand`/`randn` not given its own `rng` becomes deterministic. Initialisers take a shape
 `(fan_in, fan_out)` and return a fresh ndarray; they are chosen by name or passed as callables.
 """
 
@@ -9,23 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-_default_rng = np.random.default_rng()
-
-
-def manual_seed(seed: int) -> np.random.Generator:
-    """Reseed the default generator used when no `rng` is given; returns the new generator."""
-    global _default_rng
-    _default_rng = np.random.default_rng(seed)
-    return _default_rng
-
-
-def get_rng(rng: np.random.Generator | None = None) -> np.random.Generator:
-    """`rng` itself, or the default generator when it is None."""
-    if rng is None:
-        return _default_rng
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
-    return rng
+from autograd.random import get_rng, manual_seed  # noqa: F401  (nn.manual_seed, nn.init.get_rng)
 
 
 def xavier_uniform(shape: tuple[int, int], rng: np.random.Generator | None = None) -> np.ndarray:

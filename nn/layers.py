@@ -1,9 +1,11 @@
-"""Layers as compositions of Tensor methods: Linear, the activations, Sequential and MLP.
+"""Layers as compositions of Tensor methods: Linear, activations, Dropout, Flatten, Sequential, MLP.
 
 No layer knows a derivative: each `forward` is the math of the layer written with Tensor
 operators, and the engine differentiates it.
 """
 
+import math
+import numbers
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
@@ -80,6 +82,63 @@ class Tanh(Module):
         return x.tanh()
 
 
+class LeakyReLU(Module):
+    """x where x > 0, else negative_slope * x, elementwise (PyTorch's default slope 0.01)."""
+
+    def __init__(self, negative_slope: float = 0.01):
+        if (not isinstance(negative_slope, numbers.Real) or isinstance(negative_slope, bool)
+                or not math.isfinite(negative_slope)):
+            raise ValueError(f"LeakyReLU: negative_slope must be a finite number, got "
+                             f"{negative_slope!r}")
+        self.negative_slope = negative_slope
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.leaky_relu(self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Softplus(Module):
+    """log(1 + exp(beta x)) / beta, elementwise: a smooth relu, finite for any input.
+
+    PyTorch switches to x above beta x > threshold (20); the exact form here differs from
+    that by less than exp(-20) relative, so there is no threshold argument.
+    """
+
+    def __init__(self, beta: float = 1.0):
+        if not isinstance(beta, numbers.Real) or not 0 < beta < math.inf:
+            raise ValueError(f"Softplus: beta must be a finite number > 0, got {beta!r}")
+        self.beta = beta
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.softplus() if self.beta == 1 else (x * self.beta).softplus() / self.beta
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}"
+
+
+class GELU(Module):
+    """x * Phi(x), the Gaussian error linear unit, by its tanh approximation, elementwise.
+
+    0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))): PyTorch's GELU(approximate="tanh").
+    PyTorch's default, approximate="none", needs erf, which npgrad does not have; the two
+    differ by less than 5e-4.
+    """
+
+    def __init__(self, approximate: str = "tanh"):
+        if approximate != "tanh":
+            raise ValueError(f"GELU: approximate must be 'tanh' (the exact, erf-based 'none' "
+                             f"is not available in npgrad), got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.gelu()
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
 class Identity(Module):
     """Returns its input unchanged."""
 
@@ -100,6 +159,58 @@ class Softmax(Module):
         return f"axis={self.axis}"
 
 
+class Dropout(Module):
+    """Inverted dropout: in training, zero each element with probability `p` and scale the
+    others by 1 / (1 - p), so the expected output is the input; the identity in `eval()`.
+
+    The mask is drawn from `rng`, or from the default generator at each call (`nn.manual_seed`).
+    """
+
+    def __init__(self, p: float = 0.5, rng: np.random.Generator | None = None):
+        if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
+        self.p = float(p)
+        self.rng = None if rng is None else get_rng(rng)  # None: the default, looked up per call
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0:
+            return x
+        if self.p == 1:
+            return x * 0.0  # every element dropped; the gradient is zero too
+        keep = get_rng(self.rng).random(x.shape) >= self.p
+        mask = keep.astype(x.dtype)
+        mask *= 1 / (1 - self.p)
+        return x * mask
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Flatten(Module):
+    """Merge axes `start_axis`..`end_axis` into one: (n, 2, 3) -> (n, 6) by default.
+
+    PyTorch's nn.Flatten(start_dim=1, end_dim=-1), with numpy's word for a dimension.
+    """
+
+    def __init__(self, start_axis: int = 1, end_axis: int = -1):
+        self.start_axis, self.end_axis = start_axis, end_axis
+
+    def forward(self, x: Tensor) -> Tensor:
+        shape = x.shape
+        start, end = self.start_axis, self.end_axis
+        if not (-len(shape) <= start < len(shape) and -len(shape) <= end < len(shape)):
+            raise ValueError(f"Flatten({self.extra_repr()}): axes out of range for an input of "
+                             f"shape {shape}")
+        start, end = start % len(shape), end % len(shape)
+        if start > end:
+            raise ValueError(f"Flatten({self.extra_repr()}): start_axis comes after end_axis "
+                             f"for an input of shape {shape}")
+        return x.reshape(shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
+
+    def extra_repr(self) -> str:
+        return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
+
+
 class Sequential(Module):
     """Modules applied in order; indexable (a slice gives a Sequential), sized and iterable."""
 
@@ -114,6 +225,13 @@ class Sequential(Module):
             x = layer(x)
         return x
 
+    def append(self, module: Module) -> "Sequential":
+        """Add `module` at the end; returns self (as PyTorch's Sequential.append)."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.append: got a {type(module).__name__}, not a Module")
+        self.layers.append(module)
+        return self
+
     def __getitem__(self, index):
         if isinstance(index, slice):
             return Sequential(*self.layers[index])
@@ -126,7 +244,9 @@ class Sequential(Module):
         return iter(self.layers)
 
 
-ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "leaky_relu": LeakyReLU,
+               "gelu": GELU, "softplus": Softplus}
+HE_INIT = ("relu", "leaky_relu")  # activations that zero (or nearly) half their inputs
 OUTPUT_ACTIVATIONS = {None: None, **ACTIVATIONS, "softmax": Softmax}
 
 
@@ -140,9 +260,10 @@ class MLP(Sequential):
     """A multilayer perceptron: Linear layers of widths `sizes`, `activation` between them.
 
     `MLP([64, 100, 10], activation="tanh")` is Linear(64, 100), Tanh, Linear(100, 10).
-    `output_activation` (None, "sigmoid", "tanh", "relu" or "softmax") follows the last layer.
-    Each Linear is initialised for the activation after it (He for relu, Xavier otherwise)
-    unless `init` is given.
+    `activation`: "relu", "tanh", "sigmoid", "leaky_relu", "gelu" or "softplus" (each with its
+    layer's defaults). `output_activation` (None, one of those, or "softmax") follows the last
+    layer. Each Linear is initialised for the activation after it (He for relu and leaky_relu,
+    Xavier otherwise) unless `init` is given.
     """
 
     def __init__(self, sizes: Sequence[int], activation: str = "relu",
@@ -160,7 +281,7 @@ class MLP(Sequential):
         layers = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             act = activation if i < len(sizes) - 2 else output_activation
-            layer_init = init or ("he_uniform" if act == "relu" else "xavier_uniform")
+            layer_init = init or ("he_uniform" if act in HE_INIT else "xavier_uniform")
             layers.append(Linear(n_in, n_out, bias, layer_init, rng, dtype))
             if act is not None:
                 layers.append(OUTPUT_ACTIVATIONS[act]())

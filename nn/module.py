@@ -1,8 +1,9 @@
 """What a module is: a `forward` plus the parameters and sub-modules found in its attributes.
 
 Nothing is registered: `Module` walks its own attributes in definition order, descending into
-lists and tuples, and collects leaf Tensors that require grad (parameters) and Modules
-(children). Names are dotted paths (`layers.0.weight`), the keys of `state_dict` and `.npz` files.
+lists, tuples and dicts, and collects leaf Tensors that require grad (parameters) and Modules
+(children). Names are dotted paths (`layers.0.weight`, `blocks.encoder.bias`), the keys of
+`state_dict` and `.npz` files.
 """
 
 import zipfile
@@ -21,6 +22,9 @@ def _members(value, name: str) -> Iterator[tuple[str, object]]:
     if isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
             yield from _members(item, f"{name}.{i}")
+    elif isinstance(value, dict):  # named by key, in insertion order
+        for key, item in value.items():
+            yield from _members(item, f"{name}.{key}")
     elif isinstance(value, Module):
         yield name, value
     elif isinstance(value, Tensor) and value.requires_grad and value.op is None:
@@ -28,11 +32,18 @@ def _members(value, name: str) -> Iterator[tuple[str, object]]:
         yield name, value
 
 
+def _holds_tensor(items: list) -> bool:
+    """True when a (nested) list holds a Tensor: a list of Tensors is structure, not data."""
+    return any(isinstance(i, Tensor) or (isinstance(i, list) and _holds_tensor(i)) for i in items)
+
+
 class Module:
     """Base class of layers and models: subclasses define `forward`, and `model(x)` calls it.
 
     Parameters are the leaf Tensors with `requires_grad` found in the attributes, directly or
-    inside Modules and lists/tuples of them; a parameter shared by two layers counts once.
+    inside Modules and lists, tuples and dicts of them; a parameter shared by two layers counts
+    once. `model(x)` accepts Tensors as they are, and numpy arrays and (numeric) lists as data
+    in the parameters' dtype, so float64 data does not silently upcast a float32 model.
     """
 
     training = True  # a class default, so subclasses need not call super().__init__()
@@ -43,10 +54,25 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         for a in args:  # a plain loop: this runs for every layer of every step
-            if isinstance(a, np.ndarray):
-                args = [Tensor(a) if isinstance(a, np.ndarray) else a for a in args]
-                break
+            if not isinstance(a, Tensor):
+                return self.forward(*self._plain_data_as_tensors(args), **kwargs)
         return self.forward(*args, **kwargs)
+
+    def _plain_data_as_tensors(self, args: tuple) -> list:
+        """Arrays and numeric lists among `args` as Tensors in the parameters' dtype.
+
+        Other arguments (numbers, flags, lists holding Tensors) reach `forward` unchanged. With
+        no parameters, or parameters of several dtypes, data keeps its own float dtype.
+        """
+        converted, dtype = [], None
+        for a in args:
+            if isinstance(a, np.ndarray) or (isinstance(a, list) and not _holds_tensor(a)):
+                if dtype is None:
+                    dtypes = {p.dtype for p in self.parameters()}
+                    dtype = dtypes.pop() if len(dtypes) == 1 else False
+                a = Tensor(a, dtype=dtype or None)
+            converted.append(a)
+        return converted
 
     # ------------------------------------------------------------ the attribute walk
     def _named_members(self) -> Iterator[tuple[str, object]]:
@@ -89,6 +115,24 @@ class Module:
         """Forget every parameter's gradient (sets `.grad` to None)."""
         for p in self.parameters():
             p.grad = None
+
+    def astype(self, dtype) -> "Module":
+        """Convert every parameter (and its gradient) to float32 or float64; returns self.
+
+        PyTorch's `model.to(dtype)`. Build the optimizer afterwards, so its state (Adam's
+        moments) is made in the new dtype. Tensors that are not parameters are left as they are.
+        """
+        dt = np.dtype(dtype)
+        if dt not in (np.float32, np.float64):
+            raise ValueError(f"{type(self).__name__}.astype: dtype must be float32 or float64, "
+                             f"got {dt}")
+        for p in self.parameters():
+            if p.dtype != dt:
+                p.data = p.data.astype(dt)
+                if p.grad is not None:
+                    p.grad = p.grad.astype(dt)
+                p.mark_modified()  # a graph built before holds the old array's values
+        return self
 
     def train(self, mode: bool = True) -> "Module":
         """Set `.training` on self and every sub-module; returns self."""
@@ -136,6 +180,7 @@ class Module:
             )
         for name, array in arrays.items():
             params[name].data[...] = array
+            params[name].mark_modified()  # graphs built before the load must not backward
         return IncompatibleKeys(missing, unexpected)
 
     def save(self, path) -> None:

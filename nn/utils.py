@@ -1,8 +1,10 @@
 """A bridge to optimizers that want one flat float64 vector: scipy.optimize.minimize and friends.
 
 `value_and_grad(model, loss_fn, X, y)` is a function theta -> (loss, gradient) for
-`minimize(f, parameters_to_vector(model), jac=True)`. Gradients come from `loss.backward()`:
-nothing here knows a derivative.
+`minimize(f, parameters_to_vector(model), jac=True)`, and `hessian_vector_product` gives the
+`hessp=` of Newton-CG and trust-ncg. Gradients come from `loss.backward()` and `autograd.grad`:
+nothing here knows a derivative. Gradient clipping (nn/clip_grad.py) is re-exported here, where
+PyTorch users look for it: `nn.utils.clip_grad_norm_`, `nn.utils.clip_grad_value_`.
 """
 
 from collections.abc import Callable, Iterable
@@ -11,7 +13,11 @@ import numpy as np
 
 from autograd import Tensor
 
+from .clip_grad import clip_grad_norm_, clip_grad_value_
 from .module import Module
+
+__all__ = ["parameters_to_vector", "vector_to_parameters", "value_and_grad",
+           "clip_grad_norm_", "clip_grad_value_"]
 
 
 def _parameters(params: Module | Iterable[Tensor]) -> list[Tensor]:
@@ -39,6 +45,7 @@ def vector_to_parameters(vector, params: Module | Iterable[Tensor]) -> None:
     start = 0
     for p in params:
         p.data[...] = vector[start:start + p.size].reshape(p.shape)
+        p.mark_modified()
         start += p.size
 
 
@@ -62,3 +69,47 @@ def value_and_grad(model: Module, loss_fn: Callable, X, y) -> Callable:
         return loss.item(), (np.concatenate(grads).astype(np.float64) if grads else np.zeros(0))
 
     return f
+
+
+# ---------------------------------------------------------------- second order (issue 11)
+def hessian_vector_product(model: Module, loss_fn: Callable, X, y) -> Callable:
+    """A function (theta, p) -> H(theta) @ p, the Hessian of `loss_fn(model(X), y)` in the flat
+    parameters times a vector: scipy's `hessp`, next to `value_and_grad`'s `jac=True`:
+
+        minimize(value_and_grad(model, loss_fn, X, y), theta0, jac=True, method="trust-ncg",
+                 hessp=hessian_vector_product(model, loss_fn, X, y))
+
+    Each call writes theta into the parameters, runs one forward pass, takes the gradient with
+    `autograd.grad(..., create_graph=True)` and differentiates <gradient, p> through that
+    recorded backward pass: the Hessian is never formed, and no `.grad` changes. Returns a
+    float64 vector in `parameters_to_vector` order; parameters the loss does not use get zeros.
+    """
+    from autograd import grad  # imported here to keep this addition in one block
+
+    params = _parameters(model)
+    size = sum(q.size for q in params)
+    X = Tensor(np.asarray(X, dtype=np.float64))
+
+    def hessp(theta, p) -> np.ndarray:
+        p = np.asarray(p, dtype=np.float64)
+        if p.shape != (size,):
+            raise ValueError(f"hessian_vector_product: p must be a 1-D vector of {size} values "
+                             f"(the parameters' total size), got shape {p.shape}")
+        vector_to_parameters(theta, params)
+        loss = loss_fn(model(X), y)
+        products = [None] * len(params)
+        if loss.requires_grad:
+            grads = grad(loss, params, create_graph=True, allow_unused=True)
+            pieces, start = [], 0
+            for q, g in zip(params, grads):
+                if g is not None:
+                    pieces.append((g * p[start:start + q.size].reshape(q.shape)).sum())
+                start += q.size
+            dot = sum(pieces[1:], pieces[0]) if pieces else None
+            if dot is not None and dot.requires_grad:  # else the gradient is constant: H = 0
+                products = grad(dot, params, allow_unused=True)
+        flat = [np.zeros(q.size) if h is None else h.data.ravel()
+                for q, h in zip(params, products)]
+        return np.concatenate(flat).astype(np.float64) if flat else np.zeros(0)
+
+    return hessp

@@ -91,8 +91,8 @@ def test_shape_mismatch_missing_extra_and_no_grad_are_reported_not_raised():
     )
     assert not report.ok
     assert [(row.name, row.status) for row in report] == [
-        ("w", "shape mismatch"), ("b", "ok"), ("unused", "no grad"), ("extra", "extra"),
-        ("gone", "missing"),
+        ("w", "shape mismatch"), ("b", "ok"), ("unused", "no grad"), ("extra", "not given"),
+        ("gone", "not in model"),
     ]
     assert (report["w"].actual_shape, report["w"].expected_shape) == ((3, 2), (2, 3))
     assert not report["w"].shape_ok and not report["unused"].shape_ok
@@ -117,7 +117,7 @@ def test_lists_pair_entries_in_order():
     swapped = compare_grads([w, b], [expected["b"], expected["w"]])
     assert [row.status for row in swapped] == ["shape mismatch", "shape mismatch"]
     short = compare_grads([w, b], [expected["w"]])
-    assert [(row.name, row.status) for row in short] == [("0", "ok"), ("1", "extra")]
+    assert [(row.name, row.status) for row in short] == [("0", "ok"), ("1", "not given")]
 
 
 def test_modules_use_named_parameters_and_lists_follow_their_order():
@@ -127,7 +127,7 @@ def test_modules_use_named_parameters_and_lists_follow_their_order():
     assert report.ok and [row.name for row in report] == ["layer.weight", "layer.bias"]
     assert compare_grads(model, [expected["w"], expected["b"]]).ok
     missing = compare_grads(model, {"layer.weight": expected["w"]})
-    assert missing["layer.bias"].status == "extra" and not missing.ok
+    assert missing["layer.bias"].status == "not given" and not missing.ok
 
 
 def test_nn_modules_are_compared_by_dotted_name():
@@ -161,3 +161,178 @@ def test_html_table_has_a_row_per_entry_coloured_by_result():
     assert [tr.find("td").text for tr in rows] == ["<w>", "b"]
     assert [tr.get("style") for tr in rows] == ["background:#ffd6d6", "background:#e6f4e6"]
     assert rows[0].findall("td")[-1].text == "FAIL: values differ"
+
+
+# ---------------------------------------------------------------- diagnoses of wrong derivations
+# A two-layer network, z1 = x @ W1 + b1, a1 = tanh(z1), z2 = a1 @ W2 + b2, trained on the squared
+# error; each test derives its gradients by hand with one deliberate mistake.
+N, SIZES = 6, (3, 4, 3)
+
+
+def two_layer(mean_over_batch=False):
+    """The network's parameters and retained intermediates after backward, and numpy values."""
+    rng = np.random.default_rng(7)
+    x, y = rng.standard_normal((N, SIZES[0])), rng.standard_normal((N, SIZES[2]))
+    params = {"W1": Tensor(rng.standard_normal(SIZES[:2]), requires_grad=True),
+              "b1": Tensor(rng.standard_normal(SIZES[1]), requires_grad=True),
+              "W2": Tensor(rng.standard_normal(SIZES[1:]), requires_grad=True),
+              "b2": Tensor(rng.standard_normal(SIZES[2]), requires_grad=True)}
+    z1 = (x @ params["W1"] + params["b1"]).retain_grad()
+    z2 = (z1.tanh() @ params["W2"] + params["b2"]).retain_grad()
+    squares = ((z2 - y) ** 2).sum(axis=1)
+    (squares.mean() if mean_over_batch else squares.sum()).backward()
+    values = dict(x=x, y=y, a1=np.tanh(z1.data), z2=z2.data,
+                  **{name: p.data for name, p in params.items()})
+    return params, {"z1": z1, "z2": z2}, values
+
+
+def by_hand(v, dz2):
+    """The chain rule from dL/dz2 down, in numpy: parameters' gradients and the deltas."""
+    dz1 = dz2 @ v["W2"].T * (1 - v["a1"] ** 2)
+    grads = {"W1": v["x"].T @ dz1, "b1": dz1.sum(axis=0), "W2": v["a1"].T @ dz2,
+             "b2": dz2.sum(axis=0)}
+    return grads, {"z1": dz1, "z2": dz2}
+
+
+def test_the_right_derivation_matches_parameters_and_deltas():
+    params, deltas, v = two_layer()
+    grads, hand_deltas = by_hand(v, 2 * (v["z2"] - v["y"]))
+    report = compare_grads({**params, **deltas}, {**grads, **hand_deltas})
+    assert report.ok and all(row.note == "" for row in report), str(report)
+
+
+def test_weights_derived_as_out_by_in_are_named_a_transpose():
+    params, _, v = two_layer()
+    grads, _ = by_hand(v, 2 * (v["z2"] - v["y"]))
+    report = compare_grads(params, {**grads, "W1": grads["W1"].T})
+    row = report["W1"]
+    assert row.status == "shape mismatch" and (row.actual_shape, row.expected_shape) == \
+        ((3, 4), (4, 3))
+    assert row.note == ("equal after a transpose: your layout is (out, in) = (4, 3), the "
+                        "engine's weights are (in, out) = (3, 4), as x @ W needs")
+    assert "W1: equal after a transpose: your layout is (out, in)" in str(report)
+    assert [r.note for r in report if r.name != "W1"] == ["", "", ""]
+
+
+def test_a_square_weight_transposed_is_named_too():
+    w = Tensor(np.arange(9.0).reshape(3, 3) / 7, requires_grad=True)
+    x = np.array([[1.0, -2.0, 0.5]])
+    (x @ w).tanh().sum().backward()
+    dz = 1 - np.tanh(x @ w.data) ** 2
+    row = compare_grads({"w": w}, {"w": (x.T @ dz).T})["w"]
+    assert row.status == "values differ"
+    assert row.note.startswith("equal after a transpose: your layout is (out, in) = (3, 3)")
+
+
+def test_half_the_gradient_is_named_0_5_times_sum():
+    params, deltas, v = two_layer()  # L = sum (z2 - y)^2, derived as if L = 0.5 * sum
+    grads, hand_deltas = by_hand(v, v["z2"] - v["y"])
+    report = compare_grads({**params, **deltas}, {**grads, **hand_deltas})
+    assert [row.status for row in report] == ["values differ"] * 6
+    assert report["W1"].note == ("all x0.5 the engine's: 0.5 * sum against a mean loss, "
+                                 "or the 2 of a square dropped?")
+    assert all(row.note == report["W1"].note for row in report)
+
+
+def test_a_factor_of_the_batch_size_is_named_when_the_batch_is_known():
+    params, deltas, v = two_layer(mean_over_batch=True)
+    grads, hand_deltas = by_hand(v, 2 * (v["z2"] - v["y"]))  # forgot the mean's 1 / N
+    batch_hint = "all x6 the engine's: the batch size (a mean over 6 samples divides every " \
+                 "gradient by 6)?"
+    # The deltas' first axis (6 samples) gives the batch size away ...
+    report = compare_grads({**params, **deltas}, {**grads, **hand_deltas})
+    assert all(row.note.startswith(batch_hint) for row in report), str(report)
+    # ... parameters alone do not, unless batch_size says it.
+    assert compare_grads(params, grads)["W2"].note == "all x6 the engine's"
+    assert compare_grads(params, grads, batch_size=6)["W2"].note == batch_hint
+    assert compare_grads(params, grads, batch_size=32)["W2"].note == "all x6 the engine's"
+
+
+def test_half_a_mean_over_all_entries_is_named():
+    # L = mean over all 18 entries of (z2 - y)^2, derived as d(0.5 * sum) = z2 - y: x9.
+    z2 = Tensor(np.random.default_rng(1).standard_normal((N, 3)), requires_grad=True)
+    y = np.zeros((N, 3))
+    h = (z2 * 1.0).retain_grad()
+    ((h - y) ** 2).mean().backward()
+    row = compare_grads({"z2": h}, {"z2": h.data - y})["z2"]
+    assert row.note == "all x9 the engine's: 0.5 * sum against a mean loss over 18 entries?"
+
+
+def test_a_sign_flip_is_named():
+    params, deltas, v = two_layer()
+    grads, hand_deltas = by_hand(v, 2 * (v["y"] - v["z2"]))  # (t - y) for (y - t)
+    report = compare_grads({**params, **deltas}, {**grads, **hand_deltas})
+    assert all(row.note == "all x-1 the engine's: a sign flip: (t - y) where (y - t) belongs?"
+               for row in report)
+
+
+def test_a_bias_gradient_not_summed_over_the_batch_is_named():
+    params, _, v = two_layer()
+    dz2 = 2 * (v["z2"] - v["y"])
+    grads, _ = by_hand(v, dz2)
+    report = compare_grads(params, {**grads, "b2": dz2})  # one row per sample
+    row = report["b2"]
+    assert row.status == "shape mismatch" and row.expected_shape == (6, 3)
+    assert row.note == ("sum over axis 0 matches: yours has one row per sample, (6, 3); the "
+                        "engine's (3,) is their sum")
+    # Unsummed and short of the mean's 1 / N: the rows give the batch size away.
+    params, _, v = two_layer(mean_over_batch=True)
+    row = compare_grads(params, {"b2": dz2})["b2"]
+    assert row.note == ("summed over axis 0 (yours has one row per sample, (6, 3); the engine's "
+                        "(3,) is their sum), then all x6 the engine's: the batch size (a mean "
+                        "over 6 samples divides every gradient by 6)?")
+
+
+def test_a_1_by_n_bias_is_compared_value_by_value():
+    params, _, v = two_layer()
+    grads, _ = by_hand(v, 2 * (v["z2"] - v["y"]))
+    keepdims = {**grads, "b1": grads["b1"].reshape(1, 4), "b2": grads["b2"].reshape(1, 3) / 2}
+    report = compare_grads(params, keepdims)
+    b1, b2 = report["b1"], report["b2"]
+    shape_note = ("yours is (1, 4), the engine's (4,): compared value by value, as the shapes "
+                  "differ only in axes of size 1")
+    assert b1.ok and not b1.shape_ok and b1.note == shape_note
+    assert b1.max_abs == np.abs(params["b1"].grad - grads["b1"]).max()
+    assert "\nb1    (4,) vs (1, 4)  " in str(report) and f"\nb1: {shape_note}" in str(report)
+    assert b2.status == "values differ" and b2.note.startswith("yours is (1, 3), the engine's")
+    assert b2.note.endswith("; all x0.5 the engine's: 0.5 * sum against a mean loss, or the 2 "
+                            "of a square dropped?")
+    assert report.ok is False and report["W1"].ok
+
+
+def test_divided_by_the_batch_size_twice_is_named():
+    params, deltas, v = two_layer(mean_over_batch=True)
+    grads, hand_deltas = by_hand(v, 2 * (v["z2"] - v["y"]) / N**2)
+    assert compare_grads({**params, **deltas}, {**grads, **hand_deltas})["W1"].note == \
+        "all x1/6 the engine's: divided by the batch size 6 twice, or against a summed loss?"
+
+
+def test_a_difference_with_no_pattern_gets_no_note():
+    params, _, v = two_layer()
+    wrong = 2 * (v["z2"] - v["y"]) * (1 + 0.1 * np.arange(3))  # no one factor, no transpose
+    report = compare_grads(params, by_hand(v, wrong)[0])
+    assert not report.ok and all(row.note == "" for row in report)
+    # One number is a multiple of any other: only a round factor is named there.
+    w = Tensor([2.0], requires_grad=True)
+    (w * 3.0).sum().backward()
+    assert compare_grads([w], [[4.1]])["0"].note == ""
+    assert compare_grads([w], [[-3.0]])["0"].note.startswith("all x-1 the engine's")
+
+
+def test_no_grad_says_how_to_keep_an_intermediates_gradient():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2.0
+    (h ** 2).sum().backward()  # h's gradient is not kept
+    row = compare_grads({"h": h}, {"h": 4 * h.data})["h"]
+    assert row.status == "no grad"
+    assert "call t.retain_grad() before backward()" in row.note
+    assert "loss.backward(retain_grads=True)" in row.note
+
+
+def test_notes_are_listed_under_the_html_table():
+    params, _, v = two_layer()
+    grads, _ = by_hand(v, v["z2"] - v["y"])
+    page = ET.fromstring(f"<div>{compare_grads(params, grads)._repr_html_()}</div>")
+    items = page.find("ul").findall("li")
+    assert [li.find("b").text for li in items] == ["W1", "b1", "W2", "b2"]
+    assert items[0].find("b").tail.startswith(": all x0.5 the engine's")

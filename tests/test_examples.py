@@ -2,11 +2,14 @@
 
 Each `main(quick=True, out=tmp_path)` returns its metrics, asserted against thresholds that beat
 the tutorials' published figures; warnings are errors (no overflow on raw inputs). The demo also
-runs as `make demo` does, once with graphviz's `dot` hidden from PATH.
+runs as `make demo` does, once with graphviz's `dot` hidden from PATH; graphs are read from the
+SVG, or from the .gv source an example writes instead when `dot` is not installed.
 """
 
 import importlib.util
 import os
+import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -14,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dot_source import graph_texts
 
 import nn
 
@@ -40,8 +44,19 @@ def assert_png(path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
 
 
-def svg_texts(path):
-    return [t.text for t in ET.parse(path).getroot().iter(f"{SVG}text")]
+def svg_width_px(path):
+    """A picture's width in px at 96 dpi, and the scale graphviz shrank it by to fit (1: none)."""
+    root = ET.parse(path).getroot()
+    graph = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "graph")
+    scale = float(re.search(r"scale\(([\d.]+)", graph.get("transform")).group(1))
+    return float(root.get("width").removesuffix("pt")) * 96 / 72, scale
+
+
+def drawn_graph(folder, stem):
+    """The graph an example drew: stem.svg, or without `dot` the stem.gv source it wrote instead."""
+    path = folder / f"{stem}{'.svg' if shutil.which('dot') else '.gv'}"
+    assert path.exists(), f"{path.name} not written"
+    return path
 
 
 def test_breast_cancer_standardised_beats_raw(load, tmp_path, capsys):
@@ -62,7 +77,7 @@ def test_network_2_3_2_starts_from_the_tutorials_weights_and_learns(load, tmp_pa
     assert result["accuracy"] == 1.0 and result["loss"] < 0.01
     assert "hidden relu activations" in capsys.readouterr().out
     names = [name for name, _ in nn.MLP([2, 3, 2]).named_parameters()]
-    texts = svg_texts(tmp_path / "network_2_3_2_graph.svg")
+    texts = graph_texts(drawn_graph(tmp_path, "network_2_3_2_graph"))
     assert set(names) <= set(texts) and "relu" in texts and "sigmoid" in texts
     assert_png(tmp_path / "network_2_3_2_loss.png")
 
@@ -110,10 +125,23 @@ def test_demo_prints_accuracy_and_confusion_matrix_and_draws_a_training_step(loa
     out = capsys.readouterr().out
     assert f"test accuracy {result['accuracy']:.1%}" in out and "confusion matrix" in out
     assert_png(tmp_path / "demo_loss.png")
-    texts = svg_texts(tmp_path / "demo_step.svg")
+    assert result["graph"] == drawn_graph(tmp_path, "demo_step")
+    texts = graph_texts(result["graph"])
     names = [name for name, _ in nn.MLP([64, 100, 10], activation="tanh").named_parameters()]
     assert set(names) <= set(texts) and "tanh" in texts
     assert any(text.startswith("grad ") for text in texts)  # the step's gradients are drawn
+
+
+@pytest.mark.needs_dot
+def test_demo_step_graph_fits_a_notebook_unscaled(load, tmp_path):
+    """The demo's picture of a step, values and all, within 1,000 px at 96 dpi, text unshrunk."""
+    digits, demo = load("digits"), load("demo")
+    nn.manual_seed(digits.SEED)
+    X_train, _, y_train, _ = digits.load()
+    path = demo.draw_step(digits.make_model(), X_train[:demo.STEP_IMAGES],
+                          y_train[:demo.STEP_IMAGES], tmp_path / "demo_step.svg")
+    width, scale = svg_width_px(path)
+    assert width <= 1000 and scale == 1
 
 
 def test_demo_without_dot_still_finishes_and_says_how_to_get_the_svg(tmp_path):
@@ -137,3 +165,111 @@ def test_quick_mode_can_come_from_the_environment(load, monkeypatch):
     monkeypatch.setenv(common.QUICK_ENV, "1")
     args = common.parse_args("doc", ["--out", "somewhere"])
     assert args.quick and args.out == Path("somewhere")
+
+
+# ---------------------------------------------------------------- examples/sklearn_pipeline.py
+# (issue 14: npgrad's scikit-learn estimator beside sklearn's own MLP)
+def test_sklearn_pipeline_cross_validates_both_mlps_and_prints_scores_and_times(load, tmp_path,
+                                                                                capsys):
+    result = load("sklearn_pipeline").main(quick=True, out=tmp_path)
+    assert result["npgrad_accuracy"] >= 0.94  # the majority class alone is 62.7%
+    assert result["scikit-learn_accuracy"] >= 0.94
+    assert abs(result["npgrad_accuracy"] - result["scikit-learn_accuracy"]) < 0.03
+    assert result["npgrad_epochs"] == result["scikit-learn_epochs"] == 40
+    assert result["npgrad_fit_time"] > 0 and result["scikit-learn_fit_time"] > 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line for line in lines if line.startswith(("npgrad ", "scikit-learn "))]
+    assert len(rows) == 2 and all("%" in row and " s " in row for row in rows)
+    folds = (tmp_path / "folds.csv").read_text().splitlines()
+    assert folds[0] == "model,fold,accuracy,fit_time_s,epochs" and len(folds) == 1 + 2 * 5
+
+# ---------------------------------------------------------------- higher order (issue 11)
+def test_derivatives_of_tanh_by_nested_grad_match_the_closed_forms(load, tmp_path, capsys):
+    example = load("derivatives")
+    result = example.main(quick=True, out=tmp_path)
+    assert len(result["curves"]) == 5  # tanh and four derivatives
+    assert max(result["errors"]) < 1e-12
+    # The closed forms themselves: each is the slope of the one before, on a fine grid.
+    x = np.linspace(-3, 3, 6001)
+    forms = example.closed_forms(x)
+    for lower, higher in zip(forms, forms[1:]):
+        np.testing.assert_allclose(np.gradient(lower, x)[1:-1], higher[1:-1], atol=1e-4)
+    assert "derivative 4: max |nested grad - closed form|" in capsys.readouterr().out
+    assert_png(tmp_path / "derivatives.png")
+
+
+def test_scipy_minimize_second_order_methods_with_exact_hessian_vector_products(load, tmp_path,
+                                                                               capsys):
+    result = load("scipy_minimize").main(quick=True, out=tmp_path)
+    races = result["second_order"]
+    for race in races.values():
+        assert race["hessp_error"] < 1e-7  # H p vs central differences of the gradient
+        bfgs, trust = race["methods"]["BFGS"], race["methods"]["trust-ncg"]
+        assert bfgs["reached"] and trust["reached"]
+        assert trust["nit"] < bfgs["nit"]  # fewer iterations to the same SSE
+        assert trust["nhev"] > 0 and bfgs["nhev"] == 0
+    # On the tutorial's table Newton-CG reaches its SSE in fewer iterations than BFGS needs for it
+    table = races["tutorial's table"]["methods"]
+    newton = table["Newton-CG"]
+    assert newton["sse"] < 1e-7
+    bfgs_iterations = next(i + 1 for i, loss in enumerate(table["BFGS"]["losses"])
+                           if loss <= newton["sse"])
+    assert newton["nit"] < bfgs_iterations
+    # On XOR the loss curves downward at the start: Newton-CG crawls, trust-ncg does not.
+    xor = races["XOR"]
+    assert xor["smallest_eigenvalue"] < 0
+    assert xor["methods"]["Newton-CG"]["reached"]
+    assert xor["methods"]["Newton-CG"]["nit"] > 3 * xor["methods"]["trust-ncg"]["nit"]
+    out = capsys.readouterr().out
+    assert "trust-ncg" in out and "H p" in out
+    assert_png(tmp_path / "scipy_minimize_second_order.png")
+
+
+# ---------------------------------------------------------------- custom network (issue 10)
+# examples/custom_network.py: a skip connection that concatenates and a loss masked to the
+# labelled rows, built from nn.Module, nn.Linear and Tensor ops.
+def test_custom_network_learns_digits_from_a_third_of_the_labels(load, tmp_path, capsys):
+    result = load("custom_network").main(quick=True, out=tmp_path)
+    assert result["accuracy"] > 0.93
+    assert 0.28 < result["labelled"] / result["train_images"] < 0.38
+    assert result["loss"][-1] < 0.5 * result["loss"][0]
+    out = capsys.readouterr().out
+    assert f"test accuracy {result['accuracy']:.1%}" in out and "labelled of" in out
+    assert_png(tmp_path / "custom_network_loss.png")
+
+
+def test_custom_network_masked_loss_counts_only_labelled_rows(load):
+    from autograd import Tensor, gradcheck
+
+    example = load("custom_network")
+    rng = np.random.default_rng(0)
+    logits = Tensor(rng.normal(size=(5, 10)), requires_grad=True)
+    labels = np.array([3, -1, 7, -1, 0])
+    loss = example.masked_cross_entropy(logits, labels)
+    z = logits.data - logits.data.max(axis=1, keepdims=True)
+    log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    expected = -np.mean([log_probs[0, 3], log_probs[2, 7], log_probs[4, 0]])
+    np.testing.assert_allclose(loss.item(), expected, rtol=1e-12)
+    loss.backward()
+    np.testing.assert_array_equal(logits.grad[[1, 3]], 0.0)  # unlabelled rows: no gradient
+    assert np.abs(logits.grad[[0, 2, 4]]).min(axis=1).all()
+    assert gradcheck(lambda t: example.masked_cross_entropy(t, labels), logits)
+    nothing = example.masked_cross_entropy(logits, np.full(5, -1))  # a batch without labels
+    assert nothing.item() == 0.0
+
+
+def test_custom_network_output_layer_reads_the_pixels_beside_the_features(load):
+    from autograd import Tensor, gradcheck
+
+    example = load("custom_network")
+    nn.manual_seed(1)
+    model = example.SkipNet(inputs=4, hidden=3, classes=2)
+    assert model.out.weight.shape == (4 + 3, 2)
+    x = np.random.default_rng(0).normal(size=(5, 4))
+    with_features = model(x).data
+    model.hidden.weight.data[...] = 0.0  # features gelu(0) = 0: only the skip path is left
+    np.testing.assert_allclose(model(x).data, x @ model.out.weight.data[:4] + model.out.bias.data,
+                               rtol=1e-12)
+    assert not np.allclose(with_features, model(x).data)
+    model = example.SkipNet(inputs=4, hidden=3, classes=2)
+    assert gradcheck(lambda t: model(t), Tensor(x, requires_grad=True))

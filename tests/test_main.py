@@ -4,6 +4,9 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+import pytest
+from dot_source import source_texts
+
 SCRIPT = """
 import sys
 from autograd import Tensor
@@ -20,6 +23,7 @@ def run(tmp_path, *args):
                           text=True, cwd=tmp_path, timeout=60)
 
 
+@pytest.mark.needs_dot
 def test_draws_the_last_backward_of_the_script(tmp_path):
     (tmp_path / "train.py").write_text(SCRIPT)
     proc = run(tmp_path, "--out", "g.svg", "train.py", "4.0")
@@ -44,7 +48,11 @@ def test_gv_output_needs_no_dot(tmp_path):
     (tmp_path / "train.py").write_text(SCRIPT)
     proc = run(tmp_path, "--out", "g.gv", "train.py", "1.0")
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "g.gv").read_text().startswith("digraph")
+    source = (tmp_path / "g.gv").read_text()
+    assert source.startswith("digraph")
+    texts = source_texts(source)
+    assert "weights" in texts and "exp" in texts and "tanh" not in texts  # the last backward
+    assert any(text.startswith("grad ") for text in texts)
 
 
 def test_the_scripts_folder_is_importable_as_with_python_script(tmp_path):

@@ -47,20 +47,44 @@ IDS = [f"{name}-{x.shape}-{t.dtype}" for name, x, t in CASES]
 
 
 @pytest.mark.parametrize("name, x, t", CASES, ids=IDS)
-@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_loss_values_match_numpy(name, x, t, reduction):
     loss = getattr(F, name)(Tensor(x), t, reduction=reduction)
     per_item = _reference(name, x, t)
-    expected = per_item.mean() if reduction == "mean" else per_item.sum()
-    assert loss.shape == ()
-    np.testing.assert_allclose(loss.item(), expected, rtol=1e-12)
+    expected = {"mean": per_item.mean(), "sum": per_item.sum(), "none": per_item}[reduction]
+    assert loss.shape == np.shape(expected)
+    np.testing.assert_allclose(loss.data, expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("name, x, t", CASES, ids=IDS)
-@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_loss_gradients_wrt_input(name, x, t, reduction):
     fn = getattr(F, name)
-    assert gradcheck(lambda x: fn(x, t, reduction=reduction), Tensor(x, requires_grad=True))
+    weights = np.random.default_rng(2).normal(size=_reference(name, x, t).shape)
+    if reduction == "none":  # a weighted sum of the unreduced losses checks every element
+        assert gradcheck(lambda x: (fn(x, t, reduction="none") * weights).sum(),
+                         Tensor(x, requires_grad=True))
+    else:
+        assert gradcheck(lambda x: fn(x, t, reduction=reduction), Tensor(x, requires_grad=True))
+
+
+EMPTY = [("mse_loss", np.zeros((0, 2)), np.zeros((0, 2))),
+         ("bce_loss", np.zeros((0, 1)), np.zeros((0, 1))),
+         ("bce_with_logits_loss", np.zeros((0, 1)), np.zeros((0, 1))),
+         ("cross_entropy", np.zeros((0, 3)), np.zeros(0, int))]
+
+
+@pytest.mark.parametrize("name, x, t", EMPTY, ids=[c[0] for c in EMPTY])
+def test_empty_batch_sum_is_zero_mean_is_nan_none_is_empty(name, x, t, strict_numerics):
+    fn = getattr(F, name)
+    xt = Tensor(x, requires_grad=True)
+    total = fn(xt, t, reduction="sum")
+    assert total.item() == 0.0
+    total.backward()
+    assert xt.grad.shape == x.shape
+    assert np.isnan(fn(Tensor(x), t).item())
+    per_item_shape = x.shape[:-1] if name == "cross_entropy" else x.shape
+    assert fn(Tensor(x), t, reduction="none").shape == per_item_shape
 
 
 @pytest.mark.parametrize("name, x, t", CASES, ids=IDS)
@@ -171,5 +195,33 @@ def test_bce_rejects_values_outside_zero_one():
 
 @pytest.mark.parametrize("name", ["mse_loss", "bce_loss", "bce_with_logits_loss", "cross_entropy"])
 def test_unknown_reduction_is_rejected(name):
-    with pytest.raises(ValueError, match=rf"{name}: reduction must be 'mean' or 'sum', got 'none'"):
-        getattr(F, name)(Tensor(P), Y, reduction="none")
+    with pytest.raises(ValueError, match=rf"{name}: reduction must be 'mean', 'sum' or 'none', "
+                                         "got 'avg'"):
+        getattr(F, name)(Tensor(P), Y, reduction="avg")
+
+
+# ---------------------------------------------------------------- bce ranges (issue 9, item 13)
+@pytest.mark.parametrize("name", ["bce_loss", "bce_with_logits_loss"])
+@pytest.mark.parametrize("target, shown", [([[1.0], [2.0]], r"\[1, 2\]"),
+                                           ([[-1.0], [0.0]], r"\[-1, 0\]")])
+def test_bce_rejects_targets_outside_zero_one(name, target, shown):
+    with pytest.raises(ValueError, match=rf"{name}: target must hold values in \[0, 1\], got "
+                                         rf"values in {shown}"):
+        getattr(F, name)(Tensor([[0.3], [0.6]]), target)
+
+
+@pytest.mark.parametrize("name", ["bce_loss", "bce_with_logits_loss"])
+def test_bce_reports_nan_in_the_target_as_nan(name):
+    with pytest.raises(ValueError, match=rf"{name}: target contains NaN"):
+        getattr(F, name)(Tensor([[0.3], [0.6]]), [[np.nan], [1.0]])
+
+
+def test_bce_reports_nan_in_the_input_as_nan_not_as_logits():
+    with pytest.raises(ValueError, match=r"bce_loss: input contains NaN") as info:
+        F.bce_loss(Tensor([[np.nan], [0.5]]), [[0.0], [1.0]])
+    assert "logits" not in str(info.value)
+
+
+def test_bce_accepts_soft_targets_at_the_ends_of_the_range():
+    loss = F.bce_loss(Tensor([[0.5], [0.5], [0.5]]), [[0.0], [1.0], [0.25]])
+    np.testing.assert_allclose(loss.item(), np.log(2), rtol=1e-15)

@@ -1,5 +1,7 @@
 """nn/layers.py: Linear, the activations, Sequential and MLP: values, gradients, errors."""
 
+import math
+
 import numpy as np
 import pytest
 from scipy.special import expit, softmax
@@ -128,7 +130,12 @@ X_AWAY_FROM_ZERO = np.where(np.abs(X) < 0.1, 0.5, X)  # relu's kink stays out of
     (nn.Identity(), lambda x: x),
     (nn.Softmax(), lambda x: softmax(x, axis=-1)),
     (nn.Softmax(axis=0), lambda x: softmax(x, axis=0)),
-])
+    (nn.LeakyReLU(), lambda x: np.where(x > 0, x, 0.01 * x)),
+    (nn.LeakyReLU(0.2), lambda x: np.where(x > 0, x, 0.2 * x)),
+    (nn.Softplus(), lambda x: np.logaddexp(0, x)),
+    (nn.Softplus(beta=2.5), lambda x: np.logaddexp(0, 2.5 * x) / 2.5),
+    (nn.GELU(), lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))),
+], ids=lambda v: repr(v) if isinstance(v, nn.Module) else "")
 def test_activation_values_and_gradients(module, reference):
     np.testing.assert_allclose(module(X_AWAY_FROM_ZERO).data, reference(X_AWAY_FROM_ZERO),
                                rtol=1e-12, atol=1e-15)
@@ -138,8 +145,49 @@ def test_activation_values_and_gradients(module, reference):
 def test_activations_are_finite_at_extreme_inputs():
     x = np.array([[-1000.0, 0.0, 1000.0]])
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        for module in (nn.Sigmoid(), nn.Tanh(), nn.ReLU(), nn.Softmax()):
-            assert np.isfinite(module(x).data).all()
+        for module in (nn.Sigmoid(), nn.Tanh(), nn.ReLU(), nn.Softmax(), nn.LeakyReLU(),
+                       nn.Softplus(), nn.Softplus(beta=0.5), nn.GELU()):
+            xt = Tensor(x, requires_grad=True)
+            out = module(xt)
+            (out * np.arange(1.0, 4.0)).sum().backward()
+            assert np.isfinite(out.data).all() and np.isfinite(xt.grad).all()
+
+
+def test_new_activations_keep_float32_and_print_their_arguments():
+    for module in (nn.LeakyReLU(0.1), nn.Softplus(beta=2.0), nn.GELU()):
+        assert module(np.ones(3, np.float32)).dtype == np.float32
+    assert [repr(m) for m in (nn.LeakyReLU(0.1), nn.Softplus(2.0), nn.GELU())] == [
+        "LeakyReLU(negative_slope=0.1)", "Softplus(beta=2.0)", "GELU(approximate='tanh')"]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.LeakyReLU(float("nan")), "LeakyReLU: negative_slope must be a finite number"),
+    (lambda: nn.Softplus(beta=0), "Softplus: beta must be a finite number > 0, got 0"),
+    (lambda: nn.GELU(approximate="none"), r"GELU: approximate must be 'tanh' \(the exact"),
+])
+def test_new_activations_reject_bad_arguments(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+@pytest.mark.parametrize("ours, theirs", [
+    (lambda: nn.LeakyReLU(), lambda t: t.nn.LeakyReLU()),
+    (lambda: nn.LeakyReLU(0.3), lambda t: t.nn.LeakyReLU(0.3)),
+    (lambda: nn.Softplus(), lambda t: t.nn.Softplus()),
+    (lambda: nn.Softplus(beta=3.0), lambda t: t.nn.Softplus(beta=3.0)),
+    (lambda: nn.GELU(), lambda t: t.nn.GELU(approximate="tanh")),
+], ids=["LeakyReLU", "LeakyReLU(0.3)", "Softplus", "Softplus(beta=3)", "GELU"])
+def test_new_activations_match_pytorch(ours, theirs):
+    torch = pytest.importorskip("torch")
+    x = np.concatenate([X_AWAY_FROM_ZERO.ravel(), [-30.0, -5.0, 5.0, 30.0]])
+    weights = np.random.default_rng(4).normal(size=x.shape)
+    xt = Tensor(x, requires_grad=True)
+    (ours()(xt) * weights).sum().backward()
+    tx = torch.tensor(x, requires_grad=True)
+    out = theirs(torch)(tx)
+    (out * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(ours()(x).data, out.detach().numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(xt.grad, tx.grad.numpy(), rtol=1e-10, atol=1e-15)
 
 
 def test_identity_returns_its_input():
@@ -187,6 +235,8 @@ def test_mlp_structure_follows_sizes_and_activations():
     ("relu", None, ["he_uniform", "xavier_uniform"]),
     ("tanh", "sigmoid", ["xavier_uniform", "xavier_uniform"]),
     ("sigmoid", "relu", ["xavier_uniform", "he_uniform"]),
+    ("leaky_relu", "gelu", ["he_uniform", "xavier_uniform"]),
+    ("softplus", "leaky_relu", ["xavier_uniform", "he_uniform"]),
 ])
 def test_mlp_initialises_each_layer_for_the_activation_after_it(activation, output, inits):
     model = nn.MLP([3, 5, 2], activation, output, rng=np.random.default_rng(0))
@@ -209,6 +259,14 @@ def test_mlp_init_override_and_reproducibility():
     assert not np.array_equal(c[0].weight.data, a[0].weight.data)
 
 
+@pytest.mark.parametrize("activation, layer", [
+    ("leaky_relu", nn.LeakyReLU), ("gelu", nn.GELU), ("softplus", nn.Softplus)])
+def test_mlp_takes_the_new_activations_by_name(activation, layer):
+    model = nn.MLP([3, 4, 2], activation=activation)
+    assert isinstance(model[1], layer) and len(model) == 3
+    assert check_module_gradients(model, X_AWAY_FROM_ZERO[:, :3])
+
+
 def test_mlp_float32():
     model = nn.MLP([3, 4, 1], dtype=np.float32)
     assert {p.dtype for p in model.parameters()} == {np.dtype(np.float32)}
@@ -223,9 +281,11 @@ def test_mlp_gradients_wrt_input_and_every_parameter():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"activation": "gelu"}, "MLP: unknown activation 'gelu'; valid: 'relu', 'tanh', 'sigmoid'"),
+    ({"activation": "swish"}, "MLP: unknown activation 'swish'; valid: 'relu', 'tanh', "
+                              "'sigmoid', 'leaky_relu', 'gelu', 'softplus'"),
     ({"output_activation": "linear"},
-     "unknown output_activation 'linear'; valid: None, 'relu', 'tanh', 'sigmoid', 'softmax'"),
+     "unknown output_activation 'linear'; valid: None, 'relu', 'tanh', 'sigmoid', "
+     "'leaky_relu', 'gelu', 'softplus', 'softmax'"),
 ])
 def test_mlp_rejects_unknown_activation_names(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -241,3 +301,106 @@ def test_mlp_repr_shows_its_arguments():
     first_line = repr(nn.MLP([2, 4, 1], "tanh", "sigmoid")).splitlines()[0]
     assert first_line == ("MLP(sizes=[2, 4, 1], activation='tanh', "
                           "output_activation='sigmoid')  # 17 parameters")
+
+
+# ---------------------------------------------------------------- Dropout
+def test_dropout_zeroes_a_fraction_p_and_scales_the_rest_to_keep_the_mean():
+    x = np.ones((400, 500))
+    out = nn.Dropout(0.3, rng=np.random.default_rng(0))(x).data
+    dropped = np.mean(out == 0)
+    assert abs(dropped - 0.3) < 0.005  # binomial std ~0.001
+    np.testing.assert_array_equal(np.unique(out), [0.0, 1 / 0.7])
+    assert abs(out.mean() - 1.0) < 0.01
+
+
+def test_dropout_gradient_is_the_mask():
+    x = Tensor(RNG.normal(size=(6, 5)), requires_grad=True)
+    out = nn.Dropout(0.5, rng=np.random.default_rng(1))(x)
+    out.sum().backward()
+    mask = out.data / x.data
+    assert set(np.round(np.unique(mask), 12)) == {0.0, 2.0}
+    np.testing.assert_allclose(x.grad, mask, rtol=1e-12)
+
+
+def test_dropout_is_the_identity_in_eval_and_when_p_is_zero():
+    layer = nn.Dropout(0.5)
+    x = Tensor(np.ones((3, 4)))
+    assert layer.eval()(x) is x
+    assert nn.Dropout(0.0)(x) is x
+    assert np.any(layer.train()(x).data == 0)
+
+
+def test_dropout_with_p_one_drops_everything():
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    out = nn.Dropout(1.0)(x)
+    out.sum().backward()
+    assert np.all(out.data == 0) and np.all(x.grad == 0)
+
+
+def test_dropout_is_seeded_by_its_rng_or_manual_seed():
+    x = np.ones((4, 50))
+    a = nn.Dropout(0.5, rng=np.random.default_rng(7))(x).data
+    b = nn.Dropout(0.5, rng=np.random.default_rng(7))(x).data
+    np.testing.assert_array_equal(a, b)
+    layer = nn.Dropout(0.5)  # made before the seed: the default generator is read at each call
+    nn.manual_seed(3)
+    first = layer(x).data
+    nn.manual_seed(3)
+    np.testing.assert_array_equal(layer(x).data, first)
+    assert not np.array_equal(layer(x).data, first)  # a fresh mask for every call
+
+
+def test_dropout_keeps_float32_and_prints_p():
+    out = nn.Dropout(0.2)(np.ones((3, 3), np.float32))
+    assert out.dtype == np.float32
+    assert repr(nn.Dropout(0.2)) == "Dropout(p=0.2)"
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5, "0.5", True])
+def test_dropout_rejects_non_probabilities(p):
+    with pytest.raises(ValueError, match=r"Dropout: p must be a probability in \[0, 1\]"):
+        nn.Dropout(p)
+
+
+def test_dropout_in_an_mlp_switches_with_train_and_eval():
+    model = nn.Sequential(nn.Linear(3, 8), nn.Dropout(0.5), nn.Linear(8, 1))
+    x = RNG.normal(size=(5, 3))
+    model.eval()
+    np.testing.assert_array_equal(model(x).data, model(x).data)
+    model.train()
+    assert not np.array_equal(model(x).data, model(x).data)
+
+
+# ---------------------------------------------------------------- Flatten
+@pytest.mark.parametrize("shape, kwargs, expected", [
+    ((2, 3, 4), {}, (2, 12)),
+    ((2, 3, 4, 5), {"start_axis": 1, "end_axis": 2}, (2, 12, 5)),
+    ((2, 3, 4), {"start_axis": 0}, (24,)),
+    ((0, 3, 4), {}, (0, 12)),
+    ((5, 1), {}, (5, 1)),
+    ((5,), {"start_axis": 0}, (5,)),
+])
+def test_flatten_shapes(shape, kwargs, expected):
+    x = np.arange(math.prod(shape), dtype=float).reshape(shape)
+    out = nn.Flatten(**kwargs)(x)
+    assert out.shape == expected
+    np.testing.assert_array_equal(out.data.ravel(), x.ravel())
+
+
+def test_flatten_gradient_and_errors():
+    assert check_module_gradients(nn.Flatten(), RNG.normal(size=(2, 3, 2)))
+    with pytest.raises(ValueError, match=r"Flatten\(start_axis=1, end_axis=-1\): axes out of "
+                                         r"range for an input of shape \(4,\)"):
+        nn.Flatten()(np.ones(4))
+    with pytest.raises(ValueError, match="start_axis comes after end_axis"):
+        nn.Flatten(2, 1)(np.ones((2, 3, 4)))
+
+
+# ---------------------------------------------------------------- Sequential.append
+def test_sequential_append_returns_self_and_adds_parameters():
+    model = nn.Sequential(nn.Linear(2, 3))
+    assert model.append(nn.Tanh()).append(nn.Linear(3, 1)) is model
+    assert len(model) == 3 and model(np.ones((4, 2))).shape == (4, 1)
+    assert [n for n, _ in model.named_parameters()][-1] == "layers.2.bias"
+    with pytest.raises(TypeError, match="Sequential.append: got a function, not a Module"):
+        model.append(lambda x: x)

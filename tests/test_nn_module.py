@@ -181,3 +181,144 @@ def test_repr_nests_and_says_parameter_in_the_singular():
         "    (layers.0): Linear(1, 1, bias=False)  # 1 parameter",
         "    (layers.1): Softmax(axis=-1)",
     ]
+
+
+# ---------------------------------------------------------------- inputs (issue 9, item 11)
+def test_call_accepts_a_list_like_an_array():
+    model = nn.Linear(2, 3)
+    out = model([[1.0, 2.0]])
+    assert isinstance(out, Tensor) and out.shape == (1, 3)
+    np.testing.assert_array_equal(out.data, model(np.array([[1.0, 2.0]])).data)
+    np.testing.assert_array_equal(model([[1, 2]]).data, out.data)  # integers become floats
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("data", [np.ones((2, 3)), np.ones((2, 3), np.float32),
+                                  np.ones((2, 3), np.int64), [[1.0] * 3] * 2])
+def test_plain_data_takes_the_models_dtype(dtype, data):
+    model = nn.MLP([3, 4, 2], dtype=dtype)
+    out = model(data)
+    assert out.dtype == dtype
+    out.sum().backward()
+    assert all(p.grad.dtype == dtype for p in model.parameters())
+
+
+def test_tensor_inputs_keep_their_own_dtype():
+    # A Tensor is already part of a computation: numpy's promotion applies, as between Tensors.
+    model = nn.Linear(3, 2, dtype=np.float32)
+    assert model(Tensor(np.ones((1, 3)))).dtype == np.float64
+
+
+def test_plain_data_without_parameters_or_with_mixed_dtypes_keeps_its_dtype():
+    assert nn.Tanh()(np.ones(2, np.float32)).dtype == np.float32
+    mixed = nn.Sequential(nn.Linear(2, 2, dtype=np.float32), nn.Linear(2, 2))
+    assert mixed.layers[0](np.ones((1, 2))).dtype == np.float32  # each layer: its own dtype
+    assert mixed(np.ones((1, 2), np.float32)).dtype == np.float64  # promoted by the float64 layer
+
+
+def test_lists_holding_tensors_and_other_arguments_reach_forward_unchanged():
+    class Concat(nn.Module):
+        def forward(self, parts, scale):
+            assert isinstance(parts, list) and isinstance(scale, int)
+            return sum(parts[1:], parts[0]) * scale
+
+    a, b = Tensor([1.0], requires_grad=True), Tensor([2.0], requires_grad=True)
+    out = Concat()([a, b], 3)
+    out.backward()
+    assert out.item() == 9.0 and a.grad[0] == 3.0
+
+
+def test_call_rejects_non_numeric_lists_clearly():
+    with pytest.raises(TypeError, match="Tensor: cannot make a float array"):
+        nn.Linear(1, 1)([["a"]])
+
+
+# ---------------------------------------------------------------- dicts (issue 9, item 12)
+class Blocks(nn.Module):
+    def __init__(self):
+        self.blocks = {"encoder": nn.Linear(3, 4), "decoder": nn.Linear(4, 3)}
+        self.extra = {"scale": Tensor(np.ones(3), requires_grad=True), "note": "not a member"}
+
+    def forward(self, x):
+        return self.blocks["decoder"](self.blocks["encoder"](x).tanh()) * self.extra["scale"]
+
+
+def test_modules_and_parameters_in_dicts_are_found_and_named_by_key():
+    model = Blocks()
+    assert [n for n, _ in model.named_parameters()] == [
+        "blocks.encoder.weight", "blocks.encoder.bias", "blocks.decoder.weight",
+        "blocks.decoder.bias", "extra.scale"]
+    assert [n for n, _ in model.named_modules()] == ["", "blocks.encoder", "blocks.decoder"]
+    model(np.ones((2, 3))).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    assert "(blocks.encoder): Linear(3, 4)" in repr(model)
+
+
+def test_dict_members_round_trip_through_state_dict_and_files(tmp_path):
+    source, target = Blocks(), Blocks()
+    target.load_state_dict(source.state_dict())
+    x = np.random.default_rng(1).normal(size=(2, 3))
+    np.testing.assert_array_equal(target(x).data, source(x).data)
+    source.save(tmp_path / "blocks.npz")
+    third = Blocks().load(tmp_path / "blocks.npz")
+    np.testing.assert_array_equal(third(x).data, source(x).data)
+    with pytest.raises(ValueError, match=r"missing keys \['blocks.decoder.weight'"):
+        Blocks().load_state_dict({k: v for k, v in source.state_dict().items()
+                                  if not k.startswith("blocks.decoder")})
+
+
+# ---------------------------------------------------------------- modified after use (issue 9)
+def _loss_then(change):
+    model = nn.MLP([3, 4, 1], rng=np.random.default_rng(0))
+    loss = model(np.ones((2, 3))).sum()
+    change(model)
+    with pytest.raises(RuntimeError, match=r"modified in place"):
+        loss.backward()
+
+
+def test_backward_after_load_state_dict_raises():
+    _loss_then(lambda model: model.load_state_dict(nn.MLP([3, 4, 1]).state_dict()))
+
+
+def test_backward_after_load_raises(tmp_path):
+    nn.MLP([3, 4, 1]).save(tmp_path / "m.npz")
+    _loss_then(lambda model: model.load(tmp_path / "m.npz"))
+
+
+def test_backward_after_astype_raises():
+    _loss_then(lambda model: model.astype(np.float32))
+
+
+# ---------------------------------------------------------------- astype
+def test_astype_round_trip_keeps_values_and_objects():
+    model = nn.MLP([3, 4, 2], rng=np.random.default_rng(0))
+    params, before = model.parameters(), model.state_dict()
+    model(np.ones((1, 3))).sum().backward()
+    assert model.astype(np.float32) is model
+    assert model.parameters() == params  # the same Tensors, new arrays
+    for p in model.parameters():
+        assert p.dtype == np.float32 and p.grad.dtype == np.float32
+    x = np.random.default_rng(1).normal(size=(5, 3))
+    out = model(x)
+    assert out.dtype == np.float32
+    model.astype("float64")
+    for name, array in model.state_dict().items():
+        assert array.dtype == np.float64
+        np.testing.assert_allclose(array, before[name], rtol=1e-7)  # float32 rounding only
+    np.testing.assert_allclose(model(x).data, out.data, rtol=1e-5)
+
+
+def test_astype_then_an_optimizer_trains_in_the_new_dtype():
+    model = nn.MLP([3, 4, 2], rng=np.random.default_rng(0)).astype(np.float32)
+    optimizer = nn.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(2):
+        optimizer.zero_grad()
+        nn.CrossEntropyLoss()(model(np.ones((2, 3))), [0, 1]).backward()
+        optimizer.step()
+    assert all(m.dtype == np.float32 for m in optimizer.m)
+    assert all(p.dtype == np.float32 for p in model.parameters())
+
+
+def test_astype_rejects_non_float_dtypes():
+    with pytest.raises(ValueError, match="MLP.astype: dtype must be float32 or float64, got int64"):
+        nn.MLP([2, 1]).astype(np.int64)

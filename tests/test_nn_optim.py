@@ -1,4 +1,5 @@
-"""nn/optim.py: SGD and Adam against closed forms and PyTorch's documented algorithms."""
+"""nn/optim/optimizers.py: SGD, Adam and AdamW against closed forms, PyTorch's documented
+algorithms, and (torch extra) PyTorch itself."""
 
 import numpy as np
 import pytest
@@ -216,3 +217,104 @@ def test_invalid_parameter_lists_raise():
         nn.optim.Adam([Tensor(P0)])
     with pytest.raises(TypeError, match="params must be an iterable of Tensors"):
         nn.optim.SGD(_param(), lr=0.1)
+
+
+# ---------------------------------------------------------------- AdamW
+@pytest.mark.parametrize("eps", [1e-8, 0.1])
+def test_adamw_constant_gradient_closed_form(eps):
+    # p_t = a p_(t-1) - lr s with a = 1 - lr wd and s = C / (|C| + eps) (the moments are exact):
+    # p_t = a^t p0 - lr s (1 - a^t) / (1 - a).
+    lr, wd, t = 0.01, 0.5, 7
+    a, s = 1 - lr * wd, C / (np.abs(C) + eps)
+    p = _param()
+    result = _run(nn.optim.AdamW([p], lr=lr, eps=eps, weight_decay=wd), p, t)
+    np.testing.assert_allclose(result, a ** t * P0 - lr * s * (1 - a ** t) / (1 - a), rtol=1e-12)
+
+
+def test_adamw_decay_alone_shrinks_geometrically_unlike_adams_l2():
+    p, q = _param(), _param()
+    zero = lambda p: (p * 0).sum()  # noqa: E731
+    np.testing.assert_allclose(_run(nn.optim.AdamW([p], lr=0.1), p, 5, zero),
+                               P0 * (1 - 0.1 * 0.01) ** 5, rtol=1e-14)
+    # Adam's L2 term goes through the moments: each step moves ~lr whatever the decay.
+    moved = np.abs(_run(nn.optim.Adam([q], lr=0.1, weight_decay=0.01), q, 1, zero) - P0)
+    np.testing.assert_allclose(moved, 0.1, rtol=1e-5)  # eps / |g| >= 2e-6
+
+
+def _reference_adamw(p, grads, lr, betas, eps, weight_decay):
+    m = v = np.zeros_like(p)
+    for t, g in enumerate(grads, start=1):
+        p = p * (1 - lr * weight_decay)
+        m = betas[0] * m + (1 - betas[0]) * g
+        v = betas[1] * v + (1 - betas[1]) * g * g
+        p = p - lr * (m / (1 - betas[0] ** t)) / (np.sqrt(v / (1 - betas[1] ** t)) + eps)
+    return p
+
+
+@pytest.mark.parametrize("betas, eps, weight_decay", [
+    ((0.9, 0.999), 1e-8, 0.01), ((0.8, 0.99), 1e-3, 0.3), ((0.0, 0.5), 1e-8, 0.0)])
+def test_adamw_matches_the_reference_algorithm(betas, eps, weight_decay):
+    p = _param()
+    optimizer = nn.optim.AdamW([p], 0.01, betas, eps, weight_decay)
+    np.testing.assert_allclose(
+        _apply(optimizer, p, GRADS),
+        _reference_adamw(P0, GRADS, 0.01, betas, eps, weight_decay), rtol=1e-12)
+
+
+def test_adam_with_decoupled_weight_decay_is_adamw():
+    p, q = _param(), _param()
+    adam = nn.optim.Adam([p], 0.01, weight_decay=0.2, decoupled_weight_decay=True)
+    np.testing.assert_array_equal(_apply(adam, p, GRADS),
+                                  _apply(nn.optim.AdamW([q], 0.01, weight_decay=0.2), q, GRADS))
+
+
+def test_adamw_validates_like_adam():
+    with pytest.raises(ValueError, match="AdamW: weight_decay must be a finite number >= 0"):
+        nn.optim.AdamW([_param()], weight_decay=-0.1)
+    with pytest.raises(ValueError, match=r"AdamW: betas must be two numbers in \[0, 1\)"):
+        nn.optim.AdamW([_param()], betas=(1.0, 0.9))
+
+
+# ---------------------------------------------------------------- PyTorch itself (torch extra)
+TORCH_CASES = [
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    ("Adam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
+    ("AdamW", dict(lr=0.01, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.3)),
+    ("AdamW", dict(lr=0.05)),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", TORCH_CASES, ids=[c[0] for c in TORCH_CASES])
+def test_optimizers_match_pytorch(name, kwargs):
+    torch = pytest.importorskip("torch")
+    p = _param()
+    ours = getattr(nn.optim, name)([p], **kwargs)
+    q = torch.tensor(P0, requires_grad=True)
+    theirs = getattr(torch.optim, name)([q], **kwargs)
+    for g in GRADS:
+        p.grad = g.copy()
+        ours.step()
+        q.grad = torch.tensor(g)
+        theirs.step()
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-13, atol=1e-15)
+
+
+# ---------------------------------------------------------------- modified after use (issue 9)
+@pytest.mark.parametrize("make", [
+    lambda ps: nn.optim.SGD(ps, lr=0.1),
+    lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.9),
+    lambda ps: nn.optim.Adam(ps),
+    lambda ps: nn.optim.AdamW(ps),
+], ids=["SGD", "SGD-momentum", "Adam", "AdamW"])
+def test_backward_after_a_step_raises_instead_of_using_the_new_weights(make):
+    model = nn.MLP([3, 4, 1], activation="tanh", rng=np.random.default_rng(0))
+    optimizer = make(model.parameters())
+    x = np.ones((2, 3))
+    model(x).sum().backward()
+    loss = model(x).sum()  # recorded from the current weights
+    optimizer.step()       # changes them in place
+    with pytest.raises(RuntimeError, match=r"modified in place"):
+        loss.backward()
+    model.zero_grad()
+    model(x).sum().backward()  # a forward after the step is fine
+    assert all(p.grad is not None for p in model.parameters())

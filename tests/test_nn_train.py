@@ -48,7 +48,8 @@ def test_history_records_loss_metrics_and_validation_per_epoch():
     assert history.val_accuracy is history.history["val_accuracy"]
     assert history.loss[-1] < history.loss[0]
     assert repr(history) == ("History(epochs=4, keys=['loss', 'accuracy', 'val_loss', "
-                             "'val_accuracy'])")
+                             "'val_accuracy'], stopped_by='epochs')")
+    assert history.stop_reason == "completed 4 epochs" and history.best_epoch is None
     with pytest.raises(AttributeError, match=r"History has no record 'val_mse'; it has \['acc"):
         _ = history.val_mse
 
@@ -233,3 +234,195 @@ def test_float64_data_is_cast_to_a_float32_model():
     nn.fit(model, nn.MSELoss(), nn.optim.SGD(model.parameters(), 0.01), X, Y_REG, epochs=1,
            batch_size=10, progress=False)
     assert model.weight.dtype == np.float32 and model.weight.grad.dtype == np.float32
+
+
+# ---------------------------------------------------------------- schedulers
+def test_scheduler_steps_once_per_epoch_and_the_history_records_each_epochs_rate():
+    model = nn.Linear(3, 1)
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = nn.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    history = nn.fit(model, nn.MSELoss(), optimizer, X, Y_REG, epochs=5, batch_size=10,
+                     scheduler=scheduler, progress=False)
+    assert history.lr == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025], rel=1e-15)
+    assert optimizer.lr == pytest.approx(0.025) and scheduler.last_epoch == 5
+
+
+def test_reduce_on_plateau_is_stepped_with_the_monitored_value():
+    model = nn.Linear(3, 1, rng=np.random.default_rng(0))
+    optimizer = nn.optim.SGD(model.parameters(), lr=1e-6)  # the loss stays flat (rel. 1e-4)
+    scheduler = nn.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=1)
+    history = nn.fit(model, nn.MSELoss(), optimizer, X, Y_REG, epochs=5, batch_size=10,
+                     scheduler=scheduler, monitor="loss", progress=False)
+    assert history.lr == [1e-6, 1e-6, 1e-6, 5e-7, 5e-7]  # cut after two bad epochs
+    assert scheduler.best == history.loss[0]
+
+
+def test_plateau_mode_must_agree_with_the_monitor():
+    model = nn.Linear(3, 1)
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = nn.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max")
+    with pytest.raises(ValueError, match=r"fit: ReduceLROnPlateau\(mode='max'\) watches "
+                                         r"'val_loss', which should go down"):
+        nn.fit(model, nn.MSELoss(), optimizer, X, Y_REG, validation_data=(X_VAL, Y_REG[:20]),
+               scheduler=scheduler, progress=False)
+
+
+# ---------------------------------------------------------------- gradient clipping
+def test_clip_grad_norm_clips_every_step_like_the_hand_written_loop():
+    def train(clip):
+        model = nn.MLP([3, 8, 1], rng=np.random.default_rng(0))
+        optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
+        nn.fit(model, nn.MSELoss(), optimizer, X, Y_REG, epochs=2, batch_size=25, shuffle=False,
+               clip_grad_norm=clip, progress=False)
+        return model
+
+    by_hand = nn.MLP([3, 8, 1], rng=np.random.default_rng(0))
+    optimizer = nn.optim.SGD(by_hand.parameters(), lr=0.1)
+    for _ in range(2):
+        for xb, yb in nn.data.batches(X, Y_REG, 25, shuffle=False):
+            optimizer.zero_grad()
+            nn.MSELoss()(by_hand(xb), yb).backward()
+            assert nn.utils.clip_grad_norm_(by_hand.parameters(), 0.05) > 0.05  # it clips
+            optimizer.step()
+    clipped, free = train(0.05).state_dict(), train(None).state_dict()
+    for name, array in by_hand.state_dict().items():
+        np.testing.assert_array_equal(clipped[name], array)
+    assert not all(np.array_equal(free[k], clipped[k]) for k in free)
+
+
+@pytest.mark.parametrize("value", [0, -1.0, "1"])
+def test_clip_grad_norm_must_be_positive(value):
+    model = nn.Linear(3, 1)
+    with pytest.raises(ValueError, match="fit: clip_grad_norm must be a number > 0"):
+        nn.fit(model, nn.MSELoss(), _frozen(model), X, Y_REG, clip_grad_norm=value,
+               progress=False)
+
+
+# ---------------------------------------------------------------- early stopping
+def _overfitting_run(patience, epochs=40):
+    """A regression whose validation targets are half the training targets: the validation
+    loss falls while predictions grow towards 0.5 y, then rises. Weights are kept per epoch."""
+    model = nn.Linear(3, 1)
+    model.weight.data[:] = 0.0
+    snapshots = []
+    history = nn.fit(model, nn.MSELoss(), nn.optim.SGD(model.parameters(), lr=0.05), X, Y_REG,
+                     epochs=epochs, batch_size=50, validation_data=(X, 0.5 * Y_REG),
+                     patience=patience, callbacks=lambda record: snapshots.append(
+                         model.state_dict()), progress=False)
+    return model, history, snapshots
+
+
+def test_early_stopping_stops_after_patience_and_restores_the_best_epochs_weights():
+    model, history, snapshots = _overfitting_run(patience=3)
+    best = int(np.argmin(history.val_loss))
+    assert 3 < best < 20  # the validation loss really went down, then up
+    assert history.best_epoch == best
+    assert history.stopped_by == "early_stopping"
+    assert len(history.epoch) == best + 3 + 1  # three epochs without improvement
+    assert history.stop_reason.startswith(f"early stopping after epoch {best + 3}: val_loss did "
+                                          f"not improve for 3 epochs; restored the weights of "
+                                          f"epoch {best}")
+    for name, array in model.state_dict().items():
+        np.testing.assert_array_equal(array, snapshots[best][name])
+        assert not np.array_equal(array, snapshots[-1][name])
+
+
+def test_patience_restores_the_best_weights_even_without_stopping():
+    model, history, snapshots = _overfitting_run(patience=100, epochs=25)
+    assert history.stopped_by == "epochs" and len(history.epoch) == 25
+    best = int(np.argmin(history.val_loss))
+    assert history.best_epoch == best < 24
+    np.testing.assert_array_equal(model.weight.data, snapshots[best]["weight"])
+
+
+def test_patience_zero_stops_at_the_first_epoch_without_improvement():
+    _, history, _ = _overfitting_run(patience=0)
+    assert len(history.epoch) == history.best_epoch + 2
+
+
+def test_early_stopping_on_accuracy_goes_up_and_on_loss_without_validation():
+    model = _classifier()
+    history = nn.fit(model, nn.CrossEntropyLoss(), _frozen(model), X, LABELS, epochs=10,
+                     metrics="accuracy", patience=2, monitor="accuracy", progress=False)
+    assert history.best_epoch == 0 and len(history.epoch) == 3  # flat: never better
+    history = nn.fit(model, nn.CrossEntropyLoss(), nn.optim.SGD(model.parameters(), 0.1), X,
+                     LABELS, epochs=3, patience=1, monitor="loss", progress=False)
+    assert history.best_epoch == 2  # the training loss kept falling
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"patience": 2}, r"fit: monitor 'val_loss' is not recorded \(give validation_data, or "
+                      r"monitor='loss'\); recorded: \['loss'\]"),
+    ({"patience": 2, "monitor": "val_acc", "validation_data": (X_VAL, Y_REG[:20])},
+     r"monitor 'val_acc' is not recorded; recorded: \['loss', 'val_loss'\]"),
+    ({"patience": -1}, "fit: patience must be an integer >= 0, got -1"),
+    ({"patience": 1, "monitor": "loss", "mode": "down"}, "mode must be 'auto', 'min' or 'max'"),
+    ({"patience": 1, "monitor": "mean_prediction", "metrics": [lambda t, p: 0.0]},
+     r"monitor 'mean_prediction' is not recorded; recorded: \['loss', '<lambda>'\]"),
+])
+def test_early_stopping_arguments_are_checked_before_training(kwargs, message):
+    model = nn.Linear(3, 1)
+    with pytest.raises(ValueError, match=message):
+        nn.fit(model, nn.MSELoss(), _frozen(model), X, Y_REG, progress=False, **kwargs)
+
+
+def test_a_custom_metric_needs_a_mode():
+    def r2(y_true, y_pred):
+        return 1 - ((y_true - y_pred) ** 2).sum() / ((y_true - y_true.mean()) ** 2).sum()
+
+    model = nn.Linear(3, 1)
+    with pytest.raises(ValueError, match="fit: cannot tell whether 'r2' should go down or up: "
+                                         "pass mode='min' or mode='max'"):
+        nn.fit(model, nn.MSELoss(), _frozen(model), X, Y_REG, metrics=[r2], patience=1,
+               monitor="r2", progress=False)
+    history = nn.fit(model, nn.MSELoss(), nn.optim.SGD(model.parameters(), 0.05), X, Y_REG,
+                     epochs=4, metrics=[r2], patience=1, monitor="r2", mode="max",
+                     progress=False)
+    assert history.best_epoch == int(np.argmax(history.r2))
+
+
+# ---------------------------------------------------------------- callbacks
+def test_callbacks_get_each_record_and_false_stops():
+    seen = []
+
+    def watcher(record):
+        seen.append(record)
+
+    def stop_at_two(record):
+        return record["epoch"] < 2
+
+    model = nn.Linear(3, 1)
+    history = nn.fit(model, nn.MSELoss(), _frozen(model), X, Y_REG, epochs=10,
+                     validation_data=(X_VAL, Y_REG[:20]), callbacks=[watcher, stop_at_two],
+                     progress=False)
+    assert len(history.epoch) == 3 and [r["epoch"] for r in seen] == [0, 1, 2]
+    assert seen[1] == {"epoch": 1, "loss": history.loss[1], "val_loss": history.val_loss[1]}
+    assert history.stopped_by == "callback"
+    assert history.stop_reason == "callback stop_at_two returned False after epoch 2"
+
+
+def test_a_stop_is_printed_with_progress(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    model = nn.Linear(3, 1)
+    nn.fit(model, nn.MSELoss(), _frozen(model), X, Y_REG, epochs=5, callbacks=lambda r: False)
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "fit: callback <lambda> returned False after epoch 0")
+
+
+def test_fit_refuses_an_unreduced_loss():
+    model = nn.Linear(3, 1)
+    with pytest.raises(ValueError, match="fit: loss_fn must reduce to a scalar"):
+        nn.fit(model, nn.MSELoss(reduction="none"), _frozen(model), X, Y_REG, progress=False)
+
+
+def test_min_delta_gains_do_not_reset_patience_but_the_best_epoch_is_still_the_best():
+    model = nn.Linear(3, 1, rng=np.random.default_rng(0))
+    history = nn.fit(model, nn.MSELoss(), nn.optim.SGD(model.parameters(), lr=1e-5), X, Y_REG,
+                     epochs=10, batch_size=50, patience=2, monitor="loss", min_delta=1e-2,
+                     progress=False)
+    assert np.all(np.diff(history.loss) < 0)  # every epoch a little better...
+    assert len(history.epoch) == 3  # ...but never by more than min_delta
+    assert history.best_epoch == 2
+    with pytest.raises(ValueError, match="fit: min_delta must be a finite number >= 0"):
+        nn.fit(model, nn.MSELoss(), _frozen(model), X, Y_REG, patience=1, monitor="loss",
+               min_delta=-1.0, progress=False)

@@ -123,3 +123,98 @@ def test_lbfgsb_reaches_the_least_squares_solution():
     np.testing.assert_allclose(res.x, coef.ravel(), atol=1e-6)  # weight (3, 1), then bias
     vector_to_parameters(res.x, model)
     np.testing.assert_allclose(model(X).data, np.hstack([X, np.ones((50, 1))]) @ coef, atol=1e-5)
+
+
+def test_backward_after_vector_to_parameters_raises():
+    model = small_mlp()
+    loss = model(np.ones((2, 3))).sum()
+    vector_to_parameters(parameters_to_vector(model) + 1.0, model)
+    with pytest.raises(RuntimeError, match=r"modified in place"):
+        loss.backward()
+
+# ---------------------------------------------------------------- hessian_vector_product (issue 11)
+from nn.utils import hessian_vector_product  # noqa: E402  (this block is appended on its own)
+
+
+@pytest.mark.parametrize("loss_fn, target", [
+    (nn.CrossEntropyLoss(), np.array([0, 1, 1, 0, 1])),
+    (nn.MSELoss(reduction="sum"), np.linspace(-1, 1, 10).reshape(5, 2)),
+])
+def test_hessian_vector_product_matches_central_differences_of_the_gradient(loss_fn, target):
+    model = small_mlp(seed=3)
+    X = np.random.default_rng(4).standard_normal((5, 3))
+    f, hessp = value_and_grad(model, loss_fn, X, target), hessian_vector_product(model, loss_fn,
+                                                                                 X, target)
+    theta, eps = parameters_to_vector(model), 1e-6
+    for p in np.random.default_rng(5).standard_normal((3, theta.size)):
+        product = hessp(theta, p)
+        assert product.dtype == np.float64 and product.shape == theta.shape
+        numeric = (f(theta + eps * p)[1] - f(theta - eps * p)[1]) / (2 * eps)
+        np.testing.assert_allclose(product, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_hessian_vector_product_is_symmetric_and_leaves_grad_alone():
+    model = small_mlp(seed=4)
+    X = np.random.default_rng(6).standard_normal((4, 3))
+    hessp = hessian_vector_product(model, nn.CrossEntropyLoss(), X, np.array([0, 1, 0, 1]))
+    theta = parameters_to_vector(model)
+    p, q = np.random.default_rng(7).standard_normal((2, theta.size))
+    assert q @ hessp(theta, p) == pytest.approx(p @ hessp(theta, q), rel=1e-12)
+    assert all(param.grad is None for param in model.parameters())
+
+
+def test_least_squares_hessian_is_twice_the_gram_matrix_over_n():
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((20, 3))
+    model = nn.Linear(3, 1)
+    hessp = hessian_vector_product(model, nn.MSELoss(), X, rng.standard_normal((20, 1)))
+    theta = rng.standard_normal(4)  # weight (3, 1), then bias
+    H = np.stack([hessp(theta, e) for e in np.eye(4)], axis=1)
+    A = np.hstack([X, np.ones((20, 1))])
+    np.testing.assert_allclose(H, 2 * A.T @ A / 20, rtol=1e-13)
+
+
+@pytest.mark.parametrize("method", ["Newton-CG", "trust-ncg"])
+def test_newton_methods_solve_badly_scaled_least_squares_in_fewer_steps_than_bfgs(method):
+    # Features on scales 1, 30 and 0.03: Newton's step does not care, BFGS must learn the scales.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 3)) * [1.0, 30.0, 0.03]
+    y = X @ np.array([[1.5], [-0.2], [20.0]]) + 0.7 + 0.1 * rng.standard_normal((50, 1))
+    coef, *_ = np.linalg.lstsq(np.hstack([X, np.ones((50, 1))]), y, rcond=None)
+    runs = {}
+    for name in ("BFGS", method):
+        model, loss = nn.Linear(3, 1, rng=np.random.default_rng(1)), nn.MSELoss()  # one start
+        hessp = {} if name == "BFGS" else {"hessp": hessian_vector_product(model, loss, X, y)}
+        runs[name] = minimize(value_and_grad(model, loss, X, y), parameters_to_vector(model),
+                              jac=True, method=name, **hessp)
+        np.testing.assert_allclose(runs[name].x, coef.ravel(), atol=1e-6)
+    assert runs[method].nhev > 0
+    assert runs[method].nit < runs["BFGS"].nit
+
+
+def test_hessian_vector_product_of_a_loss_linear_in_the_parameters_is_zero():
+    model = nn.Linear(2, 3)
+    model.unused = Tensor(np.ones(2), requires_grad=True)  # and one the loss never sees
+    hessp = hessian_vector_product(model, lambda out, y: out.sum(), np.ones((4, 2)), None)
+    product = hessp(parameters_to_vector(model), np.ones(11))
+    np.testing.assert_array_equal(product, np.zeros(11))
+
+
+def test_hessian_vector_product_of_a_float32_model_is_float64_and_ignores_unused():
+    model = nn.Sequential(nn.Linear(2, 2, dtype=np.float32), nn.Tanh())
+    model.unused = Tensor(np.ones(3, np.float32), requires_grad=True)
+    X = np.random.default_rng(9).standard_normal((3, 2))
+    hessp = hessian_vector_product(model, nn.MSELoss(), X, np.zeros((3, 2)))
+    theta = parameters_to_vector(model)
+    product = hessp(theta, np.ones(theta.size))
+    assert product.dtype == np.float64 and product.shape == (9,)
+    np.testing.assert_array_equal(product[6:], 0)
+    assert np.abs(product[:6]).sum() > 0
+
+
+def test_hessian_vector_product_names_a_vector_of_the_wrong_length():
+    model = small_mlp()  # 26 parameters
+    hessp = hessian_vector_product(model, nn.CrossEntropyLoss(), np.ones((2, 3)), [0, 1])
+    with pytest.raises(ValueError, match=r"hessian_vector_product: p must be a 1-D vector of 26 "
+                                         r"values .*got shape \(25,\)"):
+        hessp(parameters_to_vector(model), np.ones(25))

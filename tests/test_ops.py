@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograd import Tensor, gradcheck, ops
+from autograd.functions import concatenate, logaddexp, maximum, minimum, stack, where
+from autograd.gradcheck import gradgradcheck
 from autograd.ops import Op
 
 PROPERTY = settings(max_examples=30, deadline=None)
@@ -45,6 +47,17 @@ def distinct(*shape):
     return lambda rng: (rng.permutation(n) - n / 2).reshape(shape) * 0.25
 
 
+MASK = np.array([[True, False, True, True], [False, False, True, False],
+                 [True, True, False, True]])
+INDEX = (np.array([0, 2, 0]), slice(1, None))  # row 0 twice: its gradients must add up
+
+
+def _add_at_reference(g):
+    out = np.zeros((3, 4))
+    np.add.at(out, INDEX, g)
+    return out
+
+
 @dataclass(frozen=True)
 class Case:
     op: Op
@@ -61,11 +74,25 @@ CASES = [
     Case(ops.divide, lambda x, y: x / y, np.divide, (normal(2, 3), banded(3))),
     Case(ops.negative, lambda x: -x, np.negative, (normal(2, 3),)),
     Case(ops.power, lambda x, y: x**y, np.power, (positive(2, 3), normal(3))),
+    Case(ops.maximum, maximum, np.maximum, (normal(3, 4), normal(4))),
+    Case(ops.minimum, minimum, np.minimum, (normal(3, 1), normal(3, 4))),
+    Case(ops.where, lambda x, y: where(MASK, x, y), lambda x, y: np.where(MASK, x, y),
+         (normal(3, 4), normal(4))),
+    Case(ops.logaddexp, logaddexp, np.logaddexp, (normal(3, 4), normal(4))),
     Case(ops.matmul, lambda x, y: x @ y, np.matmul, (normal(2, 3), normal(3, 4))),
     Case(ops.linear, lambda x, w, b: x.linear(w, b), lambda x, w, b: x @ w + b,
          (normal(2, 3), normal(3, 4), normal(4))),
     # elementwise functions
     Case(ops.exp, Tensor.exp, np.exp, (normal(2, 3),)),
+    Case(ops.expm1, Tensor.expm1, np.expm1, (normal(2, 3),)),
+    Case(ops.log1p, Tensor.log1p, np.log1p, (positive(2, 3),)),
+    Case(ops.sin, Tensor.sin, np.sin, (normal(2, 3),)),
+    Case(ops.cos, Tensor.cos, np.cos, (normal(2, 3),)),
+    Case(ops.leaky_relu, lambda x: x.leaky_relu(0.1), lambda x: np.where(x > 0, x, 0.1 * x),
+         (banded(2, 3),)),
+    Case(ops.gelu, Tensor.gelu,
+         lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3))),
+         (normal(3, 4),)),
     Case(ops.log, Tensor.log, np.log, (positive(2, 3),)),
     Case(ops.sqrt, Tensor.sqrt, np.sqrt, (positive(2, 3),)),
     Case(ops.abs, Tensor.abs, np.abs, (banded(2, 3),)),
@@ -81,6 +108,10 @@ CASES = [
     Case(ops.mean, lambda x: x.mean(axis=(0, 2), keepdims=True),
          lambda x: x.mean(axis=(0, 2), keepdims=True), (normal(2, 3, 4),)),
     Case(ops.max, lambda x: x.max(axis=-1), lambda x: x.max(axis=-1), (distinct(3, 4),)),
+    Case(ops.min, lambda x: x.min(axis=0), lambda x: x.min(axis=0), (distinct(3, 4),)),
+    Case(ops.prod, lambda x: x.prod(axis=1), lambda x: x.prod(axis=1), (normal(3, 4),)),
+    Case(ops.norm, lambda x: x.norm(axis=1), lambda x: np.linalg.norm(x, axis=1),
+         (normal(3, 4),)),
     Case(ops.logsumexp, lambda x: x.logsumexp(axis=1),
          lambda x: scipy.special.logsumexp(x, axis=1), (normal(3, 4),)),
     Case(ops.log_softmax, lambda x: x.log_softmax(axis=0),
@@ -98,6 +129,15 @@ CASES = [
     Case(ops.transpose, lambda x: x.transpose(2, 0, 1), lambda x: x.transpose(2, 0, 1),
          (normal(2, 3, 4),)),
     Case(ops.getitem, lambda x: x[[0, 2, 0], 1:], lambda x: x[[0, 2, 0], 1:], (normal(3, 4),)),
+    Case(ops.broadcast_to, lambda x: x.broadcast_to((2, 3, 4)),
+         lambda x: np.broadcast_to(x, (2, 3, 4)), (normal(3, 1),)),
+    # getitem's gradient, reached by the public API only inside backward(create_graph=True)
+    Case(ops.add_at, lambda g: ops.add_at(g, shape=(3, 4), index=INDEX),
+         lambda g: _add_at_reference(g), (normal(3, 3),)),
+    Case(ops.concatenate, lambda x, y: concatenate([x, y], axis=1),
+         lambda x, y: np.concatenate([x, y], axis=1), (normal(2, 3), normal(2, 2))),
+    Case(ops.stack, lambda x, y: stack([x, y], axis=-1), lambda x, y: np.stack([x, y], axis=-1),
+         (normal(2, 3), normal(2, 3))),
 ]
 BY_NAME = pytest.mark.parametrize("case", CASES, ids=[case.op.name for case in CASES])
 
@@ -142,6 +182,13 @@ def test_forward_matches_reference(case):
 def test_gradient_matches_central_differences(case):
     x = make_inputs(case)
     assert gradcheck(weighted(case.fn, case.fn(*x).shape, np.float64), *x)
+
+
+@BY_NAME
+def test_second_derivative_matches_central_differences_of_the_first(case):
+    # one table of rules: the VJPs, run on Tensors, are differentiated again
+    x = make_inputs(case)
+    assert gradgradcheck(weighted(case.fn, case.fn(*x).shape, np.float64), *x)
 
 
 @BY_NAME

@@ -2,8 +2,10 @@
 
 `step()` works on the numpy arrays directly (`p.data -= ...`), so it records no graph; a
 parameter whose grad is None is skipped and its state does not advance, as in PyTorch.
-Because the arrays change in place, call `backward()` on a loss before `step()` changes the
-parameters it was computed from (PyTorch raises an error there; npgrad does not check).
+Each updated parameter is marked modified, so a `backward()` through a graph built before the
+step raises an error instead of differentiating at the new values (as PyTorch does).
+One learning rate per optimizer, `optimizer.lr` (PyTorch: `param_groups[i]["lr"]`), which the
+schedulers in `nn.optim.lr_scheduler` change between epochs.
 """
 
 import math
@@ -47,9 +49,8 @@ class Optimizer:
         """Update every parameter that has a gradient (defined by each optimizer)."""
         raise NotImplementedError
 
-    def _gradients(self):
-        """(index, parameter, gradient + weight_decay * parameter) for each p with a gradient."""
-        decay = self.weight_decay
+    def _gradients(self, decay: float):
+        """(index, parameter, gradient + decay * parameter) for each p with a gradient."""
         for i, p in enumerate(self.params):
             if p.grad is not None:
                 yield i, p, (p.grad + decay * p.data if decay else p.grad)
@@ -75,7 +76,7 @@ class SGD(Optimizer):
     def step(self) -> None:
         """Apply one update to every parameter that has a gradient."""
         lr, momentum = self.lr, self.momentum
-        for i, p, g in self._gradients():
+        for i, p, g in self._gradients(self.weight_decay):
             if momentum:
                 buf = self.buffers[i]
                 if buf is None:
@@ -85,6 +86,7 @@ class SGD(Optimizer):
                     buf += g
                 g = g + momentum * buf if self.nesterov else buf
             p.data -= lr * g
+            p.mark_modified()
 
 
 class Adam(Optimizer):
@@ -92,16 +94,19 @@ class Adam(Optimizer):
 
     g = grad + weight_decay * p; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
     p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps), t counted per parameter.
+    `decoupled_weight_decay=True` is AdamW: p *= 1 - lr * weight_decay instead of the L2 term.
     """
 
     def __init__(self, params: Iterable[Tensor], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0):
+                 weight_decay: float = 0.0, decoupled_weight_decay: bool = False):
         super().__init__(params)
-        _check_at_least_zero("Adam", lr=lr, eps=eps, weight_decay=weight_decay)
+        name = type(self).__name__
+        _check_at_least_zero(name, lr=lr, eps=eps, weight_decay=weight_decay)
         if len(betas) != 2 or not all(isinstance(b, numbers.Real) and 0 <= b < 1 for b in betas):
-            raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {betas!r}")
+            raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
         self.lr, self.betas, self.eps, self.weight_decay = lr, tuple(betas), eps, weight_decay
+        self.decoupled_weight_decay = bool(decoupled_weight_decay)
         self.m = [np.zeros_like(p.data) for p in self.params]
         self.v = [np.zeros_like(p.data) for p in self.params]
         self.steps = [0] * len(self.params)
@@ -110,7 +115,10 @@ class Adam(Optimizer):
         """Apply one update to every parameter that has a gradient."""
         lr, eps = self.lr, self.eps
         b1, b2 = self.betas
-        for i, p, g in self._gradients():
+        decoupled = self.decoupled_weight_decay and self.weight_decay
+        for i, p, g in self._gradients(0.0 if decoupled else self.weight_decay):
+            if decoupled:  # AdamW: shrink the weights, apart from the gradient's moments
+                p.data *= 1 - lr * self.weight_decay
             m, v = self.m[i], self.v[i]
             m *= b1
             m += (1 - b1) * g
@@ -122,3 +130,17 @@ class Adam(Optimizer):
             denom /= math.sqrt(1 - b2 ** t)
             denom += eps
             p.data -= (lr / (1 - b1 ** t)) * (m / denom)
+            p.mark_modified()
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019), as PyTorch's AdamW.
+
+    Each step first shrinks p by (1 - lr * weight_decay), then takes Adam's step with the plain
+    gradient; unlike Adam's L2 term, the decay is not rescaled by the moment estimates.
+    """
+
+    def __init__(self, params: Iterable[Tensor], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2):
+        super().__init__(params, lr, betas, eps, weight_decay, decoupled_weight_decay=True)

@@ -1,0 +1,83 @@
+"""Functions of several tensors, importable from `autograd` as numpy and PyTorch users expect:
+where, maximum, minimum, logaddexp, concatenate, stack, split.
+
+Each runs one primitive of the op table; arrays and numbers join in the first Tensor's dtype.
+"""
+
+import numbers
+
+import numpy as np
+
+from . import ops
+from .tensor import Tensor, apply, lift
+
+
+def _tensors(values, name):
+    """Lift plain operands to Tensors in the dtype of the first Tensor among them."""
+    like = next((v for v in values if isinstance(v, Tensor)), None)
+    if like is None:
+        like = Tensor(np.asarray(values[0], dtype=np.result_type(values[0], np.float64)))
+    return [v if isinstance(v, Tensor) else lift(v, like, name) for v in values]
+
+
+def where(condition, x, y) -> Tensor:
+    """x where `condition` holds, else y (broadcast together); each gets the gradient of its
+    own positions. `condition` is data: a bool array (x > 0 gives one), or nonzero values."""
+    condition = np.asarray(condition.data if isinstance(condition, Tensor) else condition,
+                           dtype=bool)
+    return apply(ops.where, *_tensors([x, y], "where"), condition=condition)
+
+
+def maximum(x, y) -> Tensor:
+    """The elementwise larger of x and y (broadcast); ties share the gradient, as in PyTorch."""
+    return apply(ops.maximum, *_tensors([x, y], "maximum"))
+
+
+def minimum(x, y) -> Tensor:
+    """The elementwise smaller of x and y (broadcast); ties share the gradient."""
+    return apply(ops.minimum, *_tensors([x, y], "minimum"))
+
+
+def logaddexp(x, y) -> Tensor:
+    """log(exp(x) + exp(y)) without overflow (broadcast)."""
+    return apply(ops.logaddexp, *_tensors([x, y], "logaddexp"))
+
+
+def _pieces(tensors, name):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{name}: needs at least one tensor, got an empty sequence")
+    return _tensors(tensors, name)
+
+
+def concatenate(tensors, axis=0) -> Tensor:
+    """Join tensors along an existing axis (axis=None flattens them first); gradients flow back
+    to every piece that requires them."""
+    tensors = _pieces(tensors, "concatenate")
+    if axis is None:
+        return concatenate([t.reshape(-1) for t in tensors])
+    return apply(ops.concatenate, *tensors, axis=int(axis))
+
+
+def stack(tensors, axis=0) -> Tensor:
+    """Join same-shaped tensors along a new axis."""
+    return apply(ops.stack, *_pieces(tensors, "stack"), axis=int(axis))
+
+
+def split(tensor, indices_or_sections, axis=0) -> list:
+    """Split like np.split: into equal sections (an int), or at the given indices. Each piece
+    is a slice of `tensor`, so gradients flow back through all of them."""
+    tensor = tensor if isinstance(tensor, Tensor) else Tensor(tensor)
+    length = tensor.shape[axis]
+    if isinstance(indices_or_sections, numbers.Integral):
+        sections = int(indices_or_sections)
+        if sections < 1 or length % sections:
+            raise ValueError(f"split: an axis of length {length} does not split into "
+                             f"{sections} equal sections")
+        bounds = [length // sections * i for i in range(sections + 1)]
+    else:
+        bounds = [0, *(int(i) for i in indices_or_sections), length]
+    # plain slices between the bounds, as np.split takes them: negative indices count from the
+    # end, and a bound below the one before gives an empty piece
+    return [tensor[(slice(None),) * (axis % tensor.ndim) + (slice(a, b),)]
+            for a, b in zip(bounds[:-1], bounds[1:])]

@@ -1,0 +1,218 @@
+"""numpy functions on Tensors: `np.exp(t)`, `np.sum(t, axis=1)`, `np.concatenate([a, b])` run the
+same ops as Tensor methods, so their results are differentiable Tensors.
+
+numpy hands a Tensor argument to `array_ufunc` (ufuncs: np.exp, np.add, np.maximum, comparisons)
+or to `array_function` (the rest: np.sum, np.reshape, np.where, ...). Two tables map numpy's
+functions to Tensor methods and `autograd.functions`: no gradient rule lives here. A numpy
+function that has no rule raises a TypeError naming it, never a plain array without the graph.
+Comparisons and tests (np.isfinite) return bool arrays, as the comparison operators do.
+"""
+
+import operator
+
+import numpy as np
+
+from . import functions
+from .tensor import Tensor, lift
+
+# ---------------------------------------------------------------- ufuncs
+UFUNCS = {
+    np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
+    np.divide: operator.truediv, np.power: operator.pow, np.matmul: operator.matmul,
+    np.negative: operator.neg, np.positive: operator.pos, np.reciprocal: lambda x: 1 / x,
+    np.exp: Tensor.exp, np.expm1: Tensor.expm1, np.log: Tensor.log, np.log1p: Tensor.log1p,
+    np.sqrt: Tensor.sqrt, np.square: Tensor.square, np.absolute: Tensor.abs, np.fabs: Tensor.abs,
+    np.sin: Tensor.sin, np.cos: Tensor.cos, np.tanh: Tensor.tanh,
+    np.maximum: functions.maximum, np.minimum: functions.minimum,
+    np.logaddexp: functions.logaddexp,
+}
+# No gradient to give: comparisons and tests answer with bool arrays, and piecewise-constant
+# functions (gradient 0 wherever it exists) with constant Tensors.
+BOOL_UFUNCS = {np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,
+               np.isfinite, np.isnan, np.isinf, np.signbit, np.logical_and, np.logical_or,
+               np.logical_not, np.logical_xor}
+CONSTANT_UFUNCS = {np.sign, np.floor, np.ceil, np.trunc, np.rint}
+# ufunc.reduce, as np.add.reduce(t, axis) and np.maximum.reduce are spelled by some
+REDUCERS = {np.add: "sum", np.multiply: "prod", np.maximum: "max", np.minimum: "min"}
+
+
+def array_ufunc(ufunc, method, inputs, kwargs):
+    """Tensor.__array_ufunc__: a numpy ufunc called with a Tensor among its operands."""
+    name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+    if kwargs.get("out") is not None:
+        raise TypeError(f"{name}(..., out=...): numpy cannot write into a Tensor, nor a Tensor "
+                        "into an array; use the in-place operators (t += ...) or the arrays "
+                        "(t.data)")
+    if method == "reduce" and ufunc in REDUCERS:
+        (x,) = inputs
+        _refuse(name, kwargs, ("axis", "keepdims"))
+        return getattr(_tensor(x), REDUCERS[ufunc])(axis=kwargs.get("axis", 0),
+                                                      keepdims=kwargs.get("keepdims", False))
+    if method != "__call__":
+        raise TypeError(f"{name} has no gradient rule in npgrad; use it on t.data for a plain "
+                        "array without a gradient")
+    _refuse(name, kwargs, ())
+    arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+    if ufunc in BOOL_UFUNCS:
+        return ufunc(*arrays)
+    if ufunc in CONSTANT_UFUNCS:
+        return Tensor(ufunc(*arrays))
+    if ufunc not in UFUNCS:
+        raise TypeError(f"{name} has no gradient rule in npgrad (see the README's table of "
+                        "the Tensor surface); use it on t.data for a plain array without a "
+                        "gradient")
+    return UFUNCS[ufunc](*_tensors(inputs, name))
+
+
+# ---------------------------------------------------------------- other numpy functions
+def _reduction(method):
+    def reduce(a, axis=None, dtype=None, out=None, keepdims=False, **rest):
+        _refuse(f"np.{method}", dict(dtype=dtype, out=out, **rest), ())
+        return getattr(_tensor(a), method)(axis=axis, keepdims=keepdims)
+    return reduce
+
+
+def _extreme(method):
+    # np.max and np.min take no dtype: their third positional argument is out
+    def reduce(a, axis=None, out=None, keepdims=False, **rest):
+        _refuse(f"np.{method}", dict(out=out, **rest), ())
+        return getattr(_tensor(a), method)(axis=axis, keepdims=keepdims)
+    return reduce
+
+
+def _spread(method):
+    def spread(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **rest):
+        _refuse(f"np.{method}", dict(dtype=dtype, out=out, **rest), ())
+        return getattr(_tensor(a), method)(axis=axis, ddof=ddof, keepdims=keepdims)
+    return spread
+
+
+def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    _refuse("np.reshape", dict(order=None if order == "C" else order, copy=copy), ())
+    return _tensor(a).reshape(shape if shape is not None else newshape)
+
+
+def _where(condition, x=None, y=None):
+    if x is None and y is None:  # np.where(cond): the indices where it holds, data only
+        return np.nonzero(condition.data if isinstance(condition, Tensor) else condition)
+    return functions.where(condition, x, y)
+
+
+def _norm(x, ord=None, axis=None, keepdims=False):
+    # numpy's ord=None is the 2-norm of all the elements reduced (Frobenius for matrices);
+    # ord=2 is that only for vectors (for matrices it is the largest singular value) and
+    # ord="fro" only for matrices.
+    reduced = np.ndim(x) if axis is None else len(axis) if isinstance(axis, tuple) else 1
+    if not (ord is None or (ord == 2 and reduced == 1) or (ord == "fro" and reduced == 2)):
+        raise TypeError(f"np.linalg.norm(ord={ord!r}) over {reduced} axes has no gradient rule "
+                        "in npgrad: only the 2-norm of vectors and the Frobenius norm (ord=None)")
+    return _tensor(x).norm(axis=axis, keepdims=keepdims)
+
+
+def _dot(a, b, out=None):
+    _refuse("np.dot", dict(out=out), ())
+    a, b = _tensors([a, b], "np.dot")
+    if a.ndim > 2 or b.ndim > 2:
+        raise TypeError("np.dot of arrays with more than 2 dimensions has no gradient rule in "
+                        "npgrad; use np.matmul (or @), which broadcasts batch axes")
+    return a * b if a.ndim == 0 or b.ndim == 0 else a @ b
+
+
+def _clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue,
+          max=np._NoValue, **kwargs):
+    _refuse("np.clip", dict(out=out, **kwargs), ())
+    lo, hi = (None if v is np._NoValue else v for v in (
+        a_min if min is np._NoValue else min, a_max if max is np._NoValue else max))
+    return _tensor(a).clip(lo, hi)
+
+
+def _joining(function):
+    """np.concatenate or np.stack: their out= and dtype= are refused, never silently dropped."""
+    def join(arrays, axis=0, out=None, **kwargs):
+        _refuse(f"np.{function.__name__}", dict(out=out, **kwargs), ())
+        return function(arrays, axis)
+    return join
+
+
+def _round(a, decimals=0, out=None):
+    _refuse("np.round", dict(out=out), ())
+    return Tensor(np.round(_tensor(a).data, decimals))  # piecewise constant: no gradient
+
+
+def _data_only(func):
+    """A numpy function whose answer is not a float array of values (shapes, indices, bools):
+    it runs on the arrays, and has no gradient to lose."""
+    def run(*args, **kwargs):
+        return func(*_plain(args), **{k: _plain(v) for k, v in kwargs.items()})
+    return run
+
+
+FUNCTIONS = {
+    np.sum: _reduction("sum"), np.mean: _reduction("mean"), np.max: _extreme("max"),
+    np.amax: _extreme("max"), np.min: _extreme("min"), np.amin: _extreme("min"),
+    np.prod: _reduction("prod"), np.var: _spread("var"), np.std: _spread("std"),
+    np.reshape: _reshape,
+    np.ravel: lambda a, order="C": _tensor(a).reshape(-1) if order == "C" else _refuse(
+        "np.ravel", {"order": order}, ()),
+    np.transpose: lambda a, axes=None: _tensor(a).transpose(axes),
+    np.swapaxes: lambda a, axis1, axis2: _tensor(a).swapaxes(axis1, axis2),
+    np.squeeze: lambda a, axis=None: _tensor(a).squeeze(axis),
+    np.expand_dims: lambda a, axis: _tensor(a).expand_dims(axis),
+    np.broadcast_to: lambda array, shape, subok=False: _tensor(array).broadcast_to(shape),
+    np.clip: _clip, np.concatenate: _joining(functions.concatenate),
+    np.stack: _joining(functions.stack),
+    np.split: lambda ary, indices_or_sections, axis=0: functions.split(ary, indices_or_sections,
+                                                                        axis),
+    np.where: _where, np.dot: _dot, np.linalg.norm: _norm,
+    np.round: _round, np.around: _round,
+    **{f: _data_only(f) for f in (np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort,
+                                  np.nonzero, np.count_nonzero, np.allclose, np.isclose,
+                                  np.array_equal, np.result_type, np.iscomplexobj,
+                                  np.isrealobj, np.any, np.all, np.array_repr, np.array_str)},
+}
+
+
+def array_function(func, args, kwargs):
+    """Tensor.__array_function__: a numpy function called with a Tensor among its arguments."""
+    run = FUNCTIONS.get(func)
+    if run is None:
+        name = f"{func.__module__.replace('numpy', 'np')}.{func.__name__}"
+        raise TypeError(f"{name} has no gradient rule in npgrad (see the README's table of the "
+                        "Tensor surface); use it on t.data for a plain array without a gradient")
+    return run(*args, **kwargs)
+
+
+# ---------------------------------------------------------------- helpers
+def _tensor(value):
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
+def _tensors(values, name):
+    like = next(v for v in values if isinstance(v, Tensor))
+    return [v if isinstance(v, Tensor) else lift(v, like, name) for v in values]
+
+
+def _plain(value):
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
+_NUMPY_DEFAULTS = {"casting": "same_kind", "order": "K", "subok": True, "where": True}
+
+
+def _refuse(name, kwargs, allowed):
+    """A TypeError for numpy arguments that npgrad's op does not take (dtype=, where=, ...)."""
+    for key, value in kwargs.items():
+        if key in allowed or value is None or value is np._NoValue:
+            continue
+        if key in _NUMPY_DEFAULTS and value is _NUMPY_DEFAULTS[key]:
+            continue
+        if isinstance(value, bool) and value is _NUMPY_DEFAULTS.get(key):
+            continue
+        shown = (f"<{type(value).__name__} of shape {value.shape}>"
+                 if isinstance(value, (np.ndarray, Tensor)) else repr(value))
+        raise TypeError(f"{name}(..., {key}={shown}) on a Tensor: npgrad's version does not "
+                        f"take {key}=")

@@ -1,0 +1,58 @@
+"""The table of primitives: every op's forward computation beside its gradient rules.
+
+A primitive is one `Op(name, forward, vjp, "rule", ...)` (see `core.Op`): `forward(*arrays,
+**attrs)` computes the result, and the VJP of input i maps the gradient `g` of the result to
+the gradient of that input (a vector-Jacobian product), with a one-line rule string beside it.
+VJPs run only for inputs that need a gradient. They may return a gradient with broadcast
+(extra or size-1) dimensions or another dtype: the engine reduces it to the input's shape and
+dtype in one place (`engine.reduce_to`). The families, one file each:
+
+    arithmetic   add subtract multiply divide negative power maximum minimum where logaddexp
+    elementwise  exp expm1 log log1p sqrt abs sin cos tanh sigmoid relu leaky_relu gelu clip
+                 astype
+    reductions   sum mean max min prod norm logsumexp
+    shapes       reshape transpose broadcast_to getitem add_at concatenate stack
+    linalg       matmul linear
+    losses       log_softmax softmax cross_entropy bce_with_logits
+"""
+
+from . import arithmetic, elementwise, linalg, losses, reductions, shapes
+from .arithmetic import (
+                         add,
+                         divide,
+                         logaddexp,
+                         maximum,
+                         minimum,
+                         multiply,
+                         negative,
+                         power,
+                         subtract,
+                         where,
+)
+from .core import Op, Variadic
+from .elementwise import (
+                         abs,
+                         astype,
+                         clip,
+                         cos,
+                         exp,
+                         expm1,
+                         gelu,
+                         leaky_relu,
+                         log,
+                         log1p,
+                         relu,
+                         sigmoid,
+                         sin,
+                         sqrt,
+                         tanh,
+)
+from .linalg import linear, matmul
+from .losses import bce_with_logits, cross_entropy, log_softmax, softmax
+from .reductions import logsumexp, max, mean, min, norm, prod, sum
+from .shapes import add_at, broadcast_to, concatenate, getitem, reshape, stack, transpose
+
+FAMILIES = (arithmetic, elementwise, reductions, shapes, linalg, losses)
+OPS = [v for family in FAMILIES for v in vars(family).values() if isinstance(v, Op)]
+
+__all__ = ["Op", "Variadic", "OPS", *(op.name for op in OPS)]

@@ -1,0 +1,60 @@
+"""Elementwise functions of one tensor: each gradient is g times the local derivative."""
+
+import math
+
+import numpy as np
+
+from .core import Op, times
+
+exp = Op("exp", np.exp, lambda g, out, x: g * out, "dx = g * out")
+expm1 = Op("expm1", np.expm1, lambda g, out, x: g * (out + 1), "dx = g * (out + 1)")
+log = Op("log", np.log, lambda g, out, x: g / x, "dx = g / x")
+log1p = Op("log1p", np.log1p, lambda g, out, x: g / (x + 1), "dx = g / (1 + x)")
+sqrt = Op("sqrt", np.sqrt, lambda g, out, x: g / (out * 2), "dx = g / (2 * out)")
+abs = Op("abs", np.abs, lambda g, out, x: g * np.sign(x), "dx = g * sign(x)")
+sin = Op("sin", np.sin, lambda g, out, x: g * np.cos(x), "dx = g * cos(x)")
+cos = Op("cos", np.cos, lambda g, out, x: -g * np.sin(x), "dx = -g * sin(x)")
+tanh = Op("tanh", np.tanh, lambda g, out, x: times(g, 1 - out * out), "dx = g * (1 - out^2)")
+
+
+def _sigmoid(x):
+    # exp of a non-positive number never overflows: no warning even at +-1000.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+sigmoid = Op("sigmoid", _sigmoid,
+             lambda g, out, x: times(g, out * (1 - out)), "dx = g * out * (1 - out)")
+relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: g * (x > 0), "dx = g * (x > 0)")
+leaky_relu = Op("leaky_relu",
+                lambda x, slope=0.01: np.where(x > 0, x, x * slope),
+                lambda g, out, x, slope=0.01: np.where(x > 0, g, g * slope),
+                "dx = g where x > 0, else g * slope")
+
+# GELU with PyTorch's tanh approximation (approximate="tanh"): 0.5 x (1 + tanh(u)),
+# u = sqrt(2/pi) (x + 0.044715 x^3). numpy has no erf, which the exact form needs.
+_GELU_C, _GELU_A = math.sqrt(2 / math.pi), 0.044715
+
+
+def _gelu(x):
+    return x * 0.5 * (np.tanh((x + x * x * x * _GELU_A) * _GELU_C) + 1)
+
+
+def _gelu_vjp(g, out, x):
+    t = np.tanh((x + x * x * x * _GELU_A) * _GELU_C)
+    du = (x * x * (3 * _GELU_A) + 1) * _GELU_C
+    return g * ((t + 1) * 0.5 + x * 0.5 * (1 - t * t) * du)
+
+
+gelu = Op("gelu", _gelu, _gelu_vjp, "dx = g * (0.5 (1 + t) + 0.5 x (1 - t^2) u'), t = tanh(u)")
+
+clip = Op(
+    "clip",
+    lambda x, lo=None, hi=None: np.clip(x, lo, hi),
+    # The gradient passes where the input was inside [lo, hi], as in PyTorch's clamp.
+    lambda g, out, x, lo=None, hi=None: g
+    * ((x >= (-np.inf if lo is None else lo)) & (x <= (np.inf if hi is None else hi))),
+    "dx = g where lo <= x <= hi",
+)
+astype = Op("astype", lambda x, dtype=None: x.astype(dtype),
+            lambda g, out, x, dtype=None: g, "dx = g (in x's dtype)")

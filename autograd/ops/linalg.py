@@ -1,0 +1,56 @@
+"""Matrix products: matmul with numpy's rules for 1-D and batched operands, and the fused
+linear layer x @ w + b."""
+
+import numpy as np
+
+from .core import Op, sum_to
+
+
+def _matmul_vjp_x(g, out, x, y):
+    # 1-D operands are promoted the way np.matmul promotes them, then the axis is dropped again.
+    if y.ndim == 1:
+        g, y = g[..., None], y[:, None]
+    if x.ndim == 1:
+        return (g[..., None, :] @ y.mT)[..., 0, :]
+    return g @ y.mT
+
+
+def _matmul_vjp_y(g, out, x, y):
+    if x.ndim == 1 and y.ndim == 1:  # a dot product: g is 0-d and has no axis to promote
+        return g * x
+    if x.ndim == 1:
+        g, x = g[..., None, :], x[None, :]
+    if y.ndim == 1:
+        return (x.mT @ g[..., None])[..., 0]
+    return x.mT @ g
+
+
+matmul = Op("matmul", np.matmul, _matmul_vjp_x, "dx = g @ y.T", _matmul_vjp_y, "dy = x.T @ g")
+
+
+def _linear(x, w, b):
+    out = x @ w
+    if b.shape == out.shape[-1:] and b.dtype == out.dtype:  # a layer's bias: the usual case
+        out += b  # in place: `out` is a fresh array, and this saves an allocation per layer
+        return out
+    return np.add(out, b)  # numpy's x @ w + b: the bias may add dimensions or promote
+
+
+def _product_grad(g, x, w):
+    """The gradient reaching `x @ w` in `x @ w + b`: summed back where the bias widened it."""
+    if x.ndim >= 2 and w.ndim == 2:  # a layer, (..., in) @ (in, out): the usual case
+        shape = x.shape[:-1] + w.shape[1:]
+    else:  # numpy's rules: batch axes broadcast, and a 1-D operand's axis is dropped
+        batch = np.broadcast_shapes(x.shape[:-2], w.shape[:-2])
+        shape = batch + x.shape[-2:-1] + w.shape[-1:] * (w.ndim > 1)
+    return g if g.shape == shape else sum_to(g, shape)
+
+
+# x @ w + b as one primitive: the layer of every MLP, one node instead of two.
+linear = Op(
+    "linear",
+    _linear,
+    lambda g, out, x, w, b: _matmul_vjp_x(_product_grad(g, x, w), out, x, w), "dx = g @ w.T",
+    lambda g, out, x, w, b: _matmul_vjp_y(_product_grad(g, x, w), out, x, w), "dw = x.T @ g",
+    lambda g, out, x, w, b: g, "db = g summed over the batch",
+)

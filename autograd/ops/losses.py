@@ -1,0 +1,126 @@
+"""Normalisations and the fused losses: softmax, log_softmax, and softmax / sigmoid
+cross-entropy as single primitives. Shifting by the max inside one forward keeps them exact
+and finite for logits of 1e4, and their gradients need no extra nodes."""
+
+import math
+
+import numpy as np
+
+from .core import Op, times
+
+
+def _shifted(x, axis):
+    """x minus its max along `axis`, so that exp never overflows (an empty axis works too)."""
+    return x - x.max(axis=axis, keepdims=True, initial=-np.inf)
+
+
+def _log_softmax(x, axis=-1):
+    if not x.size:  # nothing to normalise (and the log of an empty sum would warn)
+        return x.copy()
+    # Subtract the max once and never add it back: exact for the largest logit even at 1e4.
+    shifted = _shifted(x, axis)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _softmax(x, axis=-1):
+    exps = np.exp(_shifted(x, axis))
+    return exps / exps.sum(axis=axis, keepdims=True)
+
+
+log_softmax = Op(
+    "log_softmax",
+    _log_softmax,
+    lambda g, out, x, axis=-1: g - np.exp(out) * g.sum(axis=axis, keepdims=True),
+    "dx = g - softmax(x) * sum(g)",
+)
+softmax = Op(
+    "softmax",
+    _softmax,
+    lambda g, out, x, axis=-1: out * (g - (g * out).sum(axis=axis, keepdims=True)),
+    "dx = out * (g - sum(g * out))",
+)
+
+
+# The fused losses reduce like PyTorch's: "mean" (nan for an empty batch, as in PyTorch), "sum"
+# (0 for an empty batch) or "none" (one loss per row of logits, or per element for bce).
+def _reduce(losses, reduction):
+    if reduction == "none":
+        return losses
+    if reduction == "sum" or not losses.size:
+        return losses.sum() if reduction == "sum" else np.full((), np.nan, losses.dtype)
+    return losses.sum() / losses.size
+
+
+def _per_loss(g, reduction, count):
+    """The gradient reaching each unreduced loss from the reduced one's gradient `g`."""
+    return g / (count or 1) if reduction == "mean" else g
+
+
+def _cross_entropy(x, t, reduction="mean"):
+    shifted = _shifted(x, -1)  # finite for logits of 1e4
+    exps = np.exp(shifted)
+    total = exps.sum(axis=-1, keepdims=True)
+    if not x.shape[-1]:
+        total += 1  # no classes, so no probabilities: log(1) keeps numpy quiet
+    log_probs = shifted - np.log(total)
+    probs = exps / total
+    losses = -(t * log_probs).sum(axis=-1)  # one per row
+    return _reduce(losses, reduction), {"probs": probs, "log_probs": log_probs}
+
+
+def _row_grad(g, x, reduction):
+    """Each row's share of g, shaped to broadcast against the logits (rows, classes)."""
+    g = _per_loss(g, reduction, math.prod(x.shape[:-1]))
+    return g[..., None] if reduction == "none" else g
+
+
+def _cross_entropy_vjp_logits(g, out, x, t, reduction="mean", probs=None, log_probs=None):
+    # d/dx of -sum(t * log_softmax(x)) is softmax(x) * sum(t) - t; sum(t) is 1 for one-hot rows.
+    if probs is None:  # higher order: recomputed on Tensors, so that it is differentiable
+        probs = softmax(x, axis=-1)
+    grad = probs * t.sum(axis=-1, keepdims=True)
+    grad -= t
+    return times(_row_grad(g, x, reduction), grad)
+
+
+def _cross_entropy_vjp_target(g, out, x, t, reduction="mean", probs=None, log_probs=None):
+    if log_probs is None:
+        log_probs = log_softmax(x, axis=-1)
+    return log_probs * -_row_grad(g, x, reduction)
+
+
+# Softmax cross-entropy as one primitive: the loss of nearly every classifier, and as a single
+# node its gradient is the familiar (softmax - target) / n instead of five nodes' worth of work.
+cross_entropy = Op(
+    "cross_entropy",
+    _cross_entropy,
+    _cross_entropy_vjp_logits, "dx = g * (softmax(x) * sum(t) - t) / rows",
+    _cross_entropy_vjp_target, "dt = -g * log_softmax(x) / rows",
+    saves=("probs", "log_probs"),
+)
+
+
+def _bce_with_logits(x, t, reduction="mean"):
+    # log(1 + exp(x)) - x*t, with logaddexp and tanh: neither overflows at any logit.
+    losses = np.logaddexp(0, x) - x * t
+    probs = np.tanh(x * 0.5)
+    probs *= 0.5
+    probs += 0.5  # sigmoid(x) = (1 + tanh(x / 2)) / 2, in place on a fresh array
+    return _reduce(losses, reduction), {"probs": probs}
+
+
+def _bce_vjp_logits(g, out, x, t, reduction="mean", probs=None):
+    if probs is None:  # higher order: recomputed on Tensors
+        probs = (np.tanh(x * 0.5) + 1) * 0.5
+    return times(_per_loss(g, reduction, x.size), probs - t)
+
+
+# Binary cross-entropy of logits as one primitive, for the same reasons as cross_entropy.
+bce_with_logits = Op(
+    "bce_with_logits",
+    _bce_with_logits,
+    _bce_vjp_logits, "dx = g * (sigmoid(x) - t) / n",
+    lambda g, out, x, t, reduction="mean", probs=None: x * -_per_loss(g, reduction, x.size),
+    "dt = -g * x / n",
+    saves=("probs",),
+)

@@ -1,0 +1,230 @@
+"""PyTorch names that npgrad does not use, and what to write instead: one table, shown in errors.
+
+`t.view(2, 3)` raises an AttributeError that says `t.reshape(2, 3)`; `t.sum(dim=1)` a TypeError
+that says `axis=1`; `t.size()` one that says `t.shape`. `install(Tensor)` puts the table on
+Tensor: a `__getattr__`, which Python calls only after the normal lookup has failed, and a thin
+wrapper around the methods and functions that take `axis` (not around operators or the ops a
+training step runs), which turns an unexpected PyTorch keyword into the hint.
+"""
+
+import functools
+
+import numpy as np
+
+# PyTorch's Tensor methods and attributes, and torch functions as autograd.<name>, -> what to
+# write in npgrad. Each value is said after "write", unless it starts with "drop it".
+NAMES = {
+    # shapes
+    "view": "t.reshape(*shape) (numpy's name)",
+    "view_as": "t.reshape(other.shape)",
+    "permute": "t.transpose(*axes) (numpy's name: all the axes, in their new order)",
+    "expand": "t.broadcast_to(shape)",
+    "expand_as": "t.broadcast_to(other.shape)",
+    "contiguous": "drop it: numpy manages the memory layout",
+    "t": "t.T (all axes reversed) or t.mT (the last two swapped)",
+    "flip": "t[::-1] (first axis) or t[:, ::-1] (second): indexing, with its gradient",
+    "chunk": "autograd.split(t, sections, axis)",
+    "unbind": "[t[i] for i in range(len(t))]",
+    "cat": "autograd.concatenate(tensors, axis=...)",
+    "hstack": "autograd.concatenate(tensors, axis=1) (axis=0 for 1-D tensors)",
+    "vstack": "autograd.concatenate(tensors, axis=0) (rows of 1-D tensors: autograd.stack)",
+    "repeat": "autograd.concatenate([t] * n, axis=...) (or t.broadcast_to for new axes)",
+    "numel": "t.size (a property: numpy's name for the number of elements)",
+    "nelement": "t.size (a property: numpy's name for the number of elements)",
+    "dim": "t.ndim (a property)",
+    "ndimension": "t.ndim (a property)",
+    # dtypes and devices
+    "float": "t.astype(np.float32)",
+    "double": "t.astype(np.float64)",
+    "half": "t.astype(np.float32): npgrad computes in float32 or float64",
+    "int": "t.data.astype(np.int64), a plain integer array (Tensors hold floats)",
+    "long": "t.data.astype(np.int64), a plain integer array (Tensors hold floats)",
+    "bool": "a comparison (t > 0), which gives a plain numpy bool array",
+    "type": "t.dtype to read the dtype, t.astype(np.float32) to convert",
+    "to": "t.astype(np.float32) for a dtype (npgrad runs on numpy, on the CPU only)",
+    "cuda": "drop it: npgrad runs on numpy, on the CPU only",
+    "cpu": "drop it: a Tensor's data is already a numpy array in memory",
+    "tolist": "t.data.tolist() (plain numbers, no gradient)",
+    # arithmetic and elementwise functions
+    "add": "t + other", "sub": "t - other", "mul": "t * other", "div": "t / other", "neg": "-t",
+    "pow": "t ** p", "mm": "t @ other", "bmm": "t @ other (batch axes broadcast)",
+    "matmul": "t @ other (or np.matmul(t, other))", "dot": "t @ other",
+    "outer": "t[:, None] * other[None, :]",
+    "rsqrt": "1 / t.sqrt()", "reciprocal": "1 / t",
+    "log2": "t.log() / np.log(2)", "log10": "t.log() / np.log(10)",
+    "clamp": "t.clip(lo, hi)", "clamp_min": "t.clip(lo=...)", "clamp_max": "t.clip(hi=...)",
+    "amax": "t.max(axis=...) (tied maxima share the gradient, as amax's do)",
+    "amin": "t.min(axis=...) (tied minima share the gradient, as amin's do)",
+    "maximum": "autograd.maximum(t, other) or np.maximum(t, other)",
+    "minimum": "autograd.minimum(t, other) or np.minimum(t, other)",
+    "logaddexp": "autograd.logaddexp(t, other) or np.logaddexp(t, other)",
+    "masked_fill": "autograd.where(mask, value, t) (a mask from a comparison, e.g. t > 0)",
+    "masked_select": "t[mask] (numpy indexing with a bool array)",
+    "index_select": "t[indices] or t[:, indices] (numpy indexing with an integer array)",
+    "gather": "t[np.arange(len(t)), labels] (numpy indexing with integer arrays)",
+    "eq": "t == other", "ne": "t != other", "lt": "t < other", "le": "t <= other",
+    "gt": "t > other", "ge": "t >= other",
+    "clone": "t * 1 (a copy in the graph) or autograd.Tensor(t.data.copy()) (without it)",
+    # autograd
+    "grad_fn": "t.op (the primitive that made t; None for a leaf) and t.parents",
+    "register_hook": "t.retain_grad() before backward(), then read t.grad",
+    "detach_": "t = t.detach() (a new leaf sharing the data)",
+    "zero_": "t.zero_grad() or t.grad = None to forget a gradient (t.grad is a plain numpy "
+             "array, so t.grad.zero_() does not exist either); to zero the values, "
+             "t.data[...] = 0 then t.mark_modified()",
+    "fill_": "t.data[...] = value, then t.mark_modified()",
+    "new_zeros": "autograd.zeros(shape, dtype=t.dtype)",
+    "new_ones": "autograd.ones(shape, dtype=t.dtype)",
+    "new_full": "autograd.full(shape, value, dtype=t.dtype)",
+    "new_tensor": "autograd.Tensor(data, dtype=t.dtype)",
+    # torch functions
+    "as_tensor": "autograd.Tensor(data) (shares memory with a float array)",
+    "from_numpy": "autograd.Tensor(array) (shares memory with a float array)",
+    "empty": "autograd.zeros(*shape)",
+    "empty_like": "autograd.zeros_like(t)",
+    "full_like": "autograd.full(t.shape, value, dtype=t.dtype)",
+    "linspace": "autograd.Tensor(np.linspace(start, stop, n))",
+    "randint": "rng.integers(low, high, size) with a numpy Generator (integers are data)",
+    "set_grad_enabled": "autograd.no_grad() or autograd.enable_grad(), as context managers",
+}
+
+# PyTorch's keywords -> npgrad's (numpy's), for the methods and functions that take them.
+KEYWORDS = {
+    "dim": "axis=",
+    "keepdim": "keepdims=",
+    "unbiased": "ddof=1 (unbiased, PyTorch's default) or ddof=0 (numpy's and npgrad's default)",
+    "correction": "ddof=",
+    "negative_slope": "slope=",
+    "start_dim": "start_axis=",
+    "end_dim": "t.reshape(...) (flatten merges the axes from start_axis to the last)",
+    "min": "lo=", "max": "hi=",
+    "p": "t.norm(axis=...) for the 2-norm, (t.abs() ** p).sum(axis) ** (1 / p) for others",
+    "generator": "rng= (a numpy.random.Generator)",
+    "device": "drop it: npgrad runs on numpy, on the CPU only",
+    "out": "drop it and use the result: npgrad never writes into a tensor you pass",
+    "size": "the shape as arguments, zeros(2, 3), or as one tuple, zeros((2, 3))",
+}
+
+NOTES = {  # said after the hint for these methods
+    "max": "t.max(axis) gives the values only; t.argmax(axis) gives PyTorch's indices",
+    "min": "t.min(axis) gives the values only; t.argmin(axis) gives PyTorch's indices",
+}
+
+
+def _say(value: str) -> str:
+    return value if value.startswith("drop it") else f"write {value}"
+
+
+def hint(name: str) -> str | None:
+    """What to write instead of PyTorch's `name`, or None when the table does not know it."""
+    if name in NAMES:
+        return _say(NAMES[name])
+    if name.endswith("_") and not name.endswith("__"):
+        return (f"write t = t.{name[:-1]}(...), a new tensor: npgrad has no in-place methods "
+                "but requires_grad_ (the operators +=, -=, *=, /= change values in place)")
+    return None
+
+
+def missing_attribute(kind: str, name: str, obj=None) -> AttributeError:
+    """The AttributeError for `name` missing on a `kind` ("Tensor" or the module), with a hint."""
+    message = f"{kind!r} object has no attribute {name!r}" if kind == "Tensor" else (
+        f"module {kind!r} has no attribute {name!r}")
+    known = None if name.startswith("_") else hint(name)
+    if known is not None:
+        message += f" (a PyTorch name): {known}"
+    elif kind == "Tensor" and hasattr(np.ndarray, name) and not name.startswith("_"):
+        message += (f": ndarray.{name} has no gradient rule in npgrad; t.data.{name} gives a plain "
+                    "numpy result without a gradient")
+    elif kind != "Tensor" and not name.startswith("_") and callable(
+            getattr(_tensor_class, name, None)):
+        message += f": it is a Tensor method, t.{name}(...) (or np.{name}(t) where numpy has it)"
+    return AttributeError(message, name=name, obj=obj)
+
+
+def _tensor_getattr(self, name):
+    """Tensor.__getattr__: reached only for attributes Tensor does not have."""
+    if name[:1] == "_":  # numpy asks for __array_interface__ in np.asarray(t), IPython for
+        # _repr_html_: quick, plain answers (PyTorch's names have no leading underscore)
+        raise AttributeError(f"'Tensor' object has no attribute {name!r}", name=name, obj=self)
+    raise missing_attribute("Tensor", name, self)
+
+
+def module_getattr(name):
+    """autograd's module `__getattr__` (PEP 562): torch-style names like autograd.cat."""
+    raise missing_attribute("autograd", name)
+
+
+class Size(int):
+    """`t.size`: the number of elements, numpy's meaning (an int). Calling it, as PyTorch's
+    `t.size()` is called, raises a TypeError that says to write `t.shape`."""
+
+    __slots__ = ()
+
+    def __call__(self, dim=None):
+        wanted = "t.shape" if dim is None else f"t.shape[{dim}]"
+        raise TypeError(f"t.size is numpy's size, the number of elements ({int(self)}), not a "
+                        f"method: for PyTorch's t.size({'' if dim is None else dim}) write "
+                        f"{wanted}")
+
+
+def with_keyword_hints(function):
+    """`function`, whose TypeError for a PyTorch keyword (dim=, keepdim=, ...) says what to
+    write instead. Only the failed call pays: a try costs nothing while nothing is raised."""
+    name = function.__qualname__
+
+    @functools.wraps(function)
+    def call(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except TypeError as err:
+            torch_words = [k for k in kwargs if k in KEYWORDS]
+            # tb_next is None when the call itself failed, before the function's first line.
+            if not torch_words or err.__traceback__.tb_next is not None:
+                raise
+            fixes = "; ".join(f"for {k}= {_say(KEYWORDS[k])}" for k in torch_words)
+            note = f". {NOTES[function.__name__]}" if function.__name__ in NOTES else ""
+            raise TypeError(f"{name}() takes numpy's keywords, not PyTorch's: {fixes}"
+                            f"{note}") from None
+    return call
+
+
+def _transpose_with_hint(transpose):
+    """Tensor.transpose, whose error for two axes of a tensor with more says swapaxes."""
+    @functools.wraps(transpose)
+    def call(self, *axes):
+        try:
+            return transpose(self, *axes)
+        except ValueError as err:
+            if len(axes) != 2 or self.ndim == 2:
+                raise
+            raise ValueError(f"{err}; PyTorch's transpose({axes[0]}, {axes[1]}) swaps two "
+                             f"axes: write t.swapaxes({axes[0]}, {axes[1]}) (numpy's "
+                             "transpose takes all the axes, in their new order)") from None
+    return call
+
+
+# The methods that take axis (or another keyword PyTorch spells differently); operators,
+# linear, tanh, relu, sigmoid and the fused losses are left alone: a training step runs them.
+HINTED_METHODS = ("sum", "mean", "max", "min", "prod", "var", "std", "norm", "logsumexp",
+                  "argmax", "argmin", "softmax", "log_softmax", "squeeze", "expand_dims",
+                  "unsqueeze", "flatten", "swapaxes", "clip", "leaky_relu")
+HINTED_FUNCTIONS = ("concatenate", "stack", "split")
+
+_tensor_class = None
+
+
+def install(tensor_class) -> None:
+    """Put the table on Tensor: its `__getattr__`, a `size` that says `t.size()` is
+    `t.shape`, the keyword hints on HINTED_METHODS and on autograd's HINTED_FUNCTIONS."""
+    global _tensor_class
+    from . import functions
+
+    _tensor_class = tensor_class
+    tensor_class.__getattr__ = _tensor_getattr
+    tensor_class.size = property(lambda self: Size(self.data.size),
+                                 doc="Number of elements (an int; not callable as in PyTorch).")
+    for name in HINTED_METHODS:
+        setattr(tensor_class, name, with_keyword_hints(getattr(tensor_class, name)))
+    tensor_class.transpose = _transpose_with_hint(tensor_class.transpose)
+    for name in HINTED_FUNCTIONS:
+        setattr(functions, name, with_keyword_hints(getattr(functions, name)))

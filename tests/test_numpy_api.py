@@ -1,0 +1,249 @@
+"""numpy functions on Tensors: each one with a rule returns a differentiable Tensor; the others
+raise a TypeError that names them.
+
+Every case calls a numpy function the same way on Tensors and on plain arrays: the arrays give
+the reference value, central differences the reference gradient. A test checks that every
+entry of numpy_api's tables has a case, so a new entry cannot go untested.
+"""
+
+import numpy as np
+import pytest
+
+from autograd import Tensor, gradcheck, numpy_api
+
+
+def normal(*shape):
+    return lambda rng: rng.normal(size=shape)
+
+
+def positive(*shape):
+    return lambda rng: rng.uniform(0.5, 2.0, size=shape)
+
+
+def banded(*shape):
+    """Values within 0.3 of -1 or 1: away from the kinks of abs, clip and sign."""
+    return lambda rng: rng.choice([-1.0, 1.0], size=shape) + rng.uniform(-0.3, 0.3, size=shape)
+
+
+def distinct(*shape):
+    """Values 0.25 apart at least: max and min without ties."""
+    n = int(np.prod(shape))
+    return lambda rng: (rng.permutation(n) - n / 2).reshape(shape) * 0.25
+
+
+# (numpy function, call, samplers): call(*Tensors) must equal call(*arrays) and differentiate.
+CASES = [
+    # ufuncs, with a number or an array on either side
+    (np.add, lambda x, y: np.add(x, y), (normal(2, 3), normal(3))),
+    (np.add, lambda x: np.add(1.5, x), (normal(2, 3),)),
+    (np.subtract, lambda x, y: np.subtract(x, y), (normal(2, 3), normal(2, 1))),
+    (np.multiply, lambda x, y: np.multiply(x, y), (normal(2, 3), normal(2, 3))),
+    (np.divide, lambda x, y: np.divide(x, y), (normal(2, 3), banded(3))),
+    (np.divide, lambda x: np.true_divide(2.0, x), (banded(2, 3),)),
+    (np.power, lambda x, y: np.power(x, y), (positive(2, 3), normal(3))),
+    (np.matmul, lambda x, y: np.matmul(x, y), (normal(2, 3), normal(3, 4))),
+    (np.negative, lambda x: np.negative(x), (normal(2, 3),)),
+    (np.positive, lambda x: np.positive(x) * 1, (normal(2, 3),)),
+    (np.reciprocal, lambda x: np.reciprocal(x), (banded(2, 3),)),
+    (np.exp, lambda x: np.exp(x), (normal(2, 3),)),
+    (np.expm1, lambda x: np.expm1(x), (normal(2, 3),)),
+    (np.log, lambda x: np.log(x), (positive(2, 3),)),
+    (np.log1p, lambda x: np.log1p(x), (positive(2, 3),)),
+    (np.sqrt, lambda x: np.sqrt(x), (positive(2, 3),)),
+    (np.square, lambda x: np.square(x), (normal(2, 3),)),
+    (np.absolute, lambda x: np.abs(x), (banded(2, 3),)),
+    (np.fabs, lambda x: np.fabs(x), (banded(2, 3),)),
+    (np.sin, lambda x: np.sin(x), (normal(2, 3),)),
+    (np.cos, lambda x: np.cos(x), (normal(2, 3),)),
+    (np.tanh, lambda x: np.tanh(x), (normal(2, 3),)),
+    (np.maximum, lambda x, y: np.maximum(x, y), (distinct(2, 3), distinct(3))),
+    (np.maximum, lambda x: np.maximum(x, 0), (banded(2, 3),)),
+    (np.minimum, lambda x, y: np.minimum(x, y), (distinct(2, 3), distinct(2, 1))),
+    (np.logaddexp, lambda x, y: np.logaddexp(x, y), (normal(2, 3), normal(3))),
+    # ufunc.reduce
+    (np.add.reduce, lambda x: np.add.reduce(x, axis=1), (normal(2, 3),)),
+    (np.multiply.reduce, lambda x: np.multiply.reduce(x), (normal(2, 3),)),
+    (np.maximum.reduce, lambda x: np.maximum.reduce(x, axis=-1, keepdims=True),
+     (distinct(2, 3),)),
+    (np.minimum.reduce, lambda x: np.minimum.reduce(x, axis=None), (distinct(2, 3),)),
+    # reductions
+    (np.sum, lambda x: np.sum(x, axis=1), (normal(2, 3),)),
+    (np.sum, lambda x: np.sum(x, 0, None, None, True), (normal(2, 3),)),  # keepdims positional
+    (np.mean, lambda x: np.mean(x), (normal(2, 3),)),
+    (np.mean, lambda x: np.mean(x, axis=(0, 2), keepdims=True), (normal(2, 3, 2),)),
+    (np.max, lambda x: np.max(x), (distinct(2, 3),)),
+    (np.max, lambda x: np.max(x, 1, None, True), (distinct(2, 3),)),  # keepdims positional
+    (np.amax, lambda x: np.amax(x, axis=0), (distinct(2, 3),)),
+    (np.min, lambda x: np.min(x, axis=-1), (distinct(2, 3),)),
+    (np.amin, lambda x: np.amin(x), (distinct(2, 3),)),
+    (np.prod, lambda x: np.prod(x, axis=0), (normal(3, 2),)),
+    (np.var, lambda x: np.var(x, axis=1, ddof=1), (normal(2, 3),)),
+    (np.std, lambda x: np.std(x, axis=0, keepdims=True), (normal(3, 2),)),
+    (np.linalg.norm, lambda x: np.linalg.norm(x), (normal(2, 3),)),
+    (np.linalg.norm, lambda x: np.linalg.norm(x, 2, axis=1), (normal(2, 3),)),
+    (np.linalg.norm, lambda x: np.linalg.norm(x, "fro", axis=(0, 1)), (normal(2, 3),)),
+    # shapes
+    (np.reshape, lambda x: np.reshape(x, (3, 2)), (normal(2, 3),)),
+    (np.reshape, lambda x: np.reshape(x, -1), (normal(2, 3),)),
+    (np.ravel, lambda x: np.ravel(x), (normal(2, 3),)),
+    (np.transpose, lambda x: np.transpose(x), (normal(2, 3, 4),)),
+    (np.transpose, lambda x: np.transpose(x, (1, 2, 0)), (normal(2, 3, 4),)),
+    (np.swapaxes, lambda x: np.swapaxes(x, 0, 2), (normal(2, 3, 4),)),
+    (np.squeeze, lambda x: np.squeeze(x), (normal(1, 3, 1),)),
+    (np.squeeze, lambda x: np.squeeze(x, axis=0), (normal(1, 3, 1),)),
+    (np.expand_dims, lambda x: np.expand_dims(x, (0, -1)), (normal(2, 3),)),
+    (np.broadcast_to, lambda x: np.broadcast_to(x, (4, 2, 3)), (normal(2, 1),)),
+    (np.clip, lambda x: np.clip(x, -0.5, 0.5), (banded(2, 3),)),
+    (np.clip, lambda x: np.clip(x, None, 0.5), (banded(2, 3),)),
+    (np.clip, lambda x: np.clip(x, min=-0.5), (banded(2, 3),)),
+    # several tensors
+    (np.concatenate, lambda x, y: np.concatenate([x, y]), (normal(2, 3), normal(1, 3))),
+    (np.concatenate, lambda x, y: np.concatenate((x, y), axis=-1), (normal(2, 3), normal(2, 1))),
+    (np.concatenate, lambda x, y: np.concatenate([x, y], axis=None), (normal(2, 2), normal(3))),
+    (np.stack, lambda x, y: np.stack([x, y], axis=1), (normal(2, 3), normal(2, 3))),
+    (np.split, lambda x: np.split(x, 3, axis=1)[1] * np.split(x, [-1])[0].sum(),
+     (normal(2, 3),)),
+    (np.where, lambda x, y: np.where(np.array([True, False, True]), x, y),
+     (normal(2, 3), normal(2, 1))),
+    (np.dot, lambda x, y: np.dot(x, y), (normal(2, 3), normal(3))),
+    (np.dot, lambda x, y: np.dot(x, y), (normal(3), normal(3))),
+    (np.dot, lambda x: np.dot(x, 2.0), (normal(2, 3),)),
+]
+
+
+def ids(cases):
+    return [f"{getattr(f, '__name__', f)}-{i}" for i, (f, _, _) in enumerate(cases)]
+
+
+def make(samplers, seed=0):
+    rng = np.random.default_rng(seed)
+    return [sample(rng) for sample in samplers]
+
+
+@pytest.mark.parametrize("func, call, samplers", CASES, ids=ids(CASES))
+def test_numpy_function_returns_a_differentiable_tensor(func, call, samplers):
+    arrays = make(samplers)
+    x = [Tensor(a, requires_grad=True) for a in arrays]
+    out = call(*x)
+    assert isinstance(out, Tensor) and out.requires_grad and out.op is not None
+    np.testing.assert_allclose(out.data, call(*arrays), rtol=1e-12, atol=1e-12)
+    weights = np.random.default_rng(1).normal(size=out.shape)
+    assert gradcheck(lambda *t: call(*t) * weights, *x)
+
+
+@pytest.mark.parametrize("func, call, samplers", CASES, ids=ids(CASES))
+def test_numpy_function_keeps_float32(func, call, samplers):
+    x = [Tensor(a.astype(np.float32), requires_grad=True) for a in make(samplers)]
+    out = call(*x)
+    assert out.dtype == np.float32
+    out.backward(np.ones(out.shape, np.float32))
+    assert all(t.grad.dtype == np.float32 for t in x)
+
+
+def test_every_numpy_rule_has_a_case():
+    tested = {func for func, _, _ in CASES} | {func for func, _ in CONSTANTS} | set(DATA)
+    rules = set(numpy_api.UFUNCS) | set(numpy_api.FUNCTIONS) | numpy_api.CONSTANT_UFUNCS
+    missing = [getattr(f, "__name__", str(f)) for f in rules if f not in tested]
+    assert not missing, f"numpy functions with a rule but no case here: {missing}"
+    reducers = {f.__self__ for f, _, _ in CASES if getattr(f, "__name__", "") == "reduce"}
+    assert reducers == set(numpy_api.REDUCERS)
+
+
+# ---------------------------------------------------------------- answers without a gradient
+CONSTANTS = [(np.sign, np.sign), (np.floor, np.floor), (np.ceil, np.ceil), (np.trunc, np.trunc),
+             (np.rint, np.rint), (np.round, lambda a: np.round(a, 1)),
+             (np.around, lambda a: np.around(a))]
+
+
+@pytest.mark.parametrize("func, call", CONSTANTS, ids=[f.__name__ for f, _ in CONSTANTS])
+def test_piecewise_constant_functions_give_constant_tensors(func, call):
+    a = np.array([-1.75, -0.5, 0.0, 0.25, 2.5])
+    out = call(Tensor(a, requires_grad=True))
+    assert isinstance(out, Tensor) and not out.requires_grad  # its gradient is 0 anyway
+    np.testing.assert_array_equal(out.data, call(a))
+
+
+DATA = {
+    np.shape: lambda x: np.shape(x), np.ndim: lambda x: np.ndim(x), np.size: lambda x: np.size(x),
+    np.argmax: lambda x: np.argmax(x, axis=1), np.argmin: lambda x: np.argmin(x),
+    np.argsort: lambda x: np.argsort(x), np.nonzero: lambda x: np.nonzero(x > 0),
+    np.count_nonzero: lambda x: np.count_nonzero(x),
+    np.allclose: lambda x: np.allclose(x, x), np.isclose: lambda x: np.isclose(x, 0.5),
+    np.array_equal: lambda x: np.array_equal(x, x), np.result_type: lambda x: np.result_type(x),
+    np.iscomplexobj: lambda x: np.iscomplexobj(x), np.isrealobj: lambda x: np.isrealobj(x),
+    np.any: lambda x: np.any(x), np.all: lambda x: np.all(x),
+    np.array_repr: lambda x: np.array_repr(x), np.array_str: lambda x: np.array_str(x),
+}
+
+
+@pytest.mark.parametrize("func", list(DATA), ids=[f.__name__ for f in DATA])
+def test_functions_of_shapes_and_indices_answer_with_plain_data(func):
+    a = np.array([[0.5, -1.0, 2.0], [0.0, 3.0, -2.0]])
+    got, want = DATA[func](Tensor(a, requires_grad=True)), DATA[func](a)
+    assert not isinstance(got, Tensor)
+    if isinstance(want, tuple):
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+    else:
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("ufunc", sorted(numpy_api.BOOL_UFUNCS, key=lambda u: u.__name__),
+                         ids=lambda u: u.__name__)
+def test_comparisons_and_tests_answer_with_bool_arrays(ufunc):
+    a, b = np.array([0.5, -1.0, np.inf, 0.0]), np.array([0.5, 2.0, 1.0, -0.0])
+    args = (a,) if ufunc.nin == 1 else (a, b)
+    with np.errstate(invalid="ignore"):
+        got = ufunc(*(Tensor(v) for v in args))
+    assert type(got) is np.ndarray and got.dtype == bool
+    np.testing.assert_array_equal(got, ufunc(*args))
+
+
+# ---------------------------------------------------------------- refusals that name the function
+@pytest.mark.parametrize("call, message", [
+    (lambda x: np.cumsum(x), r"np\.cumsum has no gradient rule"),
+    (lambda x: np.sort(x), r"np\.sort has no gradient rule"),
+    (lambda x: np.einsum("ij->i", x), r"np\.einsum has no gradient rule"),
+    (lambda x: np.tile(x, 2), r"np\.tile has no gradient rule"),
+    (lambda x: np.linalg.inv(x), r"np\.linalg\.inv has no gradient rule"),
+    (lambda x: np.arctan(x), r"np\.arctan has no gradient rule"),
+    (lambda x: np.add.accumulate(x), r"np\.add\.accumulate has no gradient rule"),
+    (lambda x: np.multiply.outer(x, x), r"np\.multiply\.outer has no gradient rule"),
+    (lambda x: np.exp(x, out=np.empty((2, 2))), r"np\.exp\(\.\.\., out=\.\.\.\)"),
+    (lambda x: np.exp(x, dtype=np.float32), r"np\.exp\(\.\.\., dtype=.*float32"),
+    (lambda x: np.sum(x, dtype=np.float32), r"np\.sum\(\.\.\., dtype="),
+    (lambda x: np.mean(x, where=np.ones((2, 2), bool)), r"np\.mean\(\.\.\., where="),
+    (lambda x: np.max(x, initial=0.0), r"np\.max\(\.\.\., initial="),
+    (lambda x: np.linalg.norm(x, 1), r"np\.linalg\.norm\(ord=1\)"),
+    (lambda x: np.dot(np.ones((2, 2, 2)), x), r"np\.dot of arrays with more than 2"),
+    # once silently dropped: an output array left unwritten, a dtype or an order ignored, and
+    # the 2-norm of all elements given where numpy gives the largest singular value
+    (lambda x: np.concatenate([x, x], out=np.empty((4, 2))), r"np\.concatenate\(\.\.\., out="),
+    (lambda x: np.stack([x, x], dtype=np.float32), r"np\.stack\(\.\.\., dtype="),
+    (lambda x: np.clip(x, 0, 1, out=np.empty((2, 2))), r"np\.clip\(\.\.\., out=<ndarray of"),
+    (lambda x: np.round(x, out=np.empty((2, 2))), r"np\.round\(\.\.\., out="),
+    (lambda x: np.ravel(x, order="F"), r"np\.ravel\(\.\.\., order='F'\)"),
+    (lambda x: np.linalg.norm(x, 2, axis=(0, 1)), r"np\.linalg\.norm\(ord=2\) over 2 axes"),
+    (lambda x: np.linalg.norm(x, 2), r"np\.linalg\.norm\(ord=2\) over 2 axes"),
+    (lambda x: np.linalg.norm(x[0], "fro"), r"np\.linalg\.norm\(ord='fro'\) over 1 axes"),
+])
+def test_a_numpy_call_without_a_rule_is_a_type_error_that_names_it(call, message):
+    with pytest.raises(TypeError, match=message):
+        call(Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True))
+
+
+def test_a_failed_numpy_call_leaves_the_array_it_was_given_untouched():
+    out = np.zeros((4, 2))
+    with pytest.raises(TypeError):
+        np.concatenate([Tensor(np.ones((2, 2))), Tensor(np.ones((2, 2)))], out=out)
+    np.testing.assert_array_equal(out, 0.0)
+
+
+@pytest.mark.parametrize("func", [np.sum, np.mean, np.max])
+def test_a_list_of_tensors_never_silently_loses_the_graph(func):
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    try:
+        out = func([x, x * 2])
+    except TypeError:
+        return  # an error naming the problem is fine too
+    assert isinstance(out, Tensor) and out.requires_grad
