@@ -462,7 +462,7 @@ def _v_cross_entropy(b, g, out, ins, attrs, raw):
     rows = b.buffer(np.empty(t.ref.shape[:-1] + (1,), t.ref.dtype))
     o = b.buffer(raw)
     # ops._cross_entropy_vjp_logits; the row factor only depends on g, a constant here.
-    factor = ops._row_grad(g.ref, x.ref, reduction)
+    factor = ops.losses._row_grad(g.ref, x.ref, reduction)
     b.call(None, add_reduce, t, -1, None, rows, True)
     b.call(None, np.multiply, probs, rows, o)
     b.call(None, np.subtract, o, t, o)
@@ -475,7 +475,7 @@ def _v_bce_with_logits(b, g, out, ins, attrs, raw):
     if not (g.kind == "const" and g.fold and raw.dtype == x.ref.dtype
             and raw.shape == x.ref.shape):
         return None
-    factor = ops._per_loss(g.ref, attrs["reduction"], x.ref.size)
+    factor = ops.losses._per_loss(g.ref, attrs["reduction"], x.ref.size)
     o = b.buffer(raw)
     b.call(None, np.subtract, attrs["probs"], t, o)  # _times(_per_loss(g, ...), probs - t)
     b.call(None, np.multiply, o, factor, o)
