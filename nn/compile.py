@@ -10,9 +10,11 @@ import functools
 
 import numpy as np
 
+from autograd import Tensor
 from autograd.compile import AdamUpdate, CompiledStep, SGDUpdate, Update
 
 from . import functional as F
+from .clip_grad import clip_grad_norm_
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module
 from .optim import SGD, Adam
@@ -25,26 +27,32 @@ _SAME_SHAPE_LOSSES = (MSELoss, BCELoss, BCEWithLogitsLoss, F.mse_loss, F.bce_los
                       F.bce_with_logits_loss)
 
 
-def compile_step(model: Module, loss_fn, optimizer, skip_nonfinite: bool = False):
+def compile_step(model: Module, loss_fn, optimizer, skip_nonfinite: bool = False,
+                 clip_grad_norm: float | None = None):
     """A compiled training step: `step(x, y)` returns the loss as a float.
 
     Works with any optimizer (nn.optim.SGD and Adam run as generated code, others through
     their own `step()`). `step.output` is the model's output of the last call (a new array).
     `skip_nonfinite=True`: when the loss is inf or nan, the parameters are not updated.
+    `clip_grad_norm`: clip the gradients' joint 2-norm to it before each update (then the
+    optimizer runs its own `step()`, after `nn.clip_grad_norm_`).
     What a compiled step freezes, and what makes it run eagerly with a CompileWarning, is
     described in autograd/compile.py and the README ("Compiled steps").
     """
-    return TrainingStep(model, loss_fn, optimizer, skip_nonfinite)
+    return TrainingStep(model, loss_fn, optimizer, skip_nonfinite, clip_grad_norm)
 
 
 class TrainingStep:
     """What `compile_step` returns: call it with a batch (x, y)."""
 
-    def __init__(self, model, loss_fn, optimizer, skip_nonfinite=False):
+    def __init__(self, model, loss_fn, optimizer, skip_nonfinite=False, clip_grad_norm=None):
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         kind = type(optimizer)
-        update = (SGDUpdate(optimizer, flat=True) if kind is SGD else AdamUpdate(optimizer)
-                  if kind is Adam else Update(optimizer))
+        if clip_grad_norm is not None:
+            update = Update(_Clipped(optimizer, clip_grad_norm))
+        else:
+            update = (SGDUpdate(optimizer, flat=True) if kind is SGD else AdamUpdate(optimizer)
+                      if kind is Adam else Update(optimizer))
         # The signature includes the model's training flag (read without a Python call).
         self.compiled = CompiledStep(self._forward, optimizer.params, update,
                                      key=functools.partial(getattr, model, "training"),
@@ -82,11 +90,27 @@ class TrainingStep:
             return y.astype(dtype)
         return y
 
+    def with_output(self, x, y):
+        """(the model's output as a Tensor of a new array, the loss): one step, as fit uses it."""
+        value = self(x, y)
+        return Tensor(self.output), value
+
     @property
     def output(self):
         """The model's output for the last call's x, as a new array (None before any call)."""
         outputs = self.compiled.outputs
         return np.array(outputs[0]) if outputs else None
+
+
+class _Clipped:
+    """An optimizer's step after clipping the gradients' joint norm (what fit does eagerly)."""
+
+    def __init__(self, optimizer, max_norm):
+        self.optimizer, self.max_norm = optimizer, max_norm
+
+    def step(self):
+        clip_grad_norm_(self.optimizer.params, self.max_norm)
+        self.optimizer.step()
 
 
 def _is(loss_fn, known) -> bool:

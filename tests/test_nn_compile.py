@@ -196,3 +196,47 @@ def test_eager_and_compiled_steps_can_alternate():
 def test_tensor_inputs_and_targets_work_like_arrays():
     data = [(Tensor(x), Tensor(np.eye(4)[y])) for x, y in classification(6, "float64", 8, 4)]
     compare([8, 12, 4], "relu", "float64", "SGD", nn.CrossEntropyLoss(), data, lr=0.1)
+
+
+def test_clip_grad_norm_clips_before_the_optimizer_step_as_eager():
+    data = classification(10, "float64", 8, 4)
+    me, oe = setup([8, 12, 4], "tanh", "float64", "SGD", lr=0.5, momentum=0.9)
+    mc, oc = setup([8, 12, 4], "tanh", "float64", "SGD", lr=0.5, momentum=0.9)
+    losses = []
+    for x, y in data:
+        oe.zero_grad()
+        loss = nn.CrossEntropyLoss()(me(x), y)
+        loss.backward()
+        nn.utils.clip_grad_norm_(me.parameters(), 0.1)
+        oe.step()
+        losses.append(loss.item())
+    step = nn.compile_step(mc, nn.CrossEntropyLoss(), oc, clip_grad_norm=0.1)
+    assert [step(x, y) for x, y in data] == losses
+    assert [bits(p.data) for p in me.parameters()] == [bits(p.data) for p in mc.parameters()]
+
+
+def test_with_output_gives_what_fit_reads_per_batch():
+    model, opt = setup([8, 12, 4], "tanh", "float64", "SGD", lr=0.1)
+    step = nn.compile_step(model, nn.CrossEntropyLoss(), opt)
+    outputs = []
+    for x, y in classification(5, "float64", 8, 4):
+        before = model(x).data
+        out, value = step.with_output(x, y)
+        assert isinstance(out, Tensor) and bits(out.data) == bits(before)
+        outputs.append(out.data)
+    assert len({id(o) for o in outputs}) == 5  # new arrays: fit keeps them for its metrics
+
+
+def test_dropout_masks_drawn_inside_the_step_run_eagerly_with_eager_bits():
+    def make():
+        nn.manual_seed(3)
+        model = nn.Sequential(nn.Linear(8, 12), nn.Tanh(), nn.Dropout(0.3), nn.Linear(12, 4))
+        return model, nn.optim.SGD(model.parameters(), lr=0.1)
+    data = classification(6, "float64", 8, 4)
+    me, oe = make()
+    eager = eager_losses(me, nn.CrossEntropyLoss(), oe, data)
+    mc, oc = make()
+    with pytest.warns(CompileWarning, match="random numbers"):
+        compiled = compiled_losses(mc, nn.CrossEntropyLoss(), oc, data)
+    assert eager[0] == compiled[0]
+    assert [bits(p.data) for p in me.parameters()] == [bits(p.data) for p in mc.parameters()]
