@@ -39,6 +39,8 @@ def test_quick_run_prints_every_row_and_the_losses_agree(tmp_path):
     impls = ["numpy", "npgrad"] + (["torch"] if HAS_TORCH else [])
     workloads = ["digits32", "digits256", "moons", "wide", "deepchain1k", "deepchain10k"]
     expected = {(w, d, i) for w in workloads for d in ("float64", "float32") for i in impls}
+    # A compiled step is a training step: the MLP workloads have one, the deepchains none.
+    expected |= {(w, d, "compiled") for w in workloads[:4] for d in ("float64", "float32")}
     assert {(r["workload"], r["dtype"], r["impl"]) for r in result["rows"]} == expected
     for workload, dtype, impl in expected:  # and each is a line of the printed table
         assert re.search(rf"^{workload}\s+{dtype}\s+{impl}\s+\d+\.\d+\s+\d+\.\d+x", out, re.M)
@@ -49,9 +51,12 @@ def test_quick_run_prints_every_row_and_the_losses_agree(tmp_path):
     assert result["failed"] == [] and "all checks passed" in out
     # Three steps from the same weights on the same batches: the very same loss.
     finals = {(r["workload"], r["dtype"], r["impl"]): r["final"] for r in result["rows"]}
-    for workload, dtype, _ in expected:
-        np.testing.assert_allclose(finals[workload, dtype, "npgrad"],
-                                   finals[workload, dtype, "numpy"], rtol=1e-5)
+    for workload, dtype, impl in expected:
+        if impl in ("npgrad", "compiled"):
+            np.testing.assert_allclose(finals[workload, dtype, impl],
+                                       finals[workload, dtype, "numpy"], rtol=1e-5)
+        if impl == "compiled":  # the same bits as the eager loop
+            assert finals[workload, dtype, impl] == finals[workload, dtype, "npgrad"]
     # npgrad's graph grows with the chain: ten times the ops, about ten times the memory.
     rows = {(r["workload"], r["dtype"], r["impl"]): r for r in result["rows"]}
     for dtype in ("float64", "float32"):
@@ -72,7 +77,7 @@ def test_runs_without_torch(tmp_path):
     out = run_script("--quick", "--steps", "2", "--workloads", "moons", "--dtype", "float64",
                      "--json", str(tmp_path / "r.json"), env=env)
     result = json.loads((tmp_path / "r.json").read_text())
-    assert {r["impl"] for r in result["rows"]} == {"numpy", "npgrad"}
+    assert {r["impl"] for r in result["rows"]} == {"numpy", "npgrad", "compiled"}
     assert "not installed" in out and "no PyTorch" in out
     assert result["agreement"] == [dict(workload="moons", dtype="float64", ok=True,
                                         max_rel=result["agreement"][0]["max_rel"])]
