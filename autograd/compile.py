@@ -921,7 +921,6 @@ class SGDUpdate(Update):
         consts = {"opt": self.opt, "multiply": np.multiply, "add": np.add,
                   "subtract": np.subtract}
         lines = ["lr, mom, wd, bufs = opt.lr, opt.momentum, opt.weight_decay, opt.buffers"]
-        lines += _as_dtype(consts, plan, "lr", "mom", "wd")
         group = self.group
         if (not momentum and group is not None and group.intact(self.opt.params)
                 and plan.flat_grad is not None and all(g is not None for g in plan.grads)):
@@ -1054,19 +1053,6 @@ def flatten(params):
 def _changed(attribute, flag):
     """Code that is true when `attribute` no longer has the truth value `flag`."""
     return f"not {attribute}" if flag else f"(not not {attribute})"
-
-
-def _as_dtype(consts, plan, *names):
-    """Lines that make Python floats numpy scalars of the gradients' float32 dtype.
-
-    numpy casts a Python float to float32 at every call (NEP 50); the same cast once, here,
-    gives the same bits. Other types (numpy float64 scalars, say) stay, since they promote.
-    """
-    dtypes = {g.dtype for g in plan.grads if g is not None}
-    if dtypes != {np.dtype(np.float32)}:
-        return []
-    consts["float32"] = np.float32
-    return [f"if type({n}) is float: {n} = float32({n})" for n in names]
 
 
 def _prefixed(lines, consts, checks):
