@@ -522,6 +522,11 @@ class _Plan:
         self._forward()
         self._backward()
         self.replay = self._generate()
+        # What planning needed (the recorded step's arrays, every value's recorded copy) goes:
+        # a plan keeps only its buffers and constants.
+        self._trace = self._values = self._nodes = self._bound = self.b = None
+        self.outputs = self.value = None
+        self.leaves = [(t, None) for t, _ in self.leaves]
 
     # ------------------------------------------------------------ what each tensor is
     def _value(self, t, version):
