@@ -929,10 +929,10 @@ class SGDUpdate(Update):
         group = self.group
         if (not momentum and group is not None and group.intact(self.opt.params)
                 and plan.flat_grad is not None and all(g is not None for g in plan.grads)):
-            consts.update({"P": group.flat, "G": plan.flat_grad, "T": np.empty_like(group.flat),
-                           "D": np.empty_like(group.flat)})
+            consts.update({"P": group.flat, "G": plan.flat_grad, "T": np.empty_like(group.flat)})
             g = "G"
             if decay:
+                consts["D"] = np.empty_like(group.flat)
                 lines += ["multiply(wd, P, D)", "add(G, D, D)"]
                 g = "D"
             lines += [f"multiply(lr, {g}, T)", "subtract(P, T, P)"]
@@ -944,9 +944,10 @@ class SGDUpdate(Update):
             if grad is None:
                 continue
             consts.update({f"p{i}": p, f"P{i}": p.data, f"G{i}": grad,
-                           f"T{i}": np.empty_like(grad), f"D{i}": np.empty_like(grad)})
+                           f"T{i}": np.empty_like(grad)})
             g = f"G{i}"
             if decay:  # grad + weight_decay * p
+                consts[f"D{i}"] = np.empty_like(grad)
                 lines += [f"multiply(wd, P{i}, D{i})", f"add(G{i}, D{i}, D{i})"]
                 g = f"D{i}"
             if momentum:
