@@ -537,3 +537,30 @@ def test_another_watcher_sees_every_operation_of_a_compiled_step():
     with engine.watching(Count()) as w:
         step(*data[3])
     assert w.n == 4  # linear, tanh, linear, cross_entropy
+
+
+def test_an_input_used_as_an_index_runs_eagerly():
+    def make(params):
+        def fn(x, t, rows):
+            return mlp_loss(params)(Tensor(x)[rows], t[rows])
+        return fn
+    rng = np.random.default_rng(4)
+    data = [(x, t, rng.integers(0, 8, 5)) for x, t in batches(3)]
+    eager_with_warning(make, data, "op attribute")
+
+
+def test_a_tensor_with_a_graph_from_outside_the_step_runs_eagerly():
+    outside = Tensor(np.ones(3), requires_grad=True) * 2.0  # recorded before the step
+
+    def make(params):
+        return lambda x, t: mlp_loss(params)(x, t) + outside.sum()
+    eager_with_warning(make, batches(2), "outside the step")
+
+
+def test_parameters_whose_arrays_keep_being_replaced_run_eagerly():
+    params = make_params()
+    step = C.CompiledStep(mlp_loss(params), params, sgd(params))
+    with pytest.warns(C.CompileWarning, match="keep being replaced"):
+        for x, t in batches(12):
+            step(x, t)
+            params[0].data = params[0].data.copy()
