@@ -2,20 +2,23 @@
 
 `CompiledStep(fn, params, update)` does what `for p in params: p.grad = None`,
 `loss = fn(*inputs)`, `loss.backward()`, `update()` does, and returns the loss as a float.
-The first call with a new input signature (types, shapes, dtypes and strides of the inputs,
-grad mode, `key()`) runs that step eagerly while the engine's `Watcher` hook records every
+The first call with a new input signature (shapes, dtypes and strides of the inputs, grad
+mode, `key()`) runs that step eagerly while the engine's `Watcher` hook records every
 operation and every gradient in the engine's own order. From that record it builds a plan: a
-generated Python function of numpy calls into preallocated buffers, which sums gradients in
-the engine's order, so it computes the same bits as eager. The plan's first replay is checked
-bit for bit against the eager step it was recorded from; what cannot be replayed runs eagerly,
-with a `CompileWarning`.
+generated Python function of numpy calls into preallocated, shared buffers, which sums
+gradients in the engine's order, so it computes the same bits as eager. Ops run through their
+own forward and VJP functions, or a kernel that mirrors them with `out=` (the ops of an MLP).
+The plan's first replay is checked bit for bit against the eager step it was recorded from,
+and a generated optimizer update against the optimizer's `step()` twice; after that one
+function does the whole step. What cannot be replayed runs eagerly, with a `CompileWarning`.
 
-Frozen at trace time (a plan replays the numpy work of its trace, nothing else): Python
+Frozen at trace time (a plan replays the numpy work of its recording, nothing else): Python
 control flow and Python numbers inside `fn`, op attributes (axes, reductions, indices), and
-checks or prints written in Python. Arrays made inside `fn` from data are compared between
-two eager calls and refused when they differ. `p.grad` holds a buffer reused by every step.
+checks or prints written in Python. Arrays made inside `fn` are compared between two eager
+calls whose inputs all differ, and refused when they differ (until then the plan replays only
+for inputs equal to those seen). `p.grad` holds a buffer reused by every step; `SGDUpdate(opt,
+flat=True)` moves the parameters' arrays into one array (p.data becomes a view of it).
 """
-
 import itertools
 import math
 import re
