@@ -147,7 +147,6 @@ def backward(root, grad=None, retain_grads=False, create_graph=False):
     `create_graph=True` runs the VJPs on Tensors, recording the backward pass as a graph of
     its own: every `.grad` it sets is then a Tensor that can be differentiated again.
     """
-    _check_root(root, "backward")
     _propagate([(root, _seed(root, grad, create_graph, "backward"))], create_graph,
                retain_grads=retain_grads)
 
@@ -171,8 +170,6 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
         grad_outputs = list(grad_outputs)
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
-    for out in outputs:
-        _check_root(out, "grad")
     seeds = [(out, _seed(out, g, create_graph, "grad")) for out, g in zip(outputs, grad_outputs)]
     captured = {id(t): None for t in inputs}
     _propagate(seeds, create_graph, capture=captured)
@@ -198,16 +195,13 @@ def _constant(array):
     return constant(array)
 
 
-def _check_root(root, where):
+def _seed(root, grad, create_graph, where):
+    """The gradient that starts the walk at `root`: ones, or `grad` checked against its shape."""
     if not root.requires_grad:
         raise RuntimeError(
             f"{where}: this tensor does not require grad and has no graph "
             "(create leaves with requires_grad=True, outside no_grad())"
         )
-
-
-def _seed(root, grad, create_graph, where):
-    """The gradient that starts the walk at `root`: ones, or `grad` checked against its shape."""
     if grad is None:
         if root.data.size != 1:
             raise RuntimeError(

@@ -2,9 +2,11 @@
 
 `t.view(2, 3)` raises an AttributeError that says `t.reshape(2, 3)`; `t.sum(dim=1)` a TypeError
 that says `axis=1`; `t.size()` one that says `t.shape`. `install(Tensor)` puts the table on
-Tensor: a `__getattr__`, which Python calls only after the normal lookup has failed, and a thin
-wrapper around the methods and functions that take `axis` (not around operators or the ops a
-training step runs), which turns an unexpected PyTorch keyword into the hint.
+Tensor: each missing name (and each ndarray attribute Tensor lacks) as a property that raises
+the AttributeError with its hint, and a thin wrapper around the methods and functions that
+take `axis` (not around operators or the ops a training step runs), which turns an unexpected
+PyTorch keyword into the hint. (Not a `__getattr__`: a class with one makes every attribute
+read of every tensor slower, since Python can no longer specialise the lookup.)
 """
 
 import functools
@@ -141,12 +143,12 @@ def missing_attribute(kind: str, name: str, obj=None) -> AttributeError:
     return AttributeError(message, name=name, obj=obj)
 
 
-def _tensor_getattr(self, name):
-    """Tensor.__getattr__: reached only for attributes Tensor does not have."""
-    if name[:1] == "_":  # numpy asks for __array_interface__ in np.asarray(t), IPython for
-        # _repr_html_: quick, plain answers (PyTorch's names have no leading underscore)
-        raise AttributeError(f"'Tensor' object has no attribute {name!r}", name=name, obj=self)
-    raise missing_attribute("Tensor", name, self)
+def _missing(name):
+    """A property for a name Tensor does not have: reading it raises the hinted AttributeError
+    (so hasattr(t, name) stays False, as for any missing attribute)."""
+    def read(self):
+        raise missing_attribute("Tensor", name, self)
+    return property(read, doc=f"Not in npgrad: {hint(name) or 'see t.data'}")
 
 
 def module_getattr(name):
@@ -211,16 +213,22 @@ HINTED_METHODS = ("sum", "mean", "max", "min", "prod", "var", "std", "norm", "lo
 HINTED_FUNCTIONS = ("concatenate", "stack", "split")
 
 _tensor_class = None
+INSTALLED = set()  # the names install() put on Tensor as raising properties
 
 
 def install(tensor_class) -> None:
-    """Put the table on Tensor: its `__getattr__`, a `size` that says `t.size()` is
-    `t.shape`, the keyword hints on HINTED_METHODS and on autograd's HINTED_FUNCTIONS."""
+    """Put the table on Tensor: a raising property per missing name, a `size` that says
+    `t.size()` is `t.shape`, the keyword hints on HINTED_METHODS and HINTED_FUNCTIONS."""
     global _tensor_class
     from . import functions
 
     _tensor_class = tensor_class
-    tensor_class.__getattr__ = _tensor_getattr
+    public = [n for n in dir(tensor_class) if not n.startswith("_")]
+    names = (*NAMES, *dir(np.ndarray), *(n + "_" for n in (*public, *NAMES)))
+    for name in names:
+        if not name.startswith("_") and not hasattr(tensor_class, name):
+            setattr(tensor_class, name, _missing(name))
+            INSTALLED.add(name)
     tensor_class.size = property(lambda self: Size(self.data.size),
                                  doc="Number of elements (an int; not callable as in PyTorch).")
     for name in HINTED_METHODS:

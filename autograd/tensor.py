@@ -309,9 +309,10 @@ class Tensor:
         `reduction`: "mean" (nan for no elements, as in PyTorch), "sum" or "none" (elementwise).
         One fused primitive: finite for logits of +-1000; gradient (sigmoid - target) / n.
         """
+        if reduction not in REDUCTIONS:
+            raise _bad_reduction("bce_with_logits", reduction)
         target = _same_shape(self, target, "bce_with_logits")
-        return apply(ops.bce_with_logits, self, target,
-                     reduction=_reduction(reduction, "bce_with_logits"))
+        return apply(ops.bce_with_logits, self, target, reduction=reduction)
 
     def cross_entropy(self, target, reduction="mean"):
         """-sum(target * log_softmax(self)) along the last axis, per row, then reduced.
@@ -323,9 +324,10 @@ class Tensor:
         """
         if self.ndim == 0:
             raise ValueError("cross_entropy: logits must have a class axis, got shape ()")
+        if reduction not in REDUCTIONS:
+            raise _bad_reduction("cross_entropy", reduction)
         target = _same_shape(self, target, "cross_entropy")
-        return apply(ops.cross_entropy, self, target,
-                     reduction=_reduction(reduction, "cross_entropy"))
+        return apply(ops.cross_entropy, self, target, reduction=reduction)
 
     # ------------------------------------------------------------ shapes and indexing
     def reshape(self, *shape):
@@ -405,11 +407,11 @@ def _axes(axis, ndim):
     return ops.core.axes_of(axis, ndim)
 
 
-def _reduction(reduction, op_name):
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{op_name}: reduction must be 'mean', 'sum' or 'none', "
-                         f"got {reduction!r}")
-    return reduction
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _bad_reduction(op_name, reduction):
+    return ValueError(f"{op_name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
 def _plain(value):

@@ -32,6 +32,31 @@ def _members(value, name: str) -> Iterator[tuple[str, object]]:
         yield name, value
 
 
+def _first_parameter(module: "Module") -> Tensor | None:
+    """The first parameter in `named_parameters()` order, found without building names or
+    walking further: the dtype that data passed to the model takes, on every call."""
+    stack = [iter(vars(module).values())]
+    while stack:
+        for value in stack[-1]:
+            if not isinstance(value, _HOLDERS):  # numbers, strings, arrays: most attributes
+                continue
+            if isinstance(value, Tensor):
+                if value.requires_grad and value.op is None:
+                    return value
+            elif isinstance(value, Module):
+                stack.append(iter(vars(value).values()))
+                break
+            elif isinstance(value, (list, tuple)):
+                stack.append(iter(value))
+                break
+            elif isinstance(value, dict):
+                stack.append(iter(value.values()))
+                break
+        else:
+            stack.pop()
+    return None
+
+
 def _holds_tensor(items: list) -> bool:
     """True when a (nested) list holds a Tensor: a list of Tensors is structure, not data."""
     return any(isinstance(i, Tensor) or (isinstance(i, list) and _holds_tensor(i)) for i in items)
@@ -59,18 +84,21 @@ class Module:
         return self.forward(*args, **kwargs)
 
     def _plain_data_as_tensors(self, args: tuple) -> list:
-        """Arrays and numeric lists among `args` as Tensors in the parameters' dtype.
+        """Arrays and numeric lists among `args` as Tensors in the dtype of the model's first
+        parameter (the one its input meets first, in an MLP).
 
         Other arguments (numbers, flags, lists holding Tensors) reach `forward` unchanged. With
-        no parameters, or parameters of several dtypes, data keeps its own float dtype.
+        no parameters, data keeps its own float dtype.
         """
         converted, dtype = [], None
         for a in args:
             if isinstance(a, np.ndarray) or (isinstance(a, list) and not _holds_tensor(a)):
                 if dtype is None:
-                    dtypes = {p.dtype for p in self.parameters()}
-                    dtype = dtypes.pop() if len(dtypes) == 1 else False
-                a = Tensor(a, dtype=dtype or None)
+                    first = _first_parameter(self)
+                    dtype = first.dtype if first is not None else False
+                # (an array already in that dtype skips dtype=: Tensor() checks less, every step)
+                fits = isinstance(a, np.ndarray) and a.dtype == dtype
+                a = Tensor(a) if fits else Tensor(a, dtype=dtype or None)
             converted.append(a)
         return converted
 
@@ -233,3 +261,6 @@ class Module:
             lines.append(f"  ({name}): {body[0]}")
             lines.extend("  " + line for line in body[1:])
         return lines
+
+
+_HOLDERS = (Tensor, Module, list, tuple, dict)  # what can hold a parameter

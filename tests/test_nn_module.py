@@ -209,7 +209,7 @@ def test_tensor_inputs_keep_their_own_dtype():
     assert model(Tensor(np.ones((1, 3)))).dtype == np.float64
 
 
-def test_plain_data_without_parameters_or_with_mixed_dtypes_keeps_its_dtype():
+def test_plain_data_takes_the_first_parameters_dtype_or_keeps_its_own():
     assert nn.Tanh()(np.ones(2, np.float32)).dtype == np.float32
     mixed = nn.Sequential(nn.Linear(2, 2, dtype=np.float32), nn.Linear(2, 2))
     assert mixed.layers[0](np.ones((1, 2))).dtype == np.float32  # each layer: its own dtype
@@ -322,3 +322,17 @@ def test_astype_then_an_optimizer_trains_in_the_new_dtype():
 def test_astype_rejects_non_float_dtypes():
     with pytest.raises(ValueError, match="MLP.astype: dtype must be float32 or float64, got int64"):
         nn.MLP([2, 1]).astype(np.int64)
+
+
+def test_the_first_parameter_is_the_first_of_named_parameters():
+    from nn.module import _first_parameter
+
+    class Nested(nn.Module):
+        def __init__(self):
+            self.sizes = [3, 4]  # data in a list comes before any module
+            self.blocks = {"a": [nn.Identity()], "b": (nn.Linear(2, 3, dtype=np.float32),)}
+            self.head = nn.Linear(3, 1)
+
+    for model in (Nested(), nn.MLP([2, 3, 1]), nn.Sequential(nn.ReLU(), nn.Linear(2, 2))):
+        assert _first_parameter(model) is model.parameters()[0]
+    assert _first_parameter(nn.Sequential(nn.ReLU())) is None

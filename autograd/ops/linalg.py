@@ -37,20 +37,30 @@ def _linear(x, w, b):
 
 
 def _product_grad(g, x, w):
-    """The gradient reaching `x @ w` in `x @ w + b`: summed back where the bias widened it."""
-    if x.ndim >= 2 and w.ndim == 2:  # a layer, (..., in) @ (in, out): the usual case
-        shape = x.shape[:-1] + w.shape[1:]
-    else:  # numpy's rules: batch axes broadcast, and a 1-D operand's axis is dropped
-        batch = np.broadcast_shapes(x.shape[:-2], w.shape[:-2])
-        shape = batch + x.shape[-2:-1] + w.shape[-1:] * (w.ndim > 1)
+    """The gradient reaching `x @ w` in `x @ w + b`, summed back where the bias widened it."""
+    batch = np.broadcast_shapes(x.shape[:-2], w.shape[:-2])  # numpy's matmul rules: a 1-D
+    shape = batch + x.shape[-2:-1] + w.shape[-1:] * (w.ndim > 1)  # operand's axis is dropped
     return g if g.shape == shape else sum_to(g, shape)
+
+
+# The usual case first: a layer, (..., in) @ (in, out), whose bias did not widen the result.
+def _linear_vjp_x(g, out, x, w, b):
+    if x.ndim >= 2 and w.ndim == 2 and g.shape == x.shape[:-1] + w.shape[1:]:
+        return g @ w.mT
+    return _matmul_vjp_x(_product_grad(g, x, w), out, x, w)
+
+
+def _linear_vjp_w(g, out, x, w, b):
+    if x.ndim >= 2 and w.ndim == 2 and g.shape == x.shape[:-1] + w.shape[1:]:
+        return x.mT @ g  # batch axes of x, if any, are summed by the engine
+    return _matmul_vjp_y(_product_grad(g, x, w), out, x, w)
 
 
 # x @ w + b as one primitive: the layer of every MLP, one node instead of two.
 linear = Op(
     "linear",
     _linear,
-    lambda g, out, x, w, b: _matmul_vjp_x(_product_grad(g, x, w), out, x, w), "dx = g @ w.T",
-    lambda g, out, x, w, b: _matmul_vjp_y(_product_grad(g, x, w), out, x, w), "dw = x.T @ g",
+    _linear_vjp_x, "dx = g @ w.T",
+    _linear_vjp_w, "dw = x.T @ g",
     lambda g, out, x, w, b: g, "db = g summed over the batch",
 )

@@ -43,34 +43,38 @@ softmax = Op(
 
 # The fused losses reduce like PyTorch's: "mean" (nan for an empty batch, as in PyTorch), "sum"
 # (0 for an empty batch) or "none" (one loss per row of logits, or per element for bce).
-def _reduce(losses, reduction):
-    if reduction == "none":
-        return losses
-    if reduction == "sum" or not losses.size:
-        return losses.sum() if reduction == "sum" else np.full((), np.nan, losses.dtype)
-    return losses.sum() / losses.size
+def _reduce(total, reduction, count):
+    """The summed losses `total` of `count` rows (elements) as their sum or mean."""
+    if reduction == "sum":
+        return total
+    return total / count if count else np.full((), np.nan, total.dtype)
 
 
 def _per_loss(g, reduction, count):
-    """The gradient reaching each unreduced loss from the reduced one's gradient `g`."""
+    """The gradient reaching each of `count` unreduced losses from the reduced one's `g`."""
     return g / (count or 1) if reduction == "mean" else g
 
 
 def _cross_entropy(x, t, reduction="mean"):
-    shifted = _shifted(x, -1)  # finite for logits of 1e4
+    shifted = x - x.max(axis=-1, keepdims=True, initial=-np.inf)  # finite for logits of 1e4
     exps = np.exp(shifted)
     total = exps.sum(axis=-1, keepdims=True)
     if not x.shape[-1]:
         total += 1  # no classes, so no probabilities: log(1) keeps numpy quiet
     log_probs = shifted - np.log(total)
     probs = exps / total
-    losses = -(t * log_probs).sum(axis=-1)  # one per row
-    return _reduce(losses, reduction), {"probs": probs, "log_probs": log_probs}
+    weighted = t * log_probs
+    if reduction == "none":
+        loss = -weighted.sum(axis=-1)  # one per row
+    else:  # one sum over everything: the usual case, and one reduction fewer than per row
+        loss = _reduce(-weighted.sum(), reduction, math.prod(x.shape[:-1]))
+    return loss, {"probs": probs, "log_probs": log_probs}
 
 
 def _row_grad(g, x, reduction):
     """Each row's share of g, shaped to broadcast against the logits (rows, classes)."""
-    g = _per_loss(g, reduction, math.prod(x.shape[:-1]))
+    if reduction == "mean":
+        return g / (math.prod(x.shape[:-1]) or 1)
     return g[..., None] if reduction == "none" else g
 
 
@@ -106,7 +110,8 @@ def _bce_with_logits(x, t, reduction="mean"):
     probs = np.tanh(x * 0.5)
     probs *= 0.5
     probs += 0.5  # sigmoid(x) = (1 + tanh(x / 2)) / 2, in place on a fresh array
-    return _reduce(losses, reduction), {"probs": probs}
+    loss = losses if reduction == "none" else _reduce(losses.sum(), reduction, x.size)
+    return loss, {"probs": probs}
 
 
 def _bce_vjp_logits(g, out, x, t, reduction="mean", probs=None):
