@@ -316,14 +316,15 @@ def _k_reduce(mean):
     return kernel
 
 
-def _reduce_losses(b, losses, reduction, out):
-    """ops._reduce over the buffer `losses`: the op's output value."""
-    if reduction == "none":
-        return losses
+def _reduce_losses(b, losses, reduction, out, negate=False):
+    """ops.losses._reduce of `losses` summed (negated first if `negate`): the op's output."""
     o = b.buffer(out)
     b.call(None, add_reduce, losses, None, None, o)
+    if negate:
+        b.call(None, np.negative, o, o)
     if reduction == "mean":
-        b.call(None, np.divide, o, _typed(losses.ref.size, o), o)
+        count = losses.ref.size if not negate else losses.ref.size // losses.ref.shape[-1]
+        b.call(None, np.divide, o, _typed(count, o), o)
     return o
 
 
@@ -344,18 +345,22 @@ def _k_cross_entropy(b, ins, attrs, out, saved):
     exps = b.buffer(x.ref)
     total = b.buffer(m.ref)
     log_probs, probs = b.buffer(saved["log_probs"]), b.buffer(saved["probs"])
-    losses = b.buffer(np.empty(x.ref.shape[:-1], dtype)) if reduction != "none" else b.buffer(out)
-    b.call(None, max_reduce, x, -1, None, m, True, _typed(-np.inf, x))  # ops._shifted
+    b.call(None, max_reduce, x, -1, None, m, True, _typed(-np.inf, x))  # shifted
     b.call(None, np.subtract, x, m, shifted)
     b.call(None, np.exp, shifted, exps)
     b.call(None, add_reduce, exps, -1, None, total, True)
     b.call(None, np.log, total, m)  # m is free again: it holds log(total) now
     b.call(None, np.subtract, shifted, m, log_probs)
     b.call(None, np.divide, exps, total, probs)
-    b.call(None, np.multiply, t, log_probs, exps)  # t * log_probs, in exps' buffer
-    b.call(None, add_reduce, exps, -1, None, losses)
-    b.call(None, np.negative, losses, losses)
-    return _reduce_losses(b, losses, reduction, out), {"probs": probs, "log_probs": log_probs}
+    b.call(None, np.multiply, t, log_probs, exps)  # weighted = t * log_probs, in exps' buffer
+    if reduction == "none":  # -weighted.sum(axis=-1), one loss per row
+        losses = b.buffer(out)
+        b.call(None, add_reduce, exps, -1, None, losses)
+        b.call(None, np.negative, losses, losses)
+        return losses, {"probs": probs, "log_probs": log_probs}
+    # _reduce(-weighted.sum(), reduction, rows): one sum over everything
+    loss = _reduce_losses(b, exps, reduction, out, negate=True)
+    return loss, {"probs": probs, "log_probs": log_probs}
 
 
 def _k_bce_with_logits(b, ins, attrs, out, saved):
@@ -374,6 +379,8 @@ def _k_bce_with_logits(b, ins, attrs, out, saved):
     b.call(None, np.tanh, probs, probs)
     b.call(None, np.multiply, probs, half, probs)
     b.call(None, np.add, probs, half, probs)
+    if reduction == "none":
+        return losses, {"probs": probs}
     return _reduce_losses(b, losses, reduction, out), {"probs": probs}
 
 

@@ -564,3 +564,16 @@ def test_parameters_whose_arrays_keep_being_replaced_run_eagerly():
         for x, t in batches(12):
             step(x, t)
             params[0].data = params[0].data.copy()
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "bce_with_logits"])
+def test_fused_losses_replay_every_reduction(loss, reduction):
+    def make(params):
+        def fn(x, t):
+            z = Tensor(x).linear(params[0], params[1]).tanh().linear(params[2], params[3])
+            out = getattr(z, loss)(t, reduction=reduction)
+            return out.mean() if reduction == "none" else out
+        return fn
+    data = [(x, (t > 0.5).astype(float)) for x, t in batches(5)]
+    compare(make, data)
