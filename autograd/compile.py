@@ -673,13 +673,13 @@ class _Plan:
         dtypes = {p.data.dtype for p in self.params}
         self.flat_grad = None
         if len(dtypes) == 1:
-            self.flat_grad = np.empty(sum(p.data.size for p in self.params), dtypes.pop())
-        offset = 0
-        for p in self.params:
+            offsets, size = _layout(self.params)
+            self.flat_grad = _aligned_zeros(size, dtypes.pop())
+        for i, p in enumerate(self.params):
             parts = pending.pop(id(p), None)
             if self.flat_grad is not None:
-                grad = self.flat_grad[offset:offset + p.data.size].reshape(p.data.shape)
-                offset += p.data.size
+                start = offsets[i]
+                grad = self.flat_grad[start:start + p.data.size].reshape(p.data.shape)
             else:
                 grad = np.empty(p.data.shape, p.data.dtype)
             self.grads.append(None if parts is None else self._into(parts, grad))
@@ -1036,6 +1036,29 @@ class _FlatGroup:
                                                                      self.views)))
 
 
+def _layout(params):
+    """Where each parameter starts in a flat array (64-byte boundaries), and its length.
+
+    Aligned starts keep BLAS and SIMD loops on their fast paths; the gaps hold zeros, which
+    stay zero through SGD's update (p - lr * 0).
+    """
+    offsets, size = [], 0
+    for p in params:
+        step = max(64 // p.data.dtype.itemsize, 1)
+        size = -(-size // step) * step
+        offsets.append(size)
+        size += p.data.size
+    return offsets, size
+
+
+def _aligned_zeros(size, dtype):
+    """A zero-filled 1-D array whose first element sits on a 64-byte boundary."""
+    dtype = np.dtype(dtype)
+    raw = np.zeros(size * dtype.itemsize + 64, np.uint8)
+    start = -raw.ctypes.data % 64
+    return raw[start:start + size * dtype.itemsize].view(dtype)
+
+
 def flatten(params):
     """Move the arrays of `params` side by side into one new array; each p.data becomes a view.
 
@@ -1054,12 +1077,14 @@ def flatten(params):
             or len({id(a) for a in arrays}) != len(arrays)
             or any(id(p) in _groups and _groups[id(p)][0]() is p for p in params)):
         return None
-    flat = np.concatenate([a.ravel() for a in arrays])
-    views, offset = [], 0
-    for p, a in zip(params, arrays):
-        p.data = flat[offset:offset + a.size].reshape(a.shape)
-        views.append(p.data)
-        offset += a.size
+    offsets, size = _layout(params)
+    flat = _aligned_zeros(size, arrays[0].dtype)
+    views = []
+    for p, a, start in zip(params, arrays, offsets):
+        view = flat[start:start + a.size].reshape(a.shape)
+        view[...] = a
+        p.data = view
+        views.append(view)
     group = _FlatGroup(params, flat, views)
     for p in params:
         _groups[id(p)] = (weakref.ref(p), group)

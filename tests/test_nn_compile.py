@@ -175,7 +175,7 @@ def test_parameters_are_moved_into_one_array_with_plain_sgd():
     assert all(np.array_equal(p.data, v) for p, v in zip(model.parameters(), values))
     # Saving, loading and the eager loop work on the views as before.
     state = model.state_dict()
-    model.load_state_dict({k: v * 0 for k, v in state.items()})
+    model.load_state_dict({k: np.zeros_like(v) for k, v in state.items()})
     assert not flat.any()
 
 
