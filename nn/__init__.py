@@ -7,7 +7,7 @@ Everything here is built from `autograd.Tensor` operations; none of it knows a d
 """
 
 from . import data, functional, init, optim, utils
-from .compile import compile_step  # noqa: F401 - public; __all__ is the lead's to extend
+from .compile import compile_step
 from .init import manual_seed
 from .layers import (
     GELU,
@@ -32,6 +32,6 @@ __all__ = [
     "Module", "Linear", "Sigmoid", "ReLU", "Tanh", "LeakyReLU", "Softplus", "GELU", "Identity",
     "Softmax", "Dropout", "Flatten", "Sequential", "MLP",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
-    "fit", "evaluate", "accuracy", "History", "manual_seed",
+    "fit", "evaluate", "accuracy", "History", "manual_seed", "compile_step",
     "functional", "optim", "data", "init", "utils",
 ]

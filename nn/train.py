@@ -16,6 +16,7 @@ from autograd import no_grad
 
 from . import functional as F
 from .clip_grad import clip_grad_norm_
+from .compile import compile_step
 from .data import batches
 from .losses import BCEWithLogitsLoss
 from .module import Module
@@ -136,7 +137,7 @@ def fit(model: Module, loss_fn, optimizer, X, y, epochs: int = 1, batch_size: in
         shuffle: bool = True, rng: np.random.Generator | None = None, scheduler=None,
         clip_grad_norm: float | None = None, patience: int | None = None,
         monitor: str = "val_loss", mode: str = "auto", min_delta: float = 0.0,
-        callbacks=()) -> History:
+        callbacks=(), compile: bool = False) -> History:
     """Train `model` on (X, y) for `epochs` passes of mini-batches; returns the History.
 
     `batch_size=None` uses the whole set (full-batch gradient descent). Training loss and
@@ -154,6 +155,9 @@ def fit(model: Module, loss_fn, optimizer, X, y, epochs: int = 1, batch_size: in
       a gain of `min_delta` or less does not count as improving (but can be the best epoch).
     - `callbacks`: callables (or one) called after each epoch with the record,
       {"epoch": e, "loss": ..., ...}; one that returns False stops training.
+    - `compile`: each batch runs as `nn.compile_step` (the same bits, faster on small
+      networks; see its docstring for what a compiled step freezes). On a non-finite loss its
+      backward pass has already run, so `.grad` holds that batch's gradients when fit raises.
     Progress: a tqdm bar when tqdm is installed, otherwise a line per epoch; `progress=False`
     prints nothing. A loss that becomes inf or nan stops training with a FloatingPointError,
     before that batch's update. Afterwards the model is back in the mode it had before.
@@ -173,7 +177,7 @@ def fit(model: Module, loss_fn, optimizer, X, y, epochs: int = 1, batch_size: in
     batches(X, y, size)  # checks shapes and batch_size before any work
     callbacks = [callbacks] if callable(callbacks) else list(callbacks)
     stopper = _watch(patience, monitor, mode, min_delta, scheduler, functions, validation_data)
-    step = _train_step(model, loss_fn, optimizer, clip_grad_norm)
+    step = _train_step(model, loss_fn, optimizer, clip_grad_norm, compile)
     history, was_training = History(), model.training
     history.stopped_by, history.stop_reason = "epochs", f"completed {epochs} epochs"
     bar = _progress_bar(epochs) if progress else None
@@ -219,17 +223,21 @@ def fit(model: Module, loss_fn, optimizer, X, y, epochs: int = 1, batch_size: in
     return history
 
 
-def _train_step(model: Module, loss_fn, optimizer, clip_grad_norm: float | None):
+def _train_step(model: Module, loss_fn, optimizer, clip_grad_norm: float | None,
+                compile: bool = False):
     """The per-batch work of `fit`: step(xb, yb) -> (output, loss value).
 
     Forward, loss, then (only when the loss is finite) zero_grad, backward, optional clipping
-    and the optimizer's step. Kept apart so that another implementation of one step can
-    replace it; `fit` does nothing else per batch but add up the loss.
+    and the optimizer's step; or all of that as one compiled step. `fit` does nothing else per
+    batch but add up the loss.
     """
     if clip_grad_norm is not None:
         if not (isinstance(clip_grad_norm, numbers.Real) and clip_grad_norm > 0):
             raise ValueError(f"fit: clip_grad_norm must be a number > 0, got {clip_grad_norm!r}")
         params = model.parameters()
+    if compile:
+        return compile_step(model, loss_fn, optimizer, skip_nonfinite=True,
+                            clip_grad_norm=clip_grad_norm).with_output
 
     def step(xb, yb):
         out = model(xb)

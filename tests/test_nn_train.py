@@ -426,3 +426,33 @@ def test_min_delta_gains_do_not_reset_patience_but_the_best_epoch_is_still_the_b
     with pytest.raises(ValueError, match="fit: min_delta must be a finite number >= 0"):
         nn.fit(model, nn.MSELoss(), _frozen(model), X, Y_REG, patience=1, monitor="loss",
                min_delta=-1.0, progress=False)
+
+
+# ---------------------------------------------------------------- fit(compile=True)
+@pytest.mark.parametrize("make_opt, clip", [
+    (lambda ps: nn.optim.SGD(ps, lr=0.2, momentum=0.9), None),
+    (lambda ps: nn.optim.Adam(ps, lr=0.01), None),
+    (lambda ps: nn.optim.SGD(ps, lr=0.5), 0.5),
+])
+def test_fit_compiled_gives_eagers_history_and_weights_bit_for_bit(make_opt, clip):
+    runs = []
+    for compile in (False, True):
+        model = _classifier(seed=3)
+        history = nn.fit(model, nn.CrossEntropyLoss(), make_opt(model.parameters()), X, LABELS,
+                         epochs=4, batch_size=16, validation_data=(X_VAL, LABELS_VAL),
+                         metrics=("accuracy",), progress=False, rng=np.random.default_rng(1),
+                         clip_grad_norm=clip, compile=compile)
+        runs.append((history.history, [p.data.copy() for p in model.parameters()]))
+    (eager, eager_weights), (compiled, compiled_weights) = runs
+    assert eager == compiled  # every record of every epoch, as floats compared exactly
+    for a, b in zip(eager_weights, compiled_weights):
+        assert a.tobytes() == b.tobytes()
+    assert eager["loss"][-1] < eager["loss"][0]  # it learned something
+
+
+@pytest.mark.filterwarnings("ignore:overflow|invalid value:RuntimeWarning")  # lr 1e6 blows up
+def test_fit_compiled_stops_on_a_non_finite_loss_like_eager():
+    model = nn.MLP([3, 4, 1], activation="tanh", rng=np.random.default_rng(0))
+    with pytest.raises(FloatingPointError, match="the loss became"):
+        nn.fit(model, nn.MSELoss(), nn.optim.SGD(model.parameters(), lr=1e6), X, Y_REG * 1e6,
+               epochs=20, batch_size=10, progress=False, compile=True)
