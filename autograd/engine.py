@@ -2,8 +2,11 @@
 
 `backward` visits the graph once, newest node first (a heap on creation order, which is a
 reverse topological order: no recursion, so chains of any depth work), and calls each node's
-VJPs only for parents that need a gradient.
-Every gradient is reduced to its input's shape and dtype in one place: `reduce_to`.
+VJPs only for parents that need a gradient; `grad` walks the same way and returns gradients
+instead of storing them. With `create_graph=True` the VJPs run on Tensors and are recorded,
+for derivatives of any order. Every gradient is reduced to its input's shape and dtype in one
+place: `reduce_to`. Tools that watch every operation (detect_anomaly, compile) install one
+`Watcher`: the only hook in `apply` and `backward`.
 """
 
 import contextlib
