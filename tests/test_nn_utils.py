@@ -8,7 +8,16 @@ from scipy.optimize import minimize
 
 import nn
 from autograd import Tensor
-from nn.utils import parameters_to_vector, value_and_grad, vector_to_parameters
+from nn.utils import (
+    hessian_vector_product,
+    parameters_to_vector,
+    value_and_grad,
+    vector_to_parameters,
+)
+
+# a classifier's loss on labels, and a regression's summed loss, for a 3-4-2 network on 5 rows
+LOSSES = [(nn.CrossEntropyLoss(), np.array([0, 1, 1, 0, 1])),
+          (nn.MSELoss(reduction="sum"), np.linspace(-1, 1, 10).reshape(5, 2))]
 
 
 def small_mlp(seed=0):
@@ -75,10 +84,7 @@ def test_two_dimensional_vector_is_refused_even_with_the_right_count():
         vector_to_parameters(np.zeros((2, 13)), small_mlp())
 
 
-@pytest.mark.parametrize("loss_fn, target", [
-    (nn.CrossEntropyLoss(), np.array([0, 1, 1, 0, 1])),
-    (nn.MSELoss(reduction="sum"), np.linspace(-1, 1, 10).reshape(5, 2)),
-])
+@pytest.mark.parametrize("loss_fn, target", LOSSES)
 def test_gradient_vector_matches_central_differences_in_theta(loss_fn, target):
     model = small_mlp(seed=1)
     X = np.random.default_rng(2).standard_normal((5, 3))
@@ -133,13 +139,9 @@ def test_backward_after_vector_to_parameters_raises():
         loss.backward()
 
 # ---------------------------------------------------------------- hessian_vector_product (issue 11)
-from nn.utils import hessian_vector_product  # noqa: E402  (this block is appended on its own)
 
 
-@pytest.mark.parametrize("loss_fn, target", [
-    (nn.CrossEntropyLoss(), np.array([0, 1, 1, 0, 1])),
-    (nn.MSELoss(reduction="sum"), np.linspace(-1, 1, 10).reshape(5, 2)),
-])
+@pytest.mark.parametrize("loss_fn, target", LOSSES)
 def test_hessian_vector_product_matches_central_differences_of_the_gradient(loss_fn, target):
     model = small_mlp(seed=3)
     X = np.random.default_rng(4).standard_normal((5, 3))

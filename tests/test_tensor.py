@@ -2,8 +2,13 @@
 indexing, the graph attributes, and the errors users see for bad shapes and operand types.
 """
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from autograd import Tensor, gradcheck, no_grad
 
@@ -481,11 +486,6 @@ def test_astype_to_a_non_float_dtype_is_a_type_error(dtype):
 # (0-d and size-1 included) against numpy and float64 central differences, float32 kept, and the
 # edges the issue names: zeros in prod, the zero vector's norm, softplus at +-1000, which GELU.
 # ================================================================================================
-import math  # noqa: E402
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from hypothesis.extra import numpy as hnp  # noqa: E402
 
 SURFACE = settings(max_examples=30, deadline=None)
 ANY_SHAPE = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)
