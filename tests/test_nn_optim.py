@@ -376,6 +376,18 @@ def test_every_optimizer_on_0d_and_1_element_parameters(name, kwargs, shape):
     np.testing.assert_allclose(p.data, _scalar_reference(name, kwargs, 1.5, 4), rtol=1e-14)
 
 
+@pytest.mark.parametrize("name, kwargs", SMALL_CASES, ids=SMALL_IDS)
+def test_every_optimizer_on_a_0d_float32_parameter_stays_float32(name, kwargs):
+    p = Tensor(np.float32(1.5), requires_grad=True)
+    optimizer = getattr(nn.optim, name)([p], **kwargs)
+    for _ in range(4):
+        optimizer.zero_grad()
+        (p * p / 2).backward()
+        optimizer.step()
+    assert p.data.dtype == np.float32 and p.data.shape == ()
+    np.testing.assert_allclose(p.data, _scalar_reference(name, kwargs, 1.5, 4), rtol=2e-6)
+
+
 def test_sgd_momentum_with_decay_on_0d_is_the_issues_value():
     p = Tensor(1.5, requires_grad=True)
     optimizer = nn.optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1)

@@ -360,3 +360,13 @@ def test_a_too_small_validation_set_raises_scikit_learns_error(kind, y, fraction
         ours_cls(**params).fit(X10, y)
     # the same words (scikit-learn lists its one-hot labels as True where ours are labels)
     assert str(ours.value).split(":")[0] == str(theirs.value).split(":")[0]
+
+
+def test_a_frozen_layer_stays_put_through_warm_start_and_partial_fit():
+    clf = MLPClassifier((6,), max_iter=3, warm_start=True, alpha=0.1, weight_decay=0.1,
+                        random_state=0).fit(X_STD, Y_BLOBS)
+    clf.model_[0].requires_grad_(False)
+    frozen, last = clf.model_[0].weight.data.copy(), clf.model_[2].weight.data.copy()
+    clf.fit(X_STD, Y_BLOBS).partial_fit(X_STD, Y_BLOBS)
+    np.testing.assert_array_equal(clf.model_[0].weight.data, frozen)
+    assert not np.array_equal(clf.model_[2].weight.data, last)
