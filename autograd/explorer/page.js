@@ -87,6 +87,8 @@
             : "Press \u2192 (or Next) to replay the forward pass in the order the operations ran."),
           el("p", null, "Click any node for its value, gradient, rule and source line. Click a module's " +
              "label to collapse or expand its box."),
+          el("p", "muted", "Outlines: orange, the current node; blue, its inputs; green, finished; " +
+             "dashed green, a leaf that received its gradient; red fill, where NaN or inf was born."),
           D.notes.length ? el("p", "bad-text", D.notes.join(" ")) : null);
   }
   function showStep(step) {
