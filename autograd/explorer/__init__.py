@@ -17,7 +17,7 @@ from string import Template
 from ..graph import MAX_WIDTH, _names
 from .groups import module_groups
 from .layout import svg
-from .trace import record, trace
+from .trace import collect, record
 
 _HERE = Path(__file__).resolve().parent
 IFRAME_HEIGHT = 640  # px: the page fills it, the graph and the panel scroll inside
@@ -73,7 +73,7 @@ def explore(root, path=None, model=None, params=None, grad=None,
     if model is None and hasattr(params, "named_modules"):
         model = params
     names = _names(params)
-    order, nodes, forward, backward = trace(root, params, grad)
+    order, nodes, forward, backward = collect(root, params, grad)
     groups = module_groups(model, nodes, order)
     picture, notice = svg(order, nodes, groups, names, max_width)
     for node in nodes:

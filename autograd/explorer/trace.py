@@ -119,7 +119,7 @@ def run_backward(root, grad=None):
 
 
 # ---------------------------------------------------------------- the data the page reads
-def trace(root, params=None, grad=None):
+def collect(root, params=None, grad=None):
     """Everything the page shows, as JSON-ready lists (see the module docstring)."""
     order = walk(root)
     index = {id(t): i for i, t in enumerate(order)}
@@ -228,9 +228,14 @@ def _stats(a):
     if a.size == 0:
         return "empty"
     with np.errstate(all="ignore"):  # NaN and inf statistics are the honest answer
-        f = a.astype(np.float64)
-        return (f"mean {f.mean():.4g}  std {f.std():.4g}  min {f.min():.4g}  max {f.max():.4g}  "
-                f"norm {np.linalg.norm(f.ravel()):.4g}")
+        f = a.astype(np.float64).ravel()
+        # Scaled by the largest magnitude, so squares of huge finite values do not overflow.
+        top = np.abs(f).max()
+        scale = top if np.isfinite(top) and top > 0 else 1.0
+        unit = f / scale
+        mean, std, norm = scale * unit.mean(), scale * unit.std(), scale * np.linalg.norm(unit)
+        return (f"mean {mean:.4g}  std {std:.4g}  min {f.min():.4g}  max {f.max():.4g}  "
+                f"norm {norm:.4g}")
 
 
 def _kind(t):
