@@ -6,6 +6,7 @@ The same pages in a real browser: tests/test_explore_browser.py.
 
 import html
 import re
+from pathlib import Path
 
 import graphviz
 import numpy as np
@@ -319,3 +320,15 @@ def test_save_graph_writes_the_explorer_for_html(tmp_path):
     assert 'id="data"' in path.read_text()
     with pytest.raises(TypeError, match="show_rules"):
         save_graph(loss, tmp_path / "graph.html", show_rules=True)
+
+
+def test_the_page_template_ships_with_the_package():
+    """Every file of the template is package data, so wheels and sdists carry it (a check
+    of the built wheel itself is too slow for every run; `pip wheel .` lists them)."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    root = Path(autograd.__file__).resolve().parent.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    shipped = set(config["tool"]["setuptools"]["package-data"]["autograd.explorer"])
+    template = {p.name for p in (root / "autograd" / "explorer").iterdir()
+                if p.is_file() and p.suffix != ".py"}
+    assert template == shipped == {"page.html", "page.css", "page.js"}
