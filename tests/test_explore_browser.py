@@ -296,3 +296,22 @@ def test_a_graph_of_a_thousand_nodes_loads_and_steps_without_freezing(page):
     # Bounds far above what is measured (see the README): they catch a page that freezes.
     assert load < 20 and step_ms < 250
     assert page.messages == []
+
+
+def test_the_notebook_display_runs_the_page_inside_its_sandboxed_iframe(page, tmp_path):
+    """What Jupyter (trusted output) and VS Code put in a cell: the _repr_html_ fragment."""
+    loss, model = mlp_step()
+    order = autograd.graph.walk(loss)
+    ex = explore(loss, model=model)
+    host = tmp_path / "notebook_cell.html"
+    host.write_text(f"<!DOCTYPE html><html><body><p>a cell</p>{ex._repr_html_()}</body></html>")
+    page.tab.goto(host.as_uri())
+    frame = page.tab.frame_locator("iframe")
+    frame.locator("body[data-ready=true]").wait_for()
+    frame.locator("#next").click()
+    frame.locator("#next").click()
+    current = frame.locator("g.node.current").evaluate_all("els => els.map(e => e.id)")
+    second = position(order, explain_backward(loss)[1].node)
+    assert sorted(current) == [f"o{second}", f"t{second}"]
+    assert "backward step 2 / 4" in frame.locator("#counter").inner_text()
+    assert page.messages == []
