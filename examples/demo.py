@@ -32,8 +32,9 @@ def draw_step(model: nn.MLP, X, y, path: Path) -> Path:
 
 def explore_step(model: nn.MLP, X, y, path: Path) -> Path:
     """The same step as an interactive page: its backward pass node by node, with source lines."""
+    images = autograd.Tensor(X, name="images")  # named in the picture, like the parameters
     with autograd.explore.record():
-        loss = nn.CrossEntropyLoss()(model(X), y)
+        loss = nn.CrossEntropyLoss()(model(images), y)
     autograd.explore(loss, path, model=model, title="npgrad: one training step of the digits MLP")
     print(f"wrote {path.resolve()} (open it in a browser: arrow keys step the backward pass)")
     return path

@@ -116,8 +116,14 @@ def test_stepping_the_backward_pass_follows_the_engine_and_shows_its_gradients(p
 
     page.tab.keyboard.press("ArrowRight")  # past the end: stays on the last step
     assert page.current()[0] == [expected[-1]]
+    page.tab.keyboard.press("ArrowLeft")  # stepping back unmarks what it passes
+    page.tab.keyboard.press("ArrowLeft")
+    done = page.tab.eval_on_selector_all("g.node.done", "els => els.map(e => e.id)")
+    assert page.current()[0] == [expected[-3]]
+    assert sorted(done) == sorted(f"{k}{j}" for j in expected[:-3] for k in "ot")
     page.tab.keyboard.press("Home")
     assert page.current()[0] == [] and "Backward pass" in page.text("#panel")
+    assert page.tab.eval_on_selector_all("g.node.done, g.node.received", "els => els.length") == 0
     page.tab.keyboard.press("End")
     assert page.current()[0] == [expected[-1]]
     # Every parameter has received its gradient, or is receiving it at this last step.

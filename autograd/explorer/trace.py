@@ -8,6 +8,7 @@ the arrays are backward's and no `.grad` changes. Source lines exist only for no
 """
 
 import contextlib
+import os
 import re
 import sys
 import weakref
@@ -77,7 +78,20 @@ def source_of(t):
     entry = _SOURCES.get(id(t))
     if entry is None or entry[0]() is not t:
         return None, ()
-    return (str(entry[1]) if entry[1] is not None else None), entry[2]
+    line = entry[1]
+    if line is None:
+        return None, entry[2]
+    # Relative to the working folder when inside it: shorter, and a shared page does not
+    # carry the user's home folder.
+    name = os.path.relpath(line.filename) if _inside_cwd(line.filename) else line.filename
+    return f"{name}:{line.lineno}: {line.code}", entry[2]
+
+
+def _inside_cwd(filename):
+    try:
+        return not os.path.relpath(filename).startswith("..")
+    except ValueError:  # another drive, on Windows
+        return False
 
 
 # ---------------------------------------------------------------- the backward pass, arrays kept
