@@ -267,6 +267,28 @@ def test_a_non_scalar_root_needs_grad_as_backward_does():
     np.testing.assert_allclose(parse(ex.nodes[0]["grad"]["text"]), [3.0, -3.0])
 
 
+def test_a_leaf_root_receives_the_seed_and_has_no_steps():
+    x = Tensor(3.0, requires_grad=True)
+    ex = explore(x)
+    assert ex.backward == [] and ex.forward == [] and ex.nodes[0]["grad"]["text"] == "1."
+
+
+def test_graphs_of_gradients_explore_like_any_other():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (g,) = autograd.grad((x ** 3).sum(), x, create_graph=True)  # 3 x^2, with a graph
+    root = g.sum()
+    ex = explore(root)
+    assert [n["label"] for n in ex.nodes if n["kind"] == "parameter"] == ["parameter"]
+    shown = node_of(ex, autograd.graph.walk(root), x)
+    assert_shown(shown["grad"]["text"], 6 * x.data)  # d(sum 3x^2)/dx
+
+
+def test_autograd_never_imports_nn():
+    folder = Path(autograd.__file__).resolve().parent / "explorer"
+    for path in folder.glob("*.py"):
+        assert not re.search(r"^\s*(from|import) nn\b", path.read_text(), re.M), path.name
+
+
 def test_float32_graphs_keep_their_dtype():
     x = Tensor(np.ones((2, 2), np.float32), requires_grad=True)
     ex = explore((x * 2).sum())

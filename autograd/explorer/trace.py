@@ -129,7 +129,9 @@ def run_backward(root, grad=None):
     steps = _Steps(engine.watcher, seed)
     with engine.watching(steps):
         engine.grad(root, leaves, grad_outputs=grad, allow_unused=True)
-    return steps.visits, {key: g for key, (_, g) in steps.arrivals.leaves.items()}
+    received = {key: g for key, (_, g) in steps.arrivals.leaves.items()}
+    received.setdefault(id(root), seed)  # a leaf root: backward's seed is all it gets
+    return steps.visits, received
 
 
 # ---------------------------------------------------------------- the data the page reads
