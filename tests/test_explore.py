@@ -11,11 +11,13 @@ from pathlib import Path
 import graphviz
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd
 import nn
 from autograd import Tensor, detect_anomaly, explain_backward, explore, save_graph
-from autograd.explorer.trace import describe, source_of
+from autograd.explorer.trace import collect, describe, source_of
 
 
 def mlp_step(record=True, sizes=(4, 5, 3), seed=0):
@@ -93,6 +95,38 @@ def test_each_input_gets_its_rule_filled_in_and_the_gradient_sent_to_it():
     assert [f["node"] for f in square["inputs"]] == [position(order, y)] * 2
     np.testing.assert_allclose(parse(square["inputs"][0]["sent"]["text"]), g.ravel() / 2)
     np.testing.assert_allclose(parse(ex.nodes[position(order, y)]["grad"]["text"]), g.ravel())
+
+
+OPS = {
+    "add": lambda a, b: a + b, "mul": lambda a, b: a * b, "sub": lambda a, b: a - b,
+    "tanh": lambda a, b: a.tanh(), "sum": lambda a, b: a.sum(axis=0) * b.mean(),
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(sorted(OPS)), st.integers(0, 20), st.integers(0, 20)),
+                min_size=1, max_size=8))
+def test_random_graphs_step_in_the_engines_order_with_its_gradients(program):
+    """Diamonds, reuse (x * x), broadcasting (3,) against (2, 3) and constants, at random."""
+    rng = np.random.default_rng(len(program))
+    pool = [Tensor(rng.normal(size=(2, 3)), requires_grad=True), Tensor(rng.normal(size=3),
+            requires_grad=True), Tensor(rng.normal(size=(2, 3)))]
+    leaves = pool[:2]
+    for name, i, j in program:
+        pool.append(OPS[name](pool[i % len(pool)], pool[j % len(pool)]))
+    root = pool[-1].sum()
+    order, nodes, _, backward = collect(root)
+    if not root.requires_grad:
+        assert backward == []
+        return
+    assert [order[s["node"]] for s in backward] == [s.node for s in explain_backward(root)]
+    expected = autograd.grad(root, leaves, allow_unused=True)
+    for leaf, g in zip(leaves, expected):
+        shown = [n for n, t in zip(nodes, order) if t is leaf]
+        if g is None:  # not in the graph, or reached by no gradient
+            assert not shown or shown[0]["grad"] is None
+        else:
+            assert_shown(shown[0]["grad"]["text"], g.data)
 
 
 def test_exploring_leaves_every_grad_alone():
