@@ -135,6 +135,17 @@ def test_stepping_the_backward_pass_follows_the_engine_and_shows_its_gradients(p
     assert page.messages == []
 
 
+def test_play_runs_every_step_then_stops(page):
+    loss, model = mlp_step()
+    page.open(explore(loss, model=model))
+    page.tab.click("#play")
+    assert page.text("#play") == "pause"
+    page.tab.wait_for_function("document.getElementById('play').textContent === 'play'",
+                               timeout=15000)
+    assert page.text("#counter") == "backward step 4 / 4"
+    assert page.messages == []
+
+
 def test_clicking_a_node_shows_its_value_gradient_rule_and_source_line(page):
     loss, model = mlp_step()
     order = autograd.graph.walk(loss)

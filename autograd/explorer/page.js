@@ -96,10 +96,12 @@
   function showIntro() {
     panel(el("h2", null, state.mode === "backward" ? "Backward pass" : "Forward pass"),
           el("p", null, state.mode === "backward"
-            ? "Press \u2192 (or Next) to run the backward pass in the engine's order: the current node is " +
+            ? "Press \u2192 (or \u25B6) to step, space to play, through the backward pass in the " +
+              "engine's order: the current node is " +
               "outlined in orange, the gradient arriving at it (g) and what each input receives are shown " +
               "here; finished nodes turn green."
-            : "Press \u2192 (or Next) to replay the forward pass in the order the operations ran."),
+            : "Press \u2192 (or \u25B6) to step, space to play, through the forward pass in the " +
+              "order the operations ran."),
           el("p", null, "Click any node for its value, gradient, rule and source line. Click a module's " +
              "label to collapse or expand its box."),
           el("p", "muted", "Outlines: orange, the current node; blue, its inputs; green, finished; " +
@@ -167,13 +169,13 @@
     applyCollapse();
   }
   function applyCollapse() {
-    D.groups.forEach((g, k) => { const e = byId(g.id); if (e) e.classList.toggle("collapsed", state.collapsed.has(k)); });
+    D.groups.forEach((g, k) => toggle(g.id, "collapsed", state.collapsed.has(k)));
     D.nodes.forEach((node, i) => {
       const h = hidden(i);
-      ["t" + i, "o" + i, "r" + i].forEach((id) => { const e = byId(id); if (e) e.classList.toggle("hidden", h); });
-      node.parents.forEach((p, k) => {
-        const e = byId("e" + i + "_" + k);
-        if (e) e.classList.toggle("hidden", h && hidden(p) && outermostCollapsed(p) === outermostCollapsed(i));
+      ["t" + i, "o" + i, "r" + i].forEach((id) => toggle(id, "hidden", h));
+      node.parents.forEach((p, k) => {  // an edge inside one collapsed box goes with it
+        const inside = h && outermostCollapsed(p) === outermostCollapsed(i);
+        toggle("e" + i + "_" + k, "hidden", inside);
       });
     });
     render();
@@ -185,6 +187,7 @@
     render();
   }
   function setMode(mode) {
+    if (timer !== null) play();  // stop playing the other pass
     finishUpTo(0);  // undo the marks of the mode being left
     state.mode = mode;
     $("mode-backward").classList.toggle("on", mode === "backward");
@@ -199,6 +202,22 @@
   const natural = { w: svg.viewBox.baseVal.width, h: svg.viewBox.baseVal.height };
   function fitZoom() { return Math.min(1.2, ($("graph").clientWidth - 24) / natural.w); }
 
+  let timer = null;  // playing: one step every PLAY_MS until the last
+  const PLAY_MS = 700;
+  function play() {
+    if (timer !== null) {
+      clearInterval(timer);
+      timer = null;
+      $("play").textContent = "play";
+      return;
+    }
+    if (state.pos >= steps().length - 1) go(-1);
+    $("play").textContent = "pause";
+    const next = () => (state.pos >= steps().length - 1 ? play() : go(state.pos + 1));
+    timer = setInterval(next, PLAY_MS);
+  }
+
+  $("play").onclick = play;
   $("first").onclick = () => go(-1);
   $("prev").onclick = () => go(state.pos - 1);
   $("next").onclick = () => go(state.pos + 1);
@@ -215,6 +234,7 @@
     if (ev.key in keys) { go(state.pos + keys[ev.key]); ev.preventDefault(); }
     else if (ev.key === "Home") { go(-1); ev.preventDefault(); }
     else if (ev.key === "End") { go(steps().length - 1); ev.preventDefault(); }
+    else if (ev.key === " ") { play(); ev.preventDefault(); }
   });
   svg.addEventListener("click", (ev) => {
     const box = ev.target.closest("g.cluster");
