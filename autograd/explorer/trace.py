@@ -144,6 +144,14 @@ def collect(root, params=None, grad=None):
     step_of = {id(node): n for n, (node, _, _) in enumerate(visits)}
     grads = {id(node): g for node, g, _ in visits}
     grads.update(leaf_grads)
+    # One array is often shown several times (what a node sends is what its only input
+    # receives in all): print it once. All of them stay alive here, so ids are unique.
+    printed = {}
+
+    def shown(array):
+        if id(array) not in printed:
+            printed[id(array)] = describe(array)
+        return printed[id(array)]
 
     nodes = []
     for i, t in enumerate(order):
@@ -152,18 +160,18 @@ def collect(root, params=None, grad=None):
         nodes.append(dict(
             id=f"t{i}", label=_label(t, names, step_of), kind=_kind(t), name=names.get(id(t))
             or t.name, op=op_text(t)[1] if t.op is not None else None,
-            shape=_shape(t.shape), dtype=str(t.dtype), value=describe(t.data),
-            grad=describe(g) if g is not None else None, source=source,
+            shape=_shape(t.shape), dtype=str(t.dtype), value=shown(t.data),
+            grad=shown(g) if g is not None else None, source=source,
             parents=[index[id(p)] for p in t.parents]))
         nodes[-1]["_modules"] = modules  # read by the grouping, dropped before the page
     forward = sorted((i for i, t in enumerate(order) if t.op is not None),
                      key=lambda i: order[i].seq)
-    backward = [_step(node, g, sent, index, nodes) for node, g, sent in visits]
+    backward = [_step(node, g, sent, index, nodes, shown) for node, g, sent in visits]
     _mark_non_finite(nodes, backward)
     return order, nodes, forward, backward
 
 
-def _step(node, g, sent, index, nodes):
+def _step(node, g, sent, index, nodes, shown):
     """One step of the backward pass: the node, g, and per input the rule and what it gets."""
     targets = _targets(node)
     inputs = []
@@ -172,8 +180,8 @@ def _step(node, g, sent, index, nodes):
         p = index[id(parent)]
         inputs.append(dict(node=p, symbol=targets[k], rule=rule,
                            filled=_fill(rule, targets, node, index, nodes),
-                           sent=describe(sent[k]) if k in sent else None))
-    return dict(node=index[id(node)], g=describe(g), inputs=inputs)
+                           sent=shown(sent[k]) if k in sent else None))
+    return dict(node=index[id(node)], g=shown(g), inputs=inputs)
 
 
 def _fill(rule, targets, node, index, nodes):
