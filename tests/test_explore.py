@@ -249,6 +249,22 @@ def test_a_non_finite_gradient_is_marked_at_the_op_whose_rule_made_it():
     assert "bad" not in node_of(ex, order, loss)
 
 
+def test_a_gradient_sum_that_overflows_is_marked_where_it_overflows():
+    """Two finite gradients of 1e308 reach x; their sum is inf: born at x, not at a rule."""
+    x = Tensor([0.25], requires_grad=True, name="x")
+    y = x * 1.0
+    z = y * 1.0 + y * 1.0  # y gets a gradient from each of two consumers...
+    loss = (z * 1e308).sum()  # ...of 1e308 each: finite apart, inf summed at y
+    with np.errstate(all="ignore"):
+        ex = explore(loss)
+    order = autograd.graph.walk(loss)
+    assert all(n["value"]["finite"] for n in ex.nodes)  # the forward pass is finite
+    shown = node_of(ex, order, y)
+    assert shown["bad"] == "grad born" and "overflowed" in shown["note"]
+    assert not any(n.get("bad") == "grad born" for n in ex.nodes if n is not shown)
+    assert node_of(ex, order, x)["bad"] == "grad"
+
+
 @pytest.mark.parametrize("array, text", [
     (np.float32(1.5), "1.5"), (np.zeros((0, 3)), "[]"), (np.arange(4.0), "[0. 1. 2. 3.]"),
 ])

@@ -215,9 +215,13 @@ def _mark_non_finite(nodes, backward):
             node["note"] = (f"non-finite value born here ({node['value']['bad']}): every input "
                             "is finite, this result is not" if born else
                             f"non-finite value ({node['value']['bad']}) inherited from an input")
+    overflow = ("non-finite gradient born here: every gradient sent to it is finite, their sum "
+                "is not (it overflowed)")
     for step in backward:
         node = nodes[step["node"]]
         arriving_finite = step["g"]["finite"]
+        if not arriving_finite and "bad" not in node:  # nothing sent marked it: the sum did it
+            node["bad"], node["note"] = "grad born", overflow
         for k, flow in enumerate(step["inputs"]):
             sent = flow["sent"]
             if sent is None or sent["finite"]:
@@ -230,6 +234,9 @@ def _mark_non_finite(nodes, backward):
                                 f"({flow['rule'] or 'no rule given'})")
             target.setdefault("bad", "grad")
             target.setdefault("note", f"its gradient has {sent['bad']}, from a node below")
+    for node in nodes:  # leaves: their sums are not steps
+        if node["grad"] is not None and not node["grad"]["finite"] and "bad" not in node:
+            node["bad"], node["note"] = "grad born", overflow
 
 
 # ---------------------------------------------------------------- arrays as text
