@@ -404,12 +404,14 @@ def test_a_sum_of_squares_against_a_mean_over_all_entries_names_batch_times_outp
 
 
 def engine_loss(model, x, y, loss):
-    """Backward of `loss` ("mean": mse_loss, "half mean": 0.5 * mse_loss, "sum": of squares)."""
+    """Backward of a loss of the squares: their mean (mse_loss), half of it, their sum, half
+    of it, or the mean over the samples of their sums over the outputs."""
     for p in model.parameters():
         p.grad = None
-    out = model(x)
-    {"mean": lambda: nn.functional.mse_loss(out, y), "half mean": lambda: 0.5 * (
-        (out - y) ** 2).mean(), "sum": lambda: ((out - y) ** 2).sum()}[loss]().backward()
+    squares = (model(x) - y) ** 2
+    {"mean": lambda: nn.functional.mse_loss(model(x), y), "half mean": lambda: 0.5 * (
+        squares.mean()), "sum": squares.sum, "half sum": lambda: 0.5 * squares.sum(),
+     "sample mean": lambda: squares.sum(axis=1).mean()}[loss]().backward()
 
 
 @pytest.mark.parametrize("loss, dout_scale, factor, hint", [
@@ -425,9 +427,14 @@ def engine_loss(model, x, y, loss):
      "divided by the batch size x the output width 15 twice, or against a summed loss?"),
     ("sum", 1 / 15, "x1/30",  # 2r against r / 15
      "0.5 * a mean over 5 samples x 3 outputs = 15 entries against a summed loss?"),
+    ("half sum", 2 / 15, "x0.1333",  # r against 2r / 15
+     "a mean over 5 samples x 3 outputs = 15 entries against 0.5 * sum?"),
     ("mean", 2 / MSE_N, "x3",  # 2r / 15 against 2r / 5
      "a mean over the 5 samples only, against a mean over all 5 x 3 = 15 entries (samples x "
      "outputs, as mse_loss takes)?"),
+    ("sample mean", 2 / 15, "x1/3",  # 2r / 5 against 2r / 15
+     "divided by the 3 outputs as well as the 5 samples, against a mean over the samples "
+     "only?"),
 ])
 def test_other_factors_of_batch_times_outputs_are_named(loss, dout_scale, factor, hint):
     model, x, h, out, y = mse_network()
