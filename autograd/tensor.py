@@ -433,7 +433,9 @@ def _in_place(op, target, other, symbol):
                 f"{symbol} on a leaf tensor that requires grad (shape {target.shape}) while "
                 "gradients are recorded: wrap the update in no_grad(), e.g. "
                 "`with no_grad(): p -= lr * p.grad`")
-        result = apply(op, _snapshot(target), other)
+        old = _snapshot(target)
+        # `h *= h` reads the old value twice: the live `h` would become its own parent (a cycle)
+        result = apply(op, old, old if other is target else other)
         _check_in_place(op, symbol, target, other, result.shape)
         target.data[...] = result.data
         target.requires_grad, target.op, target.parents = True, result.op, result.parents
