@@ -886,6 +886,7 @@ class Update:
     """
 
     generic = True
+    options = frozenset()  # every attribute of the optimizer the generated update accounts for
 
     def __init__(self, optimizer):
         self.opt = optimizer
@@ -894,6 +895,17 @@ class Update:
         self.opt.step()
 
     def key(self):
+        return None
+
+    def unsupported(self):
+        """`name=value` of the optimizer's first attribute the generated update does not know.
+
+        The whole configuration decides, not a list of what is known to be missing: an option
+        added to the optimizer later runs its step() until the generated update learns it.
+        """
+        for name, value in getattr(self.opt, "__dict__", {"__slots__": None}).items():
+            if name not in self.options:
+                return f"{name}={value!r}"
         return None
 
     def slots(self):
@@ -916,6 +928,7 @@ class SGDUpdate(Update):
     """
 
     generic = False
+    options = frozenset({"params", "lr", "momentum", "nesterov", "weight_decay", "buffers"})
 
     def __init__(self, optimizer, flat=False):
         super().__init__(optimizer)
@@ -975,12 +988,16 @@ class SGDUpdate(Update):
 
 
 class AdamUpdate(Update):
-    """Adam as in nn.optim.Adam: lr, betas, eps, weight_decay, m, v and steps per parameter."""
+    """Adam as in nn.optim.Adam: lr, betas, eps, weight_decay, m, v and steps per parameter;
+    `decoupled_weight_decay` (AdamW) shrinks each parameter instead of adding the L2 term."""
 
     generic = False
+    options = frozenset({"params", "lr", "betas", "eps", "weight_decay",
+                         "decoupled_weight_decay", "m", "v", "steps"})
 
     def key(self):
-        return bool(self.opt.weight_decay)
+        o = self.opt
+        return bool(o.weight_decay), bool(getattr(o, "decoupled_weight_decay", False))
 
     def slots(self):
         o = self.opt
@@ -989,8 +1006,11 @@ class AdamUpdate(Update):
                 + [(o.steps, i) for i in n])
 
     def source(self, plan):
-        decay = self.key()
+        decay, decoupled = self.key()
         changed = [_changed("opt.weight_decay", decay)]
+        if hasattr(self.opt, "decoupled_weight_decay"):
+            changed.append(_changed("opt.decoupled_weight_decay", decoupled))
+        decoupled = decay and decoupled  # AdamW's decay of 0 leaves the parameters alone
         consts = {"opt": self.opt, "multiply": np.multiply, "add": np.add, "sqrt": np.sqrt,
                   "divide": np.divide, "subtract": np.subtract, "root": math.sqrt}
         lines = ["lr, eps, (b1, b2), wd = opt.lr, opt.eps, opt.betas, opt.weight_decay",
@@ -1001,7 +1021,9 @@ class AdamUpdate(Update):
             consts.update({f"p{i}": p, f"P{i}": p.data, f"G{i}": grad,
                            f"T{i}": np.empty_like(grad), f"D{i}": np.empty_like(grad)})
             g = f"G{i}"
-            if decay:
+            if decoupled:  # p *= 1 - lr * wd, apart from the gradient's moments
+                lines.append(f"multiply(P{i}, 1 - lr * wd, P{i})")
+            elif decay:
                 lines += [f"multiply(wd, P{i}, D{i})", f"add(G{i}, D{i}, D{i})"]
                 g = f"D{i}"
             lines += [
@@ -1319,9 +1341,17 @@ class CompiledStep:
             return value
         key = update.key()
         entry = plan.updates.get(key)
-        if entry is None:
-            entry = plan.updates[key] = [update.generate(plan), 0]
-        if entry[1] >= 2:
+        if entry is None:  # [the generated update, or None: step() runs; its checked runs]
+            option = update.unsupported()
+            if option is None:
+                entry = plan.updates[key] = [update.generate(plan), 0]
+            else:
+                entry = plan.updates[key] = [None, 2]
+                self._warn(f"{type(update.opt).__name__}'s option {option} has no generated "
+                           "update; its step() runs instead")
+        if entry[0] is None:
+            update.eager()
+        elif entry[1] >= 2:
             entry[0]()
         else:
             # Its first two runs (the first momentum step differs) are checked against eager.
@@ -1335,12 +1365,11 @@ class CompiledStep:
                 entry[1] += 1
             else:
                 _restore(slots, eager)
-                entry[:] = [update.eager, 2]
+                entry[:] = [None, 2]
                 self._warn(f"the generated {type(update).__name__} differs from the optimizer's "
                            "step(); step() runs instead (please report this)")
         if entry[1] >= 2:  # checked: from now on one function does the whole step
-            generated = entry[0] is not update.eager
-            self._fuse(plan, key, update.source(plan) if generated
+            self._fuse(plan, key, update.source(plan) if entry[0] is not None
                        else Update.source(update, plan))
         return value
 

@@ -31,8 +31,9 @@ def compile_step(model: Module, loss_fn, optimizer, skip_nonfinite: bool = False
                  clip_grad_norm: float | None = None):
     """A compiled training step: `step(x, y)` returns the loss as a float.
 
-    Works with any optimizer (nn.optim.SGD and Adam run as generated code, others through
-    their own `step()`). `step.output` is the model's output of the last call (a new array).
+    Works with any optimizer (nn.optim.SGD, Adam and AdamW run as generated code, others and
+    options the generated code does not know through their own `step()`). `step.output` is
+    the model's output of the last call (a new array).
     `skip_nonfinite=True`: when the loss is inf or nan, the parameters are not updated.
     `clip_grad_norm`: clip the gradients' joint 2-norm to it before each update (then the
     optimizer runs its own `step()`, after `nn.clip_grad_norm_`).
@@ -47,12 +48,12 @@ class TrainingStep:
 
     def __init__(self, model, loss_fn, optimizer, skip_nonfinite=False, clip_grad_norm=None):
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
-        kind = type(optimizer)
+        step = type(optimizer).step  # what the update does, whatever the class is called
         if clip_grad_norm is not None:
             update = Update(_Clipped(optimizer, clip_grad_norm))
-        else:
-            update = (SGDUpdate(optimizer, flat=True) if kind is SGD else AdamUpdate(optimizer)
-                      if kind is Adam else Update(optimizer))
+        else:  # AdamW is Adam's step with another default: AdamUpdate reads its options
+            update = (SGDUpdate(optimizer, flat=True) if step is SGD.step
+                      else AdamUpdate(optimizer) if step is Adam.step else Update(optimizer))
         # The signature includes the model's training flag (read without a Python call).
         self.compiled = CompiledStep(self._forward, optimizer.params, update,
                                      key=functools.partial(getattr, model, "training"),

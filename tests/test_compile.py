@@ -250,35 +250,19 @@ def test_skip_nonfinite_returns_the_loss_without_an_update():
 
 
 # ---------------------------------------------------------------- optimizer updates
-class _Opt:
-    """The attributes nn.optim's SGD and Adam have (autograd cannot import nn)."""
+class _SGD:
+    """nn.optim.SGD's attributes and formulas, written out again (autograd cannot import nn)."""
 
-    def __init__(self, params, kind="sgd", lr=0.1, momentum=0.0, nesterov=False,
-                 weight_decay=0.0, betas=(0.9, 0.999), eps=1e-8):
-        self.params, self.kind, self.lr, self.momentum = params, kind, lr, momentum
-        self.nesterov, self.weight_decay, self.betas, self.eps = nesterov, weight_decay, betas, eps
+    def __init__(self, params, lr=0.1, momentum=0.0, nesterov=False, weight_decay=0.0):
+        self.params, self.lr, self.momentum = params, lr, momentum
+        self.nesterov, self.weight_decay = nesterov, weight_decay
         self.buffers = [None] * len(params)
-        self.m = [np.zeros_like(p.data) for p in params]
-        self.v = [np.zeros_like(p.data) for p in params]
-        self.steps = [0] * len(params)
 
-    def step(self):  # nn.optim's formulas, written out again
+    def step(self):
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
             g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
-            if self.kind == "adam":
-                b1, b2 = self.betas
-                self.m[i] *= b1
-                self.m[i] += (1 - b1) * g
-                self.v[i] *= b2
-                self.v[i] += (1 - b2) * (g * g)
-                self.steps[i] = t = self.steps[i] + 1
-                denom = np.sqrt(self.v[i])
-                denom /= math.sqrt(1 - b2 ** t)
-                denom += self.eps
-                p.data -= (self.lr / (1 - b1 ** t)) * (self.m[i] / denom)
-                continue
             if self.momentum:
                 buf = self.buffers[i]
                 if buf is None:
@@ -290,11 +274,49 @@ class _Opt:
             p.data -= self.lr * g
 
 
+class _Adam:
+    """nn.optim.Adam's attributes and formulas (AdamW with decoupled_weight_decay=True)."""
+
+    def __init__(self, params, lr=0.1, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 decoupled_weight_decay=False):
+        self.params, self.lr, self.betas, self.eps = params, lr, betas, eps
+        self.weight_decay, self.decoupled_weight_decay = weight_decay, decoupled_weight_decay
+        self.m = [np.zeros_like(p.data) for p in params]
+        self.v = [np.zeros_like(p.data) for p in params]
+        self.steps = [0] * len(params)
+
+    def step(self):
+        b1, b2 = self.betas
+        decoupled = self.decoupled_weight_decay and self.weight_decay
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = p.grad + self.weight_decay * p.data if self.weight_decay and not decoupled \
+                else p.grad
+            if decoupled:
+                p.data *= 1 - self.lr * self.weight_decay
+            self.m[i] *= b1
+            self.m[i] += (1 - b1) * g
+            self.v[i] *= b2
+            self.v[i] += (1 - b2) * (g * g)
+            self.steps[i] = t = self.steps[i] + 1
+            denom = np.sqrt(self.v[i])
+            denom /= math.sqrt(1 - b2 ** t)
+            denom += self.eps
+            p.data -= (self.lr / (1 - b1 ** t)) * (self.m[i] / denom)
+
+
+def _Opt(params, kind="sgd", **options):  # noqa: N802 - stands for either class
+    return (_Adam if kind == "adam" else _SGD)(params, **options)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("config", [
     dict(), dict(weight_decay=0.01), dict(momentum=0.9), dict(momentum=0.9, nesterov=True),
     dict(momentum=0.5, nesterov=True, weight_decay=0.1), dict(kind="adam"),
-    dict(kind="adam", weight_decay=0.01)], ids=repr)
+    dict(kind="adam", weight_decay=0.01),
+    dict(kind="adam", weight_decay=0.1, decoupled_weight_decay=True),
+    dict(kind="adam", decoupled_weight_decay=True, betas=(0.5, 0.6), eps=1e-3)], ids=repr)
 @pytest.mark.parametrize("flat", [False, True])
 def test_generated_updates_match_the_optimizer_step_bit_for_bit(dtype, config, flat):
     data = batches(30, dtype)
@@ -304,10 +326,10 @@ def test_generated_updates_match_the_optimizer_step_bit_for_bit(dtype, config, f
     update = C.AdamUpdate(oc) if config.get("kind") == "adam" else C.SGDUpdate(oc, flat=flat)
     *compiled, step = compiled_run(mlp_loss, pc, data, lambda _: update)
     assert_same(eager, compiled, pe, pc)
-    assert [bits(a) for a in oe.m + oe.v] == [bits(a) for a in oc.m + oc.v]
-    assert oe.steps == oc.steps
-    assert [None if b is None else bits(b) for b in oe.buffers] == [
-        None if b is None else bits(b) for b in oc.buffers]
+    for name in ("m", "v", "buffers"):
+        assert [None if b is None else bits(b) for b in getattr(oe, name, ())] == [
+            None if b is None else bits(b) for b in getattr(oc, name, ())]
+    assert getattr(oe, "steps", None) == getattr(oc, "steps", None)
     assert not isinstance(step.update, C._CallUpdate)
 
 
@@ -502,6 +524,53 @@ def test_an_update_that_disagrees_with_the_optimizer_is_caught():
     with pytest.warns(C.CompileWarning, match="differs from the optimizer"):
         *compiled, _ = compiled_run(mlp_loss, pc, data, lambda p: Broken(_Opt(p)))
     assert_same(eager, compiled, pe, pc)
+
+
+def test_an_update_whose_generated_code_differs_stops_running_it():
+    # Regression (issue 17 item 10a): the warning said step() runs instead, but a bound-method
+    # `is` test never held, so the generated code went on updating from the third step.
+    class Broken(C.SGDUpdate):
+        def source(self, plan):
+            lines, consts, checks = super().source(plan)
+            return lines + ["u_p0.data[0, 0] += 1e-3"], consts, checks
+
+        def generate(self, plan):
+            return C._function("update", "", *self.source(plan)[:2])
+    data = batches(8)
+    pe, pc = make_params(), make_params()
+    eager = eager_run(mlp_loss, pe, data, lambda p: _Opt(p).step)
+    with pytest.warns(C.CompileWarning, match="differs from the optimizer"):
+        *compiled, step = compiled_run(mlp_loss, pc, data, lambda p: Broken(_Opt(p)))
+    assert_same(eager, compiled, pe, pc)
+
+
+@pytest.mark.parametrize("kind,extra", [("sgd", "dampening"), ("adam", "amsgrad")])
+def test_an_optimizer_option_the_update_does_not_know_runs_its_step(kind, extra):
+    data = batches(6)
+    pe, pc = make_params(), make_params()
+    oe, oc = _Opt(pe, kind), _Opt(pc, kind)
+    setattr(oc, extra, 0.0)  # what the generated code would ignore: step() must run
+    update = C.AdamUpdate(oc) if kind == "adam" else C.SGDUpdate(oc)
+    eager = eager_run(mlp_loss, pe, data, lambda _: oe.step)
+    with pytest.warns(C.CompileWarning, match=f"option {extra}=0.0 has no generated update"):
+        *compiled, step = compiled_run(mlp_loss, pc, data, lambda _: update)
+    assert_same(eager, compiled, pe, pc)
+
+
+def test_switching_adam_to_decoupled_decay_between_steps_picks_the_new_variant():
+    data = batches(8)
+    pe, pc = make_params(), make_params()
+    oe, oc = _Opt(pe, "adam", weight_decay=0.1), _Opt(pc, "adam", weight_decay=0.1)
+    step = C.CompiledStep(mlp_loss(pc), pc, C.AdamUpdate(oc))
+    fn = mlp_loss(pe)
+    for i, (x, t) in enumerate(data):
+        oe.decoupled_weight_decay = oc.decoupled_weight_decay = i >= 4
+        for p in pe:
+            p.grad = None
+        fn(x, t).backward()
+        oe.step()
+        step(x, t)
+    assert [bits(p.data) for p in pe] == [bits(p.data) for p in pc]
 
 
 def test_replaced_parameter_arrays_are_recorded_again():

@@ -79,6 +79,12 @@ OPTIMIZERS = [
     ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3)),
     ("Adam", dict(lr=1e-2)),
     ("Adam", dict(lr=1e-2, betas=(0.8, 0.99), weight_decay=1e-2)),
+    ("Adam", dict(lr=1e-2, eps=1e-3)),
+    # AdamW's update: its generated code once ignored the option (issue 17 item 10a)
+    ("Adam", dict(lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("Adam", dict(lr=1e-2, decoupled_weight_decay=True)),
+    ("AdamW", dict(lr=1e-2)),
+    ("AdamW", dict(lr=1e-2, betas=(0.5, 0.9), eps=1e-6, weight_decay=0.3)),
 ]
 
 
@@ -239,4 +245,37 @@ def test_dropout_masks_drawn_inside_the_step_run_eagerly_with_eager_bits():
     with pytest.warns(CompileWarning, match="random numbers"):
         compiled = compiled_losses(mc, nn.CrossEntropyLoss(), oc, data)
     assert eager[0] == compiled[0]
+    assert [bits(p.data) for p in me.parameters()] == [bits(p.data) for p in mc.parameters()]
+
+
+def test_an_option_the_generated_update_does_not_know_runs_step_with_a_warning():
+    class MaximizingSGD(nn.optim.SGD):  # SGD's own step, with an option it ignores here
+        def __init__(self, params, lr):
+            super().__init__(params, lr)
+            self.maximize = False
+    data = classification(5, "float64", 8, 4, labels=False)
+    me, mc = (nn.MLP([8, 6, 4], dtype="float64") for _ in range(2))
+    mc.load_state_dict(me.state_dict())
+    oe, oc = MaximizingSGD(me.parameters(), 0.1), MaximizingSGD(mc.parameters(), 0.1)
+    eager = eager_losses(me, nn.CrossEntropyLoss(), oe, data)
+    with pytest.warns(CompileWarning, match="MaximizingSGD's option maximize=False"):
+        compiled = compiled_losses(mc, nn.CrossEntropyLoss(), oc, data)
+    assert [bits(v) for v in eager[0]] == [bits(v) for v in compiled[0]]
+    assert [bits(p.data) for p in me.parameters()] == [bits(p.data) for p in mc.parameters()]
+
+
+def test_an_optimizer_with_its_own_step_is_not_mistaken_for_sgd():
+    class HalfSGD(nn.optim.SGD):
+        def step(self):
+            self.lr /= 2
+            super().step()
+            self.lr *= 2
+    data = classification(5, "float64", 8, 4, labels=False)
+    me, mc = (nn.MLP([8, 6, 4], dtype="float64") for _ in range(2))
+    mc.load_state_dict(me.state_dict())
+    eager = eager_losses(me, nn.CrossEntropyLoss(), HalfSGD(me.parameters(), 0.1), data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileWarning)
+        compiled = compiled_losses(mc, nn.CrossEntropyLoss(), HalfSGD(mc.parameters(), 0.1), data)
+    assert [bits(v) for v in eager[0]] == [bits(v) for v in compiled[0]]
     assert [bits(p.data) for p in me.parameters()] == [bits(p.data) for p in mc.parameters()]
