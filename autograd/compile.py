@@ -49,6 +49,8 @@ class _Recorder(engine.Watcher):
         self.forwards = []  # (op, inputs, attrs, out, versions of the inputs when used)
         self.backwards = []  # (node, index, parent, reduced gradient)
         self.leaf_grads = {}  # id(leaf that requires grad) -> its .grad before the step
+        self.origins = {}  # id(array) -> (array, func, args, versions): what made a plain array
+        self.reads = []  # (tensor, version): Python numbers read from tensors
 
     def forward(self, op, inputs, attrs, out):
         self.forwards.append((op, inputs, attrs, out, [t.version for t in inputs]))
@@ -58,6 +60,13 @@ class _Recorder(engine.Watcher):
 
     def backward(self, node, index, parent, grad):
         self.backwards.append((node, index, parent, grad))
+
+    def made(self, array, func, *args):
+        versions = [a.version if isinstance(a, Tensor) else None for a in args]
+        self.origins[id(array)] = (array, func, args, versions)
+
+    def read(self, tensor):
+        self.reads.append((tensor, tensor.version))
 
 
 class _Trace:
@@ -214,15 +223,17 @@ def _roots(v, seen=None):
     return out
 
 
-def _describe(value):
-    """An attribute with its arrays replaced by their shapes and dtypes (for fingerprints)."""
-    if isinstance(value, dict):
-        return tuple((k, _describe(v)) for k, v in value.items())
-    if isinstance(value, (tuple, list)):
-        return type(value), tuple(_describe(v) for v in value)
-    if isinstance(value, np.ndarray):
-        return "array", value.shape, value.dtype.str
-    return value
+def _literal(obj):
+    """True for Python numbers, strings, None and dtypes, and lists and tuples of them."""
+    if isinstance(obj, (list, tuple)):
+        return all(map(_literal, obj))
+    return (type(obj) in (int, float, bool, complex, str, type(None))
+            or isinstance(obj, (np.dtype, type)))
+
+
+def _attr_values(attrs):
+    """The values among op attributes (masks the replay computes)."""
+    return [v for v in attrs.values() if isinstance(v, _Value)]
 
 
 def _nth(iterable, i):
@@ -391,6 +402,7 @@ FORWARD_KERNELS = {
     ops.sum: _k_reduce(False), ops.mean: _k_reduce(True),
 }
 SAVING_KERNELS = {ops.cross_entropy: _k_cross_entropy, ops.bce_with_logits: _k_bce_with_logits}
+_VALUE_ATTRS = {ops.where}  # ops that may take a mask made from the data as an attribute
 
 
 # VJP kernels: (b, g, out, ins, attrs, raw) -> value or None; `raw` is the op's own VJP result
@@ -514,27 +526,22 @@ class _Plan:
 
     def __init__(self, trace, params, kernels=True):
         self.params = params
-        self.inside = []  # arrays made inside the step: compared with a second eager call
-        self.state = "ready"
-        self.reference = None  # inputs a pinned plan may replay (see CompiledStep)
         self.updates = {}  # the update function per optimizer configuration
         self.b = _Builder()
         self.kernels = kernels
-        self.fingerprint = []  # what was recorded, arrays as shapes: two calls' must agree
-        self._uids = {}
         self._trace = trace
         self._values = {}
         self._versions = {}
+        self._arrays = {}  # id(array) -> its value, for arrays used outside their Tensors
         self._bound = []  # (tensor, array, requires_grad): checked before every replay
         self._inputs = {id(a): i for i, a in enumerate(trace.arrays)}
-        self._param_ids = {id(p): p for p in params}
         self._nodes = {}
         self._forward()
         self._backward()
         self.replay = self._generate()
         # What planning needed (the recorded step's arrays, every value's recorded copy) goes:
         # a plan keeps only its buffers and constants.
-        self._trace = self._values = self._nodes = self._bound = self.b = None
+        self._trace = self._values = self._nodes = self._bound = self._arrays = self.b = None
         self.outputs = self.value = None
         self.leaves = [(t, None) for t, _ in self.leaves]
 
@@ -544,6 +551,7 @@ class _Plan:
         if v is None:
             v = self._values[id(t)] = self._classify(t)
             self._versions[id(t)] = version
+            self._arrays.setdefault(id(t.data), v)
         elif self._versions[id(t)] != version:
             raise _Unreplayable(f"a tensor of shape {t.shape} is changed in place inside the "
                                 "step (an in-place operator or optimizer inside fn)")
@@ -555,40 +563,97 @@ class _Plan:
                 f"a tensor of shape {t.shape} made by {t.op.name} outside the step, or by an "
                 "in-place operator inside it, is used (its graph cannot be replayed)")
         data, inside = t.data, t.seq >= self._trace.start
-        index = self._inputs.get(id(data))
-        if index is not None:
-            return _Value("input", data, index=index)
+        if id(data) in self._inputs:
+            return self._array(data)
         if t.requires_grad and inside:
             raise _Unreplayable(f"a leaf that requires grad (shape {t.shape}) is created inside "
                                 "the step; make it once, outside")
         if t.requires_grad or not inside:  # a parameter, another leaf, or a constant from outside
             self._bound.append((t, data, t.requires_grad))
             return _Value("bound", data, tensor=t)
-        if any(np.may_share_memory(data, a) for a in self._trace.arrays):
-            raise _Unreplayable(f"an array of shape {t.shape} made inside the step shares memory "
-                                "with an input (a view of it); pass it as an input instead")
-        self.inside.append(data)
-        # An array sharing memory with a parameter follows its updates: never folded.
-        live = any(np.may_share_memory(data, other.data)
-                   for other in (*self.params, *(bt for bt, _, _ in self._bound)))
-        return _Value("const", data, fold=not live)
+        return self._array(data)  # a Tensor made inside the step: what made its array?
 
-    def _attrs(self, attrs):
-        """Arrays in op attributes (indices) are made inside the step or outside: compared."""
-        for value in attrs.values():
-            for item in value if isinstance(value, tuple) else (value,):
-                if isinstance(item, np.ndarray):
-                    if any(np.may_share_memory(item, a) for a in self._trace.arrays):
-                        raise _Unreplayable("an input array is used as an op attribute (an "
-                                            "index); index with a Tensor operation instead")
-                    self.inside.append(item)
+    def _array(self, array):
+        """The value of a plain array used inside the step, decided by what made it.
 
-    def _uid(self, v):
-        if v.kind == "bound":
-            return "bound", id(v.tensor)
-        if v.kind == "input":
-            return "input", v.index
-        return self._uids.setdefault(id(v), len(self._uids))
+        An input; the array of a tensor of the step (t.detach()); Python numbers (a constant);
+        or a computation the engine's watcher was told about (a comparison, a conversion),
+        replayed from the values it was made from. Anything else (numpy code on the data,
+        random numbers, arrays from outside) would be replayed with its recorded values: refused.
+        """
+        v = self._arrays.get(id(array))
+        if v is not None:
+            return v
+        if id(array) in self._inputs:
+            v = _Value("input", array, index=self._inputs[id(array)])
+        elif any(p.data is array for p in self.params):  # p.detach(): the parameter's array
+            p = next(p for p in self.params if p.data is array)
+            v = self._value(p, p.version)
+        else:
+            origin = self._trace.rec.origins.get(id(array))
+            if origin is None or origin[0] is not array:
+                raise _Unreplayable(self._unknown(array))
+            _, func, args, versions = origin
+            operands = [self._operand(a, version) for a, version in zip(args, versions)]
+            values = [o for o in operands if isinstance(o, _Value)]
+            if all(o.kind == "const" and o.fold for o in values):
+                v = _Value("const", array)  # made from Python numbers alone
+            else:
+                self.b.begin()
+                v = self.b.define("local", array, sources=tuple(values))
+                self.b.call(v, func, *operands)
+        self._arrays[id(array)] = v
+        return v
+
+    def _operand(self, a, version):
+        """What `made` was told an array was made from, as a value or a Python constant."""
+        if isinstance(a, Tensor):
+            return self._value(a, version)
+        if isinstance(a, np.ndarray):
+            return self._array(a)
+        if _literal(a):
+            return a
+        raise _Unreplayable(f"a value of type {type(a).__name__} made inside the step ({a!r:.40}) "
+                            "becomes an array: if it comes from the data (a numpy scalar such "
+                            "as x.mean()), a replay would freeze it; use Tensor operations")
+
+    def _unknown(self, array):
+        """Why an array made inside the step other than by Tensor operations is refused."""
+        where = f"an array of shape {array.shape} ({array.dtype}) made inside the step"
+        if any(np.may_share_memory(array, a) for a in self._trace.arrays):
+            return (f"{where} shares memory with an input (a view of it made by numpy code); "
+                    "index or reshape a Tensor of it instead, or pass the view as an input")
+        return (f"{where} by numpy code, not by Tensor operations (from the data, from random "
+                "numbers as Dropout draws them, or a numpy array from outside): a replay would "
+                "reuse its recorded values; make it with Tensor operations or pass it as an input")
+
+    def _attrs(self, op, attrs):
+        """Op attributes with their arrays (indices, masks) checked by what made them.
+
+        A mask made from values of the step (x > 0) becomes a value the replay computes, for
+        ops whose result keeps its shape whatever the mask holds (where); as an index its
+        result's shape would follow the data, so it is refused there.
+        """
+        out = {}
+        for key, value in attrs.items():
+            items = value if isinstance(value, tuple) else (value,)
+            for item in items:
+                if not isinstance(item, np.ndarray):
+                    continue
+                if id(item) in self._inputs:
+                    raise _Unreplayable("an input array is used as an op attribute (an index); "
+                                        "index with a Tensor operation instead")
+                v = self._array(item)
+                if v.kind == "const" and v.fold:
+                    continue
+                if op not in _VALUE_ATTRS or item is not value:
+                    raise _Unreplayable(
+                        f"the {key} of {op.name} is made from the data or the parameters: the "
+                        "shape of its result can change with their values (use where(mask, x, "
+                        "0.) for a mask)")
+                value = v
+            out[key] = value
+        return out
 
     # ------------------------------------------------------------ the forward pass
     def _forward(self):
@@ -597,22 +662,27 @@ class _Plan:
             raise _Unreplayable("fn calls backward() itself; return the loss instead")
         for op, inputs, attrs, out, versions in rec.forwards:
             ins = [self._value(t, v) for t, v in zip(inputs, versions)]
-            static = {k: v for k, v in attrs.items() if k not in op.saves}
-            self._attrs(static)
+            static = self._attrs(op, {k: v for k, v in attrs.items() if k not in op.saves})
             saved = {k: attrs[k] for k in op.saves}
-            if all(v.kind == "const" and v.fold for v in ins):
+            if all(v.kind == "const" and v.fold for v in (*ins, *_attr_values(static))):
                 res = _Value("const", out.data)
                 extras = {k: _Value("const", a) for k, a in saved.items()}
             else:
                 res, extras = self._emit_forward(op, ins, static, out.data, saved)
             self._values[id(out)] = res
             self._versions[id(out)] = 0
-            self.fingerprint.append((op, tuple(map(self._uid, ins)), _describe(static),
-                                     out.shape, out.dtype, self._uid(res)))
+            self._arrays.setdefault(id(out.data), res)
             if out.retains_grad:
                 raise _Unreplayable("retain_grad() on a tensor inside the step")
             if out.op is not None:
                 self._nodes[id(out)] = (op, ins, static, extras, res)
+        for t, version in rec.reads:
+            v = self._value(t, version) if t.op is None else self._values.get(id(t))
+            if v is None or not (v.kind == "const" and v.fold):
+                raise _Unreplayable(
+                    f"a Python number is read from a tensor of shape {t.shape} inside the step "
+                    "(item(), float(), int(), bool(), a format): a replay would freeze it, "
+                    "though it can change with the data or the parameters")
 
     def _emit_forward(self, op, ins, static, out, saved):
         b = self.b
@@ -664,7 +734,6 @@ class _Plan:
                 raise _Unreplayable(f"the gradient {op.name} gives input {i} differs when "
                                     "computed again (a VJP that is not deterministic)")
             pending.setdefault(id(parent), []).append(part)
-            self.fingerprint.append((self._uid(out), i, self._uid(self._values[id(parent)])))
             tensors[id(parent)] = parent
         self.leaves = []  # (tensor, gradient value) for leaves outside `params`
         self.grads = []  # per parameter: its .grad buffer, or None when no gradient reaches it
@@ -699,9 +768,11 @@ class _Plan:
     def _emit_vjp(self, op, i, g, out, ins, static, extras):
         b = self.b
         vjp = _nth(op.vjps, i)
-        attrs_ref = dict(static, **{k: v.ref for k, v in extras.items()})
+        attrs_ref = {k: v.ref if isinstance(v, _Value) else v
+                     for k, v in itertools.chain(static.items(), extras.items())}
         raw = vjp(g.ref, out.ref, *(v.ref for v in ins), **attrs_ref)
-        if all(v.kind == "const" and v.fold for v in (g, out, *ins, *extras.values())):
+        if all(v.kind == "const" and v.fold
+               for v in (g, out, *ins, *extras.values(), *_attr_values(static))):
             return _Value("const", raw)
         b.begin()
         kernel = VJP_KERNELS.get((op, i)) if self.kernels else None
@@ -711,7 +782,8 @@ class _Plan:
             if res is not None:
                 return res
             b.instrs[-1] = ([], [])
-        res = b.define("local", raw, sources=(g, out, *ins, *extras.values()))
+        res = b.define("local", raw, sources=(g, out, *ins, *extras.values(),
+                                               *_attr_values(static)))
         b.call(res, vjp, g, out, *ins, **static, **extras)
         return res
 
@@ -1215,7 +1287,7 @@ class CompiledStep:
                           else (kind, x.shape, x.dtype, x.strides),)
         plan = self.plans.get(signature)
         self._fast.pop(signature, None)
-        if plan.__class__ is _Plan and plan.state == "ready" and engine.watcher is None:
+        if plan.__class__ is _Plan and engine.watcher is None:
             result = plan.replay(*arrays)
             if result is not None:
                 self.outputs = result[1]
@@ -1232,13 +1304,6 @@ class CompiledStep:
             if len(self.plans) >= MAX_PLANS:
                 return self._eager(inputs, f"more than {MAX_PLANS} input signatures")
             return self._record(signature, inputs, arrays)
-        if plan.state == "pinned" and all(map(_same_bits, arrays, plan.reference)):
-            result = plan.replay(*arrays)
-            if result is not None:
-                self.outputs = result[1]
-                return self._finish(plan, result[0])
-        elif plan.state == "check" or plan.state == "pinned":
-            return self._second_look(signature, plan, inputs, arrays)
         # Its guards failed: a parameter's .data (or another array it uses) was replaced.
         self._replans += 1
         del self.plans[signature]
@@ -1271,49 +1336,21 @@ class CompiledStep:
             self.plans[signature] = reason
             self._warn(f"{reason}; this input signature runs eagerly")
             return self._finish(None, trace.value)
-        if plan.inside:  # arrays made inside the step: a second eager call compares them
-            plan.state = "check"
-            plan.reference = [a.copy() for a in arrays]
         self.plans[signature] = plan
         plan.signature = signature
         return self._finish(plan, trace.value)
-
-    def _second_look(self, signature, plan, inputs, arrays):
-        """Another eager step decides whether arrays made inside the step depend on data."""
-        trace = _Trace(self.fn, inputs, arrays, self.params)
-        self.outputs = tuple(t.data for t in trace.extras if isinstance(t, Tensor))
-        try:
-            other = _Plan(trace, self.params, plan.kernels)
-        except Exception as err:  # noqa: BLE001 - _Unreplayable, or a bug: the step ran eagerly
-            return self._give_up(signature, None, str(err), trace.value)
-        if other.fingerprint != plan.fingerprint:
-            return self._give_up(signature, None, "it records different operations from call "
-                                 "to call (Python control flow that depends on the data?)",
-                                 trace.value)
-        for a, b in zip(plan.inside, other.inside):
-            if not _same_bits(a, b):
-                return self._give_up(
-                    signature, None, f"an array of shape {a.shape} made inside the step changes "
-                    "from call to call (it depends on the data or on random numbers; pass it as "
-                    "an input)", trace.value)
-        if any(map(_same_bits, arrays, plan.reference)):
-            # An input that did not change proves nothing about arrays made from it: replay
-            # only for the inputs seen, and look again when they change.
-            plan.state = "pinned"
-        else:
-            plan.state, plan.reference = "ready", None
-            if plan.fast is not None:
-                self._fast[signature] = plan.fast
-        return self._finish(None, trace.value)
 
     def _give_up(self, signature, inputs, reason, value=None):
         self.plans[signature] = reason
         self._warn(f"{reason}; this input signature runs eagerly")
         return self._eager(inputs) if inputs is not None else self._finish(None, value)
 
-    def eager(self, *inputs):
-        """One step run as eager code runs it, without recording or replaying anything."""
-        return self._eager(inputs)
+    def eager(self, *inputs, reason=None):
+        """One step run as eager code runs it, without recording or replaying anything.
+
+        `reason`: why (a CompileWarning says it, once per reason).
+        """
+        return self._eager(inputs, reason)
 
     def _eager(self, inputs, reason=None):
         """The step as eager code does it (no recording)."""
@@ -1378,8 +1415,7 @@ class CompiledStep:
         if plan.fast is None or plan.fast_key != key:
             plan.fuse(*source, self.skip_nonfinite)
             plan.fast_key = key
-        if plan.state == "ready":
-            self._fast[plan.signature] = plan.fast
+        self._fast[plan.signature] = plan.fast
 
     def _warn(self, message):
         if message not in self._warned:

@@ -15,6 +15,7 @@ from autograd.compile import AdamUpdate, CompiledStep, SGDUpdate, Update
 
 from . import functional as F
 from .clip_grad import clip_grad_norm_
+from .layers import Dropout
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module
 from .optim import SGD, Adam
@@ -58,6 +59,10 @@ class TrainingStep:
         self.compiled = CompiledStep(self._forward, optimizer.params, update,
                                      key=functools.partial(getattr, model, "training"),
                                      skip_nonfinite=skip_nonfinite)
+        # Dropout draws a new mask from random numbers at every training step: those steps run
+        # eagerly (a replay would reuse one mask), named here rather than as "an array".
+        self._dropouts = [(name, m) for name, m in model.named_modules()
+                          if isinstance(m, Dropout)]
         self._targets = ("labels" if _is(loss_fn, _LABEL_LOSSES)
                          else "same" if _is(loss_fn, _SAME_SHAPE_LOSSES) else None)
         self._outputs = {}  # (shape, dtype) of x -> (shape, dtype) of the model's output
@@ -67,6 +72,13 @@ class TrainingStep:
         return self.loss_fn(out, y), out
 
     def __call__(self, x, y) -> float:
+        if self._dropouts and self.model.training:
+            for name, layer in self._dropouts:
+                if layer.training and 0 < layer.p < 1:
+                    return self.compiled.eager(x, y, reason=(
+                        f"{name or 'the model'} (Dropout(p={layer.p})) draws a new random mask "
+                        "at every training step, which a replay cannot draw; training steps "
+                        "run eagerly (after model.eval() they are compiled)"))
         # Targets that may need preparing: labels, or a dtype other than the input's.
         if (self._targets is not None and type(y) is np.ndarray
                 and (y.dtype.kind != "f" or y.dtype != getattr(x, "dtype", y.dtype))):

@@ -110,7 +110,7 @@ def test_class_labels_become_one_hot_rows_before_the_step_and_replay():
     data = classification(20, "float64", 8, 4)
     step = compare([8, 12, 4], "tanh", "float64", "SGD", nn.CrossEntropyLoss(), data, lr=0.1)
     (plan,) = step.compiled.plans.values()
-    assert plan.state == "ready"
+    assert isinstance(plan, _Plan)
 
 
 def test_targets_in_another_dtype_are_converted_as_the_loss_would():
@@ -129,12 +129,11 @@ def test_refuses_what_eager_refuses_with_the_same_error():
         step(x[:, :5], y)
 
 
-def test_accepts_what_eager_accepts_running_eagerly_with_a_warning():
-    # Integer features become floats inside the model: an array made from the data each step.
+def test_integer_features_are_converted_inside_the_step_and_replayed():
+    # Tensor(x) of integers makes a float array from an input: the replay converts it again.
     data = [(np.round(x * 3).astype(int), y) for x, y in classification(5, "float64", 8, 4)]
-    with pytest.warns(CompileWarning, match="changes from call to call"):
-        compare([8, 12, 4], "tanh", "float64", "SGD", nn.CrossEntropyLoss(), data, strict=False,
-                lr=0.1)
+    step = compare([8, 12, 4], "tanh", "float64", "SGD", nn.CrossEntropyLoss(), data, lr=0.1)
+    assert all(isinstance(p, _Plan) for p in step.compiled.plans.values())
 
 
 def test_a_custom_optimizer_runs_its_own_step():
@@ -242,7 +241,7 @@ def test_dropout_masks_drawn_inside_the_step_run_eagerly_with_eager_bits():
     me, oe = make()
     eager = eager_losses(me, nn.CrossEntropyLoss(), oe, data)
     mc, oc = make()
-    with pytest.warns(CompileWarning, match="random numbers"):
+    with pytest.warns(CompileWarning, match=r"layers.2 \(Dropout\(p=0.3\)\) draws a new random"):
         compiled = compiled_losses(mc, nn.CrossEntropyLoss(), oc, data)
     assert eager[0] == compiled[0]
     assert [bits(p.data) for p in me.parameters()] == [bits(p.data) for p in mc.parameters()]
@@ -279,3 +278,41 @@ def test_an_optimizer_with_its_own_step_is_not_mistaken_for_sgd():
         compiled = compiled_losses(mc, nn.CrossEntropyLoss(), HalfSGD(mc.parameters(), 0.1), data)
     assert [bits(v) for v in eager[0]] == [bits(v) for v in compiled[0]]
     assert [bits(p.data) for p in me.parameters()] == [bits(p.data) for p in mc.parameters()]
+
+
+def test_dropout_with_a_batch_of_one_matches_eager_and_compiles_in_eval_mode():
+    # Regression (issue 17 item 10b): with one row, masks of two calls often agree; the old
+    # comparison froze the mask and the weights diverged from eager at step 2.
+    def make():
+        nn.manual_seed(4)
+        model = nn.Sequential(nn.Linear(1, 1), nn.Dropout(0.5))
+        return model, nn.optim.SGD(model.parameters(), lr=0.1)
+    rng = np.random.default_rng(0)
+    data = [(rng.normal(size=(1, 1)), rng.normal(size=(1, 1))) for _ in range(12)]
+    for train in (True, False):
+        me, oe = make()
+        eager = eager_losses(me.train(train), nn.MSELoss(), oe, data)
+        mc, oc = make()  # the same seed: the same weights, then the same masks
+        mc.train(train)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            compiled = compiled_losses(mc, nn.MSELoss(), oc, data)
+        messages = [str(w.message) for w in caught if w.category is CompileWarning]
+        assert [bits(v) for v in eager[0]] == [bits(v) for v in compiled[0]]
+        assert [bits(p.data) for p in me.parameters()] == [bits(p.data) for p in mc.parameters()]
+        if train:
+            assert messages and "layers.1 (Dropout(p=0.5))" in messages[0]
+        else:
+            assert not messages and isinstance(*compiled[2].compiled.plans.values(), _Plan)
+
+
+def test_a_dropout_layer_added_after_compiling_is_still_caught():
+    nn.manual_seed(5)
+    model = nn.Sequential(nn.Linear(3, 2))
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+    step = nn.compile_step(model, nn.MSELoss(), opt)
+    model.layers.append(nn.Dropout(0.5))
+    rng = np.random.default_rng(1)
+    with pytest.warns(CompileWarning, match="random numbers as Dropout draws them"):
+        for _ in range(3):
+            step(rng.normal(size=(4, 3)), rng.normal(size=(4, 2)))
