@@ -541,6 +541,7 @@ class _Plan:
         self.replay = self._generate()
         # What planning needed (the recorded step's arrays, every value's recorded copy) goes:
         # a plan keeps only its buffers and constants.
+        self.bound = [(t, a) for t, a, _ in self._bound]  # what the guards check
         self._trace = self._values = self._nodes = self._bound = self._arrays = self.b = None
         self.outputs = self.value = None
         self.leaves = [(t, None) for t, _ in self.leaves]
@@ -1304,8 +1305,9 @@ class CompiledStep:
             if len(self.plans) >= MAX_PLANS:
                 return self._eager(inputs, f"more than {MAX_PLANS} input signatures")
             return self._record(signature, inputs, arrays)
-        # Its guards failed: a parameter's .data (or another array it uses) was replaced.
-        self._replans += 1
+        # Its guards failed: a parameter's .data (or another array it uses) was replaced, or a
+        # tensor was frozen or unfrozen (which only records again).
+        self._replans += any(t.data is not a for t, a in plan.bound)
         del self.plans[signature]
         if self._replans > 3:
             return self._give_up(signature, inputs, "the arrays of its parameters keep being "

@@ -694,3 +694,47 @@ def test_a_mask_made_from_the_data_as_an_index_runs_eagerly():
     def make(params):
         return lambda x, t: mlp_loss(params)(Tensor(x)[Tensor(x)[:, 0] > -9], t)
     eager_with_warning(make, batches(4), "shape of its result")
+
+
+# ---------------------------------------------------------------- frozen parameters
+@pytest.mark.parametrize("kind,flat", [("sgd", False), ("sgd", True), ("adam", False)])
+@pytest.mark.parametrize("options", [{}, {"weight_decay": 0.1}, {"momentum": 0.9}])
+def test_a_frozen_tensor_in_params_is_a_constant_that_never_moves(kind, flat, options):
+    if kind == "adam":
+        options = {k: v for k, v in options.items() if k != "momentum"}
+    data = batches(6)
+    pe, pc = make_params(), make_params()
+    for p in (pe[0], pc[0]):
+        p.requires_grad = False  # frozen, and still in the parameter list
+    frozen = bits(pc[0].data)
+    oe, oc = _Opt(pe, kind, **options), _Opt(pc, kind, **options)
+    update = C.AdamUpdate(oc) if kind == "adam" else C.SGDUpdate(oc, flat=flat)
+    eager = eager_run(mlp_loss, pe, data, lambda _: oe.step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", C.CompileWarning)
+        *compiled, step = compiled_run(mlp_loss, pc, data, lambda _: update)
+    assert_same(eager, compiled, pe, pc)
+    assert bits(pc[0].data) == frozen and pc[0].grad is None
+    assert all(g[0] is None for g in compiled[1])
+    assert isinstance(next(iter(step.plans.values())), C._Plan)
+
+
+@pytest.mark.filterwarnings("error::autograd.compile.CompileWarning")
+def test_freezing_and_unfreezing_between_steps_records_again_with_eager_bits():
+    data = batches(12)
+    pe, pc = make_params(), make_params()
+    oe, oc = _Opt(pe, momentum=0.9), _Opt(pc, momentum=0.9)
+    step = C.CompiledStep(mlp_loss(pc), pc, C.SGDUpdate(oc, flat=True))
+    fn = mlp_loss(pe)
+    for i, (x, t) in enumerate(data):
+        frozen = i % 4 >= 2  # two steps frozen, two not, three times
+        pe[2].requires_grad = pc[2].requires_grad = not frozen
+        before = bits(pc[2].data)
+        for p in pe:
+            p.grad = None
+        fn(x, t).backward()
+        oe.step()
+        step(x, t)
+        assert (bits(pc[2].data) == before) is frozen
+        assert [bits(p.data) for p in pe] == [bits(p.data) for p in pc]
+    assert all(isinstance(p, C._Plan) for p in step.plans.values())

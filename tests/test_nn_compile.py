@@ -316,3 +316,30 @@ def test_a_dropout_layer_added_after_compiling_is_still_caught():
     with pytest.warns(CompileWarning, match="random numbers as Dropout draws them"):
         for _ in range(3):
             step(rng.normal(size=(4, 3)), rng.normal(size=(4, 2)))
+
+
+@pytest.mark.parametrize("optimizer,kw", [("SGD", dict(lr=0.1, momentum=0.9)),
+                                          ("Adam", dict(lr=0.01, weight_decay=0.1)),
+                                          ("AdamW", dict(lr=0.01))])
+def test_a_weight_frozen_mid_training_stays_bit_unchanged_as_in_eager(optimizer, kw):
+    data = classification(12, "float64", 8, 4, labels=False)
+    runs = []
+    for compiled in (False, True):
+        model, opt = setup([8, 12, 4], "tanh", "float64", optimizer, **kw)
+        step = nn.compile_step(model, nn.CrossEntropyLoss(), opt) if compiled else None
+        frozen = None
+        for i, (x, y) in enumerate(data):
+            if i == 4:  # freeze the first layer's weight: it is still the optimizer's
+                model.layers[0].weight.requires_grad_(False)
+                frozen = bits(model.layers[0].weight.data)
+            if compiled:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", CompileWarning)
+                    step(x, y)
+            else:
+                eager_losses(model, nn.CrossEntropyLoss(), opt, [(x, y)])
+            if frozen is not None:
+                assert bits(model.layers[0].weight.data) == frozen
+                assert model.layers[0].weight.grad is None
+        runs.append([bits(p.data) for p in opt.params])
+    assert runs[0] == runs[1]
