@@ -411,9 +411,14 @@ def _v_identity(b, g, out, ins, attrs, raw):
     return g  # the VJP hands g on unchanged (add, the bias of linear, ...)
 
 
+def _product(x, w):
+    """The shape of x @ w for 2-D w: a linear's g has it unless its bias added dimensions."""
+    return x.ref.shape[:-1] + w.ref.shape[1:]
+
+
 def _v_matmul_x(b, g, out, ins, attrs, raw):
     x, w = ins[0], ins[1]
-    if not (w.ref.ndim == 2 and x.ref.ndim >= 2 and g.ref.shape == out.ref.shape
+    if not (w.ref.ndim == 2 and x.ref.ndim >= 2 and g.ref.shape == _product(x, w)
             and _same_dtype(g, w) and raw.dtype == g.ref.dtype):
         return None
     o = b.buffer(raw)
@@ -423,7 +428,7 @@ def _v_matmul_x(b, g, out, ins, attrs, raw):
 
 def _v_matmul_w(b, g, out, ins, attrs, raw):
     x, w = ins[0], ins[1]
-    if not (w.ref.ndim == 2 and x.ref.ndim == 2 and g.ref.shape == out.ref.shape
+    if not (w.ref.ndim == 2 and x.ref.ndim == 2 and g.ref.shape == _product(x, w)
             and _same_dtype(g, x) and raw.dtype == g.ref.dtype):
         return None
     o = b.buffer(raw)

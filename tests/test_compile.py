@@ -738,3 +738,25 @@ def test_freezing_and_unfreezing_between_steps_records_again_with_eager_bits():
         assert (bits(pc[2].data) == before) is frozen
         assert [bits(p.data) for p in pe] == [bits(p.data) for p in pc]
     assert all(isinstance(p, C._Plan) for p in step.plans.values())
+
+
+@pytest.mark.filterwarnings("error::autograd.compile.CompileWarning")
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shapes", [((5, 4), (4, 1), (2, 5, 1)), ((5, 4), (4, 3), (2, 1, 3)),
+                                    ((3, 5, 4), (4, 2), (2, 3, 1, 2)), ((5, 4), (4, 1), (5, 1))])
+def test_linear_with_a_bias_that_adds_dimensions_replays_without_a_warning(dtype, shapes):
+    # Regression (issue 17 item 10): the x-gradient kernel assumed g had x @ w's shape and fell
+    # back with "please report this".
+    xs, ws, bs = shapes
+
+    def params():
+        rng = np.random.default_rng(0)
+        return [Tensor(rng.normal(size=ws).astype(dtype), requires_grad=True),
+                Tensor(rng.normal(size=bs).astype(dtype), requires_grad=True)]
+
+    def make(p):
+        return lambda x: (Tensor(x).linear(p[0], p[1]).tanh() ** 2).sum()
+    rng = np.random.default_rng(1)
+    data = [(rng.normal(size=xs).astype(dtype),) for _ in range(5)]
+    step = run_both(make, params, data)
+    assert isinstance(next(iter(step.plans.values())), C._Plan)
