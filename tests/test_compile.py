@@ -760,3 +760,34 @@ def test_linear_with_a_bias_that_adds_dimensions_replays_without_a_warning(dtype
     data = [(rng.normal(size=xs).astype(dtype),) for _ in range(5)]
     step = run_both(make, params, data)
     assert isinstance(next(iter(step.plans.values())), C._Plan)
+
+
+# ---------------------------------------------------------------- kernels at edge values
+EDGES = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e308, -1e-320, 2.5])
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "abs"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_kernels_give_their_ops_bits_at_edge_values_after_recording_ordinary_ones(
+        activation, dtype):
+    # A kernel is checked against its op on the recorded step only: later steps with zeros,
+    # infinities or NaN in the data or the upstream gradient must still give the op's bits
+    # (a rule that selects rather than multiplies gives 0, not nan, for inf * 0).
+    def make(p):
+        def fn(x, c):
+            h = getattr(Tensor(x).linear(p[0], p[1]), activation)()
+            return (h * Tensor(c)).sum() + (Tensor(x) @ p[0] * Tensor(c)).sum()
+        return fn
+
+    def params():
+        rng = np.random.default_rng(0)
+        return [Tensor(rng.normal(size=(4, 4)).astype(dtype), requires_grad=True),
+                Tensor(np.zeros(4, dtype), requires_grad=True)]
+    rng = np.random.default_rng(2)
+    ordinary = [(rng.normal(size=(2, 4)).astype(dtype), rng.normal(size=(2, 4)).astype(dtype))
+                for _ in range(2)]
+    with np.errstate(all="ignore"):
+        edges = [(np.resize(rng.permutation(EDGES), (2, 4)).astype(dtype) * (k == 0),
+                  np.resize(rng.permutation(EDGES), (2, 4)).astype(dtype)) for k in range(4)]
+        step = run_both(make, params, ordinary + edges, update=None)
+    assert isinstance(next(iter(step.plans.values())), C._Plan)
