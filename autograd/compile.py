@@ -12,12 +12,18 @@ The plan's first replay is checked bit for bit against the eager step it was rec
 and a generated optimizer update against the optimizer's `step()` twice; after that one
 function does the whole step. What cannot be replayed runs eagerly, with a `CompileWarning`.
 
+An array made inside `fn` is replayed by what made it, never by comparing samples of its
+values: an input is read afresh; an array made from Python numbers is a constant; a mask or a
+conversion the watcher saw made from values of the step (`Tensor(x) > 0`, `Tensor(ints)`) is
+computed again. Anything else (numpy code on the data, random numbers as Dropout draws them,
+numpy scalars, a data mask as an index, a Python number read from a tensor with item(),
+float() or bool()) runs eagerly with a CompileWarning that says what it was.
 Frozen at trace time (a plan replays the numpy work of its recording, nothing else): Python
-control flow and Python numbers inside `fn`, op attributes (axes, reductions, indices), and
-checks or prints written in Python. Arrays made inside `fn` are compared between two eager
-calls whose inputs all differ, and refused when they differ (until then the plan replays only
-for inputs equal to those seen). `p.grad` holds a buffer reused by every step; `SGDUpdate(opt,
-flat=True)` moves the parameters' arrays into one array (p.data becomes a view of it).
+control flow and numbers that `fn` computes with numpy from its inputs (`float(x.sum())`, `if
+x[0] > 0`: nothing tells the watcher), op attributes (axes, reductions), and checks or prints
+written in Python. `p.grad` holds a buffer reused by every step; parameters that do not
+require grad stay put and keep `.grad` None; `SGDUpdate(opt, flat=True)` moves the
+parameters' arrays into one array (p.data becomes a view of it).
 """
 import itertools
 import math
