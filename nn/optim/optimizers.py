@@ -53,7 +53,9 @@ class Optimizer:
         """(index, parameter, gradient + decay * parameter) for each p with a gradient."""
         for i, p in enumerate(self.params):
             if p.grad is not None:
-                yield i, p, (p.grad + decay * p.data if decay else p.grad)
+                # asarray: for a 0-d parameter the sum is a numpy scalar, and the in-place
+                # update of a momentum buffer copied from it would be lost
+                yield i, p, (np.asarray(p.grad + decay * p.data) if decay else p.grad)
 
 
 class SGD(Optimizer):
