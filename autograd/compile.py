@@ -55,7 +55,7 @@ class _Recorder(engine.Watcher):
         self.forwards = []  # (op, inputs, attrs, out, versions of the inputs when used)
         self.backwards = []  # (node, index, parent, reduced gradient)
         self.leaf_grads = {}  # id(leaf that requires grad) -> its .grad before the step
-        self.origins = {}  # id(array) -> (array, func, args, versions): what made a plain array
+        self.origins = {}  # id(array) -> (array, func, args, versions, its values then)
         self.reads = []  # (tensor, version): Python numbers read from tensors
 
     def forward(self, op, inputs, attrs, out):
@@ -69,7 +69,8 @@ class _Recorder(engine.Watcher):
 
     def made(self, array, func, *args):
         versions = [a.version if isinstance(a, Tensor) else None for a in args]
-        self.origins[id(array)] = (array, func, args, versions)
+        # A copy: numpy code may write into the array later, which a replay would not do.
+        self.origins[id(array)] = (array, func, args, versions, array.copy())
 
     def read(self, tensor):
         self.reads.append((tensor, tensor.version))
@@ -605,7 +606,11 @@ class _Plan:
             origin = self._trace.rec.origins.get(id(array))
             if origin is None or origin[0] is not array:
                 raise _Unreplayable(self._unknown(array))
-            _, func, args, versions = origin
+            _, func, args, versions, values = origin
+            if not _same_bits(array, values):
+                raise _Unreplayable(f"an array of shape {array.shape} made inside the step is "
+                                    "written into by numpy code after it was made (a replay "
+                                    "would not write it); use Tensor operations")
             operands = [self._operand(a, version) for a, version in zip(args, versions)]
             values = [o for o in operands if isinstance(o, _Value)]
             if all(o.kind == "const" and o.fold for o in values):

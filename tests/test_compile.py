@@ -791,3 +791,14 @@ def test_kernels_give_their_ops_bits_at_edge_values_after_recording_ordinary_one
                   np.resize(rng.permutation(EDGES), (2, 4)).astype(dtype)) for k in range(4)]
         step = run_both(make, params, ordinary + edges, update=None)
     assert isinstance(next(iter(step.plans.values())), C._Plan)
+
+
+def test_a_mask_written_into_by_numpy_code_runs_eagerly():
+    def make(params):
+        def fn(x, t):
+            mask = Tensor(x) > 0
+            h = where(mask, Tensor(x), 0.0)
+            mask[0] = x[0] < 0  # numpy writes data into the mask: a replay would not
+            return mlp_loss(params)(h + where(mask, Tensor(x), 0.0), t)
+        return fn
+    eager_with_warning(make, batches(4), "written into by numpy code")
