@@ -37,6 +37,9 @@ from . import engine, ops
 from .tensor import Tensor
 
 MAX_PLANS = 16  # input signatures per step; more (ever-changing shapes) run eagerly
+# Runs of a generated update checked against the optimizer's step(): the first creates its
+# state (a momentum buffer is a copy of the gradient), the second updates that state.
+CHECKED_UPDATES = 2
 
 
 class CompileWarning(UserWarning):
@@ -1242,8 +1245,10 @@ def _restore(slots, saved):
 
 
 def _same_state(a, b):
-    return all(_same_bits(x, y) if isinstance(x, np.ndarray) or isinstance(y, np.ndarray)
-               else x == y for x, y in zip(a, b))
+    # Types too: a numpy scalar where the generated update stores a 0-d array behaves
+    # differently in the optimizer's next step (an in-place update of it is lost).
+    return all(type(x) is type(y) and (_same_bits(x, y) if isinstance(x, np.ndarray) else x == y)
+               for x, y in zip(a, b))
 
 
 # ---------------------------------------------------------------- the compiled step
@@ -1401,15 +1406,15 @@ class CompiledStep:
             if option is None:
                 entry = plan.updates[key] = [update.generate(plan), 0]
             else:
-                entry = plan.updates[key] = [None, 2]
+                entry = plan.updates[key] = [None, CHECKED_UPDATES]
                 self._warn(f"{type(update.opt).__name__}'s option {option} has no generated "
                            "update; its step() runs instead")
         if entry[0] is None:
             update.eager()
-        elif entry[1] >= 2:
+        elif entry[1] >= CHECKED_UPDATES:
             entry[0]()
         else:
-            # Its first two runs (the first momentum step differs) are checked against eager.
+            # Its first runs are checked against eager: see CHECKED_UPDATES.
             slots = update.slots()
             before = _snapshot(slots)
             update.eager()
@@ -1420,10 +1425,10 @@ class CompiledStep:
                 entry[1] += 1
             else:
                 _restore(slots, eager)
-                entry[:] = [None, 2]
+                entry[:] = [None, CHECKED_UPDATES]
                 self._warn(f"the generated {type(update).__name__} differs from the optimizer's "
                            "step(); step() runs instead (please report this)")
-        if entry[1] >= 2:  # checked: from now on one function does the whole step
+        if entry[1] >= CHECKED_UPDATES:  # checked: from now on one function does the whole step
             self._fuse(plan, key, update.source(plan) if entry[0] is not None
                        else Update.source(update, plan))
         return value

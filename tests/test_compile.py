@@ -802,3 +802,21 @@ def test_a_mask_written_into_by_numpy_code_runs_eagerly():
             return mlp_loss(params)(h + where(mask, Tensor(x), 0.0), t)
         return fn
     eager_with_warning(make, batches(4), "written into by numpy code")
+
+
+def test_an_update_whose_state_differs_in_type_from_eager_is_caught():
+    # Eager SGD once stored a 0-d parameter's momentum buffer as a numpy scalar, whose in-place
+    # update is lost; the generated update stores a 0-d array. Both agree on the first two
+    # steps (the second eager step ran on the generated array), then diverged silently.
+    def params():
+        return [Tensor(1.5, requires_grad=True), Tensor(np.array([0.5]), requires_grad=True)]
+
+    def make(p):
+        return lambda x: ((p[0] * Tensor(x)) ** 2 * 0.5 + p[1] * p[0]).sum()
+    data = [(np.array(v),) for v in np.linspace(0.5, 2.0, 6)]
+    pe, pc = params(), params()
+    eager = eager_run(make, pe, data, lambda p: _SGD(p, momentum=0.9, weight_decay=0.1).step)
+    with pytest.warns(C.CompileWarning, match="differs from the optimizer"):
+        *compiled, _ = compiled_run(make, pc, data, lambda p: C.SGDUpdate(
+            _SGD(p, momentum=0.9, weight_decay=0.1)))
+    assert_same(eager, compiled, pe, pc)
