@@ -74,6 +74,13 @@ class Watcher:
     def backward(self, node, index, parent, grad):
         """After node's VJP for input `index` (`parent`) returned `grad`, reduced to its shape."""
 
+    def made(self, array, func, *args):
+        """`array` is `func(*args)`, made outside any op from Tensors or plain values (a Tensor
+        made from data or a number, a comparison): where an array without a node came from."""
+
+    def read(self, tensor):
+        """A Python number was read from `tensor` (item(), float(), int(), bool(), format)."""
+
 
 watcher = None  # the installed Watcher, or None
 

@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from . import ops
+from . import engine, ops
 from .tensor import Tensor, apply, lift
 
 
@@ -23,9 +23,11 @@ def _tensors(values, name):
 def where(condition, x, y) -> Tensor:
     """x where `condition` holds, else y (broadcast together); each gets the gradient of its
     own positions. `condition` is data: a bool array (x > 0 gives one), or nonzero values."""
-    condition = np.asarray(condition.data if isinstance(condition, Tensor) else condition,
-                           dtype=bool)
-    return apply(ops.where, *_tensors([x, y], "where"), condition=condition)
+    mask = np.asarray(condition.data if isinstance(condition, Tensor) else condition,
+                      dtype=bool)
+    if engine.watcher is not None and mask is not condition:
+        engine.watcher.made(mask, np.asarray, condition, mask.dtype)
+    return apply(ops.where, *_tensors([x, y], "where"), condition=mask)
 
 
 def maximum(x, y) -> Tensor:

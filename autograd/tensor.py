@@ -42,6 +42,8 @@ class Tensor:
             if dtype is not None or array.dtype.kind not in "biu":
                 raise TypeError(f"Tensor: dtype must be floating point, got {array.dtype}")
             array = array.astype(np.float64)
+        if engine.watcher is not None and array is not data:
+            engine.watcher.made(array, np.asarray, data, array.dtype)
         self.data = array
         self.grad = None
         self.requires_grad = bool(requires_grad)
@@ -67,6 +69,8 @@ class Tensor:
 
     # ------------------------------------------------------------ Python numbers from one element
     def _one(self, what):
+        if engine.watcher is not None:
+            engine.watcher.read(self)
         if self.data.size != 1:
             raise TypeError(f"{what}: only a Tensor with one element converts to a Python "
                             f"number; this one has shape {self.shape} ({self.data.size} elements)")
@@ -82,6 +86,8 @@ class Tensor:
         return format(self._one(f"format(Tensor, {spec!r})"), spec) if spec else str(self)
 
     def __bool__(self):
+        if engine.watcher is not None:
+            engine.watcher.read(self)
         if self.data.size != 1:
             raise ValueError(f"bool(): the truth value of a Tensor with {self.data.size} elements "
                              f"(shape {self.shape}) is ambiguous; use t.data.any() or t.data.all()")
@@ -151,6 +157,8 @@ class Tensor:
 
     def item(self):
         """The single element as a Python float."""
+        if engine.watcher is not None:
+            engine.watcher.read(self)
         if self.data.size != 1:
             raise ValueError(
                 f"item: tensor has {self.data.size} elements (shape {self.shape}), not 1"
@@ -187,12 +195,12 @@ class Tensor:
     # Elementwise, with broadcasting, and no gradient: the result is a numpy bool array, which
     # works as a mask in arithmetic (x * (x > 0)), as an index (x[x > 0]), in np.where, and in
     # `if` for a single element. (PyTorch returns a bool tensor; npgrad's tensors hold floats.)
-    def __eq__(self, other): return self.data == _plain(other)
-    def __ne__(self, other): return self.data != _plain(other)
-    def __lt__(self, other): return self.data < _plain(other)
-    def __le__(self, other): return self.data <= _plain(other)
-    def __gt__(self, other): return self.data > _plain(other)
-    def __ge__(self, other): return self.data >= _plain(other)
+    def __eq__(self, other): return _compare(np.equal, self, other)
+    def __ne__(self, other): return _compare(np.not_equal, self, other)
+    def __lt__(self, other): return _compare(np.less, self, other)
+    def __le__(self, other): return _compare(np.less_equal, self, other)
+    def __gt__(self, other): return _compare(np.greater, self, other)
+    def __ge__(self, other): return _compare(np.greater_equal, self, other)
     __hash__ = object.__hash__  # hashable by identity, as before == was elementwise
 
     # ------------------------------------------------------------ elementwise functions
@@ -419,6 +427,19 @@ def _plain(value):
     return value.data if isinstance(value, Tensor) else value
 
 
+def _compare(func, t, other):
+    """`func(t.data, other)`, told to a watcher: a mask made from values of the computation."""
+    out = func(t.data, _plain(other))
+    if engine.watcher is not None:
+        if type(out) is np.ndarray:
+            engine.watcher.made(out, func, t, other)
+        else:  # a numpy bool from one element: a Python value (`if t > 0:`)
+            engine.watcher.read(t)
+            if isinstance(other, Tensor):
+                engine.watcher.read(other)
+    return out
+
+
 def _in_place(op, target, other, symbol):
     """`target op= other` into target's own array; recorded when gradients must flow through it.
 
@@ -495,9 +516,12 @@ def _plain_index(index):
             "floats and 0/1 values could mean a mask or positions; index with a numpy array: "
             "integer positions (idx.data.astype(int)) or a boolean mask (x > 0 gives one)")
     if isinstance(index, list):
-        index = np.asarray(index)
-        if index.size == 0:  # [] becomes a float array: as an index it selects nothing
-            index = index.astype(np.intp)
+        positions = np.asarray(index)
+        if positions.size == 0:  # [] becomes a float array: as an index it selects nothing
+            positions = positions.astype(np.intp)
+        if engine.watcher is not None:
+            engine.watcher.made(positions, np.asarray, index, positions.dtype)
+        return positions
     return index
 
 
@@ -510,14 +534,21 @@ def lift(value, like, op_name):
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (float, int)):  # the common case first: a Python number
-        return constant(np.asarray(value, dtype=like.data.dtype))
+        array = np.asarray(value, dtype=like.data.dtype)
+        if engine.watcher is not None:  # a number, or a numpy scalar (np.float64 is a float)
+            engine.watcher.made(array, np.asarray, value, array.dtype)
+        return constant(array)
     if isinstance(value, np.ndarray) and value.dtype is like.data.dtype:
         return constant(value)
     if isinstance(value, (numbers.Real, np.ndarray, np.generic, list)):
         try:
-            return constant(np.asarray(value, dtype=like.data.dtype))
+            array = np.asarray(value, dtype=like.data.dtype)
         except (TypeError, ValueError):
             pass
+        else:
+            if engine.watcher is not None:
+                engine.watcher.made(array, np.asarray, value, array.dtype)
+            return constant(array)
     raise TypeError(f"{op_name}: unsupported operand type {type(value).__name__} with a Tensor")
 
 
