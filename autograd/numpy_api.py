@@ -12,8 +12,8 @@ import operator
 
 import numpy as np
 
-from . import functions
-from .tensor import Tensor, lift
+from . import functions, ops
+from .tensor import Tensor, apply, lift
 
 # ---------------------------------------------------------------- ufuncs
 UFUNCS = {
@@ -25,13 +25,21 @@ UFUNCS = {
     np.sin: Tensor.sin, np.cos: Tensor.cos, np.tanh: Tensor.tanh,
     np.maximum: functions.maximum, np.minimum: functions.minimum,
     np.logaddexp: functions.logaddexp,
+    np.tan: Tensor.tan, np.sinh: Tensor.sinh, np.cosh: Tensor.cosh, np.arcsin: Tensor.arcsin,
+    np.arccos: Tensor.arccos, np.arctan: Tensor.arctan, np.arcsinh: Tensor.arcsinh,
+    np.arccosh: Tensor.arccosh, np.arctanh: Tensor.arctanh, np.arctan2: Tensor.arctan2,
+    np.hypot: Tensor.hypot, np.log2: Tensor.log2, np.log10: Tensor.log10,
+    np.exp2: Tensor.exp2, np.logaddexp2: Tensor.logaddexp2, np.cbrt: lambda x: apply(ops.cbrt, x),
+    np.deg2rad: Tensor.deg2rad, np.radians: Tensor.deg2rad, np.rad2deg: Tensor.rad2deg,
+    np.degrees: Tensor.rad2deg, np.fmax: Tensor.fmax, np.fmin: Tensor.fmin,
+    np.remainder: Tensor.remainder, np.conjugate: Tensor.conj,
 }
 # No gradient to give: comparisons and tests answer with bool arrays, and piecewise-constant
 # functions (gradient 0 wherever it exists) with constant Tensors.
 BOOL_UFUNCS = {np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,
                np.isfinite, np.isnan, np.isinf, np.signbit, np.logical_and, np.logical_or,
                np.logical_not, np.logical_xor}
-CONSTANT_UFUNCS = {np.sign, np.floor, np.ceil, np.trunc, np.rint}
+CONSTANT_UFUNCS = {np.sign, np.floor, np.ceil, np.trunc, np.rint, np.floor_divide}
 # ufunc.reduce, as np.add.reduce(t, axis) and np.maximum.reduce are spelled by some
 REDUCERS = {np.add: "sum", np.multiply: "prod", np.maximum: "max", np.minimum: "min"}
 
@@ -165,6 +173,12 @@ FUNCTIONS = {
                                                                         axis),
     np.where: _where, np.dot: _dot, np.linalg.norm: _norm,
     np.round: _round, np.around: _round,
+    np.nan_to_num: lambda x, copy=True, nan=0.0, posinf=None, neginf=None: _tensor(
+        x).nan_to_num(nan, posinf, neginf),
+    np.sinc: lambda x: _tensor(x).sinc(),
+    np.real: lambda val: _tensor(val).real, np.imag: lambda val: _tensor(val).imag,
+    # new arrays from a tensor's shape and dtype: plain arrays, as numpy returns, with no graph
+    **{f: _data_only(f) for f in (np.zeros_like, np.ones_like, np.full_like, np.empty_like)},
     **{f: _data_only(f) for f in (np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort,
                                   np.nonzero, np.count_nonzero, np.allclose, np.isclose,
                                   np.array_equal, np.result_type, np.iscomplexobj,

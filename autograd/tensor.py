@@ -12,13 +12,14 @@ import numbers
 import numpy as np
 
 from . import engine, ops
+from .tensor_math import MathMethods
 
 # Every tensor gets the next number as `seq`, so it is newer than its parents: backward visits
 # the graph newest first.
 _creation_order = itertools.count()
 
 
-class Tensor:
+class Tensor(MathMethods):
     """An n-dimensional array that records the operations applied to it.
 
     `Tensor(data, requires_grad=False, dtype=None)`: Python numbers, lists, integer and boolean

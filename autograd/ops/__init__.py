@@ -14,9 +14,12 @@ dtype in one place (`engine.reduce_to`). The families, one file each:
     shapes       reshape transpose broadcast_to getitem add_at concatenate stack
     linalg       matmul linear
     losses       log_softmax softmax cross_entropy bce_with_logits
+    trig         tan sinh cosh arcsin arccos arctan arcsinh arccosh arctanh arctan2 hypot sinc
+    bases        log2 log10 exp2 logaddexp2 cbrt
+    piecewise    fmax fmin remainder nan_to_num
 """
 
-from . import arithmetic, elementwise, linalg, losses, reductions, shapes
+from . import arithmetic, bases, elementwise, linalg, losses, piecewise, reductions, shapes, trig
 from .arithmetic import (
                          add,
                          divide,
@@ -29,6 +32,7 @@ from .arithmetic import (
                          subtract,
                          where,
 )
+from .bases import cbrt, exp2, log2, log10, logaddexp2
 from .core import Op, Variadic, reads
 from .elementwise import (
                          abs,
@@ -49,10 +53,25 @@ from .elementwise import (
 )
 from .linalg import linear, matmul
 from .losses import bce_with_logits, cross_entropy, log_softmax, softmax
+from .piecewise import fmax, fmin, nan_to_num, remainder
 from .reductions import logsumexp, max, mean, min, norm, prod, sum
 from .shapes import add_at, broadcast_to, concatenate, getitem, reshape, stack, transpose
+from .trig import (
+                         arccos,
+                         arccosh,
+                         arcsin,
+                         arcsinh,
+                         arctan,
+                         arctan2,
+                         arctanh,
+                         cosh,
+                         hypot,
+                         sinc,
+                         sinh,
+                         tan,
+)
 
-FAMILIES = (arithmetic, elementwise, reductions, shapes, linalg, losses)
+FAMILIES = (arithmetic, elementwise, reductions, shapes, linalg, losses, trig, bases, piecewise)
 OPS = [v for family in FAMILIES for v in vars(family).values() if isinstance(v, Op)]
 
 __all__ = ["Op", "Variadic", "reads", "OPS", *(op.name for op in OPS)]
