@@ -138,6 +138,31 @@ CASES = [
          lambda x, y: np.concatenate([x, y], axis=1), (normal(2, 3), normal(2, 2))),
     Case(ops.stack, lambda x, y: stack([x, y], axis=-1), lambda x, y: np.stack([x, y], axis=-1),
          (normal(2, 3), normal(2, 3))),
+    # trig, bases, piecewise: numpy's other elementwise functions
+    Case(ops.tan, Tensor.tan, np.tan, (normal(2, 3),)),
+    Case(ops.sinh, Tensor.sinh, np.sinh, (normal(2, 3),)),
+    Case(ops.cosh, Tensor.cosh, np.cosh, (normal(2, 3),)),
+    Case(ops.arcsin, Tensor.arcsin, np.arcsin, (banded(2, 3, centers=(-0.5, 0.5)),)),
+    Case(ops.arccos, Tensor.arccos, np.arccos, (banded(2, 3, centers=(-0.5, 0.5)),)),
+    Case(ops.arctan, Tensor.arctan, np.arctan, (normal(2, 3),)),
+    Case(ops.arcsinh, Tensor.arcsinh, np.arcsinh, (normal(2, 3),)),
+    Case(ops.arccosh, Tensor.arccosh, np.arccosh, (lambda rng: rng.uniform(1.5, 3, (2, 3)),)),
+    Case(ops.arctanh, Tensor.arctanh, np.arctanh, (banded(2, 3, centers=(-0.5, 0.5)),)),
+    Case(ops.arctan2, Tensor.arctan2, np.arctan2, (normal(3, 4), banded(4))),
+    Case(ops.hypot, Tensor.hypot, np.hypot, (normal(3, 4), banded(4))),
+    Case(ops.sinc, Tensor.sinc, np.sinc, (normal(3, 4),)),
+    Case(ops.log2, Tensor.log2, np.log2, (positive(2, 3),)),
+    Case(ops.log10, Tensor.log10, np.log10, (positive(2, 3),)),
+    Case(ops.exp2, Tensor.exp2, np.exp2, (normal(2, 3),)),
+    Case(ops.logaddexp2, Tensor.logaddexp2, np.logaddexp2, (normal(3, 4), normal(4))),
+    Case(ops.cbrt, np.cbrt, np.cbrt, (banded(2, 3),)),
+    # one operand on distinct()'s grid of quarters, the other off it by 1/8: no ties
+    Case(ops.fmax, Tensor.fmax, np.fmax, (distinct(3, 4), lambda rng: distinct(4)(rng) + 0.125)),
+    Case(ops.fmin, Tensor.fmin, np.fmin, (distinct(3, 1), distinct(3, 4))),  # odd n: off grid
+    Case(ops.remainder, lambda x, y: x % y, np.remainder,
+         (lambda rng: rng.uniform(0.1, 0.9, (3, 4)) + rng.integers(-3, 3, (3, 4)),
+          lambda rng: rng.choice([-1.0, 1.0], 4))),
+    Case(ops.nan_to_num, Tensor.nan_to_num, np.nan_to_num, (normal(2, 3),)),
 ]
 BY_NAME = pytest.mark.parametrize("case", CASES, ids=[case.op.name for case in CASES])
 

@@ -18,8 +18,9 @@ arcsin = Op("arcsin", np.arcsin, lambda g, out, x: g / np.sqrt((1 - x) * (1 + x)
             "dx = g / sqrt(1 - x^2)", reads("x"))
 arccos = Op("arccos", np.arccos, lambda g, out, x: -g / np.sqrt((1 - x) * (1 + x)),
             "dx = -g / sqrt(1 - x^2)", reads("x"))
-arctan = Op("arctan", np.arctan, lambda g, out, x: g / (x * x + 1), "dx = g / (1 + x^2)",
-            reads("x"))
+# 1 + x^2 as hypot(x, 1)^2, divided twice: x * x would overflow for |x| > 1e154
+arctan = Op("arctan", np.arctan, lambda g, out, x: g / np.hypot(x, 1) / np.hypot(x, 1),
+            "dx = g / (1 + x^2)", reads("x"))
 # hypot(x, 1) = sqrt(x^2 + 1) without overflow for huge x
 arcsinh = Op("arcsinh", np.arcsinh, lambda g, out, x: g / np.hypot(x, 1),
              "dx = g / sqrt(x^2 + 1)", reads("x"))
