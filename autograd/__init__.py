@@ -18,11 +18,12 @@ from .graph import draw_graph, save_graph
 from .pytorch_names import module_getattr as __getattr__  # noqa: F401  (autograd.cat: hints)
 from .random import manual_seed
 from .tensor import Tensor
+from .transforms import elementwise_grad, jvp, value_and_grad, vjp  # grad: autograd.transforms
 
 __all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck",
            "gradgradcheck", "GradcheckError"]
 __all__ += ["where", "maximum", "minimum", "logaddexp", "concatenate", "stack", "split"]
-__all__ += ["jacobian", "hessian", "hvp"]
+__all__ += ["jacobian", "hessian", "hvp", "value_and_grad", "elementwise_grad", "vjp", "jvp"]
 __all__ += ["draw_graph", "save_graph", "compare_grads", "GradReport", "GradMismatchError"]
 __all__ += ["explain_backward", "explore", "detect_anomaly", "NonFiniteError"]
 __all__ += ["zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "rand", "randn",
