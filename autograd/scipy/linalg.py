@@ -1,0 +1,1 @@
+"""scipy.linalg's triangular solves on Tensors: solve_triangular and cho_solve."""

@@ -1,0 +1,51 @@
+"""autograd.scipy.stats against scipy.stats: norm.logpdf and norm.pdf values with broadcast loc
+and scale, gradients for x, loc and scale (closed forms, central differences, gradgradcheck),
+tails, float32, plain arrays in and out."""
+
+import numpy as np
+import pytest
+
+from autograd import Tensor, gradcheck, gradgradcheck
+from autograd.scipy.stats import norm
+from autograd.transforms import grad
+
+scipy_stats = pytest.importorskip("scipy.stats")
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(3, 4))
+LOC = RNG.normal(size=4)
+SCALE = RNG.uniform(0.5, 2.0, size=(3, 1))
+
+
+@pytest.mark.parametrize("name", ["logpdf", "pdf"])
+def test_values_match_scipy_with_broadcasting_and_defaults(name):
+    ours, theirs = getattr(norm, name), getattr(scipy_stats.norm, name)
+    np.testing.assert_allclose(ours(X), theirs(X), rtol=1e-14)
+    np.testing.assert_allclose(ours(X, LOC, SCALE), theirs(X, LOC, SCALE), rtol=1e-14)
+    np.testing.assert_allclose(ours(X, scale=3.0), theirs(X, scale=3.0), rtol=1e-14)
+
+
+def test_tails_stay_finite_in_log_space():
+    x = np.array([-1e10, -40.0, 40.0, 1e150])
+    np.testing.assert_allclose(norm.logpdf(x), scipy_stats.norm.logpdf(x), rtol=1e-14)
+    np.testing.assert_array_equal(norm.pdf(x)[[0, 3]], [0.0, 0.0])
+
+
+def test_gradients_are_the_closed_forms():
+    gx, gloc, gscale = grad(lambda x, m, s: np.sum(norm.logpdf(x, m, s)), (0, 1, 2))(
+        X, LOC, SCALE)
+    z = (X - LOC) / SCALE
+    np.testing.assert_allclose(gx, -z / SCALE, rtol=1e-13)
+    np.testing.assert_allclose(gloc, np.sum(z / SCALE, axis=0), rtol=1e-13)
+    np.testing.assert_allclose(gscale, np.sum((z * z - 1) / SCALE, axis=1, keepdims=True),
+                               rtol=1e-13)
+    args = [Tensor(a, requires_grad=True) for a in (X, LOC, SCALE)]
+    for fn in (norm.logpdf, norm.pdf):
+        assert gradcheck(fn, *args) and gradgradcheck(fn, *args)
+
+
+def test_plain_in_plain_out_and_float32_kept():
+    assert type(norm.logpdf(0.5)) is np.float64
+    np.testing.assert_allclose(norm.pdf(0.0), 1 / np.sqrt(2 * np.pi), rtol=1e-15)
+    out = norm.logpdf(Tensor(X.astype(np.float32)), 1.0, 2.0)
+    assert isinstance(out, Tensor) and out.dtype == np.float32
