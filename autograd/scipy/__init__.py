@@ -1,10 +1,10 @@
 """scipy's functions that numpy programs differentiate, on Tensors (and plain arrays):
 `autograd.scipy.special` (logsumexp, expit, logit, softmax, log_softmax), `autograd.scipy.stats`
-(norm.logpdf, norm.pdf) and `autograd.scipy.linalg`. Written with npgrad's own ops: scipy is
+(norm.logpdf, norm.pdf). Written with npgrad's own ops: scipy is
 not needed to import or run them (the tests compare their values with scipy's where it is
 installed). As in HIPS autograd: `import autograd.scipy.special as sp; sp.logsumexp(t)`.
 """
 
-from . import linalg, special, stats
+from . import special, stats
 
-__all__ = ["linalg", "special", "stats"]
+__all__ = ["special", "stats"]
