@@ -416,7 +416,8 @@ SPECIAL_NODES = {
     "clip": lambda: ((ramp(2, 3),), {"lo": 0.7, "hi": 1.2}),
 }
 BINARY = {"add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "logaddexp",
-          "cross_entropy", "bce_with_logits"}
+          "cross_entropy", "bce_with_logits", "arctan2", "hypot", "logaddexp2", "fmax", "fmin",
+          "remainder"}
 
 
 def one_node(op):
