@@ -67,6 +67,13 @@ TORCH = {
                                                                    accumulate=True),
     "concatenate": lambda x, y: torch.cat([x, y], dim=1),
     "stack": lambda x, y: torch.stack([x, y], dim=-1),
+    "tan": torch.tan, "sinh": torch.sinh, "cosh": torch.cosh, "arcsin": torch.asin,
+    "arccos": torch.acos, "arctan": torch.atan, "arcsinh": torch.asinh, "arccosh": torch.acosh,
+    "arctanh": torch.atanh, "arctan2": torch.atan2, "hypot": torch.hypot, "sinc": torch.sinc,
+    "log2": torch.log2, "log10": torch.log10, "exp2": torch.exp2,
+    "logaddexp2": torch.logaddexp2, "cbrt": lambda x: x.sign() * x.abs() ** (1 / 3),
+    "fmax": torch.fmax, "fmin": torch.fmin, "remainder": torch.remainder,
+    "nan_to_num": torch.nan_to_num,
 }
 BY_NAME = pytest.mark.parametrize("case", CASES, ids=[case.op.name for case in CASES])
 
