@@ -137,6 +137,28 @@ ROWS = [
         lambda x, y: torch.stack([x, y], dim=-1), (NORMAL, EDGES)),
     Row("split", lambda x: autograd.split(x, [1, -1], axis=1)[1] * 2,
         lambda x: torch.tensor_split(x, [1, -1], dim=1)[1] * 2, (NORMAL,)),
+    # numpy's other elementwise functions (their edges: tests/test_torch_elementwise.py)
+    Row("tan", Tensor.tan, torch.tan, (NORMAL,)),
+    Row("sinh", Tensor.sinh, torch.sinh, (EDGES,)),
+    Row("cosh", Tensor.cosh, torch.cosh, (EDGES,)),
+    Row("asin", Tensor.asin, torch.asin, (UNIT - 0.5,)),
+    Row("acos", Tensor.acos, torch.acos, (UNIT - 0.5,)),
+    Row("atan", Tensor.atan, torch.atan, (HUGE,)),
+    Row("asinh", Tensor.asinh, torch.asinh, (HUGE,)),
+    Row("acosh", Tensor.acosh, torch.acosh, (POSITIVE + 1,)),
+    Row("atanh", Tensor.atanh, torch.atanh, (UNIT - 0.5,)),
+    Row("atan2", Tensor.atan2, torch.atan2, (EDGES, POSITIVE)),
+    Row("hypot", Tensor.hypot, torch.hypot, (EDGES, NORMAL)),
+    Row("sinc", Tensor.sinc, torch.sinc, (NORMAL,)),
+    Row("log2", Tensor.log2, torch.log2, (POSITIVE,)),
+    Row("log10", Tensor.log10, torch.log10, (POSITIVE,)),
+    Row("exp2", Tensor.exp2, torch.exp2, (NORMAL,)),
+    Row("logaddexp2", Tensor.logaddexp2, torch.logaddexp2, (HUGE, HUGE[::-1])),
+    Row("cbrt", np.cbrt, lambda x: x ** (1 / 3), (POSITIVE,)),
+    Row("fmax ties", Tensor.fmax, torch.fmax, (EDGES, TIES * 0)),
+    Row("fmin ties", Tensor.fmin, torch.fmin, (EDGES, TIES * 0)),
+    Row("remainder", lambda x, y: x % y, torch.remainder, (NORMAL * 3, EDGES + 2.5)),
+    Row("nan_to_num", Tensor.nan_to_num, torch.nan_to_num, (NORMAL,)),
 ]
 
 
