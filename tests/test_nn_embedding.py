@@ -68,7 +68,8 @@ def test_inside_sequential_the_float_tensor_of_indices_is_read_back():
 
 
 @pytest.mark.parametrize("index,error,match", [
-    ([0, 5], IndexError, r"Embedding\(5, 2\): indices must lie in \[0, 5\), got values in \[0, 5\]"),
+    ([0, 5], IndexError,
+     r"Embedding\(5, 2\): indices must lie in \[0, 5\), got values in \[0, 5\]"),
     ([-1, 2], IndexError, r"Embedding\(5, 2\).*\[-1, 2\]"),
     (np.array([0.0, 1.0]), TypeError, r"Embedding\(5, 2\): indices must be integers.*float64"),
     (Tensor([0.5, 1.0]), TypeError, "whole numbers"),
