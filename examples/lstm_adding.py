@@ -18,9 +18,9 @@ import nn
 from autograd import Tensor
 
 SEED = 0
-LENGTH, QUICK_LENGTH = 30, 15
+LENGTH, QUICK_LENGTH = 25, 15
 HIDDEN = 32
-LR, BATCH_SIZE, STEPS, QUICK_STEPS = 0.01, 32, 1500, 500
+LR, BATCH_SIZE, STEPS, QUICK_STEPS = 0.01, 32, 1000, 500
 TEST_SIZE = 1000
 BASELINE_MSE = 1 / 6  # the variance of the sum of two U(0, 1) numbers
 
