@@ -100,15 +100,6 @@ def _check_positive(value, what: str, layer: str, allow_zero: bool = False) -> N
         raise ValueError(f"{layer}: {what} must be a positive number, got {value!r}")
 
 
-def _buffer(module: Module, name: str, value: Tensor | None) -> None:
-    """`module.register_buffer(name, value)`, or a plain attribute before Module has it."""
-    register = getattr(module, "register_buffer", None)
-    if register is not None:
-        register(name, value)
-    else:
-        setattr(module, name, value)
-
-
 class _BatchNorm(Module):
     """Batch normalisation over every axis but the channels (axis 1); see `batch_norm`."""
 
@@ -136,10 +127,10 @@ class _BatchNorm(Module):
         self.weight = Tensor(np.ones(n, dt), requires_grad=True) if affine else None
         self.bias = Tensor(np.zeros(n, dt), requires_grad=True) if affine else None
         tracked = self.track_running_stats
-        _buffer(self, "running_mean", Tensor(np.zeros(n, dt)) if tracked else None)
-        _buffer(self, "running_var", Tensor(np.ones(n, dt)) if tracked else None)
+        self.register_buffer("running_mean", Tensor(np.zeros(n, dt)) if tracked else None)
+        self.register_buffer("running_var", Tensor(np.ones(n, dt)) if tracked else None)
         # A count, kept as a float Tensor (Tensors hold floats); exact below 2**24 in float32.
-        _buffer(self, "num_batches_tracked", Tensor(np.zeros((), dt)) if tracked else None)
+        self.register_buffer("num_batches_tracked", Tensor(np.zeros((), dt)) if tracked else None)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim not in self._input_ndims or x.shape[1] != self.num_features:

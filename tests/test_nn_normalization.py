@@ -170,12 +170,6 @@ def test_normalised_output_ignores_shift_and_scale(rows, width, shift, scale):
 
 
 # ---------------------------------------------------------------- buffers and files
-# Module.register_buffer comes from another branch; until it is merged these two must fail.
-needs_buffers = pytest.mark.xfail(not hasattr(nn.Module, "register_buffer"), strict=True,
-                                  reason="Module.register_buffer is not on this branch yet")
-
-
-@needs_buffers
 def test_running_stats_are_in_state_dict_and_survive_save_and_load(tmp_path):
     model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Tanh())
     for _ in range(3):
@@ -191,7 +185,6 @@ def test_running_stats_are_in_state_dict_and_survive_save_and_load(tmp_path):
     np.testing.assert_array_equal(other.eval()(x).data, model.eval()(x).data)
 
 
-@needs_buffers
 def test_astype_converts_the_running_stats():
     bn = nn.BatchNorm1d(3)
     bn(RNG.normal(size=(4, 3)))
