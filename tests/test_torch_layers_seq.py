@@ -263,3 +263,29 @@ def test_default_initialisation_has_torchs_ranges():
     ref = torch.nn.LSTM(10, 16, num_layers=2)
     assert {n: tuple(p.shape) for n, p in lstm.named_parameters()} == \
         {n: tuple(p.shape) for n, p in ref.named_parameters()}
+
+
+def test_pytorch_state_dicts_load_into_the_same_layers():
+    # The names, shapes and order of parameters and buffers are PyTorch's: a trained PyTorch
+    # model's state_dict loads as it is (num_batches_tracked, int64 there, becomes a float).
+    torch.manual_seed(0)
+    theirs = torch.nn.ModuleDict({"bn": torch.nn.BatchNorm1d(3), "lstm": torch.nn.LSTM(3, 4, 2),
+                                  "emb": torch.nn.Embedding(5, 3, padding_idx=1)}).double()
+    for _ in range(3):
+        theirs["bn"](torch.randn(6, 3, dtype=torch.float64) * 2 + 1)
+    ours = nn.Sequential(nn.BatchNorm1d(3), nn.LSTM(3, 4, 2), nn.Embedding(5, 3, padding_idx=1))
+    prefix = {"bn": "layers.0", "lstm": "layers.1", "emb": "layers.2"}
+    state = {f"{prefix[k.split('.')[0]]}.{k.split('.', 1)[1]}": v.numpy()
+             for k, v in theirs.state_dict().items()}
+    assert list(state) == list(ours.state_dict())
+    ours.load_state_dict(state)
+    ours.eval()
+    theirs.eval()
+    x = normal(2, 3)
+    np.testing.assert_allclose(ours.layers[0](x).data,
+                               theirs["bn"](torch.from_numpy(x)).detach().numpy(), rtol=1e-12)
+    seq = normal(5, 2, 3)
+    np.testing.assert_allclose(ours.layers[1](seq)[0].data,
+                               theirs["lstm"](torch.from_numpy(seq))[0].detach().numpy(),
+                               rtol=1e-12)
+    assert float(ours.layers[0].num_batches_tracked.data) == 3
