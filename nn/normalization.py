@@ -39,6 +39,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     `training=False` normalises with `running_mean` and `running_var`.
     """
     x = input
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: input must have a channel axis (N, C, ...), got shape "
+                         f"{x.shape}")
     if training and momentum is None and running_mean is not None and num_batches_tracked is None:
         raise ValueError("batch_norm: momentum=None (a cumulative average) needs "
                          "num_batches_tracked")

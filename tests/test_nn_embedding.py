@@ -73,6 +73,7 @@ def test_inside_sequential_the_float_tensor_of_indices_is_read_back():
     ([-1, 2], IndexError, r"Embedding\(5, 2\).*\[-1, 2\]"),
     (np.array([0.0, 1.0]), TypeError, r"Embedding\(5, 2\): indices must be integers.*float64"),
     (Tensor([0.5, 1.0]), TypeError, "whole numbers"),
+    (np.array([True, False]), TypeError, "integers, got dtype bool"),  # not a mask
     (Tensor([1.0], requires_grad=True), TypeError, "requires grad"),
     (Tensor([7.0]), IndexError, r"\[0, 5\).*\[7, 7\]"),
 ])

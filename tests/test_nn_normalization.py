@@ -228,6 +228,8 @@ def test_functional_batch_norm_needs_a_count_for_the_cumulative_average():
     with pytest.raises(ValueError, match="num_batches_tracked"):
         nn.functional.batch_norm(Tensor(np.ones((3, 2))), Tensor(np.zeros(2)),
                                  Tensor(np.ones(2)), training=True, momentum=None)
+    with pytest.raises(ValueError, match=r"channel axis.*\(3,\)"):
+        nn.functional.batch_norm(Tensor(np.ones(3)), None, None, training=True)
     with pytest.raises(ValueError, match="running_mean"):
         nn.functional.batch_norm(Tensor(np.ones((3, 2))), None, None)
 
