@@ -135,7 +135,7 @@ def main(argv=None) -> int:
           f"median of {steps} steps x {repeats} repeats")
     print(f"PyTorch {torch.__version__} eager, {threads} threads" if torch else
           "PyTorch not installed: no PyTorch column (pip install torch)")
-    rows, agreement, failed = [], [], []
+    rows, agreements, failed = [], [], []
     print(f"{'dtype':8} {'impl':7} {'ms/step':>8} {'ratio':>7}")
     for dtype in args.dtype.split(","):
         data = batches(steps, dtype)
@@ -154,14 +154,14 @@ def main(argv=None) -> int:
             print(f"{dtype:8} {impl:7} {times[impl]:8.2f} {ratio:6.2f}x")
         if torch:
             ok, worst = agreement(losses["npgrad"], losses["torch"], dtype)
-            agreement.append(dict(dtype=dtype, ok=ok, max_rel=worst))
+            agreements.append(dict(dtype=dtype, ok=ok, max_rel=worst))
             print(f"{dtype}: losses of every step agree with PyTorch's: "
                   f"{'OK' if ok else 'MISMATCH'} (max relative difference {worst:.1e})")
             if not ok:
                 failed.append(dtype)
     print("ratio: npgrad's median step time over this row's (npgrad's row is 1.00x)")
     if args.json:
-        args.json.write_text(json.dumps(dict(rows=rows, agreement=agreement, failed=failed,
+        args.json.write_text(json.dumps(dict(rows=rows, agreement=agreements, failed=failed,
                                              torch=torch.__version__ if torch else None),
                                         indent=2))
     print("all checks passed" if not failed else f"FAILED: {failed}")
