@@ -47,7 +47,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                          "num_batches_tracked")
     axes = (0,) + tuple(range(2, x.ndim))
     if training:
-        count = x.size // x.shape[1] if x.ndim >= 2 and x.shape[1] else 0
+        count = x.size // x.shape[1] if x.shape[1] else 0
         if count <= 1:
             raise ValueError(f"batch_norm: training needs more than 1 value per channel, got "
                              f"input shape {x.shape}")

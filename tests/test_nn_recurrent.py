@@ -7,6 +7,8 @@ differences, initialisation, and errors for bad arguments.
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from autograd import Tensor, gradcheck
@@ -90,6 +92,25 @@ def test_batch_first_and_unbatched_match_the_plain_layout(layer):
     h1 = single_final[0] if layer is nn.LSTM else single_final
     assert h1.shape == (2, 2)
     np.testing.assert_allclose(h1.data, h.data[:, 1], rtol=1e-12)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(["RNN", "GRU", "LSTM"]), st.integers(1, 4), st.integers(1, 3),
+       st.integers(1, 3), st.integers(1, 2), st.booleans())
+def test_every_sequence_in_a_batch_runs_on_its_own(name, seq, batch, hidden, layers, first):
+    # Batch rows never mix: each row run alone (unbatched) gives its row of the batched run.
+    model = getattr(nn, name)(2, hidden, num_layers=layers, batch_first=first,
+                              rng=np.random.default_rng(seq))
+    x = np.random.default_rng(batch).normal(size=(batch, seq, 2) if first else (seq, batch, 2))
+    out, final = model(x)
+    h_n = final[0] if name == "LSTM" else final
+    assert out.shape == ((batch, seq, hidden) if first else (seq, batch, hidden))
+    for b in range(batch):
+        alone, alone_final = model(x[b] if first else x[:, b])
+        np.testing.assert_allclose(alone.data, out.data[b] if first else out.data[:, b],
+                                   rtol=1e-12, atol=1e-15)
+        alone_h = alone_final[0] if name == "LSTM" else alone_final
+        np.testing.assert_allclose(alone_h.data, h_n.data[:, b], rtol=1e-12, atol=1e-15)
 
 
 def test_relu_nonlinearity_and_sequence_length_one():
