@@ -6,8 +6,9 @@
 
 The workload: nn.LSTM(INPUT, 64) over sequences of 20 steps, batch 32, a Linear head on the last
 hidden state, mean squared error, one SGD step. Both implementations start from the same weights
-and see the same batches, and their losses must agree (exit status 1 if not). Reported: the
-median milliseconds per step and npgrad's time over PyTorch's. PyTorch is optional.
+and see the same batches, and their losses must agree (exit status 1 if not); the compiled
+step (`nn.compile_step`) must give npgrad's losses bit for bit. Reported: the median
+milliseconds per step and npgrad's time over each row's. PyTorch is optional.
 """
 
 import argparse
@@ -65,6 +66,18 @@ def run_npgrad(data, dtype) -> tuple[list[float], list[float]]:
         optimizer.step()
         times.append(time.perf_counter() - start)
         losses.append(loss.item())
+    return times, losses
+
+
+def run_compiled(data, dtype) -> tuple[list[float], list[float]]:
+    """The same step as `nn.compile_step` (recorded on the first call, then replayed)."""
+    model = Model(dtype)
+    step = nn.compile_step(model, nn.MSELoss(), nn.optim.SGD(model.parameters(), lr=LR))
+    times, losses = [], []
+    for x, y in data:
+        start = time.perf_counter()
+        losses.append(step(x, y))
+        times.append(time.perf_counter() - start)
     return times, losses
 
 
@@ -136,10 +149,10 @@ def main(argv=None) -> int:
     print(f"PyTorch {torch.__version__} eager, {threads} threads" if torch else
           "PyTorch not installed: no PyTorch column (pip install torch)")
     rows, agreements, failed = [], [], []
-    print(f"{'dtype':8} {'impl':7} {'ms/step':>8} {'ratio':>7}")
+    print(f"{'dtype':8} {'impl':8} {'ms/step':>8} {'ratio':>7}")
     for dtype in args.dtype.split(","):
         data = batches(steps, dtype)
-        results = {"npgrad": run_npgrad}
+        results = {"npgrad": run_npgrad, "compiled": run_compiled}
         if torch:
             results["torch"] = lambda data, dtype: run_torch(torch, data, dtype)
         times, losses = {}, {}
@@ -151,7 +164,9 @@ def main(argv=None) -> int:
             ratio = times["npgrad"] / times[impl]
             rows.append(dict(dtype=dtype, impl=impl, ms=times[impl], ratio=ratio,
                              final=losses[impl][-1]))
-            print(f"{dtype:8} {impl:7} {times[impl]:8.2f} {ratio:6.2f}x")
+            print(f"{dtype:8} {impl:8} {times[impl]:8.2f} {ratio:6.2f}x")
+        if losses["compiled"] != losses["npgrad"]:  # a replay computes the very same bits
+            failed.append(f"{dtype} compiled")
         if torch:
             ok, worst = agreement(losses["npgrad"], losses["torch"], dtype)
             agreements.append(dict(dtype=dtype, ok=ok, max_rel=worst))

@@ -26,12 +26,15 @@ def run_script(*args, env=None):
 def test_quick_run_prints_every_row_and_the_losses_agree(tmp_path):
     out = run_script("--quick", "--steps", "2", "--json", str(tmp_path / "r.json"))
     result = json.loads((tmp_path / "r.json").read_text())
-    impls = ["npgrad"] + (["torch"] if HAS_TORCH else [])
+    impls = ["npgrad", "compiled"] + (["torch"] if HAS_TORCH else [])
     expected = {(d, i) for d in ("float64", "float32") for i in impls}
     assert {(r["dtype"], r["impl"]) for r in result["rows"]} == expected
     for dtype, impl in expected:
         assert re.search(rf"^{dtype}\s+{impl}\s+\d+\.\d+\s+\d+\.\d+x", out, re.M)
     assert result["failed"] == [] and "all checks passed" in out
+    finals = {(r["dtype"], r["impl"]): r["final"] for r in result["rows"]}
+    for dtype in ("float64", "float32"):  # the replayed step: the same bits as eager
+        assert finals[dtype, "compiled"] == finals[dtype, "npgrad"]
     if HAS_TORCH:
         assert [a["ok"] for a in result["agreement"]] == [True, True]
         assert out.count("agree with PyTorch's: OK") == 2
@@ -44,7 +47,8 @@ def test_runs_without_torch(tmp_path):
     out = run_script("--quick", "--steps", "1", "--dtype", "float32",
                      "--json", str(tmp_path / "r.json"), env=env)
     result = json.loads((tmp_path / "r.json").read_text())
-    assert [r["impl"] for r in result["rows"]] == ["npgrad"] and result["torch"] is None
+    assert [r["impl"] for r in result["rows"]] == ["npgrad", "compiled"]
+    assert result["torch"] is None
     assert "PyTorch not installed" in out
 
 
