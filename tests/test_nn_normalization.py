@@ -126,6 +126,7 @@ def test_huge_and_constant_inputs_stay_finite():
     (nn.LayerNorm(4), (3, 4)),
     (nn.LayerNorm((2, 3)), (2, 2, 3)),
     (nn.LayerNorm(5, bias=False), (1, 5)),
+    (nn.LayerNorm(1), (3, 1)),  # one value per sample: normalised to 0, the output is the bias
 ])
 def test_gradients_against_central_differences(layer, shape):
     randomise(layer)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn
-from autograd import Tensor, gradcheck
+from autograd import Tensor, gradcheck, gradgradcheck
 
 RNG = np.random.default_rng(0)
 
@@ -169,6 +169,17 @@ def test_cell_gradients_against_central_differences(cell):
 
     assert gradcheck(fn, x, h, c if cell is nn.LSTMCell else Tensor(0.0),
                      params=step.parameters())
+
+
+@pytest.mark.parametrize("cell", [nn.RNNCell, nn.GRUCell, nn.LSTMCell])
+def test_cell_second_derivatives(cell):
+    step = cell(2, 2)
+    x = Tensor(RNG.normal(size=(3, 2)), requires_grad=True)
+    h = Tensor(RNG.normal(size=(3, 2)), requires_grad=True)
+    if cell is nn.LSTMCell:
+        assert gradgradcheck(lambda x, h: step(x, (h, h * 0.5))[0], x, h)
+    else:
+        assert gradgradcheck(lambda x, h: step(x, h), x, h)
 
 
 def test_dropout_between_layers_only_in_training():
