@@ -1,9 +1,9 @@
 """Recurrent layers: RNN, GRU and LSTM over whole sequences, and their one-step cells.
 
 One step of each is a function of the input's projection `xi = x @ W_ih.T + b_ih` and the
-previous state, written with Tensor operations. A layer projects its whole sequence in one
-matrix product, then loops over time. Weights have PyTorch's names, shapes (gates stacked in
-rows: i, f, g, o for the LSTM; r, z, n for the GRU) and initialisation U(-1/sqrt(H), 1/sqrt(H)).
+previous state, written with Tensor operations; a layer loops over time, layer by layer.
+Weights have PyTorch's names, shapes (gates stacked in rows: i, f, g, o for the LSTM; r, z, n
+for the GRU) and initialisation U(-1/sqrt(H), 1/sqrt(H)).
 """
 
 import math
@@ -24,10 +24,24 @@ def _hidden(h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
     return h @ w_hh_t if b_hh is None else h.linear(w_hh_t, b_hh)
 
 
+def _pre_activation(xi: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
+    """xi + h @ W_hh.T + b_hh: one node, h @ W_hh.T + xi, when b_hh is folded into xi."""
+    return h.linear(w_hh_t, xi) if b_hh is None else xi + h.linear(w_hh_t, b_hh)
+
+
+def _fold(mode: str, b_ih: Tensor | None, b_hh: Tensor | None) -> tuple:
+    """The biases as (input projection's, state projection's). The RNN and LSTM only ever add
+    both, so they are summed once per call and join the input's projection; the GRU keeps
+    b_hh apart, since r multiplies W_hn h + b_hn."""
+    if b_ih is None or mode == "GRU":
+        return b_ih, b_hh
+    return b_ih + b_hh, None
+
+
 def rnn_step(xi: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None,
              nonlinearity: str = "tanh") -> Tensor:
     """h' = act(xi + h @ W_hh.T + b_hh), act tanh or relu; xi, h: (batch, hidden)."""
-    pre = xi + _hidden(h, w_hh_t, b_hh)
+    pre = _pre_activation(xi, h, w_hh_t, b_hh)
     return pre.tanh() if nonlinearity == "tanh" else pre.relu()
 
 
@@ -52,7 +66,7 @@ def lstm_step(xi: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor,
     c' = f * c + i * g and h' = o * tanh(c'), with i, f, o sigmoids and g a tanh.
     """
     size = h.shape[-1]
-    gates = xi + _hidden(h, w_hh_t, b_hh)
+    gates = _pre_activation(xi, h, w_hh_t, b_hh)
     ifo = gates[:, :2 * size].sigmoid()  # i and f side by side: one node for both
     g = gates[:, 2 * size:3 * size].tanh()
     o = gates[:, 3 * size:].sigmoid()
@@ -129,9 +143,11 @@ class _Cell(Module):
         return state.reshape(shape)
 
     def _projections(self, x: Tensor):
+        """The input's projection x @ W_ih.T + bias, W_hh.T, and the bias left for the state."""
+        b_in, b_hh = _fold(self.mode, self.bias_ih, self.bias_hh)
         w_ih_t, w_hh_t = self.weight_ih.T, self.weight_hh.T
-        xi = x @ w_ih_t if self.bias_ih is None else x.linear(w_ih_t, self.bias_ih)
-        return xi, w_hh_t
+        xi = x @ w_ih_t if b_in is None else x.linear(w_ih_t, b_in)
+        return xi, w_hh_t, b_hh
 
     def extra_repr(self) -> str:
         bias = "" if self.bias else ", bias=False"
@@ -147,8 +163,8 @@ class RNNCell(_Cell):
     def forward(self, x: Tensor, hx=None) -> Tensor:
         x, unbatched = self._input(x)
         h = self._state(hx, x, unbatched, "hx")
-        xi, w_hh_t = self._projections(x)
-        h = rnn_step(xi, h, w_hh_t, self.bias_hh, self.nonlinearity)
+        xi, w_hh_t, b_hh = self._projections(x)
+        h = rnn_step(xi, h, w_hh_t, b_hh, self.nonlinearity)
         return h.reshape(-1) if unbatched else h
 
     def extra_repr(self) -> str:
@@ -164,8 +180,8 @@ class GRUCell(_Cell):
     def forward(self, x: Tensor, hx=None) -> Tensor:
         x, unbatched = self._input(x)
         h = self._state(hx, x, unbatched, "hx")
-        xi, w_hh_t = self._projections(x)
-        h = gru_step(xi, h, w_hh_t, self.bias_hh)
+        xi, w_hh_t, b_hh = self._projections(x)
+        h = gru_step(xi, h, w_hh_t, b_hh)
         return h.reshape(-1) if unbatched else h
 
 
@@ -181,8 +197,8 @@ class LSTMCell(_Cell):
                             f"{type(hx).__name__}")
         h0, c0 = hx if hx is not None else (None, None)
         h, c = self._state(h0, x, unbatched, "h"), self._state(c0, x, unbatched, "c")
-        xi, w_hh_t = self._projections(x)
-        h, c = lstm_step(xi, h, c, w_hh_t, self.bias_hh)
+        xi, w_hh_t, b_hh = self._projections(x)
+        h, c = lstm_step(xi, h, c, w_hh_t, b_hh)
         return (h.reshape(-1), c.reshape(-1)) if unbatched else (h, c)
 
 
@@ -263,23 +279,24 @@ class _Recurrent(Module):
 
     def _run(self, x: Tensor, states: list[list[Tensor]]) -> tuple[Tensor, list]:
         """Every layer over the sequence x (seq, batch, in): the last layer's outputs and each
-        layer's final states. `states[k]` holds layer k's initial state(s)."""
-        seq, batch = x.shape[0], x.shape[1]
-        finals = []
+        layer's final states. `states[k]` holds layer k's initial state(s).
+
+        Each step projects its own input: slicing one projection of the whole sequence would
+        cost, in backward, a sequence-sized gradient array per step. A layer's outputs reach
+        the next layer as the list they are, and are stacked once, at the end.
+        """
+        inputs, finals = [x[t] for t in range(x.shape[0])], []
         for k in range(self.num_layers):
             w_ih, w_hh, b_ih, b_hh = self._layer(k)
-            flat = x.reshape(seq * batch, x.shape[2])  # the whole sequence in one product
-            xi = flat @ w_ih.T if b_ih is None else flat.linear(w_ih.T, b_ih)
-            xi = xi.reshape(seq, batch, -1)
-            w_hh_t, state, outputs = w_hh.T, states[k], []
-            for t in range(seq):
-                state = self._step(xi[t], state, w_hh_t, b_hh)
+            b_in, b_hh = _fold(self.mode, b_ih, b_hh)
+            w_ih_t, w_hh_t, state, outputs = w_ih.T, w_hh.T, states[k], []
+            for x_t in inputs:
+                xi = x_t @ w_ih_t if b_in is None else x_t.linear(w_ih_t, b_in)
+                state = self._step(xi, state, w_hh_t, b_hh)
                 outputs.append(state[0])
             finals.append(state)
-            x = stack(outputs, axis=0)
-            if k < self.num_layers - 1:
-                x = self._dropped(x)
-        return x, finals
+            inputs = outputs if k == self.num_layers - 1 else [self._dropped(h) for h in outputs]
+        return stack(inputs, axis=0), finals
 
     def _output(self, y: Tensor, unbatched: bool) -> Tensor:
         if unbatched:
