@@ -177,6 +177,10 @@ class GRUCell(_Cell):
 
     mode = "GRU"
 
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 rng: np.random.Generator | None = None, dtype=np.float64):
+        super().__init__(input_size, hidden_size, bias, "tanh", rng, dtype)
+
     def forward(self, x: Tensor, hx=None) -> Tensor:
         x, unbatched = self._input(x)
         h = self._state(hx, x, unbatched, "hx")
@@ -189,6 +193,10 @@ class LSTMCell(_Cell):
     """One LSTM step (see `lstm_step`): `cell(x, (h, c))` -> (h', c'); the state defaults to 0."""
 
     mode = "LSTM"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 rng: np.random.Generator | None = None, dtype=np.float64):
+        super().__init__(input_size, hidden_size, bias, "tanh", rng, dtype)
 
     def forward(self, x: Tensor, hx=None) -> tuple[Tensor, Tensor]:
         x, unbatched = self._input(x)

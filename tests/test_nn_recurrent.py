@@ -233,6 +233,7 @@ def test_float32_stays_float32():
     (lambda: nn.GRU(3, 4, dropout=2.0), ValueError, "dropout"),
     (lambda: nn.RNN(3, 4, nonlinearity="sigmoid"), ValueError, "nonlinearity"),
     (lambda: nn.RNNCell(3, 4, nonlinearity="gelu"), ValueError, "nonlinearity"),
+    (lambda: nn.GRUCell(3, 4, nonlinearity="relu"), TypeError, "nonlinearity"),  # not ignored
     (lambda: nn.LSTM(3, 4, dtype=np.int16), ValueError, "dtype"),
 ])
 def test_bad_arguments_name_the_layer_and_shapes(call, error, match):
