@@ -99,3 +99,17 @@ def test_functional_embedding_and_repr():
     assert repr(nn.Embedding(3, 2, padding_idx=0)).startswith("Embedding(3, 2, padding_idx=0)")
     with pytest.raises(ValueError, match=r"2-d.*\(6,\)"):
         nn.functional.embedding([0], Tensor(np.zeros(6)))
+
+
+def test_fit_trains_an_embedding_model_from_integer_data():
+    # fit hands batches on in the model's dtype: the indices arrive as whole-number floats.
+    nn.manual_seed(0)
+    X = np.random.default_rng(0).integers(0, 8, size=(64, 2))
+    y = (X[:, 0] + X[:, 1]) % 2  # parity of the two tokens: needs the embeddings to learn
+    model = nn.Sequential(nn.Embedding(8, 4), nn.Flatten(), nn.Linear(8, 16), nn.Tanh(),
+                          nn.Linear(16, 2))
+    before = model.layers[0].weight.data.copy()
+    history = nn.fit(model, nn.CrossEntropyLoss(), nn.optim.Adam(model.parameters(), lr=0.05),
+                     X, y, epochs=60, batch_size=16, metrics="accuracy")
+    assert history.accuracy[-1] == 1.0
+    assert not np.array_equal(model.layers[0].weight.data, before)
