@@ -150,6 +150,8 @@ class Tensor:
         new values. Writing into `.data` directly without calling this bypasses the check.
         """
         self.version = next(_creation_order)
+        if engine.watcher is not None:  # a compiled step must know: a replay would not repeat it
+            engine.watcher.modified(self)
 
     def detach(self):
         """The same data as a new leaf with no graph and no gradient (shares memory)."""
