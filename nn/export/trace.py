@@ -1,0 +1,219 @@
+"""One forward pass recorded op by op (the engine's watcher hook), the graph both exporters build.
+
+`trace(model, example)` runs `model` twice, on the example and on the example with one more row,
+and records every primitive `apply` runs. The two recordings must agree: anything that differs
+between them depends on the batch size, which a graph with a dynamic batch axis cannot hold. A
+shape attribute whose entry is the batch size in both runs (a Flatten's reshape) becomes BATCH;
+any other difference (a Python number such as `1 / x.shape[0]`, a mask computed from the data
+outside the graph) raises, naming the op. Values computed outside Tensor operations (numpy on
+`.data`, comparisons, masks, `where` conditions, integer indices) are constants of the trace.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from autograd import Tensor, engine, no_grad
+
+BATCH = "batch"  # a shape entry that is the batch size (axis 0 of every input)
+
+
+@dataclass
+class Ref:
+    """Where an op's input comes from: kind "input" (index), "param" (npgrad name), "node"
+    (index of an earlier node) or "const" (an array recorded in the trace)."""
+
+    kind: str
+    key: object
+
+    def same(self, other: "Ref") -> bool:
+        if self.kind != other.kind:
+            return False
+        if self.kind == "const":
+            a, b = self.key, other.key
+            return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, True)
+        return self.key == other.key
+
+
+@dataclass
+class Node:
+    """One primitive: its op, where its inputs come from, its attributes (saved arrays dropped)
+    and its output's shape and dtype (BATCH where the output's size follows the batch)."""
+
+    op: object
+    inputs: list
+    attrs: dict
+    shape: tuple
+    dtype: np.dtype
+
+
+@dataclass
+class Trace:
+    """The recorded graph: inputs' shapes, nodes in order, the output refs, parameters by name."""
+
+    input_shapes: list
+    input_dtypes: list
+    nodes: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)
+    params: dict = field(default_factory=dict)  # npgrad name -> Tensor (parameters and buffers)
+    dynamic: bool = True
+
+
+class _Recorder(engine.Watcher):
+    """Records every op apply runs, naming each input by where it came from."""
+
+    def __init__(self, inputs, params):
+        self.known = {id(t): (Ref("input", i), t, t.version) for i, t in enumerate(inputs)}
+        self.known.update({id(t): (Ref("param", n), t, t.version) for n, t in params.items()})
+        self.nodes, self.keep = [], list(inputs)  # keep: every Tensor alive, so ids stay unique
+
+    def ref(self, t, op):
+        entry = self.known.get(id(t))
+        if entry is None:
+            self.keep.append(t)
+            return Ref("const", np.array(t.data))
+        ref, tensor, version = entry
+        if tensor.version != version:
+            raise ValueError(f"export: {op.name} reads a tensor changed in place after it was "
+                             "made (+= and the like): the trace cannot follow in-place "
+                             "operations; write the forward pass without them")
+        return ref
+
+    def forward(self, op, inputs, attrs, out):
+        refs = [self.ref(t, op) for t in inputs]
+        attrs = {k: v for k, v in attrs.items() if k not in op.saves}
+        self.nodes.append(Node(op, refs, attrs, out.data.shape, out.data.dtype))
+        self.known[id(out)] = (Ref("node", len(self.nodes) - 1), out, out.version)
+        self.keep.append(out)
+
+
+def _record(model, arrays, params):
+    # Float data takes the parameters' dtype, as model(x) gives it; integer data (labels,
+    # indices) stays as it is.
+    dtype = next(iter(params.values())).dtype if params else None
+    inputs = [Tensor(np.array(a, dtype=dtype if dtype and a.dtype.kind == "f" else a.dtype))
+              for a in arrays]
+    recorder = _Recorder(inputs, params)
+    with no_grad(), engine.watching(recorder):
+        result = model(*inputs)
+    outs = list(result) if isinstance(result, (tuple, list)) else [result]
+    for o in outs:
+        if not isinstance(o, Tensor):
+            raise TypeError(f"export: the model returned a {type(o).__name__}, not a Tensor")
+    return inputs, recorder.nodes, [recorder.ref(o, _OUTPUT) for o in outs], outs
+
+
+class _Output:
+    name = "the output"
+
+
+_OUTPUT = _Output()
+
+
+def trace(model, example, dynamic_batch: bool = True) -> Trace:
+    """Record `model(*example)`; with `dynamic_batch`, check the graph holds for any batch size.
+
+    `example`: an array (or Tensor), or a tuple of them for a model with several inputs; axis 0
+    of each is the batch axis. Returns the Trace (its `values` are the model's outputs).
+    """
+    arrays = [getattr(a, "data", a) for a in (example if isinstance(example, tuple) else
+                                               (example,))]
+    arrays = [np.asarray(a) for a in arrays]
+    params = dict(model._named_tensors())
+    inputs, nodes, outputs, values = _record(model, arrays, params)
+    result = Trace([a.shape for a in arrays], [t.dtype for t in inputs], nodes, outputs, params,
+                   dynamic_batch)
+    result.values = [v.data for v in values]
+    if not dynamic_batch:
+        return result
+    if any(a.ndim == 0 for a in arrays):
+        raise ValueError("export: an input is 0-d and has no batch axis; pass dynamic_batch=False")
+    n = arrays[0].shape[0]
+    if any(a.shape[0] != n for a in arrays):
+        raise ValueError(f"export: the inputs' first axes differ ({[a.shape for a in arrays]}): "
+                         "axis 0 of every input is the batch axis")
+    more = [np.concatenate([a, a[:1]]) if n else np.concatenate([a, a]) for a in arrays]
+    m = more[0].shape[0]
+    if n == m:  # an empty example: a batch of 0 and another batch of 0 tell nothing apart
+        raise ValueError("export: the example input has no rows; pass at least one")
+    _, other, other_outputs, _ = _record(model, more, params)
+    _compare(nodes, other, n, m)
+    for a, b in zip(outputs, other_outputs):
+        if not a.same(b):
+            raise ValueError("export: the model's output is not computed from its input")
+    return result
+
+
+def _compare(nodes, other, n, m):
+    """Mark the batch-sized entries of `nodes` (batch n) found by comparing `other` (batch m)."""
+    if len(nodes) != len(other):
+        raise ValueError(f"export: the forward pass runs {len(nodes)} operations for a batch of "
+                         f"{n} and {len(other)} for a batch of {m}: its control flow depends "
+                         "on the batch size, which a traced graph cannot follow")
+    for i, (a, b) in enumerate(zip(nodes, other)):
+        where = f"operation {i} ({a.op.name})"
+        if a.op is not b.op:
+            raise ValueError(f"export: {where} becomes {b.op.name} for another batch size: the "
+                             "control flow depends on the batch, which a trace cannot follow")
+        for j, (x, y) in enumerate(zip(a.inputs, b.inputs)):
+            if not x.same(y):
+                raise ValueError(f"export: {where}, input {j}: {_describe(x)} becomes "
+                                 f"{_describe(y)} for a batch of {m} rows instead of {n}: a "
+                                 "value computed outside Tensor operations (a Python number, "
+                                 "a numpy mask) depends on the batch, so the traced graph would "
+                                 "be wrong for other batches (use Tensor ops, e.g. .mean(), or "
+                                 "pass dynamic_batch=False for this batch size only)")
+        for key, value in a.attrs.items():
+            a.attrs[key] = _batch_attr(value, b.attrs[key], n, m, where, key)
+        a.shape = _batch_shape(a.shape, b.shape, n, m, where)
+
+
+def _describe(ref):
+    if ref.kind == "const":
+        a = ref.key
+        return f"the constant {a.item()!r}" if a.size == 1 else f"a constant of shape {a.shape}"
+    return f"{ref.kind} {ref.key}"
+
+
+def _batch_shape(a, b, n, m, where):
+    if len(a) != len(b):
+        raise ValueError(f"export: {where} gives {len(a)}-d and {len(b)}-d results for two "
+                         "batch sizes: a trace cannot follow that")
+    out = []
+    for x, y in zip(a, b):
+        if x == y:
+            out.append(x)
+        elif (x, y) == (n, m):
+            out.append(BATCH)
+        else:
+            raise ValueError(f"export: {where} gives shapes {a} and {b} for batches of {n} and "
+                             f"{m}: an axis grows with the batch but is not the batch axis")
+    return tuple(out)
+
+
+def _batch_attr(a, b, n, m, where, key):
+    """`a`, with entries that are the batch size (n here, m in the other run) set to BATCH."""
+    if _same_value(a, b):
+        return a
+    if isinstance(a, tuple) and isinstance(b, tuple) and all(
+            isinstance(v, (int, np.integer)) for v in (*a, *b)):
+        return _batch_shape(a, b, n, m, f"{where}, attribute {key}={a}")
+    raise ValueError(f"export: {where}: attribute {key} is {_short(a)} for a batch of {n} and "
+                     f"{_short(b)} for {m}: it was computed from the data outside Tensor "
+                     "operations (a mask, a condition, an index), so the traced graph would be "
+                     "wrong for other batches; pass dynamic_batch=False for this batch only")
+
+
+def _short(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return repr(value)
+
+
+def _same_value(a, b):
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                and np.array_equal(a, b))
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
