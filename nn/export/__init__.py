@@ -66,7 +66,7 @@ def from_torch(torch_module, dtype=None):
     `load_torch_state_dict(model, torch_module.state_dict())`.
     """
     _require("torch", "torch")
-    from .from_torch import convert
+    from .torch_layers import convert
 
     return convert(torch_module, dtype)
 

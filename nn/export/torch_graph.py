@@ -87,6 +87,15 @@ class Builder:
         """A shape attribute with BATCH entries as the batch size of the call."""
         return tuple(self.batch() if s == BATCH else int(s) for s in shape)
 
+    def shape_of(self, ref):
+        if ref.kind == "input":
+            return (BATCH, *self.trace.input_shapes[ref.key][1:])
+        if ref.kind == "node":
+            return self.trace.nodes[ref.key].shape
+        if ref.kind == "param":
+            return self.trace.params[ref.key].shape
+        return ref.key.shape
+
     def ndim(self, ref):
         if ref.kind == "input":
             return len(self.trace.input_shapes[ref.key])
@@ -117,13 +126,13 @@ def _reduction(fn, identity=None):
             axes = tuple(range(b.ndim(node.inputs[0])))
             if not axes:  # a 0-d input: every reduction over all of it is the element itself
                 return x if identity is None else b.call(identity, x)
-        return b.call(fn, x, axes, keepdim)
+        return b.call(fn, x, dim=axes, keepdim=keepdim)
     return row
 
 
-def _prod(x, dims, keepdim):
+def _prod(x, dim, keepdim):
     """torch.prod over several dims (it takes one at a time), the last first."""
-    for d in sorted((d % x.dim() for d in dims), reverse=True):
+    for d in sorted((d % x.dim() for d in dim), reverse=True):
         x = torch.prod(x, d, keepdim)
     return x
 
@@ -139,6 +148,35 @@ def _index(b, index):
     if isinstance(index, list):
         return b.const(np.asarray(index), False)
     return index
+
+
+def _getitem(b, node, x):
+    # torch's slices step forward only: a backward slice of a fixed axis becomes an
+    # index_select of its positions first (numpy's order), and the slice a plain ':'.
+    index = node.attrs["index"]
+    items = list(index) if isinstance(index, tuple) else [index]
+    if any(isinstance(i, slice) and i.step is not None and i.step < 0 for i in items):
+        shape = b.shape_of(node.inputs[0])
+        if Ellipsis in items:
+            at = items.index(Ellipsis)
+            used = sum(1 for i in items if i is not None and i is not Ellipsis)
+            items[at:at + 1] = [slice(None)] * (len(shape) - used)
+        axis = 0
+        for k, item in enumerate(items):
+            if isinstance(item, slice) and item.step is not None and item.step < 0:
+                if not isinstance(shape[axis], (int, np.integer)):
+                    raise NotImplementedError("to_torch: getitem steps backward along the "
+                                              "batch axis; torch slices only step forward")
+                where = np.arange(shape[axis])[item]
+                x = b.call(torch.index_select, x, axis, b.const(where, False))
+                items[k] = slice(None)
+            if item is not None:
+                if not isinstance(item, (slice, int, np.integer)):
+                    raise NotImplementedError("to_torch: getitem mixes a backward slice with "
+                                              "index arrays; index one axis at a time")
+                axis += 1
+        index = tuple(items)
+    return b.call(operator.getitem, x, _index(b, index))
 
 
 def _add_at(b, node, y):
@@ -236,7 +274,7 @@ TORCH_OPS = {
         else range(b.ndim(node.inputs[0]) - 1, -1, -1)))),
     "broadcast_to": lambda b, node, x: b.call(torch.broadcast_to, x,
                                               b.shape(node.attrs["shape"])),
-    "getitem": lambda b, node, x: b.call(operator.getitem, x, _index(b, node.attrs["index"])),
+    "getitem": _getitem,
     "add_at": _add_at,
     "concatenate": lambda b, node, *xs: b.call(torch.cat, xs, int(node.attrs.get("axis", 0))),
     "stack": lambda b, node, *xs: b.call(torch.stack, xs, int(node.attrs.get("axis", 0))),

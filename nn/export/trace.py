@@ -136,7 +136,13 @@ def trace(model, example, dynamic_batch: bool = True) -> Trace:
     m = more[0].shape[0]
     if n == m:  # an empty example: a batch of 0 and another batch of 0 tell nothing apart
         raise ValueError("export: the example input has no rows; pass at least one")
-    _, other, other_outputs, _ = _record(model, more, params)
+    try:
+        _, other, other_outputs, _ = _record(model, more, params)
+    except (ValueError, IndexError, TypeError) as err:
+        raise ValueError(f"export: the model runs on a batch of {n} rows but fails on {m} "
+                         f"({err}): it holds values tied to the batch size, so a graph with a "
+                         "dynamic batch axis cannot be traced; pass dynamic_batch=False for "
+                         "this batch size only") from err
     _compare(nodes, other, n, m)
     for a, b in zip(outputs, other_outputs):
         if not a.same(b):
@@ -165,7 +171,7 @@ def _compare(nodes, other, n, m):
                                  "pass dynamic_batch=False for this batch size only)")
         for key, value in a.attrs.items():
             a.attrs[key] = _batch_attr(value, b.attrs[key], n, m, where, key)
-        a.shape = _batch_shape(a.shape, b.shape, n, m, where)
+        a.shape = _batch_shape(a.shape, b.shape, n, m, where, strict=False)
 
 
 def _describe(ref):
@@ -175,7 +181,9 @@ def _describe(ref):
     return f"{ref.kind} {ref.key}"
 
 
-def _batch_shape(a, b, n, m, where):
+def _batch_shape(a, b, n, m, where, strict=True):
+    """`a` with the entries that are the batch size (n, m in `b`) set to BATCH; other entries
+    that differ raise, or are None (unknown: sizes that grow with the batch) unless `strict`."""
     if len(a) != len(b):
         raise ValueError(f"export: {where} gives {len(a)}-d and {len(b)}-d results for two "
                          "batch sizes: a trace cannot follow that")
@@ -185,6 +193,8 @@ def _batch_shape(a, b, n, m, where):
             out.append(x)
         elif (x, y) == (n, m):
             out.append(BATCH)
+        elif not strict:
+            out.append(None)
         else:
             raise ValueError(f"export: {where} gives shapes {a} and {b} for batches of {n} and "
                              f"{m}: an axis grows with the batch but is not the batch axis")
