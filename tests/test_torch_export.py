@@ -8,6 +8,7 @@ torch layers (`from_torch`). Needs the `torch` extra; skipped without it.
 """
 
 import copy
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,6 +29,8 @@ from export_cases import (
 )
 
 torch = pytest.importorskip("torch")
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 DTYPES = [np.float32, np.float64]
 TOL = {np.float32: 2e-5, np.float64: 1e-12}
@@ -142,16 +145,42 @@ def test_custom_network_masked_loss(dtype):
     compare(model, (x,), dtype, gm)
 
 
-def test_torch_masked_loss_continues_from_npgrad_weights():
-    """The masked loss written in torch on the exported SkipNet gives npgrad's loss."""
+def test_custom_network_gradients_under_a_torch_masked_loss():
+    """The exported SkipNet (any batch size) under the masked loss written in torch: the loss
+    and every parameter's gradient are npgrad's."""
     net = SkipNet(8, 6, 4)
-    labels = np.array([2, -1, 0, 3, -1, 1])
     x = np.random.default_rng(0).normal(size=(6, 8))
-    gm = nn.export.to_torch(net, x)
-    from examples_outgrow import torch_masked_cross_entropy
-    loss = torch_masked_cross_entropy(gm(torch.from_numpy(x)), torch.from_numpy(labels))
-    expected = Masked(net, labels)(Tensor(x)).item()
-    assert abs(loss.item() - expected) <= 1e-12 * abs(expected)
+    gm = nn.export.to_torch(net, x[:3])
+    labels = np.array([2, -1, 0, 3, -1, 1])
+    loss = Masked(net, labels)(Tensor(x))
+    net.zero_grad()
+    loss.backward()
+    logits = gm(torch.from_numpy(x))
+    known = torch.from_numpy(labels >= 0)
+    rows = torch.nn.functional.cross_entropy(logits, torch.from_numpy(labels).clamp(min=0),
+                                             reduction="none")
+    theirs = torch.where(known, rows, 0.0).sum() / known.sum()
+    theirs.backward()
+    assert abs(theirs.item() - loss.item()) <= 1e-12 * abs(loss.item())
+    for name, p in net.named_parameters():
+        g = gm.get_parameter(name).grad.numpy()
+        np.testing.assert_allclose(g.T if name.endswith("weight") else g, p.grad, rtol=1e-12,
+                                   atol=1e-12, err_msg=name)
+
+
+def test_ddp_example_continues_npgrad_training(monkeypatch, tmp_path):
+    """examples/outgrow_to_pytorch.py at its quick size: 2 processes (gloo), a few epochs."""
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    import outgrow_to_pytorch
+
+    result = outgrow_to_pytorch.main(quick=True, out=tmp_path)
+    first, second = result["ddp_losses"]
+    assert result["identical"] and first == second  # both processes: same weights, same curve
+    assert abs(first[0] - result["npgrad_loss"]) <= 1e-12 * result["npgrad_loss"]
+    assert first[-1] < first[0] - 0.01  # the loss went on down from npgrad's last one
+    assert abs(result["final_loss"] - first[-1]) <= 1e-12 * first[-1]  # weights came back
+    if result["onnx_accuracy"] is not None:
+        assert result["onnx_accuracy"] == result["npgrad_accuracy"]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
