@@ -131,8 +131,8 @@ def _getitem(b, node, x):
     index = node.attrs["index"]
     items = list(index) if isinstance(index, tuple) else [index]
     ndim = b.ndim(node.inputs[0])
-    if Ellipsis in items:
-        at = items.index(Ellipsis)
+    if any(i is Ellipsis for i in items):  # (`in` would compare arrays elementwise)
+        at = next(k for k, i in enumerate(items) if i is Ellipsis)
         used = sum(1 for i in items if i is not None and i is not Ellipsis)
         items[at:at + 1] = [slice(None)] * (ndim - used)
     arrays = [i for i in items if isinstance(i, (np.ndarray, list))]

@@ -157,8 +157,8 @@ def _getitem(b, node, x):
     items = list(index) if isinstance(index, tuple) else [index]
     if any(isinstance(i, slice) and i.step is not None and i.step < 0 for i in items):
         shape = b.shape_of(node.inputs[0])
-        if Ellipsis in items:
-            at = items.index(Ellipsis)
+        if any(i is Ellipsis for i in items):  # (`in` would compare arrays elementwise)
+            at = next(k for k, i in enumerate(items) if i is Ellipsis)
             used = sum(1 for i in items if i is not None and i is not Ellipsis)
             items[at:at + 1] = [slice(None)] * (len(shape) - used)
         axis = 0

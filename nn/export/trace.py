@@ -1,4 +1,4 @@
-"""One forward pass recorded op by op (the engine's watcher hook), the graph both exporters build.
+"""One forward pass recorded op by op (autograd.record), the graph both exporters build.
 
 `trace(model, example)` runs `model` twice, on the example and on the example with one more row,
 and records every primitive `apply` runs. The two recordings must agree: anything that differs
@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograd import Tensor, engine, no_grad
+from autograd import Tensor
+from autograd.record import record
 
 BATCH = "batch"  # a shape entry that is the batch size (axis 0 of every input)
 
@@ -59,55 +60,40 @@ class Trace:
     dynamic: bool = True
 
 
-class _Recorder(engine.Watcher):
-    """Records every op apply runs, naming each input by where it came from."""
-
-    def __init__(self, inputs, params):
-        self.known = {id(t): (Ref("input", i), t, t.version) for i, t in enumerate(inputs)}
-        self.known.update({id(t): (Ref("param", n), t, t.version) for n, t in params.items()})
-        self.nodes, self.keep = [], list(inputs)  # keep: every Tensor alive, so ids stay unique
-
-    def ref(self, t, op):
-        entry = self.known.get(id(t))
-        if entry is None:
-            self.keep.append(t)
-            return Ref("const", np.array(t.data))
-        ref, tensor, version = entry
-        if tensor.version != version:
-            raise ValueError(f"export: {op.name} reads a tensor changed in place after it was "
-                             "made (+= and the like): the trace cannot follow in-place "
-                             "operations; write the forward pass without them")
-        return ref
-
-    def forward(self, op, inputs, attrs, out):
-        refs = [self.ref(t, op) for t in inputs]
-        attrs = {k: v for k, v in attrs.items() if k not in op.saves}
-        self.nodes.append(Node(op, refs, attrs, out.data.shape, out.data.dtype))
-        self.known[id(out)] = (Ref("node", len(self.nodes) - 1), out, out.version)
-        self.keep.append(out)
-
-
 def _record(model, arrays, params):
+    """Run `model` on `arrays` and turn each recorded op's inputs into Refs."""
     # Float data takes the parameters' dtype, as model(x) gives it; integer data (labels,
     # indices) stays as it is.
     dtype = next(iter(params.values())).dtype if params else None
     inputs = [Tensor(np.array(a, dtype=dtype if dtype and a.dtype.kind == "f" else a.dtype))
               for a in arrays]
-    recorder = _Recorder(inputs, params)
-    with no_grad(), engine.watching(recorder):
-        result = model(*inputs)
+    result, events = record(model, *inputs)
+    known = {id(t): (Ref("input", i), t.version) for i, t in enumerate(inputs)}
+    known.update({id(t): (Ref("param", n), t.version) for n, t in params.items()})
+    nodes = []
+    for event in events:
+        refs = [_ref(known, t, v, event.op.name) for t, v in zip(event.inputs, event.versions)]
+        nodes.append(Node(event.op, refs, event.attrs, event.out.data.shape,
+                          event.out.data.dtype))
+        known[id(event.out)] = (Ref("node", len(nodes) - 1), event.out.version)
     outs = list(result) if isinstance(result, (tuple, list)) else [result]
     for o in outs:
         if not isinstance(o, Tensor):
             raise TypeError(f"export: the model returned a {type(o).__name__}, not a Tensor")
-    return inputs, recorder.nodes, [recorder.ref(o, _OUTPUT) for o in outs], outs
+    return inputs, nodes, [_ref(known, o, o.version, "the output") for o in outs], outs
 
 
-class _Output:
-    name = "the output"
-
-
-_OUTPUT = _Output()
+def _ref(known, t, version, where):
+    """Where tensor `t` (at `version` when used) comes from; unknown tensors are constants."""
+    entry = known.get(id(t))
+    if entry is None:
+        return Ref("const", np.array(t.data))
+    ref, made = entry
+    if version != made:
+        raise ValueError(f"export: {where} reads a tensor changed in place after it was made "
+                         "(+= and the like): the trace cannot follow in-place operations; "
+                         "write the forward pass without them")
+    return ref
 
 
 def trace(model, example, dynamic_batch: bool = True) -> Trace:
