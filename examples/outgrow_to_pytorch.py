@@ -27,8 +27,8 @@ import nn
 SEED = 0
 POINTS, QUICK_POINTS = 1500, 300  # spiral points per class
 HIDDEN = 64
-NPGRAD_EPOCHS, QUICK_NPGRAD_EPOCHS = 30, 10
-DDP_EPOCHS, QUICK_DDP_EPOCHS = 30, 5
+NPGRAD_EPOCHS, QUICK_NPGRAD_EPOCHS = 20, 10
+DDP_EPOCHS, QUICK_DDP_EPOCHS = 20, 5
 LR, BATCH_SIZE, WORLD_SIZE = 0.01, 64, 2
 
 
@@ -37,7 +37,7 @@ def spirals(points: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     radius = np.tile(np.linspace(0.05, 1, points), 3)
     labels = np.repeat(np.arange(3), points)
-    angle = radius * 4 + labels * 2 * np.pi / 3 + rng.normal(scale=0.2, size=radius.shape)
+    angle = radius * 4 + labels * 2 * np.pi / 3 + rng.normal(scale=0.4, size=radius.shape)
     return np.column_stack([radius * np.sin(angle), radius * np.cos(angle)]), labels
 
 
@@ -130,7 +130,9 @@ def main(quick: bool = False, out: Path | None = None) -> dict:
     model, npgrad_loss = prototype(X, y, QUICK_NPGRAD_EPOCHS if quick else NPGRAD_EPOCHS)
     print(f"npgrad: loss {npgrad_loss:.4f} after training")
     weights, curves = train_distributed(model, X, y, QUICK_DDP_EPOCHS if quick else DDP_EPOCHS)
-    print("DDP (2 processes): loss " + " -> ".join(f"{v:.4f}" for v in curves[0][::5]))
+    shown = curves[0][::5] + ([curves[0][-1]] if (len(curves[0]) - 1) % 5 else [])
+    print("DDP (2 processes): loss " + " -> ".join(f"{v:.4f}" for v in shown)
+          + f" over {len(curves[0]) - 1} epochs")
     identical = all(np.array_equal(weights[0][k], w[k]) for w in weights[1:] for k in weights[0])
     print(f"both processes hold identical weights: {identical}")
     nn.export.load_torch_state_dict(model, weights[0])  # back into npgrad

@@ -7,9 +7,6 @@ OTHER_ROWS (the batch axis is dynamic), in float32 and float64, and must give np
 
 import numpy as np
 import pytest
-
-import nn
-from autograd import Tensor, ops
 from export_cases import (
     OP_CASES,
     OTHER_ROWS,
@@ -21,6 +18,9 @@ from export_cases import (
     op_inputs,
     op_model,
 )
+
+import nn
+from autograd import Tensor, ops
 
 onnx = pytest.importorskip("onnx")
 onnxruntime = pytest.importorskip("onnxruntime")

@@ -12,10 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-import autograd
-import nn
-from autograd import Tensor, ops
 from export_cases import (
     OP_CASES,
     OTHER_ROWS,
@@ -27,6 +23,10 @@ from export_cases import (
     op_inputs,
     op_model,
 )
+
+import autograd
+import nn
+from autograd import Tensor, ops
 
 torch = pytest.importorskip("torch")
 
@@ -55,7 +55,7 @@ def theirs(gm, model, inputs, weights):
     names = nn.export.torch_names(model)
     flipped = nn.export.names.transposed(model)
     grads = [tensors[0].grad.numpy()]
-    for name, p in model.named_parameters():
+    for name, _ in model.named_parameters():
         g = params[names[name]].grad
         g = np.zeros(params[names[name]].shape) if g is None else g.numpy()
         grads.append(g.T if name in flipped else g)
