@@ -23,6 +23,8 @@ from export_cases import (
     op_inputs,
     op_model,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd
 import nn
@@ -252,10 +254,11 @@ def test_wrong_mapping_is_caught_not_returned(monkeypatch):
         nn.export.to_torch(nn.MLP([2, 3, 1], activation="tanh"), np.ones((2, 2)))
 
 
-def test_training_dropout_is_refused_for_dynamic_batch():
+def test_training_dropout_is_refused():
     model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))  # in training mode: a random mask
-    with pytest.raises(ValueError, match="batch"):
-        nn.export.to_torch(model, np.ones((4, 3)))
+    for dynamic in (True, False):
+        with pytest.raises(ValueError, match=r"Dropout 'layers.1' is in training mode.*eval"):
+            nn.export.to_torch(model, np.ones((4, 3)), dynamic_batch=dynamic)
     assert isinstance(nn.export.to_torch(model.eval(), np.ones((4, 3))), torch.nn.Module)
 
 
@@ -273,3 +276,15 @@ def test_several_inputs_and_outputs():
     first, second = gm(torch.ones(5, 2, dtype=torch.float64), torch.full((5, 3), 2.0,
                                                                          dtype=torch.float64))
     assert first.shape == (5, 3) and second.shape == (5, 5)
+
+
+@settings(max_examples=20, deadline=None)
+@given(sizes=st.lists(st.integers(1, 6), min_size=2, max_size=4),
+       activation=st.sampled_from(["relu", "tanh", "sigmoid", "leaky_relu", "gelu", "softplus"]),
+       rows=st.integers(1, 4), other=st.integers(1, 9), seed=st.integers(0, 2**16),
+       dtype=st.sampled_from(DTYPES))
+def test_any_mlp_matches_on_any_batch(sizes, activation, rows, other, seed, dtype):
+    rng = np.random.default_rng(seed)
+    model = nn.MLP(sizes, activation=activation, rng=rng, dtype=dtype)
+    gm = nn.export.to_torch(model, rng.normal(size=(rows, sizes[0])))
+    compare(model, (rng.normal(size=(other, sizes[0])).astype(dtype),), dtype, gm)

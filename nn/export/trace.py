@@ -16,6 +16,8 @@ import numpy as np
 from autograd import Tensor
 from autograd.record import record
 
+from ..layers import Dropout
+
 BATCH = "batch"  # a shape entry that is the batch size (axis 0 of every input)
 
 
@@ -105,6 +107,11 @@ def trace(model, example, dynamic_batch: bool = True) -> Trace:
     arrays = [getattr(a, "data", a) for a in (example if isinstance(example, tuple) else
                                                (example,))]
     arrays = [np.asarray(a) for a in arrays]
+    dropping = [name or type(model).__name__ for name, m in model.named_modules()
+                if isinstance(m, Dropout) and m.training and m.p > 0]
+    if dropping:  # its random mask would become a constant of the graph
+        raise ValueError(f"export: Dropout {dropping[0]!r} is in training mode: call "
+                         "model.eval() before exporting (an exported graph holds no random mask)")
     params = dict(model._named_tensors())
     inputs, nodes, outputs, values = _record(model, arrays, params)
     result = Trace([a.shape for a in arrays], [t.dtype for t in inputs], nodes, outputs, params,
