@@ -107,3 +107,11 @@ def test_wrong_mapping_is_caught_not_written_silently(monkeypatch, tmp_path):
     monkeypatch.setitem(onnx_graph.ONNX_OPS, "relu", onnx_graph.ONNX_OPS["abs"])
     with pytest.raises(RuntimeError, match="differs from npgrad"):
         nn.export.to_onnx(nn.ReLU(), np.array([[1.0, -2.0], [-3.0, 0.5]]), tmp_path / "m.onnx")
+
+
+def test_a_kernel_missing_in_float64_is_named(monkeypatch, tmp_path):
+    """onnxruntime has no float64 Erf (the exact GELU's function): the error says so."""
+    from nn.export import onnx_graph
+    monkeypatch.setitem(onnx_graph.ONNX_OPS, "relu", lambda b, node, x: b.add("Erf", x))
+    with pytest.raises(RuntimeError, match="cannot run .* in float64.*Erf"):
+        nn.export.to_onnx(nn.ReLU(), np.ones((2, 2)), tmp_path / "m.onnx")

@@ -307,10 +307,17 @@ def check(path, trace, example):
     except ImportError:
         return
     arrays = example if isinstance(example, tuple) else (example,)
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    feeds = {i.name: np.array(getattr(a, "data", a), dtype=d)
-             for i, a, d in zip(session.get_inputs(), arrays, trace.input_dtypes)}
-    for ours, theirs in zip(trace.values, session.run(None, feeds)):
+    try:
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        feeds = {i.name: np.array(getattr(a, "data", a), dtype=d)
+                 for i, a, d in zip(session.get_inputs(), arrays, trace.input_dtypes)}
+        results = session.run(None, feeds)
+    except Exception as err:  # onnxruntime's own error types (a kernel missing for a dtype)
+        raise RuntimeError(f"to_onnx: onnxruntime cannot run the exported {path} in "
+                           f"{'/'.join(str(d) for d in trace.input_dtypes)} ({err}); the file "
+                           "is written, but an op lacks a kernel for this dtype in onnxruntime "
+                           "(try the model in float32)") from err
+    for ours, theirs in zip(trace.values, results):
         tol = TOLERANCE.get(ours.dtype, 1e-12)
         if ours.shape != theirs.shape or not np.allclose(theirs, ours, rtol=tol, atol=tol,
                                                          equal_nan=True):
