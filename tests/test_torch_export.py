@@ -288,3 +288,19 @@ def test_any_mlp_matches_on_any_batch(sizes, activation, rows, other, seed, dtyp
     model = nn.MLP(sizes, activation=activation, rng=rng, dtype=dtype)
     gm = nn.export.to_torch(model, rng.normal(size=(rows, sizes[0])))
     compare(model, (rng.normal(size=(other, sizes[0])).astype(dtype),), dtype, gm)
+
+
+def test_a_linear_weight_used_elsewhere_too_keeps_one_parameter():
+    """Weight tying: the Linear weight also multiplies by hand (npgrad's layout, so W.t())."""
+
+    class Tied(nn.Module):
+        def __init__(self):
+            self.enc = nn.Linear(3, 4, rng=np.random.default_rng(0))
+
+        def forward(self, x):
+            return self.enc(x) @ self.enc.weight.T
+
+    model = Tied()
+    gm = nn.export.to_torch(model, np.ones((2, 3)))
+    assert [k for k, _ in gm.named_parameters()] == ["enc.weight", "enc.bias"]
+    compare(model, (np.random.default_rng(1).normal(size=(5, 3)),), np.float64, gm)
