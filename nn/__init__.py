@@ -6,7 +6,7 @@ Everything here is built from `autograd.Tensor` operations; none of it knows a d
     history = nn.fit(model, nn.BCEWithLogitsLoss(), nn.optim.Adam(model.parameters()), X, y)
 """
 
-from . import data, functional, init, optim, utils
+from . import data, export, functional, init, optim, utils
 from .compile import compile_step
 from .embedding import Embedding
 from .init import manual_seed
@@ -38,5 +38,5 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
     "RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell",
     "fit", "evaluate", "accuracy", "History", "manual_seed", "compile_step",
-    "functional", "optim", "data", "init", "utils",
+    "functional", "optim", "data", "init", "utils", "export",
 ]
