@@ -214,9 +214,22 @@ class Tensor:
         """x where x > 0, else slope * x (PyTorch's negative_slope); the gradient at 0 is slope."""
         return apply(ops.leaky_relu, self, slope=slope)
 
-    def gelu(self):
-        """GELU by PyTorch's tanh approximation (approximate="tanh", not its exact default)."""
-        return apply(ops.gelu, self)
+    def gelu(self, approximate="none"):
+        """GELU, x * Phi(x) (Phi the normal CDF), exact by default as PyTorch's; with
+        approximate="tanh", PyTorch's tanh approximation (within 5e-4 of it)."""
+        if approximate == "none":
+            return apply(ops.gelu, self)
+        if approximate == "tanh":
+            return apply(ops.gelu_tanh, self)
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+    def erf(self):
+        """The error function, 2 / sqrt(pi) * integral of exp(-t^2) from 0 to x."""
+        return apply(ops.erf, self)
+
+    def erfc(self):
+        """1 - erf(x), accurate where erf(x) is near 1 (erfc(10) = 2e-45, not 0)."""
+        return apply(ops.erfc, self)
 
     def softplus(self):
         """log(1 + exp(x)), exact and finite for inputs of +-1000."""
