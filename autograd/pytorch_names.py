@@ -190,21 +190,6 @@ def with_keyword_hints(function):
     return call
 
 
-def _transpose_with_hint(transpose):
-    """Tensor.transpose, whose error for two axes of a tensor with more says swapaxes."""
-    @functools.wraps(transpose)
-    def call(self, *axes):
-        try:
-            return transpose(self, *axes)
-        except ValueError as err:
-            if len(axes) != 2 or self.ndim == 2:
-                raise
-            raise ValueError(f"{err}; PyTorch's transpose({axes[0]}, {axes[1]}) swaps two "
-                             f"axes: write t.swapaxes({axes[0]}, {axes[1]}) (numpy's "
-                             "transpose takes all the axes, in their new order)") from None
-    return call
-
-
 # The methods that take axis (or another keyword PyTorch spells differently); operators,
 # linear, tanh, relu, sigmoid and the fused losses are left alone: a training step runs them.
 HINTED_METHODS = ("sum", "mean", "max", "min", "prod", "var", "std", "norm", "logsumexp",
@@ -233,6 +218,5 @@ def install(tensor_class) -> None:
                                  doc="Number of elements (an int; not callable as in PyTorch).")
     for name in HINTED_METHODS:
         setattr(tensor_class, name, with_keyword_hints(getattr(tensor_class, name)))
-    tensor_class.transpose = _transpose_with_hint(tensor_class.transpose)
     for name in HINTED_FUNCTIONS:
         setattr(functions, name, with_keyword_hints(getattr(functions, name)))

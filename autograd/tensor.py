@@ -350,9 +350,13 @@ class Tensor:
         return apply(ops.reshape, self, shape=tuple(int(n) for n in shape))
 
     def transpose(self, *axes):
-        """Permute axes; no arguments reverses them (like ndarray.transpose)."""
+        """Permute axes, numpy's meaning: no arguments reverses them, else all the axes in their
+        new order. Two axes that PyTorch would swap but numpy would not (t.transpose(0, 1) of a
+        matrix, or any two of a tensor with more axes) raise, naming t.T, t.mT, t.swapaxes."""
         if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], numbers.Integral)):
             axes = () if axes[0] is None else tuple(axes[0])
+        elif len(axes) == 2:
+            _refuse_torch_transpose(self.ndim, axes)
         return apply(ops.transpose, self, axes=tuple(int(a) for a in axes) if axes else None)
 
     T = property(lambda self: self.transpose(), doc="The transpose (all axes reversed).")
@@ -407,6 +411,22 @@ class Tensor:
 
     def __array_function__(self, func, types, args, kwargs):
         return numpy_api.array_function(func, args, kwargs)
+
+
+def _refuse_torch_transpose(ndim, axes):
+    """t.transpose(a, b) means a swap in PyTorch; in numpy two axes are a full permutation only
+    of a matrix. Refuse the calls where the two meanings differ, instead of picking one."""
+    a, b = axes
+    if ndim == 2:  # (1, 0) swaps in both; numpy's own error for axes out of range or repeated
+        if -2 <= a < 2 and -2 <= b < 2 and (a % 2, b % 2) == (0, 1):
+            raise ValueError(f"transpose({a}, {b}) of a 2-D tensor: numpy's transpose takes all "
+                             "the axes in their new order, so this leaves it unchanged, while "
+                             f"PyTorch's swaps the two: write t.T, t.mT or t.swapaxes({a}, {b}) "
+                             "to swap them (t.transpose() reverses the axes, as in numpy)")
+        return
+    raise ValueError(f"transpose({a}, {b}) of a {ndim}-D tensor: numpy's transpose takes all "
+                     f"the axes ({ndim}) in their new order, PyTorch's swaps two: write "
+                     f"t.swapaxes({a}, {b}) to swap them (t.mT swaps the last two)")
 
 
 def _axis(axis):

@@ -212,13 +212,43 @@ def test_size_is_numpys_int_and_calling_it_says_shape(t):
         t.size(1)
 
 
-def test_transpose_of_two_axes_of_a_3d_tensor_says_swapaxes():
-    x = Tensor(np.zeros((2, 3, 4)))
-    with pytest.raises(ValueError, match=r"transpose\(axes=\(0, 1\)\): axes don't match array "
-                                         r".*write t\.swapaxes\(0, 1\)"):
+@pytest.mark.parametrize("shape", [(2, 3, 4), (3,), (), (2, 1, 3, 4)])
+def test_transpose_of_two_axes_of_a_tensor_that_is_not_2d_says_swapaxes(shape):
+    x = Tensor(np.zeros(shape))
+    with pytest.raises(ValueError, match=rf"transpose\(0, 1\) of a {len(shape)}-D tensor: numpy's "
+                                         r"transpose takes all the axes .* PyTorch's swaps two: "
+                                         r"write t\.swapaxes\(0, 1\)"):
         x.transpose(0, 1)
-    assert x.transpose(2, 0, 1).shape == (4, 2, 3)
-    assert Tensor(np.zeros((2, 3))).transpose(1, 0).shape == (3, 2)  # 2-D: the same in both
+
+
+@pytest.mark.parametrize("axes", [(0, 1), (-2, -1), (0, -1), (-2, 1)])
+def test_transpose_that_numpy_reads_as_no_change_and_pytorch_as_a_swap_raises(axes):
+    # numpy's m.transpose(0, 1) returns m unchanged; PyTorch's swaps: never silently pick one
+    m = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    with pytest.raises(ValueError, match=rf"transpose\({axes[0]}, {axes[1]}\) of a 2-D tensor: "
+                                         r".*leaves it unchanged.* write t\.T, t\.mT or "
+                                         rf"t\.swapaxes\({axes[0]}, {axes[1]}\)"):
+        m.transpose(*axes)
+
+
+def test_transpose_keeps_numpys_meaning_where_the_libraries_agree_or_numpy_is_explicit():
+    data = np.arange(24.0).reshape(2, 3, 4)
+    x = Tensor(data, requires_grad=True)
+    m = Tensor(data[0], requires_grad=True)
+    for got, want in [(m.transpose(1, 0), data[0].T), (m.transpose(-1, -2), data[0].T),
+                      (m.transpose(), data[0].T), (m.transpose((0, 1)), data[0]),
+                      (m.transpose([1, 0]), data[0].T), (np.transpose(m, (0, 1)), data[0]),
+                      (np.transpose(m), data[0].T), (x.transpose(2, 0, 1), data.transpose(2, 0, 1)),
+                      (x.transpose((1, 0, 2)), data.transpose(1, 0, 2)),
+                      (np.transpose(x, (2, 0, 1)), data.transpose(2, 0, 1)),
+                      (m.T, data[0].T), (m.mT, data[0].T), (m.swapaxes(0, 1), data[0].T),
+                      (x.swapaxes(0, 1), data.swapaxes(0, 1)), (x.mT, data.swapaxes(1, 2))]:
+        np.testing.assert_array_equal(got.data, want)
+    weights = np.arange(12.0).reshape(4, 3)
+    (m.transpose(1, 0) * weights).sum().backward()
+    np.testing.assert_array_equal(m.grad, weights.T)
+    with pytest.raises(ValueError, match="repeated axis in transpose"):  # numpy's own error
+        m.transpose(1, 1)
 
 
 def test_the_table_is_one_module():
