@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from . import functions
+from . import functions, norms
 from .tensor import Tensor, lift
 
 # ---------------------------------------------------------------- ufuncs
@@ -99,14 +99,18 @@ def _where(condition, x=None, y=None):
 
 
 def _norm(x, ord=None, axis=None, keepdims=False):
-    # numpy's ord=None is the 2-norm of all the elements reduced (Frobenius for matrices);
-    # ord=2 is that only for vectors (for matrices it is the largest singular value) and
-    # ord="fro" only for matrices.
-    reduced = np.ndim(x) if axis is None else len(axis) if isinstance(axis, tuple) else 1
-    if not (ord is None or (ord == 2 and reduced == 1) or (ord == "fro" and reduced == 2)):
-        raise TypeError(f"np.linalg.norm(ord={ord!r}) over {reduced} axes has no gradient rule "
-                        "in npgrad: only the 2-norm of vectors and the Frobenius norm (ord=None)")
-    return _tensor(x).norm(axis=axis, keepdims=keepdims)
+    # numpy's meaning: without an axis, ord=None is the 2-norm of all the elements, and any
+    # other order a vector norm of a 1-D array or a matrix norm of a 2-D one.
+    x = _tensor(x)
+    if axis is None and ord is not None:
+        if x.ndim not in (1, 2):
+            raise ValueError(f"np.linalg.norm(ord={ord!r}) of a {x.ndim}-D array: numpy takes "
+                             "an order without an axis only for 1-D and 2-D arrays")
+        axis = tuple(range(x.ndim))
+    if axis is not None and not isinstance(axis, int) and len(axis) not in (1, 2):
+        raise ValueError(f"np.linalg.norm(axis={axis!r}): numpy takes one axis (a vector norm) "
+                         "or two (a matrix norm)")
+    return norms.norm(x, ord, axis, keepdims)
 
 
 def _dot(a, b, out=None):

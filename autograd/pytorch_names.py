@@ -100,7 +100,6 @@ KEYWORDS = {
     "start_dim": "start_axis=",
     "end_dim": "t.reshape(...) (flatten merges the axes from start_axis to the last)",
     "min": "lo=", "max": "hi=",
-    "p": "t.norm(axis=...) for the 2-norm, (t.abs() ** p).sum(axis) ** (1 / p) for others",
     "generator": "rng= (a numpy.random.Generator)",
     "device": "drop it: npgrad runs on numpy, on the CPU only",
     "out": "drop it and use the result: npgrad never writes into a tensor you pass",
@@ -192,7 +191,8 @@ def with_keyword_hints(function):
 
 # The methods that take axis (or another keyword PyTorch spells differently); operators,
 # linear, tanh, relu, sigmoid and the fused losses are left alone: a training step runs them.
-HINTED_METHODS = ("sum", "mean", "max", "min", "prod", "var", "std", "norm", "logsumexp",
+# (norm takes PyTorch's p=, dim= and keepdim= itself.)
+HINTED_METHODS = ("sum", "mean", "max", "min", "prod", "var", "std", "logsumexp",
                   "argmax", "argmin", "softmax", "log_softmax", "squeeze", "expand_dims",
                   "unsqueeze", "flatten", "swapaxes", "clip", "leaky_relu")
 HINTED_FUNCTIONS = ("concatenate", "stack", "split")

@@ -290,10 +290,18 @@ class Tensor:
         centered = self - self.mean(axis=axis, keepdims=True)
         return centered.norm(axis=axis, keepdims=keepdims) * scale
 
-    def norm(self, axis=None, keepdims=False):
-        """The 2-norm along `axis` (all elements by default); its gradient at the zero vector
-        is 0 (a subgradient), not nan."""
-        return apply(ops.norm, self, axis=_axis(axis), keepdims=keepdims)
+    def norm(self, ord=None, axis=None, keepdims=False, *, p=None, dim=None, keepdim=None):
+        """The `ord` norm (the first argument, as in np.linalg.norm and torch.norm) over `axis`.
+
+        One axis (or a 1-D tensor): a vector norm, any real p, inf, -inf, 0 (nonzeros counted,
+        no gradient); None (the default) is the 2-norm of all the elements, or over any axes.
+        Two axes: a matrix norm, numpy's orders 'fro', 1, -1, inf, -inf, and 2, -2, 'nuc'
+        (singular values: no gradient rule, so these raise where a gradient is wanted).
+        A number without an axis on a tensor of 2 or more axes raises: numpy reads it as a
+        matrix norm, PyTorch as a vector norm of all the elements. PyTorch's p=, dim=, keepdim=
+        are accepted. At kinks the gradient is PyTorch's subgradient (0 at 0, ties share).
+        """
+        return norms.norm(self, *_norm_arguments(self.ndim, ord, axis, keepdims, p, dim, keepdim))
 
     def logsumexp(self, axis=None, keepdims=False):
         """log(sum(exp(x))) along `axis`, computed without overflow; -inf over no elements."""
@@ -427,6 +435,35 @@ def _refuse_torch_transpose(ndim, axes):
     raise ValueError(f"transpose({a}, {b}) of a {ndim}-D tensor: numpy's transpose takes all "
                      f"the axes ({ndim}) in their new order, PyTorch's swaps two: write "
                      f"t.swapaxes({a}, {b}) to swap them (t.mT swaps the last two)")
+
+
+def _norm_arguments(ndim, ord, axis, keepdims, p, dim, keepdim):
+    """Tensor.norm's arguments, PyTorch's spellings merged in: (ord, axis, keepdims)."""
+    for ours, theirs, name in ((ord, p, "ord/p"), (axis, dim, "axis/dim")):
+        if ours is not None and theirs is not None:
+            raise TypeError(f"norm: {name} given twice; pass one of them")
+    if keepdim is not None:
+        keepdims = keepdim
+    axis = _axis(axis if dim is None else dim)
+    count = None if axis is None else 1 if isinstance(axis, int) else len(axis)
+    # torch.norm's p=2 and p="fro" are the 2-norm of the elements over the axes given
+    order = ord if p is None else None if p == 2 or p == "fro" else p
+    if axis is None and order == "fro":
+        order = None  # the Frobenius norm is the 2-norm of all the elements
+    if axis is None and order == "nuc" and ndim == 2:
+        axis = (0, 1)
+    numeric = order is not None and not isinstance(order, str)
+    if axis is None and ndim >= 2 and numeric:
+        raise ValueError(f"norm({order!r}) of a {ndim}-D tensor without an axis: numpy reads an "
+                         "order as a matrix norm, PyTorch's norm as the vector norm of all the "
+                         f"elements: write axis=(-2, -1) for the matrix norm, or "
+                         f"t.reshape(-1).norm({order!r}) for the vector norm")
+    if p is not None and numeric and count == 2:
+        raise ValueError(f"norm(p={order!r}) over two axes: torch.norm's p= is a vector norm of "
+                         "the elements there, numpy's (and torch.linalg.norm's) order a matrix "
+                         f"norm: write ord={order!r} for the matrix norm, or "
+                         "(t.abs() ** p).sum(axis) ** (1 / p) for the vector norm")
+    return order, axis, keepdims
 
 
 def _axis(axis):
@@ -646,6 +683,6 @@ def _apply_lifted(op, *args, **attrs):
 
 ops.Op.on_tensors = staticmethod(_apply_lifted)
 
-from . import numpy_api, pytorch_names  # noqa: E402  (they need Tensor, defined above)
+from . import norms, numpy_api, pytorch_names  # noqa: E402  (they need Tensor, defined above)
 
 pytorch_names.install(Tensor)  # hints for PyTorch names: t.view, t.sum(dim=1), t.size(), ...

@@ -356,7 +356,7 @@ def test_reshape_and_transpose(data, shape):
     axes = [a - len(shape) if flip else a
             for a, flip in zip(axes, data.draw(st.lists(st.booleans(), min_size=len(shape),
                                                         max_size=len(shape))), strict=True)]
-    check(lambda t: t.transpose(*axes).reshape(-1), lambda a: a.transpose(axes).reshape(-1),
+    check(lambda t: t.transpose(axes).reshape(-1), lambda a: a.transpose(axes).reshape(-1),
           data.draw(arrays(shape)))
 
 

@@ -139,7 +139,6 @@ KEYWORD_CALLS = [
     (lambda t: t.var(dim=1, unbiased=False), "Tensor.var",
      "for unbiased= write ddof=1 .*or ddof=0"),
     (lambda t: t.std(correction=1), "Tensor.std", "for correction= write ddof="),
-    (lambda t: t.norm(p=2, dim=1), "Tensor.norm", r"for p= write t\.norm\(axis=\.\.\.\)"),
     (lambda t: t.logsumexp(dim=1), "Tensor.logsumexp", "axis="),
     (lambda t: t.argmax(dim=1), "Tensor.argmax", "axis="),
     (lambda t: t.argmin(dim=1, keepdim=True), "Tensor.argmin", "keepdims="),
