@@ -112,12 +112,24 @@ def test_matrix_one_norm_ties_share_the_gradient():
 
 @settings(max_examples=40, deadline=None)
 @given(x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
-                    elements=st.floats(-1e3, 1e3)),
+                    elements=st.floats(-1e3, 1e3).filter(lambda v: v == 0 or abs(v) > 1e-30)),
        ord=st.sampled_from([None, 1, 2, 3, 0.5, -1, math.inf, -math.inf, 0]))
 def test_values_match_numpy_on_any_vector(x, ord):
     with np.errstate(divide="ignore"):  # numpy's own 0 ** -1
         want = np.linalg.norm(x, ord, axis=-1)
     np.testing.assert_allclose(Tensor(x).norm(ord, axis=-1).data, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("x, ord, want", [
+    ([1e-300, -1e-300], 3, 2 ** (1 / 3) * 1e-300),  # |x|^3 underflows to 0 in numpy's sum
+    ([1e300, 1e300], 3, 2 ** (1 / 3) * 1e300),      # and overflows to inf here
+    ([1e-310, 1e-310], -1, 5e-311),                 # |x|^-1 overflows
+    ([4e200, 3e200], 0.5, (2 * math.sqrt(12) + 7) * 1e200),
+])
+def test_huge_and_tiny_elements_give_the_norm_not_0_or_inf(x, ord, want):
+    out, grad = grad_of(lambda t: t.norm(ord), np.array(x))
+    assert out.item() == pytest.approx(want, rel=1e-12)
+    assert np.isfinite(grad).all() and np.abs(grad).max() > 0
 
 
 # ---------------------------------------------------------------- the arguments
