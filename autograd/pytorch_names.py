@@ -30,7 +30,9 @@ NAMES = {
     "cat": "autograd.concatenate(tensors, axis=...)",
     "hstack": "autograd.concatenate(tensors, axis=1) (axis=0 for 1-D tensors)",
     "vstack": "autograd.concatenate(tensors, axis=0) (rows of 1-D tensors: autograd.stack)",
-    "repeat": "autograd.concatenate([t] * n, axis=...) (or t.broadcast_to for new axes)",
+    "repeat": "autograd.concatenate([t] * n, axis=...) (or t.broadcast_to for new axes) for "
+              "PyTorch's repeat, numpy's tile; for numpy's repeat, indexing with repeated "
+              "positions, t[np.repeat(np.arange(len(t)), n)]",
     "numel": "t.size (a property: numpy's name for the number of elements)",
     "nelement": "t.size (a property: numpy's name for the number of elements)",
     "dim": "t.ndim (a property)",
@@ -134,8 +136,8 @@ def missing_attribute(kind: str, name: str, obj=None) -> AttributeError:
     if known is not None:
         message += f" (a PyTorch name): {known}"
     elif kind == "Tensor" and hasattr(np.ndarray, name) and not name.startswith("_"):
-        message += (f": ndarray.{name} has no gradient rule in npgrad; t.data.{name} gives a plain "
-                    "numpy result without a gradient")
+        from . import numpy_api  # (imported here: it needs Tensor, which imports this module)
+        message += ": " + numpy_api.no_rule(f"ndarray.{name}", name, f"t.data.{name}")
     elif kind != "Tensor" and not name.startswith("_") and callable(
             getattr(_tensor_class, name, None)):
         message += f": it is a Tensor method, t.{name}(...) (or np.{name}(t) where numpy has it)"

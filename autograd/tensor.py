@@ -357,6 +357,10 @@ class Tensor:
             shape = tuple(shape[0])
         return apply(ops.reshape, self, shape=tuple(int(n) for n in shape))
 
+    def ravel(self):
+        """The elements as one axis, in C order: `t.reshape(-1)` (numpy's ravel)."""
+        return self.reshape(-1)
+
     def transpose(self, *axes):
         """Permute axes, numpy's meaning: no arguments reverses them, else all the axes in their
         new order. Two axes that PyTorch would swap but numpy would not (t.transpose(0, 1) of a

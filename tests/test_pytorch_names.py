@@ -91,10 +91,16 @@ def test_grad_is_a_plain_array_so_grad_zero_is_numpys_error(t):
     assert t.grad is None
 
 
-def test_ndarray_methods_without_a_rule_point_at_the_data(t):
+def test_ndarray_methods_without_a_rule_name_a_spelling_with_a_gradient_first(t):
     with pytest.raises(AttributeError, match=r"ndarray\.cumsum has no gradient rule in npgrad; "
-                                             r"t\.data\.cumsum gives a plain numpy result"):
+                                             r"with a gradient, write t @ np\.triu.*; "
+                                             r"t\.data\.cumsum gives a plain array without"):
         t.cumsum(0)
+    # repeat: PyTorch's (numpy's tile) first, then numpy's
+    with pytest.raises(AttributeError, match=r"PyTorch's repeat, numpy's tile; for numpy's "
+                                             r"repeat, .* t\[np\.repeat\(np\.arange\(len\(t\)\), "
+                                             r"n\)\]"):
+        t.repeat(2)
 
 
 def test_unknown_names_are_plain_attribute_errors(t):
