@@ -6,7 +6,8 @@ Tensor: each missing name (and each ndarray attribute Tensor lacks) as a propert
 the AttributeError with its hint, and a thin wrapper around the methods and functions that
 take `axis` (not around operators or the ops a training step runs), which turns an unexpected
 PyTorch keyword into the hint. (Not a `__getattr__`: a class with one makes every attribute
-read of every tensor slower, since Python can no longer specialise the lookup.)
+read of every tensor slower, since Python can no longer specialise the lookup.) The hints stay
+out of dir(), help() and tab completion (`HidesHints`, `Tensor.__dir__`).
 """
 
 import functools
@@ -108,6 +109,13 @@ KEYWORDS = {
     "size": "the shape as arguments, zeros(2, 3), or as one tuple, zeros((2, 3))",
 }
 
+# PyTorch's in-place methods (name + "_") whose name means something in npgrad: each is said as
+# a rebinding. (Only these: `backward_` or `dtype_` are no PyTorch names, and get no hint.)
+IN_PLACE = ("abs", "add", "clamp", "clamp_max", "clamp_min", "clip", "cos", "div", "erf", "erfc",
+            "exp", "expm1", "log", "log10", "log1p", "log2", "masked_fill", "mul", "neg", "pow",
+            "reciprocal", "relu", "rsqrt", "sigmoid", "sign", "sin", "sqrt", "square", "squeeze",
+            "sub", "swapaxes", "t", "tanh", "transpose", "unsqueeze")
+
 NOTES = {  # said after the hint for these methods
     "max": "t.max(axis) gives the values only; t.argmax(axis) gives PyTorch's indices",
     "min": "t.min(axis) gives the values only; t.argmin(axis) gives PyTorch's indices",
@@ -122,9 +130,11 @@ def hint(name: str) -> str | None:
     """What to write instead of PyTorch's `name`, or None when the table does not know it."""
     if name in NAMES:
         return _say(NAMES[name])
-    if name.endswith("_") and not name.endswith("__"):
-        return (f"write t = t.{name[:-1]}(...), a new tensor: npgrad has no in-place methods "
-                "but requires_grad_ (the operators +=, -=, *=, /= change values in place)")
+    base = name[:-1]
+    if name.endswith("_") and base in IN_PLACE:
+        new = NAMES[base] if base in NAMES else f"t.{base}(...)"
+        return (f"write t = {new}, a new tensor: npgrad has no in-place methods but "
+                "requires_grad_ (the operators +=, -=, *=, /= change values in place)")
     return None
 
 
@@ -150,6 +160,19 @@ def _missing(name):
     def read(self):
         raise missing_attribute("Tensor", name, self)
     return property(read, doc=f"Not in npgrad: {hint(name) or 'see t.data'}")
+
+
+class HidesHints(type):
+    """Tensor's metaclass: `dir(Tensor)`, and so `help(Tensor)` and tab completion, leave out
+    the raising properties install() adds. (Reading an attribute never passes through here.)"""
+
+    def __dir__(cls):
+        return visible(super().__dir__())
+
+
+def visible(names) -> list:
+    """`names` without the hints: what dir() shows of a Tensor and of its class."""
+    return [n for n in names if n not in INSTALLED]
 
 
 def module_getattr(name):
@@ -210,8 +233,7 @@ def install(tensor_class) -> None:
     from . import functions
 
     _tensor_class = tensor_class
-    public = [n for n in dir(tensor_class) if not n.startswith("_")]
-    names = (*NAMES, *dir(np.ndarray), *(n + "_" for n in (*public, *NAMES)))
+    names = (*NAMES, *dir(np.ndarray), *(n + "_" for n in IN_PLACE))
     for name in names:
         if not name.startswith("_") and not hasattr(tensor_class, name):
             setattr(tensor_class, name, _missing(name))

@@ -11,14 +11,14 @@ import numbers
 
 import numpy as np
 
-from . import engine, ops
+from . import engine, ops, pytorch_names
 
 # Every tensor gets the next number as `seq`, so it is newer than its parents: backward visits
 # the graph newest first.
 _creation_order = itertools.count()
 
 
-class Tensor:
+class Tensor(metaclass=pytorch_names.HidesHints):
     """An n-dimensional array that records the operations applied to it.
 
     `Tensor(data, requires_grad=False, dtype=None)`: Python numbers, lists, integer and boolean
@@ -59,6 +59,10 @@ class Tensor:
     size = property(lambda self: self.data.size, doc="Number of elements.")
     dtype = property(lambda self: self.data.dtype, doc="numpy dtype of data and grad.")
     is_leaf = property(lambda self: self.op is None, doc="True unless made by a recorded op.")
+
+    def __dir__(self):
+        # the hints for PyTorch's names are properties of the class, but not its attributes
+        return pytorch_names.visible(object.__dir__(self))
 
     def __len__(self):
         if self.data.ndim == 0:
@@ -687,6 +691,6 @@ def _apply_lifted(op, *args, **attrs):
 
 ops.Op.on_tensors = staticmethod(_apply_lifted)
 
-from . import norms, numpy_api, pytorch_names  # noqa: E402  (they need Tensor, defined above)
+from . import norms, numpy_api  # noqa: E402  (they need Tensor, defined above)
 
 pytorch_names.install(Tensor)  # hints for PyTorch names: t.view, t.sum(dim=1), t.size(), ...

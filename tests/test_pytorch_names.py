@@ -7,7 +7,9 @@ not touch the hot path: the methods a training step runs are not wrapped.
 
 import copy
 import pickle
+import pydoc
 import re
+import rlcompleter
 from pathlib import Path
 
 import numpy as np
@@ -68,12 +70,63 @@ def test_the_common_habits_get_the_answer_one_expects(t, name, hint):
         getattr(t, name)
 
 
-@pytest.mark.parametrize("name, base", [("unsqueeze_", "unsqueeze"), ("add_", "add"),
-                                        ("relu_", "relu"), ("squeeze_", "squeeze")])
-def test_any_in_place_method_says_to_rebind_or_use_the_in_place_operators(t, name, base):
-    with pytest.raises(AttributeError, match=re.escape(f"write t = t.{base}(...), a new tensor: "
+@pytest.mark.parametrize("name, new", [("unsqueeze_", "t.unsqueeze(...)"), ("add_", "t + other"),
+                                       ("relu_", "t.relu(...)"), ("squeeze_", "t.squeeze(...)"),
+                                       ("clamp_", "t.clip(lo, hi)"), ("erf_", "t.erf(...)")])
+def test_any_in_place_method_says_to_rebind_or_use_the_in_place_operators(t, name, new):
+    with pytest.raises(AttributeError, match=re.escape(f"write t = {new}, a new tensor: "
                                                        "npgrad has no in-place methods")):
         getattr(t, name)(0)
+
+
+@pytest.mark.parametrize("base", pytorch_names.IN_PLACE)
+def test_every_in_place_hint_is_a_pytorch_method_on_a_name_npgrad_knows(t, base):
+    assert base in NAMES or hasattr(Tensor, base) and base not in pytorch_names.INSTALLED
+    with pytest.raises(AttributeError, match=r"\(a PyTorch name\): write t = .*, a new tensor"):
+        getattr(t, base + "_")
+    torch = pytest.importorskip("torch")
+    assert callable(getattr(torch.Tensor, base + "_"))
+
+
+@pytest.mark.parametrize("name", ["backward_", "T_", "dtype_", "detach__", "zero__", "shape_",
+                                  "requires_grad__", "sum_", "mean_", "zero_grad_", "item_"])
+def test_npgrads_own_names_with_an_underscore_get_no_hint(t, name):
+    # issue 17: these said "write t = t.backward(...), a new tensor", which means nothing
+    assert name not in pytorch_names.INSTALLED
+    with pytest.raises(AttributeError, match=rf"^'Tensor' object has no attribute '{name}'$"):
+        getattr(t, name)
+
+
+# ---------------------------------------------------------------- hints stay out of dir and help
+def test_dir_of_a_tensor_and_of_the_class_has_no_hints(t):
+    for names in (dir(t), dir(Tensor)):
+        assert not set(names) & pytorch_names.INSTALLED
+        assert {"reshape", "backward", "T", "mT", "requires_grad_", "__add__"} <= set(names)
+        assert set(names) >= {n for n in vars(Tensor) if n not in pytorch_names.INSTALLED}
+    assert len(dir(t)) < 140  # issue 17: 390 names, 267 of them hints
+
+
+def test_help_lists_no_hints():
+    text = pydoc.render_doc(Tensor, renderer=pydoc.plaintext)
+    assert "Not in npgrad" not in text
+    assert "norm(self, ord=None, axis=None" in text and "reshape(self, *shape)" in text
+    for name in ("view", "cuda", "cumsum", "add_"):
+        assert not re.search(rf"^ \|  {name}\b", text, re.MULTILINE), name
+
+
+def test_tab_completion_offers_no_hints(t):
+    completer = rlcompleter.Completer({"t": t})
+    offered = {completer.complete("t.", i) for i in range(400)} - {None}
+    assert "t.reshape(" in offered and "t.view(" not in offered and "t.cumsum(" not in offered
+    assert not {c for c in offered if c.rstrip("(").removeprefix("t.") in
+                pytorch_names.INSTALLED}
+
+
+@pytest.mark.parametrize("name", sorted(pytorch_names.INSTALLED))
+def test_every_hidden_hint_still_raises_its_message(t, name):
+    with pytest.raises(AttributeError, match=rf"^'Tensor' object has no attribute '{name}'"
+                                             r"(: | \(a PyTorch name\): )\S"):
+        getattr(t, name)
 
 
 def test_zero_on_a_tensor_says_how_to_forget_a_gradient(t):
@@ -258,7 +311,8 @@ def test_transpose_keeps_numpys_meaning_where_the_libraries_agree_or_numpy_is_ex
 
 def test_the_table_is_one_module():
     assert pytorch_names.hint("view") == "write " + NAMES["view"]
-    assert pytorch_names.hint("anything_") is not None and pytorch_names.hint("view2") is None
+    assert pytorch_names.hint("relu_") is not None and pytorch_names.hint("view2") is None
+    assert pytorch_names.hint("anything_") is None
 
 
 def test_the_readme_quotes_the_messages_as_they_are(t):
