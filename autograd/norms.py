@@ -1,8 +1,9 @@
 """Vector and matrix norms of Tensors, numpy's orders, composed from primitives.
 
 `norm(x, ord, axis, keepdims)` takes the axes explicitly: one axis (or all the elements) is a
-vector norm, two are a matrix norm (`np.linalg.norm`'s meanings). `Tensor.norm` and the
-`np.linalg.norm` dispatch decide the axes; neither has gradient code of its own. Where a
+vector norm, two are a matrix norm (`np.linalg.norm`'s meanings). `Tensor.norm` (through
+`arguments`, which merges PyTorch's spellings and refuses the calls the two libraries read
+differently) and the `np.linalg.norm` dispatch decide the axes; no gradient code here. Where a
 norm has a kink (0, ties), the gradient is the subgradient PyTorch gives: 0 at 0, ties sharing.
 Matrix orders 2, -2 and 'nuc' need singular values, which have no gradient rule here: their
 value comes without a gradient, and a norm that would need one raises NotImplementedError.
@@ -30,6 +31,37 @@ def norm(x: Tensor, ord=None, axis=None, keepdims=False) -> Tensor:
         return _matrix(x, ord, axis, keepdims)
     raise ValueError(f"norm(ord={ord!r}) over {count} axes {axis}: a vector norm takes one axis "
                      "and a matrix norm two (only ord=None, the 2-norm, takes any number)")
+
+
+def arguments(ndim, ord, axis, keepdims, p, dim, keepdim):
+    """Tensor.norm's arguments, PyTorch's spellings merged in: (ord, axis, keepdims)."""
+    for ours, theirs, name in ((ord, p, "ord/p"), (axis, dim, "axis/dim")):
+        if ours is not None and theirs is not None:
+            raise TypeError(f"norm: {name} given twice; pass one of them")
+    if keepdim is not None:
+        keepdims = keepdim
+    axis = axis if dim is None else dim
+    if axis is not None:
+        axis = int(axis) if isinstance(axis, numbers.Integral) else tuple(int(a) for a in axis)
+    count = None if axis is None else 1 if isinstance(axis, int) else len(axis)
+    # torch.norm's p=2 and p="fro" are the 2-norm of the elements over the axes given
+    order = ord if p is None else None if p == 2 or p == "fro" else p
+    if axis is None and order == "fro":
+        order = None  # the Frobenius norm is the 2-norm of all the elements
+    if axis is None and order == "nuc" and ndim == 2:
+        axis = (0, 1)
+    numeric = order is not None and not isinstance(order, str)
+    if axis is None and ndim >= 2 and numeric:
+        raise ValueError(f"norm({order!r}) of a {ndim}-D tensor without an axis: numpy reads an "
+                         "order as a matrix norm, PyTorch's norm as the vector norm of all the "
+                         f"elements: write axis=(-2, -1) for the matrix norm, or "
+                         f"t.reshape(-1).norm({order!r}) for the vector norm")
+    if p is not None and numeric and count == 2:
+        raise ValueError(f"norm(p={order!r}) over two axes: torch.norm's p= is a vector norm of "
+                         "the elements there, numpy's (and torch.linalg.norm's) order a matrix "
+                         f"norm: write ord={order!r} for the matrix norm, or "
+                         "(t.abs() ** p).sum(axis) ** (1 / p) for the vector norm")
+    return order, axis, keepdims
 
 
 def _vector(x, ord, axes, keepdims):

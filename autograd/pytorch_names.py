@@ -214,6 +214,22 @@ def with_keyword_hints(function):
     return call
 
 
+def refuse_torch_transpose(ndim, axes):
+    """t.transpose(a, b) means a swap in PyTorch; in numpy two axes are a full permutation only
+    of a matrix. Refuse the calls where the two meanings differ, instead of picking one."""
+    a, b = axes
+    if ndim == 2:  # (1, 0) swaps in both; numpy's own error for axes out of range or repeated
+        if -2 <= a < 2 and -2 <= b < 2 and (a % 2, b % 2) == (0, 1):
+            raise ValueError(f"transpose({a}, {b}) of a 2-D tensor: numpy's transpose takes all "
+                             "the axes in their new order, so this leaves it unchanged, while "
+                             f"PyTorch's swaps the two: write t.T, t.mT or t.swapaxes({a}, {b}) "
+                             "to swap them (t.transpose() reverses the axes, as in numpy)")
+        return
+    raise ValueError(f"transpose({a}, {b}) of a {ndim}-D tensor: numpy's transpose takes all "
+                     f"the axes ({ndim}) in their new order, PyTorch's swaps two: write "
+                     f"t.swapaxes({a}, {b}) to swap them (t.mT swaps the last two)")
+
+
 # The methods that take axis (or another keyword PyTorch spells differently); operators,
 # linear, tanh, relu, sigmoid and the fused losses are left alone: a training step runs them.
 # (norm takes PyTorch's p=, dim= and keepdim= itself.)

@@ -305,7 +305,7 @@ class Tensor(metaclass=pytorch_names.HidesHints):
         matrix norm, PyTorch as a vector norm of all the elements. PyTorch's p=, dim=, keepdim=
         are accepted. At kinks the gradient is PyTorch's subgradient (0 at 0, ties share).
         """
-        return norms.norm(self, *_norm_arguments(self.ndim, ord, axis, keepdims, p, dim, keepdim))
+        return norms.norm(self, *norms.arguments(self.ndim, ord, axis, keepdims, p, dim, keepdim))
 
     def logsumexp(self, axis=None, keepdims=False):
         """log(sum(exp(x))) along `axis`, computed without overflow; -inf over no elements."""
@@ -372,7 +372,7 @@ class Tensor(metaclass=pytorch_names.HidesHints):
         if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], numbers.Integral)):
             axes = () if axes[0] is None else tuple(axes[0])
         elif len(axes) == 2:
-            _refuse_torch_transpose(self.ndim, axes)
+            pytorch_names.refuse_torch_transpose(self.ndim, axes)
         return apply(ops.transpose, self, axes=tuple(int(a) for a in axes) if axes else None)
 
     T = property(lambda self: self.transpose(), doc="The transpose (all axes reversed).")
@@ -427,51 +427,6 @@ class Tensor(metaclass=pytorch_names.HidesHints):
 
     def __array_function__(self, func, types, args, kwargs):
         return numpy_api.array_function(func, args, kwargs)
-
-
-def _refuse_torch_transpose(ndim, axes):
-    """t.transpose(a, b) means a swap in PyTorch; in numpy two axes are a full permutation only
-    of a matrix. Refuse the calls where the two meanings differ, instead of picking one."""
-    a, b = axes
-    if ndim == 2:  # (1, 0) swaps in both; numpy's own error for axes out of range or repeated
-        if -2 <= a < 2 and -2 <= b < 2 and (a % 2, b % 2) == (0, 1):
-            raise ValueError(f"transpose({a}, {b}) of a 2-D tensor: numpy's transpose takes all "
-                             "the axes in their new order, so this leaves it unchanged, while "
-                             f"PyTorch's swaps the two: write t.T, t.mT or t.swapaxes({a}, {b}) "
-                             "to swap them (t.transpose() reverses the axes, as in numpy)")
-        return
-    raise ValueError(f"transpose({a}, {b}) of a {ndim}-D tensor: numpy's transpose takes all "
-                     f"the axes ({ndim}) in their new order, PyTorch's swaps two: write "
-                     f"t.swapaxes({a}, {b}) to swap them (t.mT swaps the last two)")
-
-
-def _norm_arguments(ndim, ord, axis, keepdims, p, dim, keepdim):
-    """Tensor.norm's arguments, PyTorch's spellings merged in: (ord, axis, keepdims)."""
-    for ours, theirs, name in ((ord, p, "ord/p"), (axis, dim, "axis/dim")):
-        if ours is not None and theirs is not None:
-            raise TypeError(f"norm: {name} given twice; pass one of them")
-    if keepdim is not None:
-        keepdims = keepdim
-    axis = _axis(axis if dim is None else dim)
-    count = None if axis is None else 1 if isinstance(axis, int) else len(axis)
-    # torch.norm's p=2 and p="fro" are the 2-norm of the elements over the axes given
-    order = ord if p is None else None if p == 2 or p == "fro" else p
-    if axis is None and order == "fro":
-        order = None  # the Frobenius norm is the 2-norm of all the elements
-    if axis is None and order == "nuc" and ndim == 2:
-        axis = (0, 1)
-    numeric = order is not None and not isinstance(order, str)
-    if axis is None and ndim >= 2 and numeric:
-        raise ValueError(f"norm({order!r}) of a {ndim}-D tensor without an axis: numpy reads an "
-                         "order as a matrix norm, PyTorch's norm as the vector norm of all the "
-                         f"elements: write axis=(-2, -1) for the matrix norm, or "
-                         f"t.reshape(-1).norm({order!r}) for the vector norm")
-    if p is not None and numeric and count == 2:
-        raise ValueError(f"norm(p={order!r}) over two axes: torch.norm's p= is a vector norm of "
-                         "the elements there, numpy's (and torch.linalg.norm's) order a matrix "
-                         f"norm: write ord={order!r} for the matrix norm, or "
-                         "(t.abs() ** p).sum(axis) ** (1 / p) for the vector norm")
-    return order, axis, keepdims
 
 
 def _axis(axis):
