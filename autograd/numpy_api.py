@@ -38,7 +38,10 @@ REDUCERS = {np.add: "sum", np.multiply: "prod", np.maximum: "max", np.minimum: "
 
 def array_ufunc(ufunc, method, inputs, kwargs):
     """Tensor.__array_ufunc__: a numpy ufunc called with a Tensor among its operands."""
-    name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+    # (scipy.special's ufuncs come here too: named as such, since np has no erf)
+    known = getattr(np, ufunc.__name__, None) is ufunc
+    name = (f"np.{ufunc.__name__}" if known else f"the ufunc {ufunc.__name__}") + (
+        "" if method == "__call__" else f".{method}")
     if kwargs.get("out") is not None:
         raise TypeError(f"{name}(..., out=...): numpy cannot write into a Tensor, nor a Tensor "
                         "into an array; use the in-place operators (t += ...) or the arrays "
@@ -233,6 +236,7 @@ SPELLINGS = {
     "float_power": "t ** p",
     "fmax": "autograd.maximum(t, u) (which propagates nan, as np.maximum does)",
     "fmin": "autograd.minimum(t, u) (which propagates nan, as np.minimum does)",
+    "erf": "t.erf() (or autograd.erf(t))", "erfc": "t.erfc() (or autograd.erfc(t))",
 }
 
 

@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 import pytest
+import scipy.special
 
 import autograd
 from autograd import Tensor, concatenate, gradcheck, numpy_api
@@ -312,6 +313,7 @@ NO_RULE = {
     "float_power": (lambda t: np.float_power(t, 3.0), lambda t: t ** 3.0),
     "fmax": (lambda t: np.fmax(t, 1.0), lambda t: autograd.maximum(t, 1.0)),
     "fmin": (lambda t: np.fmin(t, 1.0), lambda t: autograd.minimum(t, 1.0)),
+    "erf": (scipy.special.erf, Tensor.erf), "erfc": (scipy.special.erfc, autograd.erfc),
 }
 
 
@@ -321,7 +323,7 @@ def test_every_spelling_has_a_case():
 
 @pytest.mark.parametrize("key", sorted(NO_RULE))
 def test_a_name_without_a_rule_says_the_differentiable_spelling_first(key):
-    name = f"np.{key}"
+    name = f"np.{key}" if hasattr(np, key.split(".")[0]) else f"the ufunc {key}"  # scipy's erf
     with pytest.raises(TypeError) as info:
         NO_RULE[key][0](Tensor(A, requires_grad=True))
     assert str(info.value) == (
