@@ -43,14 +43,18 @@ def _normal_cdf(x):
 
 
 def _gelu(x):
-    return x * _normal_cdf(x)
+    cdf = _normal_cdf(x)
+    return x * cdf, {"cdf": cdf}  # Phi(x) saved: erfc is the costly part, and the VJP needs it
 
 
-def _gelu_vjp(g, out, x):
-    return g * (_normal_cdf(x) + x * np.exp(-(x * x) * 0.5) / _SQRT_2PI)
+def _gelu_vjp(g, out, x, cdf=None):
+    if cdf is None:  # higher order: recomputed on Tensors
+        cdf = _normal_cdf(x)
+    return g * (cdf + x * np.exp(-(x * x) * 0.5) / _SQRT_2PI)
 
 
-gelu = Op("gelu", _gelu, _gelu_vjp, "dx = g * (Phi(x) + x * phi(x)), Phi the normal CDF")
+gelu = Op("gelu", _gelu, _gelu_vjp, "dx = g * (Phi(x) + x * phi(x)), Phi the normal CDF",
+          saves=("cdf",))
 
 # GELU by PyTorch's tanh approximation (approximate="tanh"): 0.5 x (1 + tanh(u)),
 # u = sqrt(2/pi) (x + 0.044715 x^3).

@@ -44,10 +44,12 @@ _SB = (1.0, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.5367295860
 
 
 def _poly(z, coefficients):
-    """c0 + c1 z + c2 z^2 + ..., by Horner's rule (coefficients lowest degree first)."""
+    """c0 + c1 z + c2 z^2 + ..., by Horner's rule (coefficients lowest degree first), in place:
+    a fresh temporary per step costs ten times the arithmetic on large arrays."""
     total = np.full_like(z, coefficients[-1])
     for c in coefficients[-2::-1]:
-        total = total * z + c
+        total *= z
+        total += c
     return total
 
 
