@@ -66,24 +66,25 @@ def _tail(a):
 
 
 def _regions(x, tiny):
-    """x flat in float64, |x|, and the masks of fdlibm's intervals (nan and +-inf in none);
-    below `tiny` a one-term formula is exact."""
+    """x flat in float64, |x|, and the positions in each of fdlibm's intervals (nan and +-inf
+    in none); below `tiny` a one-term formula is exact. (Integer positions: gathering and
+    scattering with them is several times faster than with boolean masks.)"""
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     a = np.abs(x)
-    tiny = a < tiny
-    small = (a < 0.84375) & ~tiny
-    middle = (a >= 0.84375) & (a < 1.25)
-    tail = (a >= 1.25) & (a < 28)
-    return x, a, tiny, small, middle, tail
+    return x, a, *(np.flatnonzero(m) for m in (
+        a < tiny, (a >= tiny) & (a < 0.84375), (a >= 0.84375) & (a < 1.25),
+        (a >= 1.25) & (a < 28)))
 
 
 def _erf(x):
     shape, dtype = np.shape(x), np.result_type(x, np.float32)
     x, a, tiny, small, middle, tail = _regions(x, 2.0 ** -28)
     out = np.sign(x)  # +-1 beyond 28 and at +-inf (also for erf above 6), nan at nan
-    out[tiny] = 0.125 * (8 * x[tiny] + _EFX8 * x[tiny])  # -0.0 stays -0.0
-    z = x[small] * x[small]
-    out[small] = x[small] + x[small] * (_poly(z, _PP) / _poly(z, _QQ))
+    xt = x[tiny]
+    out[tiny] = 0.125 * (8 * xt + _EFX8 * xt)  # no underflow for subnormal x; -0.0 stays -0.0
+    xs = x[small]
+    z = xs * xs
+    out[small] = xs + xs * (_poly(z, _PP) / _poly(z, _QQ))
     s = a[middle] - 1
     out[middle] = np.sign(x[middle]) * (_ERX + _poly(s, _PA) / _poly(s, _QA))
     out[tail] = np.sign(x[tail]) * (1 - _tail(a[tail]))
@@ -100,9 +101,9 @@ def _erfc(x):
     r = xs * (_poly(z, _PP) / _poly(z, _QQ))
     # Above 1/4, 0.5 - (x - 0.5 + x R) keeps the digits that 1 - (x + x R) would round away.
     out[small] = np.where(xs < 0.25, 1 - (xs + r), 0.5 - (r + (xs - 0.5)))
-    xm = x[middle]
-    p = _poly(a[middle] - 1, _PA) / _poly(a[middle] - 1, _QA)
-    out[middle] = np.where(xm > 0, (1 - _ERX) - p, 1 + (_ERX + p))
+    s = a[middle] - 1
+    p = _poly(s, _PA) / _poly(s, _QA)
+    out[middle] = np.where(x[middle] > 0, (1 - _ERX) - p, 1 + (_ERX + p))
     tails = _tail(a[tail])
     out[tail] = np.where(x[tail] > 0, tails, 2 - tails)
     return out.reshape(shape).astype(dtype, copy=False)
