@@ -12,7 +12,7 @@ from .engine import enable_grad, grad, is_grad_enabled, no_grad
 from .explain import explain_backward
 from .explorer import explore
 from .functional import hessian, hvp, jacobian
-from .functions import concatenate, logaddexp, maximum, minimum, split, stack, where
+from .functions import concatenate, erf, erfc, logaddexp, maximum, minimum, split, stack, where
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph, save_graph
 from .pytorch_names import module_getattr as __getattr__  # noqa: F401  (autograd.cat: hints)
@@ -22,7 +22,8 @@ from .transforms import elementwise_grad, jvp, value_and_grad, vjp  # grad: auto
 
 __all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck",
            "gradgradcheck", "GradcheckError"]
-__all__ += ["where", "maximum", "minimum", "logaddexp", "concatenate", "stack", "split"]
+__all__ += ["where", "maximum", "minimum", "logaddexp", "erf", "erfc", "concatenate", "stack",
+            "split"]
 __all__ += ["jacobian", "hessian", "hvp", "value_and_grad", "elementwise_grad", "vjp", "jvp"]
 __all__ += ["draw_graph", "save_graph", "compare_grads", "GradReport", "GradMismatchError"]
 __all__ += ["explain_backward", "explore", "detect_anomaly", "NonFiniteError"]

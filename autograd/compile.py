@@ -60,6 +60,7 @@ class _Recorder(engine.Watcher):
         self.leaf_grads = {}  # id(leaf that requires grad) -> its .grad before the step
         self.origins = {}  # id(array) -> (array, func, args, versions, its values then)
         self.reads = []  # (tensor, version): Python numbers read from tensors
+        self.changed = []  # tensors changed in place outside any recorded op
 
     def forward(self, op, inputs, attrs, out):
         self.forwards.append((op, inputs, attrs, out, [t.version for t in inputs]))
@@ -77,6 +78,9 @@ class _Recorder(engine.Watcher):
 
     def read(self, tensor):
         self.reads.append((tensor, tensor.version))
+
+    def modified(self, tensor):
+        self.changed.append(tensor)
 
 
 class _Trace:
@@ -680,6 +684,11 @@ class _Plan:
         rec = self._trace.rec
         if self._trace.backward_in_forward:
             raise _Unreplayable("fn calls backward() itself; return the loss instead")
+        for t in rec.changed:  # a side effect of the step that is not an op: lost in a replay
+            raise _Unreplayable(f"a tensor of shape {t.shape} is changed in place outside the "
+                                "graph inside the step (an in-place operator under no_grad, "
+                                "such as a running statistic's update), which a replay would "
+                                "not repeat")
         for op, inputs, attrs, out, versions in rec.forwards:
             ins = [self._value(t, v) for t, v in zip(inputs, versions)]
             static = self._attrs(op, {k: v for k, v in attrs.items() if k not in op.saves})

@@ -81,6 +81,10 @@ class Watcher:
     def read(self, tensor):
         """A Python number was read from `tensor` (item(), float(), int(), bool(), format)."""
 
+    def modified(self, tensor):
+        """`tensor`'s array was changed in place outside any recorded op (mark_modified: an
+        in-place operator under no_grad, such as a running statistic's update)."""
+
 
 watcher = None  # the installed Watcher, or None
 

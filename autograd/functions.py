@@ -1,5 +1,5 @@
 """Functions of several tensors, importable from `autograd` as numpy and PyTorch users expect:
-where, maximum, minimum, logaddexp, concatenate, stack, split.
+where, maximum, minimum, logaddexp, erf, erfc, concatenate, stack, split.
 
 Each runs one primitive of the op table; arrays and numbers join in the first Tensor's dtype.
 """
@@ -43,6 +43,16 @@ def minimum(x, y) -> Tensor:
 def logaddexp(x, y) -> Tensor:
     """log(exp(x) + exp(y)) without overflow (broadcast)."""
     return apply(ops.logaddexp, *_tensors([x, y], "logaddexp"))
+
+
+def erf(x) -> Tensor:
+    """The error function, elementwise (numpy has none: this is `autograd.erf`)."""
+    return (x if isinstance(x, Tensor) else Tensor(x)).erf()
+
+
+def erfc(x) -> Tensor:
+    """1 - erf(x), elementwise, without the cancellation where erf(x) is near 1."""
+    return (x if isinstance(x, Tensor) else Tensor(x)).erfc()
 
 
 def _pieces(tensors, name):

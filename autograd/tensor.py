@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from . import engine, ops
+from . import engine, ops, pytorch_names
 from .tensor_math import MathMethods
 
 # Every tensor gets the next number as `seq`, so it is newer than its parents: backward visits
@@ -19,7 +19,7 @@ from .tensor_math import MathMethods
 _creation_order = itertools.count()
 
 
-class Tensor(MathMethods):
+class Tensor(MathMethods, metaclass=pytorch_names.HidesHints):
     """An n-dimensional array that records the operations applied to it.
 
     `Tensor(data, requires_grad=False, dtype=None)`: Python numbers, lists, integer and boolean
@@ -62,6 +62,10 @@ class Tensor(MathMethods):
     size = property(lambda self: self.data.size, doc="Number of elements.")
     dtype = property(lambda self: self.data.dtype, doc="numpy dtype of data and grad.")
     is_leaf = property(lambda self: self.op is None, doc="True unless made by a recorded op.")
+
+    def __dir__(self):
+        # the hints for PyTorch's names are properties of the class, but not its attributes
+        return pytorch_names.visible(object.__dir__(self))
 
     def __len__(self):
         if self.data.ndim == 0:
@@ -151,6 +155,8 @@ class Tensor(MathMethods):
         new values. Writing into `.data` directly without calling this bypasses the check.
         """
         self.version = next(_creation_order)
+        if engine.watcher is not None:  # a compiled step must know: a replay would not repeat it
+            engine.watcher.modified(self)
 
     def detach(self):
         """The same data as a new leaf with no graph and no gradient (shares memory)."""
@@ -223,9 +229,22 @@ class Tensor(MathMethods):
         """x where x > 0, else slope * x (PyTorch's negative_slope); the gradient at 0 is slope."""
         return apply(ops.leaky_relu, self, slope=slope)
 
-    def gelu(self):
-        """GELU by PyTorch's tanh approximation (approximate="tanh", not its exact default)."""
-        return apply(ops.gelu, self)
+    def gelu(self, approximate="none"):
+        """GELU, x * Phi(x) (Phi the normal CDF), exact by default as PyTorch's; with
+        approximate="tanh", PyTorch's tanh approximation (within 5e-4 of it)."""
+        if approximate == "none":
+            return apply(ops.gelu, self)
+        if approximate == "tanh":
+            return apply(ops.gelu_tanh, self)
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+    def erf(self):
+        """The error function, 2 / sqrt(pi) * integral of exp(-t^2) from 0 to x."""
+        return apply(ops.erf, self)
+
+    def erfc(self):
+        """1 - erf(x), accurate where erf(x) is near 1 (erfc(10) = 2e-45, not 0)."""
+        return apply(ops.erfc, self)
 
     def softplus(self):
         """log(1 + exp(x)), exact and finite for inputs of +-1000."""
@@ -286,10 +305,18 @@ class Tensor(MathMethods):
         centered = self - self.mean(axis=axis, keepdims=True)
         return centered.norm(axis=axis, keepdims=keepdims) * scale
 
-    def norm(self, axis=None, keepdims=False):
-        """The 2-norm along `axis` (all elements by default); its gradient at the zero vector
-        is 0 (a subgradient), not nan."""
-        return apply(ops.norm, self, axis=_axis(axis), keepdims=keepdims)
+    def norm(self, ord=None, axis=None, keepdims=False, *, p=None, dim=None, keepdim=None):
+        """The `ord` norm (the first argument, as in np.linalg.norm and torch.norm) over `axis`.
+
+        One axis (or a 1-D tensor): a vector norm, any real p, inf, -inf, 0 (nonzeros counted,
+        no gradient); None (the default) is the 2-norm of all the elements, or over any axes.
+        Two axes: a matrix norm, numpy's orders 'fro', 1, -1, inf, -inf, and 2, -2, 'nuc'
+        (singular values: no gradient rule, so these raise where a gradient is wanted).
+        A number without an axis on a tensor of 2 or more axes raises: numpy reads it as a
+        matrix norm, PyTorch as a vector norm of all the elements. PyTorch's p=, dim=, keepdim=
+        are accepted. At kinks the gradient is PyTorch's subgradient (0 at 0, ties share).
+        """
+        return norms.norm(self, *norms.arguments(self.ndim, ord, axis, keepdims, p, dim, keepdim))
 
     def logsumexp(self, axis=None, keepdims=False):
         """log(sum(exp(x))) along `axis`, computed without overflow; -inf over no elements."""
@@ -345,10 +372,18 @@ class Tensor(MathMethods):
             shape = tuple(shape[0])
         return apply(ops.reshape, self, shape=tuple(int(n) for n in shape))
 
+    def ravel(self):
+        """The elements as one axis, in C order: `t.reshape(-1)` (numpy's ravel)."""
+        return self.reshape(-1)
+
     def transpose(self, *axes):
-        """Permute axes; no arguments reverses them (like ndarray.transpose)."""
+        """Permute axes, numpy's meaning: no arguments reverses them, else all the axes in their
+        new order. Two axes that PyTorch would swap but numpy would not (t.transpose(0, 1) of a
+        matrix, or any two of a tensor with more axes) raise, naming t.T, t.mT, t.swapaxes."""
         if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], numbers.Integral)):
             axes = () if axes[0] is None else tuple(axes[0])
+        elif len(axes) == 2:
+            pytorch_names.refuse_torch_transpose(self.ndim, axes)
         return apply(ops.transpose, self, axes=tuple(int(a) for a in axes) if axes else None)
 
     T = property(lambda self: self.transpose(), doc="The transpose (all axes reversed).")
@@ -648,6 +683,6 @@ def _apply_lifted(op, *args, **attrs):
 
 ops.Op.on_tensors = staticmethod(_apply_lifted)
 
-from . import numpy_api, pytorch_names  # noqa: E402  (they need Tensor, defined above)
+from . import norms, numpy_api  # noqa: E402  (they need Tensor, defined above)
 
 pytorch_names.install(Tensor)  # hints for PyTorch names: t.view, t.sum(dim=1), t.size(), ...

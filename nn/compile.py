@@ -63,6 +63,11 @@ class TrainingStep:
         # eagerly (a replay would reuse one mask), named here rather than as "an array".
         self._dropouts = [(name, m) for name, m in model.named_modules()
                           if isinstance(m, Dropout)]
+        # Modules with buffers (BatchNorm's running statistics) may update them in place while
+        # training, outside the graph: a replay would not. (autograd.compile refuses such a step
+        # too; this names the layer.)
+        self._buffered = [(name, m) for name, m in model.named_modules()
+                          if any(getattr(m, b, None) is not None for b in m._buffer_names)]
         self._targets = ("labels" if _is(loss_fn, _LABEL_LOSSES)
                          else "same" if _is(loss_fn, _SAME_SHAPE_LOSSES) else None)
         self._outputs = {}  # (shape, dtype) of x -> (shape, dtype) of the model's output
@@ -79,6 +84,14 @@ class TrainingStep:
                         f"{name or 'the model'} (Dropout(p={layer.p})) draws a new random mask "
                         "at every training step, which a replay cannot draw; training steps "
                         "run eagerly (after model.eval() they are compiled)"))
+        if self._buffered and self.model.training:
+            for name, layer in self._buffered:
+                if layer.training:
+                    return self.compiled.eager(x, y, reason=(
+                        f"{name or 'the model'} ({type(layer).__name__}) may update its buffers "
+                        "(running statistics) in place at every training step, which a replay "
+                        "would not repeat; training steps run eagerly (after model.eval() they "
+                        "are compiled)"))
         # Targets that may need preparing: labels, or a dtype other than the input's.
         if (self._targets is not None and type(y) is np.ndarray
                 and (y.dtype.kind != "f" or y.dtype != getattr(x, "dtype", y.dtype))):

@@ -12,6 +12,9 @@ import numpy as np
 
 from autograd import Tensor
 
+from .embedding import embedding  # noqa: F401  (nn.functional.embedding)
+from .normalization import batch_norm, layer_norm  # noqa: F401
+
 REDUCTIONS = ("mean", "sum", "none")
 
 

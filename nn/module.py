@@ -316,8 +316,9 @@ class Module:
                 f"load_state_dict: this looks like a PyTorch state dict ({' and '.join(signs)}). "
                 "PyTorch stores a Linear weight as (out_features, in_features), npgrad as "
                 "(in_features, out_features): a square one would load transposed without an "
-                "error. Convert it to numpy arrays in npgrad's layout first: "
-                + _pytorch_conversion(state, params))
+                "error. Load it with nn.export.load_torch_state_dict(model, state) (layouts "
+                "converted, every key and shape checked), or convert it to numpy arrays in "
+                "npgrad's layout first: " + _pytorch_conversion(state, params))
         missing = [k for k in params if k not in state]
         unexpected = [k for k in state if k not in params]
         problems = []
@@ -342,7 +343,8 @@ class Module:
             problems.append(
                 "a weight has the model's shape reversed: if the state comes from PyTorch, which "
                 "stores a Linear weight (out, in) where npgrad stores (in, out), transpose every "
-                "Linear weight (square ones too) before loading: "
+                "Linear weight (square ones too) before loading (or load the PyTorch state "
+                "with nn.export.load_torch_state_dict(model, state)): "
                 + _pytorch_conversion(state, params))
         if problems:
             raise ValueError(

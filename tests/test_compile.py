@@ -820,3 +820,37 @@ def test_an_update_whose_state_differs_in_type_from_eager_is_caught():
         *compiled, _ = compiled_run(make, pc, data, lambda p: C.SGDUpdate(
             _SGD(p, momentum=0.9, weight_decay=0.1)))
     assert_same(eager, compiled, pe, pc)
+
+
+def test_a_step_that_changes_a_tensor_in_place_outside_the_graph_runs_eagerly():
+    # A running statistic updated under no_grad inside the step is a side effect a replay would
+    # not repeat: the step must run eagerly (with a warning), never drop the update silently.
+    def run(compiled):
+        w = Tensor([0.5, -1.0], requires_grad=True)
+        count = Tensor(np.zeros(2))
+
+        def fn(x):
+            statistic = count  # the same Tensor, changed in place
+            with no_grad():
+                statistic += Tensor(x).mean(axis=0)
+            return (Tensor(x) @ w).tanh().sum()
+
+        step = C.CompiledStep(fn, [w], update=None) if compiled else fn
+        values = []
+        for i in range(4):
+            x = np.arange(6.0).reshape(3, 2) * (i + 1) / 7
+            if compiled:
+                values.append(step(x))
+            else:
+                w.grad = None
+                loss = fn(x)
+                loss.backward()
+                values.append(loss.item())
+        return values, count.data, w.grad
+
+    with pytest.warns(C.CompileWarning, match="changed in place outside the graph"):
+        compiled = run(True)
+    eager = run(False)
+    assert compiled[0] == eager[0]
+    np.testing.assert_array_equal(compiled[1], eager[1])
+    np.testing.assert_array_equal(compiled[2], eager[2])

@@ -8,8 +8,9 @@ VJPs run only for inputs that need a gradient. They may return a gradient with b
 dtype in one place (`engine.reduce_to`). The families, one file each:
 
     arithmetic   add subtract multiply divide negative power maximum minimum where logaddexp
-    elementwise  exp expm1 log log1p sqrt abs sin cos tanh sigmoid relu leaky_relu gelu clip
-                 astype
+    elementwise  exp expm1 log log1p sqrt abs sin cos tanh sigmoid relu leaky_relu gelu
+                 gelu_tanh clip astype
+    special      erf erfc
     reductions   sum mean max min prod norm logsumexp
     shapes       reshape transpose broadcast_to getitem add_at concatenate stack
     linalg       matmul linear
@@ -19,7 +20,18 @@ dtype in one place (`engine.reduce_to`). The families, one file each:
     piecewise    fmax fmin remainder nan_to_num
 """
 
-from . import arithmetic, bases, elementwise, linalg, losses, piecewise, reductions, shapes, trig
+from . import (
+                         arithmetic,
+                         bases,
+                         elementwise,
+                         linalg,
+                         losses,
+                         piecewise,
+                         reductions,
+                         shapes,
+                         special,
+                         trig,
+)
 from .arithmetic import (
                          add,
                          divide,
@@ -42,6 +54,7 @@ from .elementwise import (
                          exp,
                          expm1,
                          gelu,
+                         gelu_tanh,
                          leaky_relu,
                          log,
                          log1p,
@@ -56,6 +69,7 @@ from .losses import bce_with_logits, cross_entropy, log_softmax, softmax
 from .piecewise import fmax, fmin, nan_to_num, remainder
 from .reductions import logsumexp, max, mean, min, norm, prod, sum
 from .shapes import add_at, broadcast_to, concatenate, getitem, reshape, stack, transpose
+from .special import erf, erfc
 from .trig import (
                          arccos,
                          arccosh,
@@ -71,7 +85,8 @@ from .trig import (
                          tan,
 )
 
-FAMILIES = (arithmetic, elementwise, reductions, shapes, linalg, losses, trig, bases, piecewise)
+FAMILIES = (arithmetic, elementwise, special, reductions, shapes, linalg, losses, trig, bases,
+            piecewise)
 OPS = [v for family in FAMILIES for v in vars(family).values() if isinstance(v, Op)]
 
 __all__ = ["Op", "Variadic", "reads", "OPS", *(op.name for op in OPS)]
