@@ -49,3 +49,19 @@ def test_plain_in_plain_out_and_float32_kept():
     np.testing.assert_allclose(norm.pdf(0.0), 1 / np.sqrt(2 * np.pi), rtol=1e-15)
     out = norm.logpdf(Tensor(X.astype(np.float32)), 1.0, 2.0)
     assert isinstance(out, Tensor) and out.dtype == np.float32
+
+
+def test_norm_cdf_matches_scipy_in_both_tails_and_its_gradient_is_the_pdf():
+    x = np.array([-40.0, -30.0, -5.0, -0.3, 0.0, 1.0, 8.0, 40.0])
+    # at -30 the rounding of x / sqrt 2 is amplified 2 z^2 = 900 times: 1e-13 relative
+    np.testing.assert_allclose(norm.cdf(x), scipy_stats.norm.cdf(x), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(norm.cdf(X, LOC, SCALE), scipy_stats.norm.cdf(X, LOC, SCALE),
+                               rtol=1e-13)
+    gx, gloc, gscale = grad(lambda a, m, s: np.sum(norm.cdf(a, m, s)), (0, 1, 2))(X, LOC, SCALE)
+    pdf = scipy_stats.norm.pdf(X, LOC, SCALE)
+    np.testing.assert_allclose(gx, pdf, rtol=1e-13)
+    np.testing.assert_allclose(gloc, -pdf.sum(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(gscale, -(pdf * (X - LOC) / SCALE).sum(axis=1, keepdims=True),
+                               rtol=1e-12)
+    args = [Tensor(a, requires_grad=True) for a in (X, LOC, SCALE)]
+    assert gradcheck(norm.cdf, *args) and gradgradcheck(norm.cdf, *args)

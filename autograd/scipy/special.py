@@ -1,7 +1,6 @@
-"""scipy.special's functions of probabilities and logits: logsumexp, expit, logit, softmax and
-log_softmax, with scipy's signatures and defaults (softmax over all elements unless given an
-axis). erf and erfc are not here yet: they need the error-function op of npgrad's
-autograd.ops (not yet merged)."""
+"""scipy.special's functions of probabilities and logits: logsumexp, expit, logit, softmax,
+log_softmax, erf and erfc, with scipy's signatures and defaults (softmax over all elements
+unless given an axis)."""
 
 import numpy as np
 
@@ -53,3 +52,15 @@ def log_softmax(x, axis=None):
     if isinstance(axis, (int, np.integer)):
         return finish(t.log_softmax(axis=int(axis)), given)
     return finish(t - t.logsumexp(axis=axis, keepdims=True), given)
+
+
+def erf(x):
+    """The error function, 2 / sqrt(pi) * integral of exp(-t^2) from 0 to x."""
+    (t,), given = tensors(x, where="erf")
+    return finish(t.erf(), given)
+
+
+def erfc(x):
+    """1 - erf(x), without the cancellation where erf(x) is near 1."""
+    (t,), given = tensors(x, where="erfc")
+    return finish(t.erfc(), given)
