@@ -41,6 +41,25 @@ def _leaves(tree, where="argument"):
                     "tuple, list or dict of them")
 
 
+def _leaves_like(tree, like, where):
+    """The leaves of `tree`, read in the order of `like`'s structure (dicts by like's keys), so
+    that they pair with _leaves(like); a structure that differs raises."""
+    if _is_leaf(like):
+        if not _is_leaf(tree):
+            raise TypeError(f"{where}: {type(tree).__name__} where the structure has an array")
+        return [tree]
+    if isinstance(like, dict):
+        if not isinstance(tree, dict) or set(tree) != set(like):
+            raise TypeError(f"{where}: needs a dict with the keys {sorted(map(str, like))}, got "
+                            f"{sorted(map(str, tree)) if isinstance(tree, dict) else tree!r}")
+        return [leaf for k in like for leaf in _leaves_like(tree[k], like[k], where)]
+    if not isinstance(tree, (tuple, list)) or len(tree) != len(like):
+        raise TypeError(f"{where}: needs a {type(like).__name__} of {len(like)} items, got "
+                        f"{type(tree).__name__}"
+                        + (f" of {len(tree)}" if isinstance(tree, (tuple, list)) else ""))
+    return [leaf for t, lk in zip(tree, like) for leaf in _leaves_like(t, lk, where)]
+
+
 def _rebuild(tree, leaves):
     """`tree` with its leaves replaced, in order, by the items of the iterator `leaves`."""
     if _is_leaf(tree):
@@ -316,7 +335,7 @@ def vjp(fun, *args):
     nested_out = trace.nested(outputs)
 
     def vjp_fn(v):
-        seeds = _leaves(v, "vjp_fn's cotangent")
+        seeds = _leaves_like(v, trace.out, "vjp_fn: the cotangent")
         _match(outputs, seeds, "vjp_fn: the cotangent", "fun's result")
         seeds = [s if isinstance(s, Tensor) else np.asarray(s, _dtype(o))
                  for s, o in zip(seeds, outputs)]
@@ -332,7 +351,7 @@ def jvp(fun, primals, tangents):
     primals, tangents = tuple(primals), tuple(tangents)
     trace = _Trace(fun, primals, {}, tuple(range(len(primals))), "jvp")
     outputs = _leaves(trace.out, "jvp: the function's result")
-    ts = _leaves(tangents, "jvp: tangents")
+    ts = _leaves_like(tangents, primals, "jvp: the tangents")
     _match(trace.xs, ts, "jvp: the tangents", "the primals")
     nested = trace.nested(outputs, ts)
     with engine.enable_grad():
@@ -370,5 +389,5 @@ def _match(values, others, what, like):
 
 def _dot(a, b):
     """The sum over the leaves of two trees of the same structure of sum(a * b)."""
-    terms = [(x * y).sum() for x, y in zip(_leaves(a), _leaves(b))]
+    terms = [(x * y).sum() for x, y in zip(_leaves(a), _leaves_like(b, a, "hvp: v"))]
     return sum(terms[1:], terms[0])

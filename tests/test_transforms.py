@@ -324,3 +324,29 @@ def test_top_level_names_do_not_replace_pytorchs_grad():
     (g,) = autograd.grad((x * x).sum(), [x])  # PyTorch's meaning, unchanged
     np.testing.assert_allclose(g.data, 2 * X)
     assert autograd.hessian is not hessian  # PyTorch-style functional.hessian stays
+
+
+def test_tangents_cotangents_and_v_pair_with_dict_keys_not_their_order():
+    p = {"a": X, "b": 2.0}
+    fn = lambda q: q["a"] * q["b"]  # noqa: E731
+    _, t1 = jvp(fn, (p,), ({"a": np.ones(3), "b": 0.5},))
+    _, t2 = jvp(fn, (p,), ({"b": 0.5, "a": np.ones(3)},))  # the same tangent, keys reordered
+    np.testing.assert_array_equal(t1, t2)
+    np.testing.assert_allclose(t1, 2.0 + 0.5 * X)
+    out, vjp_fn = vjp(lambda q: {"s": q * 2, "t": q * 3}, X)
+    np.testing.assert_array_equal(vjp_fn({"t": np.ones(3), "s": np.zeros(3)})[0], np.full(3, 3.0))
+    hv = hvp(lambda q: q["a"] @ q["a"] * q["b"])(p, {"b": 0.0, "a": np.ones(3)})
+    np.testing.assert_allclose(hv["a"], np.full(3, 4.0))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: jvp(np.sin, (X,), ([1.0, 2.0, 3.0],)), "jvp: the tangents: list where the "
+                                                      "structure has an array"),
+    (lambda: jvp(lambda q: q["a"], ({"a": X},), ({"b": X},)),
+     r"needs a dict with the keys \['a'\]"),
+    (lambda: vjp(lambda q: (q, q), X)[1]((np.ones(3),)),
+     r"needs a tuple of 2 items, got tuple of 1"),
+])
+def test_a_tangent_or_cotangent_of_another_structure_is_refused(call, message):
+    with pytest.raises(TypeError, match=message):
+        call()
