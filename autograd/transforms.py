@@ -182,8 +182,7 @@ class _Trace:
         if nested:
             return out
         return _rebuild(out, (o if not isinstance(o, Tensor) else
-                              (Tensor(o.data) if not self.plain else
-                               o.data if o.data.ndim else o.data[()])
+                              _scalar_if_0d(o.data) if self.plain else Tensor(o.data)
                               for o in _leaves(out, "the function's result")))
 
 
@@ -202,6 +201,11 @@ def _fresh(leaf, outer):
         return leaf.reshape(leaf.shape)
     data = leaf.data if isinstance(leaf, Tensor) else np.asarray(leaf)
     return Tensor(data.astype(_dtype(data)), requires_grad=True)
+
+
+def _scalar_if_0d(data):
+    """A 0-d result as numpy's reductions give it: a numpy scalar."""
+    return data[()] if data.ndim == 0 else data
 
 
 def _argnums(argnum):
@@ -374,7 +378,7 @@ def jvp(fun, primals, tangents):
             results.append(p if isinstance(p, Tensor) else Tensor(p))
         else:
             data = p.data if isinstance(p, Tensor) else p
-            results.append(data if trace.plain else Tensor(data))
+            results.append(_scalar_if_0d(data) if trace.plain else Tensor(data))
     tangent_out = _rebuild(trace.out, iter(results))
     return trace.value(trace.out, nested), tangent_out
 

@@ -350,3 +350,10 @@ def test_tangents_cotangents_and_v_pair_with_dict_keys_not_their_order():
 def test_a_tangent_or_cotangent_of_another_structure_is_refused(call, message):
     with pytest.raises(TypeError, match=message):
         call()
+
+
+def test_a_zero_d_value_or_tangent_is_a_numpy_scalar_as_numpys_reductions_give():
+    value, tangent = jvp(lambda x: np.sum(x * x), (X,), (np.ones(3),))
+    assert type(value) is np.float64 and type(tangent) is np.float64
+    np.testing.assert_allclose(tangent, 2 * X.sum(), rtol=1e-15)
+    assert type(vjp(lambda x: np.sum(x * x), X)[0]) is np.float64
