@@ -227,7 +227,13 @@ class Tensor:
         return Tensor(np.sign(self.data))
 
     def clip(self, lo=None, hi=None):
-        """Limit values to [lo, hi]; the gradient is passed where the input was inside."""
+        """Limit values to [lo, hi]; the gradient is passed where the input was inside.
+
+        Bounds may be Tensors: they get gradients too, by PyTorch's clamp rules."""
+        if isinstance(lo, Tensor) or isinstance(hi, Tensor):
+            lo = lift(-np.inf if lo is None else lo, self, "clip")
+            hi = lift(np.inf if hi is None else hi, self, "clip")
+            return apply(ops.clip_tensors, self, lo, hi)
         return apply(ops.clip, self, lo=lo, hi=hi)
 
     def astype(self, dtype):
@@ -371,6 +377,10 @@ class Tensor:
 
     def flatten(self, start_axis=0):
         """Merge the axes from `start_axis` on into one (PyTorch's flatten(start_dim))."""
+        ndim = self.ndim or 1  # a 0-d tensor flattens from axis 0 (or -1), as in PyTorch
+        if not -ndim <= start_axis < ndim:
+            raise IndexError(f"flatten: start_axis {start_axis} is out of range for a tensor of "
+                             f"shape {self.shape} (from {-ndim} to {ndim - 1})")
         start = start_axis % self.ndim if self.ndim else 0
         return self.reshape(self.shape[:start] + (math.prod(self.shape[start:]),))
 

@@ -9,7 +9,7 @@ dtype in one place (`engine.reduce_to`). The families, one file each:
 
     arithmetic   add subtract multiply divide negative power maximum minimum where logaddexp
     elementwise  exp expm1 log log1p sqrt abs sin cos tanh sigmoid relu leaky_relu gelu clip
-                 astype
+                 clip_tensors astype
     reductions   sum mean max min prod norm logsumexp
     shapes       reshape transpose broadcast_to getitem add_at concatenate stack
     linalg       matmul linear
@@ -34,6 +34,7 @@ from .elementwise import (
                          abs,
                          astype,
                          clip,
+                         clip_tensors,
                          cos,
                          exp,
                          expm1,
