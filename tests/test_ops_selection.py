@@ -6,10 +6,13 @@ Tensors, with gradients of their own by PyTorch's clamp rules (checked against P
 tests/test_torch_selection.py; here against closed forms).
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
 from autograd import Tensor, grad
+from autograd.compile import CompiledStep
 from autograd.functions import maximum, minimum, where
 
 X = [-1.0, 0.0, 2.0]
@@ -104,3 +107,15 @@ def test_tensor_bounds_broadcast_and_keep_float32():
     np.testing.assert_array_equal(x.grad, [0.0, 1.0, 2.0])
     np.testing.assert_array_equal(lo.grad, [[1.0], [2.0]])
     assert x.grad.dtype == lo.grad.dtype == np.float32
+
+
+def test_the_compiled_relu_kernel_selects_too():
+    # the fast kernel multiplied the mask as well: compiled steps fell back with a warning
+    w = Tensor(np.array([[1.0, -1.0, 0.5], [2.0, 0.0, -3.0]]), requires_grad=True)
+    step = CompiledStep(lambda x: (Tensor(x) @ w).relu().sqrt().sum(), [w])
+    with warnings.catch_warnings(), np.errstate(divide="ignore"):
+        warnings.simplefilter("error")  # no "a fast kernel disagrees" fallback
+        for _ in range(3):
+            w.grad = None
+            step(np.array([[1.0, 1.0]]))
+    np.testing.assert_array_equal(w.grad, [[1 / np.sqrt(12.0), 0.0, 0.0]] * 2)
