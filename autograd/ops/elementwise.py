@@ -33,7 +33,7 @@ sigmoid = Op("sigmoid", _sigmoid,
              lambda g, out, x: times(g, out * (1 - out)), "dx = g * out * (1 - out)",
              reads("out"))
 relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: np.where(x > 0, g, 0),
-            "dx = g where x > 0, else 0", reads("x"))
+            "dx = g * (x > 0)", reads("x"))
 leaky_relu = Op("leaky_relu",
                 lambda x, slope=0.01: np.where(x > 0, x, x * slope),
                 lambda g, out, x, slope=0.01: np.where(x > 0, g, g * slope if slope else 0),
