@@ -434,7 +434,8 @@ def _in_place(op, target, other, symbol):
 
     A leaf that requires grad is refused while recording (it is a parameter: its update belongs
     in no_grad()). Any other tensor in a recorded computation gets the op as its new node, over a
-    snapshot of its old value; nodes recorded from the old value refuse backward afterwards.
+    snapshot of its old value; nodes recorded from the old value reach that snapshot in backward
+    (engine.as_recorded), so `h += f(h)` means `h = h + f(h)`.
     """
     other = lift(other, target, op.name)
     if engine._grad_mode.enabled and (target.requires_grad or other.requires_grad):
@@ -447,7 +448,7 @@ def _in_place(op, target, other, symbol):
         _check_in_place(op, symbol, target, other, result.shape)
         target.data[...] = result.data
         target.requires_grad, target.op, target.parents = True, result.op, result.parents
-        # Its node is new, so nodes recorded from its old value see a newer version and refuse.
+        # Its node is new (a newer seq): nodes recorded from its old value go to the snapshot.
         target.attrs, target.seq, target.version = result.attrs, result.seq, result.seq
         return target
     try:
