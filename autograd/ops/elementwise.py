@@ -8,14 +8,14 @@ import math
 
 import numpy as np
 
-from .core import Op, reads, times
+from .core import Op, reads, select, times
 
 exp = Op("exp", np.exp, lambda g, out, x: g * out, "dx = g * out", reads("out"))
 expm1 = Op("expm1", np.expm1, lambda g, out, x: g * (out + 1), "dx = g * (out + 1)", reads("out"))
 log = Op("log", np.log, lambda g, out, x: g / x, "dx = g / x", reads("x"))
 log1p = Op("log1p", np.log1p, lambda g, out, x: g / (x + 1), "dx = g / (1 + x)", reads("x"))
 sqrt = Op("sqrt", np.sqrt, lambda g, out, x: g / (out * 2), "dx = g / (2 * out)", reads("out"))
-abs = Op("abs", np.abs, lambda g, out, x: np.where(x > 0, g, np.where(x < 0, -g, 0)),
+abs = Op("abs", np.abs, lambda g, out, x: np.where(x > 0, g, select(x < 0, -g)),
          "dx = g * sign(x) (0 at x = 0)", reads("x"))
 sin = Op("sin", np.sin, lambda g, out, x: g * np.cos(x), "dx = g * cos(x)", reads("x"))
 cos = Op("cos", np.cos, lambda g, out, x: -g * np.sin(x), "dx = -g * sin(x)", reads("x"))
@@ -32,7 +32,7 @@ def _sigmoid(x):
 sigmoid = Op("sigmoid", _sigmoid,
              lambda g, out, x: times(g, out * (1 - out)), "dx = g * out * (1 - out)",
              reads("out"))
-relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: np.where(x > 0, g, 0),
+relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: select(x > 0, g),
             "dx = g * (x > 0)", reads("x"))
 leaky_relu = Op("leaky_relu",
                 lambda x, slope=0.01: np.where(x > 0, x, x * slope),
@@ -64,7 +64,7 @@ gelu = Op("gelu", _gelu, _gelu_vjp, "dx = g * (0.5 (1 + t) + 0.5 x (1 - t^2) u')
 # x < lo = hi neither bound gets it, as in PyTorch).
 def _clip_vjp(g, out, x, lo=None, hi=None):
     inside = (x >= (-np.inf if lo is None else lo)) & (x <= (np.inf if hi is None else hi))
-    return np.where(inside, g, 0)
+    return select(inside, g)
 
 
 # Bounds given as numbers (or None) are attributes: one input, the fast usual case.
@@ -76,9 +76,9 @@ clip_tensors = Op(
     np.clip,
     lambda g, out, x, lo, hi: _clip_vjp(g, out, x, lo, hi), "dx = g where lo <= x <= hi",
     reads("x", "lo", "hi"),
-    lambda g, out, x, lo, hi: np.where((x < lo) & (lo < hi), g, 0), "dlo = g where x < lo < hi",
+    lambda g, out, x, lo, hi: select((x < lo) & (lo < hi), g), "dlo = g where x < lo < hi",
     reads("x", "lo", "hi"),
-    lambda g, out, x, lo, hi: np.where((x > hi) | (hi < lo), g, 0),
+    lambda g, out, x, lo, hi: select((x > hi) | (hi < lo), g),
     "dhi = g where x > hi, or everywhere hi < lo", reads("x", "lo", "hi"),
 )
 astype = Op("astype", lambda x, dtype=None: x.astype(dtype),

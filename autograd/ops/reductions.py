@@ -3,7 +3,7 @@ is the incoming one broadcast back over the reduced axes, times the local deriva
 
 import numpy as np
 
-from .core import Op, axes_of, keep, reads
+from .core import Op, axes_of, keep, reads, select
 
 # (ndarray methods: numpy's module-level wrappers cost microseconds per call.)
 sum = Op(
@@ -40,8 +40,7 @@ def _extreme_vjp(g, out, x, axis=None, keepdims=False):
     # (PyTorch's amax/amin do the same). The others get a selected 0, never 0 * g (nan if g is
     # infinite).
     winners = x == keep(out, x, axis, keepdims)
-    return np.where(winners, keep(g, x, axis, keepdims) / winners.sum(axis=axis, keepdims=True),
-                    0)
+    return select(winners, keep(g, x, axis, keepdims) / winners.sum(axis=axis, keepdims=True))
 
 
 max = Op("max", lambda x, axis=None, keepdims=False: x.max(axis=axis, keepdims=keepdims),
