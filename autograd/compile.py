@@ -478,8 +478,9 @@ def _v_relu(b, g, out, ins, attrs, raw):
         return None
     mask = b.buffer(np.empty(x.ref.shape, bool))
     o = b.buffer(raw)
-    b.call(None, np.greater, x, _typed(0, x), mask)  # ops.relu: g * (x > 0)
-    b.call(None, np.multiply, g, mask, o)
+    b.call(None, np.greater, x, _typed(0, x), mask)  # ops.relu: np.where(x > 0, g, 0)
+    b.call(None, np.copyto, o, _typed(0, x))  # a selected 0, never 0 * g (nan for g = inf)
+    b.call(None, np.copyto, o, g, where=mask)
     return o
 
 

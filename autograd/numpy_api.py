@@ -116,10 +116,12 @@ def _norm(x, ord=None, axis=None, keepdims=False):
 def _dot(a, b, out=None):
     _refuse("np.dot", dict(out=out), ())
     a, b = _tensors([a, b], "np.dot")
+    if a.ndim == 0 or b.ndim == 0:  # numpy's definition: a product, whatever the other's ndim
+        return a * b
     if a.ndim > 2 or b.ndim > 2:
         raise TypeError("np.dot of arrays with more than 2 dimensions has no gradient rule in "
                         "npgrad; use np.matmul (or @), which broadcasts batch axes")
-    return a * b if a.ndim == 0 or b.ndim == 0 else a @ b
+    return a @ b
 
 
 def _clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue,

@@ -119,6 +119,8 @@ CASES = [
     (np.dot, lambda x, y: np.dot(x, y), (normal(2, 3), normal(3))),
     (np.dot, lambda x, y: np.dot(x, y), (normal(3), normal(3))),
     (np.dot, lambda x: np.dot(x, 2.0), (normal(2, 3),)),
+    (np.dot, lambda x: np.dot(2.0, x), (normal(2, 3, 2),)),  # numpy: a scalar times any ndim
+    (np.dot, lambda x, y: np.dot(x, y), (normal(), normal(2, 1, 3, 2))),
 ]
 
 

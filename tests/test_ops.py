@@ -105,6 +105,9 @@ CASES = [
     Case(ops.relu, Tensor.relu, lambda x: np.maximum(x, 0), (banded(2, 3),)),
     Case(ops.clip, lambda x: x.clip(-0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5),
          (banded(3, 4, centers=(-1.0, 0.0, 1.0)),)),
+    Case(ops.clip_tensors, lambda x, lo, hi: x.clip(lo, hi), np.clip,
+         (banded(3, 4, centers=(-1.0, 0.0, 1.0)), lambda rng: rng.uniform(-0.6, -0.4, size=4),
+          lambda rng: rng.uniform(0.4, 0.6, size=(3, 1)))),
     Case(ops.astype, lambda x: x.astype(np.float64), lambda x: x.astype(np.float64),
          (normal(2, 3),)),
     # reductions

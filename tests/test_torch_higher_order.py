@@ -50,6 +50,7 @@ TORCH = {
     "sigmoid": torch.sigmoid,
     "relu": torch.relu,
     "clip": lambda x: x.clamp(-0.5, 0.5),
+    "clip_tensors": torch.clamp,
     "astype": lambda x: x.to(torch.float64),
     "sum": lambda x: x.sum(dim=1),
     "mean": lambda x: x.mean(dim=(0, 2), keepdim=True),

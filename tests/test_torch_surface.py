@@ -74,6 +74,9 @@ ROWS = [
     Row("sign", Tensor.sign, torch.sign, (EDGES,), grads=0),
     Row("clip", lambda x: x.clip(-0.5, 1.0), lambda x: x.clamp(-0.5, 1.0), (EDGES,)),
     Row("clip lo", lambda x: x.clip(0.0), lambda x: x.clamp(min=0.0), (EDGES,)),
+    # Tensor bounds, tied with x, equal (lo = hi = 1) and crossed (lo = 1 > hi = 0)
+    Row("clip tensors", lambda x, lo, hi: x.clip(lo, hi), torch.clamp,
+        (EDGES, np.array([0.0, 1.0, -1.0, 1.0]), np.array([[1.0], [0.0], [1.0]]))),
     Row("astype", lambda x: x.astype(np.float32).astype(np.float64),
         lambda x: x.float().double(), (NORMAL,)),
     # reductions

@@ -1,15 +1,22 @@
 """The table of primitives: every op's forward computation beside its gradient rules.
 
-A primitive is one `Op(name, forward, vjp, "rule", ...)` (see `core.Op`): `forward(*arrays,
-**attrs)` computes the result, and the VJP of input i maps the gradient `g` of the result to
-the gradient of that input (a vector-Jacobian product), with a one-line rule string beside it.
-VJPs run only for inputs that need a gradient. They may return a gradient with broadcast
-(extra or size-1) dimensions or another dtype: the engine reduces it to the input's shape and
-dtype in one place (`engine.reduce_to`). The families, one file each:
+A primitive is one `Op(name, forward, vjp, "rule", reads(...), ...)` (see `core.Op`):
+`forward(*arrays, **attrs)` computes the result, and the VJP of input i maps the gradient `g`
+of the result to the gradient of that input (a vector-Jacobian product), with a one-line rule
+string and a declaration of the arrays it reads beside it:
+
+    multiply = Op("multiply", np.multiply,
+                  lambda g, out, x, y: g * y, "dx = g * y", reads("y"),
+                  lambda g, out, x, y: g * x, "dy = g * x", reads("x"))
+
+VJPs run only for inputs that need a gradient, and backward refuses only if one it runs reads
+an array changed in place since the node was recorded (`core.reads`). VJPs may return a
+gradient with broadcast (extra or size-1) dimensions or another dtype: the engine reduces it to
+the input's shape and dtype in one place (`engine.reduce_to`). The families, one file each:
 
     arithmetic   add subtract multiply divide negative power maximum minimum where logaddexp
     elementwise  exp expm1 log log1p sqrt abs sin cos tanh sigmoid relu leaky_relu gelu
-                 gelu_tanh clip astype
+                 gelu_tanh clip clip_tensors astype
     special      erf erfc
     reductions   sum mean max min prod norm logsumexp
     shapes       reshape transpose broadcast_to getitem add_at concatenate stack
@@ -35,6 +42,7 @@ from .elementwise import (
                          abs,
                          astype,
                          clip,
+                         clip_tensors,
                          cos,
                          exp,
                          expm1,
