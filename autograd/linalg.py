@@ -104,11 +104,9 @@ def eigh(a, UPLO="L") -> EighResult:  # noqa: N803  (numpy's name)
     """Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix, read from its
     lower triangle (UPLO="U": the upper one)."""
     a = _square(a, "eigh")
-    if UPLO == "U":
-        a = a.swapaxes(-1, -2)
-    elif UPLO != "L":
+    if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-    packed = apply(ops.eigh, a)
+    packed = apply(ops.eigh, a, UPLO=UPLO)
     return EighResult(packed[..., 0, :], packed[..., 1:, :])
 
 

@@ -55,7 +55,7 @@ def pack(parts):
 
 def _flat(x):
     """A stack of matrices as a stack of flat rows."""
-    return x.reshape(x.shape[:-2] + (-1,))
+    return x.reshape(x.shape[:-2] + (x.shape[-2] * x.shape[-1],))
 
 
 def unpack(packed, shapes):
@@ -139,22 +139,23 @@ cholesky = Op("cholesky", np.linalg.cholesky,
               _cholesky_vjp, "da = Phi(S + S^T), S = L^-T Phi(L^T g) L^-1", reads("out"))
 
 
-def _eigh(a):
-    w, v = np.linalg.eigh(a)
+def _eigh(a, UPLO="L"):  # noqa: N803  (numpy's name)
+    w, v = np.linalg.eigh(a, UPLO)
     return np.concatenate([w[..., None, :], v], axis=-2)  # packed: row 0 is w, then v
 
 
-def _eigh_vjp(g, out, a):
+def _eigh_vjp(g, out, a, UPLO="L"):  # noqa: N803
     w, v = out[..., 0, :], out[..., 1:, :]
     gw, gv = g[..., 0, :], g[..., 1:, :]
     m = _t(v) @ gv
     f = _inverse_gaps(w, m - _t(m), "eigh", "eigenvectors")
     s = v @ (gw[..., None, :] * np.eye(w.shape[-1], dtype=_data(w).dtype) + f * m) @ _t(v)
-    return _lower(s + _t(s))
+    lower = _lower(s + _t(s))
+    return lower if UPLO == "L" else _t(lower)
 
 
 eigh = Op("eigh", _eigh,
-          _eigh_vjp, "da = V (diag(gw) + F * V^T gV) V^T, lower triangle", reads("out"))
+          _eigh_vjp, "da = V (diag(gw) + F * V^T gV) V^T, on the triangle read", reads("out"))
 
 
 def svd_shapes(shape):
