@@ -43,6 +43,13 @@ def _explicit(spec, shapes):
     width = max([w for w, t in zip(widths, terms) if "..." in t], default=0)
     dots = "".join(spare[:width])
     terms = [t.replace("...", dots[width - w:]) for t, w in zip(terms, widths)]
+    sizes = {}
+    for term, shape in zip(terms, shapes):
+        for letter, n in zip(term, shape):
+            if sizes.get(letter, 1) not in (1, n) and n != 1:
+                raise ValueError(f"einsum: {spec!r}: letter {letter!r} has size {sizes[letter]} "
+                                 f"and {n} (operands of shapes {', '.join(map(str, shapes))})")
+            sizes[letter] = n if sizes.get(letter, 1) == 1 else sizes[letter]
     if arrow:
         output = output.replace("...", dots)
     else:  # implicit: the broadcast axes, then the letters used once, alphabetically
