@@ -66,7 +66,7 @@ def solve_triangular(a, b, lower=False, trans=0, unit_diagonal=False) -> Tensor:
     scipy.linalg.solve_triangular (trans=1 or "T" solves a.T @ x = b; unit_diagonal=True takes
     the diagonal as ones), batched over leading axes like np.linalg.solve."""
     a, b = _right_side(a, b, "solve_triangular")
-    if trans in (1, "T", "C"):
+    if trans in (1, 2, "T", "C"):  # 2 and "C" (conjugate) are the transpose for real a
         a, lower = a.swapaxes(-1, -2), not lower
     elif trans not in (0, "N"):
         raise ValueError(f"solve_triangular: trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}")
