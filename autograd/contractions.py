@@ -73,8 +73,13 @@ def einsum(*operands, optimize=False, **kwargs) -> Tensor:
     if len(tensors) == 1:
         return apply(ops.einsum_unary, tensors[0], subscripts=f"{terms[0]}->{output}",
                      optimize=optimize)
-    path = np.einsum_path(",".join(terms) + "->" + output, *(t.data for t in tensors),
-                          optimize=optimize or "greedy")[0][1:]
+    try:
+        path = np.einsum_path(",".join(terms) + "->" + output, *(t.data for t in tensors),
+                              optimize=optimize or "greedy")[0][1:]
+    except ValueError as err:
+        raise ValueError(f"einsum: {spec!r}: {err}") from None
+    if not isinstance(optimize, (bool, str)):  # a path: it was for all the operands at once
+        optimize = True
     pending = list(zip(terms, tensors))
     for step in path:
         picked = [pending[i] for i in step]

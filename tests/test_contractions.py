@@ -148,12 +148,14 @@ def _einsum_nodes(out):
     return nodes
 
 
-@pytest.mark.parametrize("optimize", [False, True, "greedy", "optimal"])
+@pytest.mark.parametrize("optimize", [False, True, "greedy", "optimal",
+                                      ["einsum_path", (2, 3), (0, 1), (0, 1)]])
 def test_an_einsum_of_n_operands_is_a_chain_of_n_minus_1_and_passes_optimize_on(optimize):
     x = make((normal(2, 3), normal(3, 4), normal(4, 5), normal(5, 2)))
     out = np.einsum("ij,jk,kl,lm->im", *x, optimize=optimize)
     nodes = _einsum_nodes(out)
-    assert len(nodes) == 3 and all(n.attrs["optimize"] == optimize for n in nodes)
+    passed = optimize if isinstance(optimize, (bool, str)) else True  # a path: for all at once
+    assert len(nodes) == 3 and all(n.attrs["optimize"] == passed for n in nodes)
     np.testing.assert_allclose(out.data, np.linalg.multi_dot([t.data for t in x]), rtol=1e-12)
 
 
@@ -191,6 +193,7 @@ def test_plain_arrays_give_a_constant_tensor():
     (lambda x: np.einsum("ij,jk", x, np.ones((4, 2))), ValueError,
      r"einsum: 'ij,jk': letter 'j' has size 3 and 4 \(operands of shapes \(2, 3\), \(4, 2\)\)"),
     (lambda x: np.einsum("ij", x, out=np.empty(3)), TypeError, r"takes only optimize="),
+    (lambda x: np.einsum("ij,jk->iz", x, np.ones((3, 2))), ValueError, r"einsum: 'ij,jk->iz': "),
     (lambda x: np.tensordot(x, np.ones((3, 2))), ValueError,
      r"tensordot: axes \[0, 1\] of a \(2, 3\) and \[0, 1\] of b \(3, 2\) do not pair up"),
     (lambda x: np.tensordot(x, np.ones((4, 2)), axes=1), ValueError,
