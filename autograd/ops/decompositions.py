@@ -30,17 +30,19 @@ def _lower(x):
     return x * (np.tri(n, dtype=_data(x).dtype) - np.eye(n, dtype=_data(x).dtype) / 2)
 
 
-def _inverse_gaps(values, skew, name, what):
+def _inverse_gaps(values, skew, name, what, shown=None):
     """F[..., i, j] = 1 / (values[j] - values[i]) off the diagonal, 0 on it.
 
     Where two values are equal the gradient is undefined unless the skew-symmetric part it
-    multiplies is zero (then it is 0): an error naming the repeated values, never inf or nan.
+    multiplies is zero (then it is 0): an error naming the repeated values (`shown`, when the
+    values are a function of them), never inf or nan.
     """
     gaps = values[..., None, :] - values[..., :, None]
     n = gaps.shape[-1]
     tie = (_data(gaps) == 0) & ~np.eye(n, dtype=bool)
     if np.any(tie & (_data(skew) != 0)):
-        tied = np.unique(np.broadcast_to(_data(values)[..., None, :], tie.shape)[tie])
+        shown = _data(values if shown is None else shown)
+        tied = np.unique(np.broadcast_to(shown[..., None, :], tie.shape)[tie])
         raise ValueError(f"{name}: the gradient through the {what} is undefined where values "
                          f"repeat ({tied[:5]}): use only the values, or break the tie (add a "
                          "small distinct perturbation)")
@@ -177,7 +179,7 @@ def _svd_vjp(g, out, a):
     ut_gu = _t(u) @ gu
     vt_gv = vh @ _t(gvh)
     su, sv = ut_gu - _t(ut_gu), vt_gv - _t(vt_gv)
-    f = _inverse_gaps(s * s, su + sv, "svd", "singular vectors")
+    f = _inverse_gaps(s * s, su + sv, "svd", "singular vectors", shown=s)
     inner = (f * su) * s[..., None, :] + s[..., :, None] * (f * sv)
     inner = inner + gs[..., None, :] * np.eye(k, dtype=_data(s).dtype)
     ga = u @ inner @ vh
