@@ -338,6 +338,11 @@ class Tensor(metaclass=pytorch_names.HidesHints):
     def softmax(self, axis=-1): return apply(ops.softmax, self, axis=axis)
     def log_softmax(self, axis=-1): return apply(ops.log_softmax, self, axis=axis)
 
+    # products and diagonals, as ndarray's methods (autograd.contractions, through numpy)
+    def dot(self, other): return np.dot(self, other)
+    def trace(self, offset=0, axis1=0, axis2=1): return np.trace(self, offset, axis1, axis2)
+    def diagonal(self, offset=0, axis1=0, axis2=1): return np.diagonal(self, offset, axis1, axis2)
+
     def linear(self, weight, bias=None):
         """`self @ weight + bias` as one fused node; weight is (in_features, out_features)."""
         if bias is None:

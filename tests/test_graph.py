@@ -400,6 +400,12 @@ def ramp(*shape):
     return Tensor(np.linspace(0.5, 1.5, int(np.prod(shape))).reshape(shape), requires_grad=True)
 
 
+def invertible(n):
+    """A symmetric positive definite leaf (the ramp's values plus 2 on the diagonal)."""
+    a = np.linspace(0.5, 1.5, n * n).reshape(n, n)
+    return Tensor((a + a.T) / 2 + 2 * np.eye(n), requires_grad=True)
+
+
 # Inputs and settings for the ops that are not "one (2, 3) input" or "two (2, 3) inputs".
 SPECIAL_NODES = {
     "matmul": lambda: ((ramp(2, 3), ramp(3, 2)), {}),
@@ -414,6 +420,13 @@ SPECIAL_NODES = {
     "stack": lambda: ((ramp(2, 3), ramp(2, 3)), {"axis": 1}),
     "astype": lambda: ((ramp(2, 3),), {"dtype": np.dtype(np.float32)}),
     "clip": lambda: ((ramp(2, 3),), {"lo": 0.7, "hi": 1.2}),
+    # linear algebra and contractions: symmetric positive definite leaves
+    **{name: lambda: ((invertible(3),), {}) for name in
+       ("inv", "slogdet", "cholesky", "eigh", "svd", "qr", "pinv")},
+    "solve": lambda: ((invertible(3), ramp(3)), {}),
+    "solve_triangular": lambda: ((invertible(3), ramp(3)), {"lower": True}),
+    "einsum": lambda: ((ramp(2, 3), ramp(3, 2)), {"subscripts": "ij,jk->ik"}),
+    "einsum_unary": lambda: ((ramp(3, 3),), {"subscripts": "ii->"}),
 }
 BINARY = {"add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "logaddexp",
           "cross_entropy", "bce_with_logits"}

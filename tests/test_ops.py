@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import autograd.linalg
 from autograd import Tensor, gradcheck, ops
 from autograd.functions import concatenate, logaddexp, maximum, minimum, stack, where
 from autograd.gradcheck import gradgradcheck
@@ -50,6 +51,16 @@ def distinct(*shape):
 MASK = np.array([[True, False, True, True], [False, False, True, False],
                  [True, True, False, True]])
 INDEX = (np.array([0, 2, 0]), slice(1, None))  # row 0 twice: its gradients must add up
+
+
+def spd(n):
+    """A symmetric positive definite matrix, well conditioned (cholesky, solves)."""
+    return lambda rng: (lambda x: x @ x.T + n * np.eye(n))(rng.normal(size=(n, n)))
+
+
+def _packed(*arrays):
+    """The factors of a matrix flattened and joined, as the factorisation ops return them."""
+    return np.concatenate([a.reshape(-1) for a in arrays])
 
 
 def _add_at_reference(g):
@@ -145,6 +156,26 @@ CASES = [
          lambda x, y: np.concatenate([x, y], axis=1), (normal(2, 3), normal(2, 2))),
     Case(ops.stack, lambda x, y: stack([x, y], axis=-1), lambda x, y: np.stack([x, y], axis=-1),
          (normal(2, 3), normal(2, 3))),
+    # linear algebra: factorisations return their factors packed in one array (autograd.linalg
+    # hands them out as views); cholesky and eigh read the lower triangle, as numpy's do
+    Case(ops.solve, np.linalg.solve, np.linalg.solve, (spd(3), normal(3, 2))),
+    Case(ops.solve_triangular, lambda a, b: autograd.linalg.solve_triangular(a, b, lower=True),
+         lambda a, b: np.linalg.solve(np.tril(a), b), (spd(3), normal(3))),
+    Case(ops.inv, np.linalg.inv, np.linalg.inv, (spd(3),)),
+    Case(ops.slogdet, lambda a: np.linalg.slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1],
+         (normal(3, 3),)),
+    Case(ops.cholesky, np.linalg.cholesky, np.linalg.cholesky, (spd(3),)),
+    Case(ops.eigh, ops.eigh, lambda a: np.concatenate([np.linalg.eigh(a)[0][None],
+                                                       np.linalg.eigh(a)[1]]), (normal(3, 3),)),
+    Case(ops.svd, ops.svd, lambda a: _packed(*np.linalg.svd(a, full_matrices=False)),
+         (normal(4, 3),)),
+    Case(ops.qr, ops.qr, lambda a: _packed(*np.linalg.qr(a)), (normal(4, 3),)),
+    Case(ops.pinv, np.linalg.pinv, np.linalg.pinv, (normal(4, 3),)),
+    # contractions: a diagonal (i repeated) and a letter summed in x alone (l)
+    Case(ops.einsum, lambda x, y: np.einsum("iijl,jk->ki", x, y),
+         lambda x, y: np.einsum("iijl,jk->ki", x, y), (normal(3, 3, 2, 4), normal(2, 5))),
+    Case(ops.einsum_unary, lambda x: np.einsum("iij->j", x), lambda x: np.einsum("iij->j", x),
+         (normal(3, 3, 2),)),
 ]
 BY_NAME = pytest.mark.parametrize("case", CASES, ids=[case.op.name for case in CASES])
 

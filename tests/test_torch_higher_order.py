@@ -18,6 +18,33 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 TF = torch.autograd.functional
 
+def _mirror(x):
+    """The symmetric matrix numpy's cholesky and eigh read: x's lower triangle, mirrored."""
+    return x.tril() + x.tril(-1).mT
+
+
+def _signs(ours, theirs):
+    """Per column, the sign that gives PyTorch's factor numpy's sign convention (a constant)."""
+    return torch.sign((torch.as_tensor(ours) * theirs.detach()).sum(-2, keepdim=True))
+
+
+def _eigh(x):
+    w, v = torch.linalg.eigh(_mirror(x))
+    return torch.cat([w[None], v * _signs(np.linalg.eigh(x.detach().numpy())[1], v)])
+
+
+def _svd(x):
+    u, s, vh = torch.linalg.svd(x, full_matrices=False)
+    sign = _signs(np.linalg.svd(x.detach().numpy(), full_matrices=False)[0], u)
+    return torch.cat([(u * sign).reshape(-1), s, (vh * sign.mT).reshape(-1)])
+
+
+def _qr(x):
+    q, r = torch.linalg.qr(x)
+    sign = _signs(np.linalg.qr(x.detach().numpy())[0], q)
+    return torch.cat([(q * sign).reshape(-1), (r * sign.mT).reshape(-1)])
+
+
 ROWS = torch.tensor(INDEX[0])[:, None]
 COLS = torch.arange(4)[INDEX[1]][None, :]
 TORCH = {
@@ -71,6 +98,18 @@ TORCH = {
                                                                    accumulate=True),
     "concatenate": lambda x, y: torch.cat([x, y], dim=1),
     "stack": lambda x, y: torch.stack([x, y], dim=-1),
+    "solve": torch.linalg.solve,
+    "solve_triangular": lambda a, b: torch.linalg.solve_triangular(a, b[:, None],
+                                                                   upper=False)[:, 0],
+    "inv": torch.linalg.inv,
+    "slogdet": lambda a: torch.linalg.slogdet(a)[1],
+    "cholesky": lambda a: torch.linalg.cholesky(_mirror(a)),
+    "eigh": _eigh,
+    "svd": _svd,
+    "qr": _qr,
+    "pinv": torch.linalg.pinv,
+    "einsum": lambda x, y: torch.einsum("iijl,jk->ki", x, y),
+    "einsum_unary": lambda x: torch.einsum("iij->j", x),
 }
 BY_NAME = pytest.mark.parametrize("case", CASES, ids=[case.op.name for case in CASES])
 

@@ -28,6 +28,8 @@ HUGE = np.array([-1000.0, -30.0, -1.0, 0.0, 1.0, 30.0, 1000.0])
 PROBS = np.random.default_rng(1).dirichlet(np.ones(4), size=3)
 UNIT = np.random.default_rng(2).uniform(size=(3, 4))
 MASK = EDGES > 0
+SQUARE = NORMAL[:, :3] + 3 * np.eye(3)
+SPD = NORMAL[:, :3] @ NORMAL[:, :3].T + np.eye(3)
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,29 @@ ROWS = [
         lambda x, y: torch.stack([x, y], dim=-1), (NORMAL, EDGES)),
     Row("split", lambda x: autograd.split(x, [1, -1], axis=1)[1] * 2,
         lambda x: torch.tensor_split(x, [1, -1], dim=1)[1] * 2, (NORMAL,)),
+    # linear algebra (symmetric inputs where numpy reads one triangle; sign-free factors)
+    Row("solve", np.linalg.solve, torch.linalg.solve, (SQUARE, EDGES)),
+    Row("solve_triangular", lambda a, b: autograd.linalg.solve_triangular(a, b, lower=True),
+        lambda a, b: torch.linalg.solve_triangular(a, b, upper=False), (SQUARE, EDGES)),
+    Row("inv", np.linalg.inv, torch.linalg.inv, (SQUARE,)),
+    Row("det", np.linalg.det, torch.linalg.det, (EDGES[:, :3],)),
+    Row("slogdet", lambda a: np.linalg.slogdet(a)[1], lambda a: torch.linalg.slogdet(a)[1],
+        (-SQUARE,)),
+    Row("cholesky", lambda a: np.linalg.cholesky((a + a.T) / 2),
+        lambda a: torch.linalg.cholesky((a + a.T) / 2), (SPD,)),
+    Row("eigh", lambda a: (lambda w, v: v * v * w)(*np.linalg.eigh((a + a.T) / 2)),
+        lambda a: (lambda w, v: v * v * w)(*torch.linalg.eigh((a + a.T) / 2)), (SPD,)),
+    Row("svd", lambda a: (lambda u, s, vh: (u * s) @ vh + s.sum())(
+        *np.linalg.svd(a, full_matrices=False)),
+        lambda a: (lambda u, s, vh: (u * s) @ vh + s.sum())(
+        *torch.linalg.svd(a, full_matrices=False)), (NORMAL,)),
+    Row("qr", lambda a: (lambda q, r: q * 2 + r.sum())(*np.linalg.qr(a)),
+        lambda a: (lambda q, r: q * 2 + r.sum())(*torch.linalg.qr(a)), (NORMAL.T,)),
+    Row("pinv", np.linalg.pinv, torch.linalg.pinv, (NORMAL,)),
+    Row("einsum", lambda x, y: np.einsum("ij,kj->ik", x, y),
+        lambda x, y: torch.einsum("ij,kj->ik", x, y), (EDGES, TIES)),
+    Row("einsum diagonal", lambda x: np.einsum("ii->i", x),
+        lambda x: torch.einsum("ii->i", x), (EDGES[:, :3],)),
 ]
 
 

@@ -21,10 +21,22 @@ the input's shape and dtype in one place (`engine.reduce_to`). The families, one
     reductions   sum mean max min prod norm logsumexp
     shapes       reshape transpose broadcast_to getitem add_at concatenate stack
     linalg       matmul linear
+    decompositions  solve solve_triangular inv slogdet cholesky eigh svd qr pinv
+    contractions einsum einsum_unary
     losses       log_softmax softmax cross_entropy bce_with_logits
 """
 
-from . import arithmetic, elementwise, linalg, losses, reductions, shapes, special
+from . import (
+    arithmetic,
+    contractions,
+    decompositions,
+    elementwise,
+    linalg,
+    losses,
+    reductions,
+    shapes,
+    special,
+)
 from .arithmetic import (
                          add,
                          divide,
@@ -37,7 +49,9 @@ from .arithmetic import (
                          subtract,
                          where,
 )
+from .contractions import einsum, einsum_unary
 from .core import Op, Variadic, reads
+from .decompositions import cholesky, eigh, inv, pinv, qr, slogdet, solve, solve_triangular, svd
 from .elementwise import (
                          abs,
                          astype,
@@ -63,7 +77,8 @@ from .reductions import logsumexp, max, mean, min, norm, prod, sum
 from .shapes import add_at, broadcast_to, concatenate, getitem, reshape, stack, transpose
 from .special import erf, erfc
 
-FAMILIES = (arithmetic, elementwise, special, reductions, shapes, linalg, losses)
+FAMILIES = (arithmetic, elementwise, special, reductions, shapes, linalg, losses, decompositions,
+            contractions)
 OPS = [v for family in FAMILIES for v in vars(family).values() if isinstance(v, Op)]
 
 __all__ = ["Op", "Variadic", "reads", "OPS", *(op.name for op in OPS)]
