@@ -923,6 +923,8 @@ class SGDUpdate(Update):
 
     def key(self):
         o = self.opt
+        if _unknown_option(o):
+            return None
         return bool(o.momentum), bool(o.nesterov), bool(o.weight_decay)
 
     def slots(self):
@@ -934,7 +936,8 @@ class SGDUpdate(Update):
         changed = [_changed("opt.momentum", momentum) + " or " + _changed("opt.nesterov", nesterov)
                    + " or " + _changed("opt.weight_decay", decay)]
         consts = {"opt": self.opt, "multiply": np.multiply, "add": np.add,
-                  "subtract": np.subtract}
+                  "subtract": np.subtract, "unknown": _unknown_option}
+        changed.append("unknown(opt)")
         lines = ["lr, mom, wd, bufs = opt.lr, opt.momentum, opt.weight_decay, opt.buffers"]
         group = self.group
         if (not momentum and group is not None and group.intact(self.opt.params)
@@ -980,6 +983,8 @@ class AdamUpdate(Update):
     generic = False
 
     def key(self):
+        if _unknown_option(self.opt):
+            return None
         return bool(self.opt.weight_decay)
 
     def slots(self):
@@ -992,7 +997,9 @@ class AdamUpdate(Update):
         decay = self.key()
         changed = [_changed("opt.weight_decay", decay)]
         consts = {"opt": self.opt, "multiply": np.multiply, "add": np.add, "sqrt": np.sqrt,
-                  "divide": np.divide, "subtract": np.subtract, "root": math.sqrt}
+                  "divide": np.divide, "subtract": np.subtract, "root": math.sqrt,
+                  "unknown": _unknown_option}
+        changed.append("unknown(opt)")
         lines = ["lr, eps, (b1, b2), wd = opt.lr, opt.eps, opt.betas, opt.weight_decay",
                  "m, v, steps = opt.m, opt.v, opt.steps"]
         for i, (p, grad) in enumerate(zip(self.opt.params, plan.grads)):
@@ -1089,6 +1096,18 @@ def flatten(params):
     for p in params:
         _groups[id(p)] = (weakref.ref(p), group)
     return group
+
+
+def _unknown_option(opt):
+    """What the generated updates do not implement in nn.optim's SGD and Adam (several param
+    groups, dampening, amsgrad, maximize), named, or None: such a step runs `step()`."""
+    groups = getattr(opt, "param_groups", ())
+    if len(groups) > 1:
+        return f"{len(groups)} param groups"
+    for name in ("dampening", "amsgrad", "maximize"):
+        if getattr(opt, name, False):
+            return f"{name}={getattr(opt, name)!r}"
+    return None
 
 
 def _changed(attribute, flag):
@@ -1318,6 +1337,12 @@ class CompiledStep:
                 self._fuse(plan, None, Update.source(update, plan))
             return value
         key = update.key()
+        if key is None:  # an option the generated update does not implement
+            self._warn(f"{type(update.opt).__name__} with {_unknown_option(update.opt)} has no "
+                       "generated update; its step() runs")
+            update.eager()
+            self._fuse(plan, None, Update.source(update, plan))
+            return value
         entry = plan.updates.get(key)
         if entry is None:
             entry = plan.updates[key] = [update.generate(plan), 0]
