@@ -45,11 +45,11 @@ class History:
     """Per-epoch records of `fit`: `history.history["loss"]`, or `history.loss`, one per epoch.
 
     Keys: "loss" and each metric's name, and the same with a "val_" prefix when validation
-    data is given; "lr" (the rate each epoch ran at) with a scheduler ("lr_1", ... for
-    the other param groups). `history.epoch` lists
-    the epoch numbers (from 0). Why training ended: `stopped_by` is "epochs", "early_stopping"
-    or "callback", and `stop_reason` says it in a sentence; `best_epoch` is the epoch whose
-    weights early stopping restored (None without `patience`).
+    data is given; "lr" (the rate each epoch ran at) with a scheduler ("lr_1", ... for the
+    other param groups). `history.epoch` lists the epoch numbers (from 0). Why training ended:
+    `stopped_by` is "epochs", "early_stopping" or "callback", and `stop_reason` says it in a
+    sentence; `best_epoch` is the epoch whose weights early stopping restored (None without
+    `patience`).
     """
 
     def __init__(self):

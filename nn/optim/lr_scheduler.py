@@ -92,8 +92,8 @@ class LRScheduler:
         vars(self).update(state)
 
     def __repr__(self) -> str:
-        rates = self._last_lr
-        shown = f"lr={rates[0]:.6g}" if len(rates) == 1 else f"lrs={[float(f'{r:.6g}') for r in rates]}"
+        rates = [float(f"{r:.6g}") for r in self._last_lr]
+        shown = f"lr={rates[0]:.6g}" if len(rates) == 1 else f"lrs={rates}"
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, {shown})"
 
 

@@ -9,6 +9,7 @@ momentum or betas, ...): options a group does not give come from the constructor
 
 import math
 import numbers
+
 import numpy as np
 
 from autograd import Tensor
@@ -71,7 +72,8 @@ class Optimizer:
         name = type(self).__name__
         if isinstance(params, (Tensor, dict)):
             raise TypeError(f"{name}: params must be an iterable of Tensors or of dicts (param "
-                            f"groups), e.g. model.parameters(), not a single {type(params).__name__}")
+                            "groups), e.g. model.parameters(), not a single "
+                            f"{type(params).__name__}")
         items = list(params)
         if not items:
             raise ValueError(f"{name}: got an empty parameter list")
