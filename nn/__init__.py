@@ -24,7 +24,16 @@ from .layers import (
     Softplus,
     Tanh,
 )
-from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module
 from .train import History, accuracy, evaluate, fit
 
@@ -32,6 +41,7 @@ __all__ = [
     "Module", "Linear", "Sigmoid", "ReLU", "Tanh", "LeakyReLU", "Softplus", "GELU", "Identity",
     "Softmax", "Dropout", "Flatten", "Sequential", "MLP",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
+    "L1Loss", "NLLLoss", "HuberLoss", "SmoothL1Loss",
     "fit", "evaluate", "accuracy", "History", "manual_seed", "compile_step",
     "functional", "optim", "data", "init", "utils",
 ]

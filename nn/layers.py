@@ -12,6 +12,7 @@ import numpy as np
 
 from autograd import Tensor
 
+from .functional_activations import dropout
 from .init import get_initializer, get_rng
 from .module import Module
 
@@ -173,14 +174,7 @@ class Dropout(Module):
         self.rng = None if rng is None else get_rng(rng)  # None: the default, looked up per call
 
     def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.p == 0:
-            return x
-        if self.p == 1:
-            return x * 0.0  # every element dropped; the gradient is zero too
-        keep = get_rng(self.rng).random(x.shape) >= self.p
-        mask = keep.astype(x.dtype)
-        mask *= 1 / (1 - self.p)
-        return x * mask
+        return dropout(x, self.p, self.training, rng=self.rng)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
