@@ -8,6 +8,7 @@ Everything here is built from `autograd.Tensor` operations; none of it knows a d
 
 from . import data, functional, init, optim, utils
 from .compile import compile_step
+from .containers import ModuleDict, ModuleList
 from .init import manual_seed
 from .layers import (
     GELU,
@@ -17,6 +18,7 @@ from .layers import (
     Identity,
     LeakyReLU,
     Linear,
+    LogSoftmax,
     ReLU,
     Sequential,
     Sigmoid,
@@ -34,12 +36,13 @@ from .losses import (
     NLLLoss,
     SmoothL1Loss,
 )
-from .module import Module
+from .module import Module, Parameter
 from .train import History, accuracy, evaluate, fit
 
 __all__ = [
     "Module", "Linear", "Sigmoid", "ReLU", "Tanh", "LeakyReLU", "Softplus", "GELU", "Identity",
     "Softmax", "Dropout", "Flatten", "Sequential", "MLP",
+    "Parameter", "ModuleList", "ModuleDict", "LogSoftmax",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "L1Loss", "NLLLoss", "HuberLoss", "SmoothL1Loss",
     "fit", "evaluate", "accuracy", "History", "manual_seed", "compile_step",
