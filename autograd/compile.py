@@ -1338,6 +1338,9 @@ class CompiledStep:
             return value
         key = update.key()
         if key is None:  # an option the generated update does not implement
+            if len(update.opt.params) != len(self.params):  # its gradients are not cleared here
+                raise RuntimeError("compiled step: the optimizer's parameters changed after the "
+                                   "step was compiled (add_param_group?); compile a new step")
             self._warn(f"{type(update.opt).__name__} with {_unknown_option(update.opt)} has no "
                        "generated update; its step() runs")
             update.eager()
