@@ -52,7 +52,7 @@ def test_an_option_read_as_an_attribute_is_every_groups():
     opt = nn.optim.Adam([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
     with pytest.raises(ValueError, match=r"Adam.lr: the 2 param groups have different values "
                                          r"\[0.1, 0.5\]; read optimizer.param_groups\[i\]"):
-        opt.lr
+        _ = opt.lr
     assert opt.betas == (0.9, 0.999)
     opt.lr = 0.2  # sets every group
     assert opt.lr == 0.2 and [g["lr"] for g in opt.param_groups] == [0.2, 0.2]
