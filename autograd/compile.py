@@ -1101,12 +1101,13 @@ def flatten(params):
 def _unknown_option(opt):
     """What the generated updates do not implement in nn.optim's SGD and Adam (several param
     groups, dampening, amsgrad, maximize), named, or None: such a step runs `step()`."""
-    groups = getattr(opt, "param_groups", ())
-    if len(groups) > 1:
+    groups = getattr(opt, "param_groups", None)
+    if groups is not None and len(groups) > 1:
         return f"{len(groups)} param groups"
-    for name in ("dampening", "amsgrad", "maximize"):
-        if getattr(opt, name, False):
-            return f"{name}={getattr(opt, name)!r}"
+    options = groups[0] if groups else getattr(opt, "__dict__", {})  # dict lookups: per step
+    if options.get("dampening") or options.get("amsgrad") or options.get("maximize"):
+        name = next(n for n in ("dampening", "amsgrad", "maximize") if options.get(n))
+        return f"{name}={options[name]!r}"
     return None
 
 
