@@ -339,3 +339,22 @@ def test_a_compiled_step_refuses_a_group_added_after_it_was_made():
     opt.add_param_group({"params": model.parameters()[2:], "lr": 0.5})
     with pytest.raises(RuntimeError, match="parameters changed after the step was compiled"):
         step(X, y)
+
+
+def test_an_optimizer_written_against_the_older_base_class_still_works():
+    class HalfStep(nn.optim.Optimizer):  # Optimizer(params), its own lr attribute and step
+        def __init__(self, params, lr):
+            super().__init__(params)
+            self.lr = lr
+
+        def step(self):
+            for _, p, _, g in self._gradients():
+                p.data -= 0.5 * self.lr * g
+
+    p = _param()
+    opt = HalfStep([p], lr=0.2)
+    _run(opt, [p], 3)
+    np.testing.assert_allclose(p.data, P0 - 3 * 0.1 * C, rtol=1e-15)
+    assert opt.lr == 0.2 and opt.param_groups[0]["lr"] == 0.2
+    nn.optim.lr_scheduler.StepLR(opt, 1, 0.5).step()
+    assert opt.lr == 0.1

@@ -68,7 +68,7 @@ class Optimizer:
     weight_decay = GroupOption()
     maximize = GroupOption()
 
-    def __init__(self, params, defaults: dict):
+    def __init__(self, params, defaults: dict | None = None):
         name = type(self).__name__
         if isinstance(params, (Tensor, dict)):
             raise TypeError(f"{name}: params must be an iterable of Tensors or of dicts (param "
@@ -77,7 +77,7 @@ class Optimizer:
         items = list(params)
         if not items:
             raise ValueError(f"{name}: got an empty parameter list")
-        self.defaults = dict(defaults)
+        self.defaults = dict(defaults or {})
         self.param_groups: list[dict] = []
         self.params: list[Tensor] = []  # every group's parameters, in order
         for attribute in self.state_names:
@@ -150,8 +150,8 @@ class Optimizer:
         updates of state made from it (SGD's momentum buffer) would be lost."""
         i = 0
         for group in self.param_groups:
-            decay = 0.0 if group.get("decoupled_weight_decay") else group["weight_decay"]
-            maximize = group["maximize"]
+            decay = 0.0 if group.get("decoupled_weight_decay") else group.get("weight_decay", 0)
+            maximize = group.get("maximize", False)
             for p in group["params"]:
                 if p.grad is not None and p.requires_grad:
                     g = -p.grad if maximize else p.grad
