@@ -59,7 +59,8 @@ class TrainingStep:
                                      skip_nonfinite=skip_nonfinite)
         # (weight, ignore_index and label_smoothing give labels a meaning one-hot rows lack)
         plain = (getattr(loss_fn, "weight", None) is None
-                 and not getattr(loss_fn, "label_smoothing", 0))
+                 and not getattr(loss_fn, "label_smoothing", 0)
+                 and getattr(loss_fn, "ignore_index", -100) == -100)
         self._targets = ("labels" if _is(loss_fn, _LABEL_LOSSES) and plain
                          else "same" if _is(loss_fn, _SAME_SHAPE_LOSSES) else None)
         self._outputs = {}  # (shape, dtype) of x -> (shape, dtype) of the model's output

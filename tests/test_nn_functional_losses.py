@@ -3,6 +3,8 @@ smooth_l1 and huber at their kinks, nll, cross_entropy with weight, ignore_index
 label_smoothing, binary cross-entropy with weight and pos_weight, against closed forms and
 central differences; every label ignored; float32; the errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -160,3 +162,32 @@ def test_errors_name_the_problem(call, message):
 def test_loss_modules_are_their_functions(module, function):
     assert module(X, T).item() == function(X, T).item()
     assert nn.NLLLoss(W, ignore_index=1)(X, LABELS).item() == F.nll_loss(X, LABELS, W, 1).item()
+
+
+@pytest.mark.parametrize("loss", [
+    nn.CrossEntropyLoss(weight=np.array([1.0, 2.0, 0.5])), nn.CrossEntropyLoss(ignore_index=1),
+    nn.CrossEntropyLoss(label_smoothing=0.2), nn.NLLLoss(W), nn.CrossEntropyLoss(),
+], ids=lambda loss: loss.extra_repr())
+def test_compiled_steps_with_label_options_give_eagers_bits(loss):
+    # The compiled step turns plain labels into one-hot rows before the step; with weight,
+    # ignore_index or label_smoothing, labels mean more than those rows (ignore_index=1 raised).
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 3))
+    batches = [rng.integers(0, 3, size=8) for _ in range(5)]
+    batches[1] = batches[0]  # the first two calls agree
+    batches[3] = np.where(batches[3] == 0, loss.ignore_index, batches[3])  # some ignored
+    nn.manual_seed(0)
+    model = nn.MLP([3, 4, 3])
+    nn.manual_seed(0)
+    twin = nn.MLP([3, 4, 3])
+    opt, other = nn.optim.SGD(model.parameters(), 0.1), nn.optim.SGD(twin.parameters(), 0.1)
+    step = nn.compile_step(model, loss, opt)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (fallbacks to eager may warn; the bits must agree)
+        for y in batches:
+            step(x, y)
+            other.zero_grad()
+            loss(twin(x), y).backward()
+            other.step()
+    for p, q in zip(model.parameters(), twin.parameters()):
+        assert np.array_equal(p.data, q.data)
