@@ -38,6 +38,8 @@ class GroupOption:
             return self
         groups = optimizer.param_groups
         value = groups[0][self.name]
+        if len(groups) == 1:  # the usual case, read at every compiled step: no loop
+            return value
         for group in groups[1:]:
             if group[self.name] != value:
                 values = [g[self.name] for g in groups]
