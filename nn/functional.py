@@ -15,6 +15,7 @@ import numpy as np
 from autograd import Tensor
 from autograd.functions import where
 
+from .embedding import embedding  # noqa: F401  (nn.functional.embedding)
 from .functional_activations import (  # noqa: F401  (nn.functional.relu, as in PyTorch)
     dropout,
     gelu,
@@ -26,8 +27,6 @@ from .functional_activations import (  # noqa: F401  (nn.functional.relu, as in 
     softmax,
     tanh,
 )
-
-from .embedding import embedding  # noqa: F401  (nn.functional.embedding)
 from .normalization import batch_norm, layer_norm  # noqa: F401
 
 REDUCTIONS = ("mean", "sum", "none")
