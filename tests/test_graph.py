@@ -13,7 +13,7 @@ import pytest
 from dot_source import SVG, source_graph, svg_graph
 
 from autograd import Tensor, draw_graph, ops, save_graph
-from autograd.graph import FIRST_BAD_GRAD, FIRST_BAD_VALUE, op_text, walk
+from autograd.graph import FIRST_BAD_GRAD, FIRST_BAD_VALUE, op_text, recorded_parents, walk
 from autograd.tensor import apply
 
 
@@ -515,3 +515,19 @@ def test_highlight_replaces_the_automatic_first_mark_and_survives_truncation():
         first = first.parents[0]
     assert "a highlighted node is among them" in draw_graph(
         deep, max_nodes=10, highlight={first: "far away"}).source
+
+
+def test_a_graph_after_a_recorded_in_place_op_shows_what_each_node_used():
+    # `d += 3 * d` gives d a new node; 3 * d used d's old value (its snapshot), so the graph has
+    # no edge from the new d back into the multiply that produced its own input (no cycle).
+    a = Tensor([2.0], requires_grad=True)
+    d = a * 1.5
+    d += 3 * d
+    order = walk(d)
+    index = {id(t): i for i, t in enumerate(order)}
+    for i, t in enumerate(order):
+        assert all(index[id(p)] < i for p in recorded_parents(t))
+    d.backward()
+    np.testing.assert_allclose(a.grad, [6.0])
+    source = draw_graph(d).source
+    assert source.count("label=multiply") == 2 and source.count("label=add") == 1
