@@ -14,9 +14,11 @@ dtype in one place (`engine.reduce_to`). The families, one file each:
     shapes       reshape transpose broadcast_to getitem add_at concatenate stack
     linalg       matmul linear
     losses       log_softmax softmax cross_entropy bce_with_logits
+    conv         conv conv_transpose conv_weight max_pool
 """
 
 from . import arithmetic, elementwise, linalg, losses, reductions, shapes
+from . import conv as convolution  # the family; `ops.conv` is its op, bound below
 from .arithmetic import (
                          add,
                          divide,
@@ -29,6 +31,7 @@ from .arithmetic import (
                          subtract,
                          where,
 )
+from .conv import conv, conv_transpose, conv_weight, max_pool
 from .core import Op, Variadic
 from .elementwise import (
                          abs,
@@ -52,7 +55,7 @@ from .losses import bce_with_logits, cross_entropy, log_softmax, softmax
 from .reductions import logsumexp, max, mean, min, norm, prod, sum
 from .shapes import add_at, broadcast_to, concatenate, getitem, reshape, stack, transpose
 
-FAMILIES = (arithmetic, elementwise, reductions, shapes, linalg, losses)
+FAMILIES = (arithmetic, elementwise, reductions, shapes, linalg, losses, convolution)
 OPS = [v for family in FAMILIES for v in vars(family).values() if isinstance(v, Op)]
 
 __all__ = ["Op", "Variadic", "OPS", *(op.name for op in OPS)]
