@@ -8,6 +8,7 @@ Everything here is built from `autograd.Tensor` operations; none of it knows a d
 
 from . import data, functional, init, optim, utils
 from .compile import compile_step
+from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
 from .init import manual_seed
 from .layers import (
     GELU,
@@ -31,6 +32,7 @@ from .train import History, accuracy, evaluate, fit
 __all__ = [
     "Module", "Linear", "Sigmoid", "ReLU", "Tanh", "LeakyReLU", "Softplus", "GELU", "Identity",
     "Softmax", "Dropout", "Flatten", "Sequential", "MLP",
+    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "fit", "evaluate", "accuracy", "History", "manual_seed", "compile_step",
     "functional", "optim", "data", "init", "utils",

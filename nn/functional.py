@@ -12,6 +12,15 @@ import numpy as np
 
 from autograd import Tensor
 
+from .functional_conv import (  # noqa: F401  (nn.functional.conv2d, as in PyTorch)
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+)
+
 REDUCTIONS = ("mean", "sum", "none")
 
 

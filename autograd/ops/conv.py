@@ -88,8 +88,9 @@ def _conv_transpose(g, w, shape=None, stride=(1,), padding=((0, 0),), dilation=(
     # the output's size, where a gather-free alternative (a convolution of the zero-upsampled g)
     # would build columns of (out channels x kernel) times the input's size.
     o, kernel = w.shape[0], w.shape[2:]
-    n, c, nd = shape[0], shape[1], len(kernel)
-    cols = w.reshape(groups, o // groups, c // groups * math.prod(kernel)).mT @ _grouped(g, groups)
+    n, c = shape[0], shape[1]
+    rows = c // groups * math.prod(kernel)
+    cols = w.reshape(groups, o // groups, rows).mT @ _grouped(g, groups)
     out = g.shape[2:]
     cols = cols.reshape((groups, c // groups) + tuple(kernel) + (n,) + out)
     padded = tuple(m + lo + hi for m, (lo, hi) in zip(shape[2:], padding))
@@ -137,7 +138,8 @@ def _max_index(x, kernel, stride, padding, dilation):
     n, c, nd = x.shape[0], x.shape[1], len(kernel)
     win = _windows(_pad(x, padding, -np.inf), kernel, stride, dilation)
     out = win.shape[2:2 + nd]
-    flat = win.reshape(win.shape[:2 + nd] + (math.prod(kernel),))  # (N, C, *out, prod(kernel)): a copy
+    # (N, C, *out, prod(kernel)): a copy, argmax needs the window on one axis
+    flat = win.reshape(win.shape[:2 + nd] + (math.prod(kernel),))
     arg = flat.argmax(axis=-1)
     top = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
     index = np.arange(n * c).reshape((n, c) + (1,) * nd)
