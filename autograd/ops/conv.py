@@ -10,6 +10,7 @@ Attributes, as `autograd.convolution` normalises them: `stride`, `dilation` (a t
 spatial axis), `padding` (a (before, after) pair per axis) and `groups` (an int).
 """
 
+import functools
 import itertools
 import math
 
@@ -25,83 +26,96 @@ def out_size(size, kernel, stride, padding, dilation):
     return (size + padding[0] + padding[1] - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def _pad(x, padding, value=0.0):
-    """x with its spatial axes padded by `padding` ((before, after) per axis) filled with value."""
-    if not any(lo or hi for lo, hi in padding):
-        return x
+def _padded(x, padding, value=0.0):
+    """A channels-last copy of x, (N, *padded spatial, C), the padding filled with `value`.
+
+    Channels last, each window's cells for all channels lie side by side in memory, so the
+    im2col copy moves runs of kernel-width x channels numbers instead of single ones."""
     spatial = x.shape[2:]
-    out = np.full(x.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(spatial, padding)),
-                  value, dtype=x.dtype)
-    out[(..., *(slice(lo, lo + n) for n, (lo, _) in zip(spatial, padding)))] = x
+    shape = (x.shape[0],) + tuple(n + lo + hi for n, (lo, hi) in zip(spatial, padding))
+    out = np.empty(shape + x.shape[1:2], dtype=x.dtype)
+    if any(lo or hi for lo, hi in padding):
+        out.fill(value)
+    inner = (slice(None), *(slice(lo, lo + n) for n, (lo, _) in zip(spatial, padding)))
+    out[inner] = np.moveaxis(x, 1, -1)
     return out
 
 
 def _windows(xp, kernel, stride, dilation):
-    """A read-only view (N, C, *out, *kernel) of every window of the padded input xp."""
-    spatial = xp.shape[2:]
+    """A read-only view (N, *out, *kernel, C) of every window of channels-last xp."""
+    spatial, steps = xp.shape[1:-1], xp.strides[1:-1]
     out = tuple((n - d * (k - 1) - 1) // s + 1
                 for n, k, s, d in zip(spatial, kernel, stride, dilation))
-    steps = xp.strides[2:]
-    return as_strided(xp, xp.shape[:2] + out + tuple(kernel),
-                      xp.strides[:2] + tuple(t * s for t, s in zip(steps, stride))
-                      + tuple(t * d for t, d in zip(steps, dilation)), writeable=False)
+    return as_strided(xp, xp.shape[:1] + out + tuple(kernel) + xp.shape[-1:],
+                      xp.strides[:1] + tuple(t * s for t, s in zip(steps, stride))
+                      + tuple(t * d for t, d in zip(steps, dilation)) + xp.strides[-1:],
+                      writeable=False)
 
 
 def _columns(x, kernel, stride, padding, dilation, groups):
-    """The im2col matrix (groups, channels/groups * prod(kernel), N * prod(out)), and out."""
-    win = _windows(_pad(x, padding), kernel, stride, dilation)
+    """The im2col matrix (groups, N * prod(out), prod(kernel) * C/groups), and out."""
+    win = _windows(_padded(x, padding), kernel, stride, dilation)
     n, c, nd = x.shape[0], x.shape[1], len(kernel)
-    out = win.shape[2:2 + nd]
-    win = win.reshape((n, groups, c // groups) + out + tuple(kernel))
-    # (group, channel, *kernel, batch, *out): one copy, in the order the matrix product wants
-    order = (1, 2, *range(3 + nd, 3 + 2 * nd), 0, *range(3, 3 + nd))
-    cols = win.transpose(order).reshape(groups, c // groups * math.prod(kernel),
-                                        n * math.prod(out))
+    out = win.shape[1:1 + nd]
+    win = win.reshape(win.shape[:-1] + (groups, c // groups))
+    # (group, batch, *out, *kernel, channel): one copy, rows of the matrix product
+    cols = np.moveaxis(win, -2, 0).reshape(groups, n * math.prod(out),
+                                           math.prod(kernel) * (c // groups))
     return cols, out
 
 
-def _grouped(g, groups):
-    """The output gradient (N, O, *out) as the matrix (groups, O/groups, N * prod(out))."""
-    n, o = g.shape[:2]
-    positions = math.prod(g.shape[2:])
-    g = g.reshape((n, groups, o // groups, positions)).transpose(1, 2, 0, 3)
-    return g.reshape(groups, o // groups, n * positions)
+def _weights(w, groups):
+    """w (O, C/groups, *kernel) as the matrix (groups, prod(kernel) * C/groups, O/groups)."""
+    o, nd = w.shape[0], w.ndim - 2
+    w = w.reshape((groups, o // groups) + w.shape[1:])
+    return w.transpose(0, *range(3, 3 + nd), 2, 1).reshape(groups, math.prod(w.shape[2:]),
+                                                           o // groups)
+
+
+def _rows(g, groups):
+    """The output gradient (N, O, *out) as the matrix (groups, N * prod(out), O/groups)."""
+    n, o, nd = g.shape[0], g.shape[1], g.ndim - 2
+    g = g.reshape((n, groups, o // groups) + g.shape[2:])
+    g = g.transpose(1, 0, *range(3, 3 + nd), 2)
+    return g.reshape(groups, n * math.prod(g.shape[2:2 + nd]), o // groups)
 
 
 def _conv(x, w, stride=(1,), padding=((0, 0),), dilation=(1,), groups=1):
     cols, out = _columns(x, w.shape[2:], stride, padding, dilation, groups)
-    n, o = x.shape[0], w.shape[0]
-    y = w.reshape(groups, o // groups, cols.shape[1]) @ cols  # (groups, O/groups, N * prod(out))
-    y = y.reshape((o, n) + out)
-    return np.ascontiguousarray(np.moveaxis(y, 1, 0))  # (N, O, *out)
+    y = cols @ _weights(w, groups)  # (groups, N * prod(out), O/groups)
+    n, nd = x.shape[0], len(out)
+    y = y.reshape((groups, n) + out + (w.shape[0] // groups,))
+    y = np.ascontiguousarray(y.transpose(1, 0, 2 + nd, *range(2, 2 + nd)))
+    return y.reshape((n, w.shape[0]) + out)
 
 
 def _conv_weight(x, g, shape=None, stride=(1,), padding=((0, 0),), dilation=(1,), groups=1):
-    # dL/dw = g times the columns of x, summed over batch and positions: one matrix product.
+    # dL/dw = the columns of x times g, summed over batch and positions: one matrix product.
     cols, _ = _columns(x, shape[2:], stride, padding, dilation, groups)
-    return (_grouped(g, groups) @ cols.mT).reshape(shape)
+    dw = cols.mT @ _rows(g, groups)  # (groups, prod(kernel) * C/groups, O/groups)
+    nd = len(shape) - 2
+    dw = dw.reshape((groups,) + shape[2:] + (shape[1], shape[0] // groups))
+    return dw.transpose(0, 2 + nd, 1 + nd, *range(1, 1 + nd)).reshape(shape)
 
 
 def _conv_transpose(g, w, shape=None, stride=(1,), padding=((0, 0),), dilation=(1,), groups=1):
-    # dL/dx: the column gradient w.T @ g, added back into the window positions it came from
+    # dL/dx: the column gradient g @ w.T, added back into the window cells it came from
     # (col2im). Windows overlap, so the sum runs over kernel offsets: prod(kernel) strided adds of
-    # the output's size, where a gather-free alternative (a convolution of the zero-upsampled g)
-    # would build columns of (out channels x kernel) times the input's size.
-    o, kernel = w.shape[0], w.shape[2:]
-    n, c = shape[0], shape[1]
-    rows = c // groups * math.prod(kernel)
-    cols = w.reshape(groups, o // groups, rows).mT @ _grouped(g, groups)
-    out = g.shape[2:]
-    cols = cols.reshape((groups, c // groups) + tuple(kernel) + (n,) + out)
+    # the output's size, where a loop-free alternative (a convolution of the zero-upsampled g)
+    # would build columns of out channels x kernel x the input's size.
+    n, c, kernel, out = shape[0], shape[1], w.shape[2:], g.shape[2:]
+    cols = _rows(g, groups) @ _weights(w, groups).mT  # (groups, N * prod(out), K * C/groups)
+    cols = cols.reshape((groups, n) + out + tuple(kernel) + (c // groups,))
     padded = tuple(m + lo + hi for m, (lo, hi) in zip(shape[2:], padding))
-    dxp = np.zeros((n, groups, c // groups) + padded, dtype=np.result_type(g, w))
+    dxp = np.zeros((n,) + padded + (groups, c // groups), dtype=cols.dtype)
+    whole = (slice(None),) * (2 + len(out))
     for offset in itertools.product(*(range(k) for k in kernel)):
         target = tuple(slice(i * d, i * d + s * (m - 1) + 1, s)
                        for i, d, s, m in zip(offset, dilation, stride, out))
-        piece = cols[(slice(None), slice(None), *offset)]  # (groups, C/groups, N, *out)
-        dxp[(slice(None),) * 3 + target] += np.moveaxis(piece, 2, 0)
-    dxp = dxp.reshape((n, c) + padded)
-    return dxp[(..., *(slice(lo, lo + m) for m, (lo, _) in zip(shape[2:], padding)))]
+        dxp[(slice(None), *target)] += np.moveaxis(cols[whole + offset], 0, -2)
+    inner = (slice(None), *(slice(lo, lo + m) for m, (lo, _) in zip(shape[2:], padding)))
+    dx = dxp[inner].reshape((n,) + tuple(shape[2:]) + (c,))
+    return np.ascontiguousarray(np.moveaxis(dx, -1, 1))
 
 
 conv = Op(
@@ -132,25 +146,39 @@ conv_weight = Op(
 )
 
 
+@functools.lru_cache(maxsize=256)
+def _window_cells(spatial, kernel, stride, padding, dilation):
+    """(prod(out), prod(kernel)): the flat index, within one image, of every window's cells.
+
+    A padding cell gets the index of the nearest real cell along each axis: a window whose real
+    values are all -inf has its first real cell win, as in PyTorch (its search starts there)."""
+    nd = len(spatial)
+    flat = np.zeros((1,) * (2 * nd), np.intp)  # broadcast up to (*out, *kernel)
+    for axis, (n, k, s, (lo, _), d) in enumerate(zip(spatial, kernel, stride, padding,
+                                                      dilation)):
+        o = (n + 2 * lo - d * (k - 1) - 1) // s + 1
+        pos = np.clip(np.arange(o)[:, None] * s + np.arange(k) * d - lo, 0, n - 1)
+        shape = [1] * (2 * nd)
+        shape[axis], shape[nd + axis] = o, k
+        flat = flat * n + pos.reshape(shape)
+    out = flat.shape[:nd]
+    flat = flat.reshape(math.prod(out), math.prod(kernel))
+    return flat
+
+
 def _max_index(x, kernel, stride, padding, dilation):
     """Each window's maximum and the flat index into x of the first one (PyTorch's pick on
     ties; NaN counts as the largest, so NaN propagates)."""
-    n, c, nd = x.shape[0], x.shape[1], len(kernel)
-    win = _windows(_pad(x, padding, -np.inf), kernel, stride, dilation)
-    out = win.shape[2:2 + nd]
-    # (N, C, *out, prod(kernel)): a copy, argmax needs the window on one axis
-    flat = win.reshape(win.shape[:2 + nd] + (math.prod(kernel),))
+    n, c, spatial = x.shape[0], x.shape[1], x.shape[2:]
+    win = _windows(_padded(x, padding, -np.inf), kernel, stride, dilation)
+    out = win.shape[1:1 + len(kernel)]
+    # (N, C, *out, prod(kernel)): a copy, so that argmax sees each window on one axis
+    flat = np.moveaxis(win, -1, 1).reshape((n, c, math.prod(out), math.prod(kernel)))
     arg = flat.argmax(axis=-1)
-    top = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
-    index = np.arange(n * c).reshape((n, c) + (1,) * nd)
-    for axis, offset in enumerate(np.unravel_index(arg, kernel)):
-        start = np.arange(out[axis]) * stride[axis] - padding[axis][0]
-        pos = start.reshape((-1,) + (1,) * (nd - 1 - axis)) + offset * dilation[axis]
-        # A window whose real values are all -inf may pick a padding cell: the first real cell
-        # of that window takes it instead, as in PyTorch (its search starts there).
-        np.clip(pos, 0, x.shape[2 + axis] - 1, out=pos)
-        index = index * x.shape[2 + axis] + pos
-    return top, index
+    cells = _window_cells(spatial, tuple(kernel), stride, padding, dilation)
+    index = cells[np.arange(len(cells)), arg]  # (N, C, prod(out)) within each image
+    index += (np.arange(n * c) * math.prod(spatial)).reshape(n, c, 1)
+    return x.reshape(-1)[index].reshape((n, c) + out), index
 
 
 def _max_pool(x, kernel=(1,), stride=(1,), padding=((0, 0),), dilation=(1,)):
