@@ -400,6 +400,14 @@ def ramp(*shape):
     return Tensor(np.linspace(0.5, 1.5, int(np.prod(shape))).reshape(shape), requires_grad=True)
 
 
+CONV = {"stride": (1,), "padding": ((0, 0),), "dilation": (1,), "groups": 1}
+CONV_NODES = {  # one spatial axis: (batch, channels, length), weights (out, in, kernel)
+    "conv": ((ramp(1, 2, 3), ramp(1, 2, 2)), CONV),
+    "conv_transpose": ((ramp(1, 1, 2), ramp(1, 2, 2)), {"shape": (1, 2, 3), **CONV}),
+    "conv_weight": ((ramp(1, 2, 3), ramp(1, 1, 2)), {"shape": (1, 2, 2), **CONV}),
+    "max_pool": ((ramp(1, 2, 3),), {"kernel": (2,), "stride": (1,), "padding": ((0, 0),),
+                                     "dilation": (1,)}),
+}
 # Inputs and settings for the ops that are not "one (2, 3) input" or "two (2, 3) inputs".
 SPECIAL_NODES = {
     "matmul": lambda: ((ramp(2, 3), ramp(3, 2)), {}),
@@ -414,6 +422,7 @@ SPECIAL_NODES = {
     "stack": lambda: ((ramp(2, 3), ramp(2, 3)), {"axis": 1}),
     "astype": lambda: ((ramp(2, 3),), {"dtype": np.dtype(np.float32)}),
     "clip": lambda: ((ramp(2, 3),), {"lo": 0.7, "hi": 1.2}),
+    **{name: lambda name=name: CONV_NODES[name] for name in CONV_NODES},
 }
 BINARY = {"add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "logaddexp",
           "cross_entropy", "bce_with_logits"}

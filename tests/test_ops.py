@@ -17,6 +17,7 @@ import scipy.special
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from test_ops_conv import CONV_ROWS
 
 from autograd import Tensor, gradcheck, ops
 from autograd.functions import concatenate, logaddexp, maximum, minimum, stack, where
@@ -139,6 +140,7 @@ CASES = [
     Case(ops.stack, lambda x, y: stack([x, y], axis=-1), lambda x, y: np.stack([x, y], axis=-1),
          (normal(2, 3), normal(2, 3))),
 ]
+CASES += [Case(*row) for row in CONV_ROWS]  # the convolution family: tests/test_ops_conv.py
 BY_NAME = pytest.mark.parametrize("case", CASES, ids=[case.op.name for case in CASES])
 
 
