@@ -90,7 +90,7 @@ def max_pool(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
              where: str = "max_pool") -> Tensor:
     """The maximum of each window, as PyTorch's max_poolNd (ceil_mode=False): x (N, C, *S).
 
-    stride defaults to kernel_size; padding (at most half the dilated kernel) counts as -inf.
+    stride defaults to kernel_size; padding (at most half the kernel) counts as -inf.
     The gradient goes to the first maximum of each window, as in PyTorch.
     """
     nd = x.ndim - 2
@@ -101,10 +101,8 @@ def max_pool(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     stride = kernel if stride is None else _tuple(stride, nd, "stride", where)
     dilation = _tuple(dilation, nd, "dilation", where)
     pads = _tuple(padding, nd, "padding", where, minimum=0)
-    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    if any(2 * p > s for p, s in zip(pads, spans)):
-        raise ValueError(f"{where}: padding {pads} must be at most half the (dilated) kernel "
-                         f"{spans}")
+    if any(p > k // 2 for p, k in zip(pads, kernel)):  # PyTorch's rule (dilation aside)
+        raise ValueError(f"{where}: padding {pads} must be at most half the kernel {kernel}")
     padding = tuple((p, p) for p in pads)
     _out_shape(x, kernel, stride, padding, dilation, where)
     return apply(ops.max_pool, x, kernel=kernel, stride=stride, padding=padding,
