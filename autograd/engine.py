@@ -106,6 +106,8 @@ def toposort(root):
             visited.add(id(node))
             stack.append((node, True))
             for parent in node.parents:
+                if parent.seq > node.seq:
+                    parent = as_recorded(parent, node.seq)
                 if parent.requires_grad and id(parent) not in visited:
                     stack.append((parent, False))
     return order
@@ -129,6 +131,34 @@ def reduce_to(g, like):
     if g.dtype != like.dtype:
         g = g.astype(like.dtype)
     return g
+
+
+def as_recorded(t, seq):
+    """Tensor `t` as the node recorded at `seq` used it.
+
+    A recorded in-place op (`h += 1` on an intermediate) gives h a new node, newer than the
+    nodes that used h before; h's old self (node and data) lives on as the first input of that
+    new node, a snapshot: nodes recorded earlier reach it through h, so that their gradients
+    flow into h's old node with h's old values (a cycle through h otherwise).
+    """
+    while t.seq > seq:
+        t = t.parents[0]
+    return t
+
+
+def _check_reads(node, parents, create_graph):
+    """Raise if a VJP that will run reads an array changed in place since `node` was recorded.
+
+    Only VJPs of parents that require grad run, and each reads what its op row declares
+    (`ops.reads`): an in-place change to anything else leaves the gradients right.
+    """
+    seq, op = node.seq, node.op
+    for i, parent in enumerate(parents):
+        if parent.requires_grad:
+            for j in op.read_by(i, len(parents), create_graph):
+                read = node if j < 0 else parents[j]
+                if read.version > seq:
+                    raise _modified_error(node, read, None if j < 0 else j)
 
 
 def _modified_error(node, tensor, index=None):
@@ -272,17 +302,20 @@ def _walk(seeds, create_graph, retain_grads, capture):
             continue
         elif retain_grads or node.retains_grad:
             node.grad = g if node.grad is None else node.grad + g  # accumulates, like a leaf's
-        # A tensor changed in place after this node was recorded (its `version` is newer than
-        # the node) would give a gradient computed from the wrong values: refuse instead.
+        # A tensor changed in place after this node was recorded has a newer `version`: then
+        # (rarely) find each parent as recorded, and refuse if a VJP to run reads a change.
         seq = node.seq
-        if node.version > seq:
-            raise _modified_error(node, node)
         parents = node.parents
+        changed = node.version > seq
         inputs = []
         for p in parents:  # a loop: a list comprehension is a function call before Python 3.12
             if p.version > seq:
-                raise _modified_error(node, p, len(inputs))
+                changed = True
             inputs.append(p.data)
+        if changed:
+            parents = tuple(as_recorded(p, seq) for p in parents)
+            inputs = [p.data for p in parents]
+            _check_reads(node, parents, create_graph)
         if create_graph:  # VJPs on the Tensors themselves; saved arrays would be constants
             args, out = parents, node
             attrs = {k: v for k, v in node.attrs.items() if k not in op.saves}

@@ -458,6 +458,7 @@ def _snapshot(t):
     copy = constant(t.data.copy())
     copy.requires_grad, copy.op, copy.parents = t.requires_grad, t.op, t.parents
     copy.attrs, copy.seq, copy.name = t.attrs, t.seq, t.name
+    copy.version = t.version  # a change before this one still shows to the nodes that read t
     return copy
 
 

@@ -1,11 +1,15 @@
-"""What a module is: a `forward` plus the parameters and sub-modules found in its attributes.
+"""What a module is: a `forward` plus the parameters, buffers and sub-modules in its attributes.
 
-Nothing is registered: `Module` walks its own attributes in definition order, descending into
-lists, tuples and dicts, and collects leaf Tensors that require grad (parameters) and Modules
-(children). Names are dotted paths (`layers.0.weight`, `blocks.encoder.bias`), the keys of
+`Module` walks its own attributes in definition order, descending into lists, tuples and dicts,
+and finds Modules (children), parameters and buffers. A parameter is a leaf Tensor that requires
+grad when it is assigned to a module or first found there; it stays one when it is frozen later
+(`requires_grad_(False)`), so freezing never drops a weight from `state_dict` or a saved file.
+A buffer is a non-trainable Tensor named by `register_buffer` (running statistics, say); a plain
+Tensor attribute without grad is neither. Names are dotted paths (`layers.0.weight`), the keys of
 `state_dict` and `.npz` files.
 """
 
+import weakref
 import zipfile
 from collections import namedtuple
 from collections.abc import Iterator
@@ -15,6 +19,33 @@ import numpy as np
 from autograd import Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+# Every Tensor that has been a module parameter, by id, with a weak reference that removes its
+# entry when the Tensor dies (ids are reused). A frozen Tensor is still found here.
+_PARAMETERS: dict[int, weakref.ref] = {}
+
+
+def _forget(key: int, ref: weakref.ref) -> None:
+    if _PARAMETERS.get(key) is ref:
+        del _PARAMETERS[key]
+
+
+def _is_parameter(value: Tensor) -> bool:
+    """True for a leaf Tensor that requires grad (which becomes a parameter for good) or that
+    was one before it was frozen. A Tensor made by an op (a cached activation) never is."""
+    if value.op is not None:
+        return False
+    if value.requires_grad:
+        _register(value)
+        return True
+    ref = _PARAMETERS.get(id(value))
+    return ref is not None and ref() is value
+
+
+def _register(value: Tensor) -> None:
+    key = id(value)
+    if key not in _PARAMETERS:
+        _PARAMETERS[key] = weakref.ref(value, lambda ref, key=key: _forget(key, ref))
 
 
 def _members(value, name: str) -> Iterator[tuple[str, object]]:
@@ -27,9 +58,23 @@ def _members(value, name: str) -> Iterator[tuple[str, object]]:
             yield from _members(item, f"{name}.{key}")
     elif isinstance(value, Module):
         yield name, value
-    elif isinstance(value, Tensor) and value.requires_grad and value.op is None:
-        # Only leaves: a cached activation (made by an op) is not a parameter.
+    elif isinstance(value, Tensor) and _is_parameter(value):
         yield name, value
+
+
+def _as_buffer(name: str, value) -> Tensor | None:
+    """`value` as a buffer's Tensor: None stays None, a Tensor without grad is kept as it is,
+    anything array-like becomes a new Tensor."""
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        if value.requires_grad:
+            raise ValueError(f"register_buffer: buffer {name!r} must not require grad (a buffer is "
+                             "never trained); pass tensor.detach(), or keep it as a parameter")
+        return value
+    if isinstance(value, Module):
+        raise TypeError(f"register_buffer: buffer {name!r} must be array-like, got a Module")
+    return Tensor(value)
 
 
 def _first_parameter(module: "Module") -> Tensor | None:
@@ -41,7 +86,7 @@ def _first_parameter(module: "Module") -> Tensor | None:
             if not isinstance(value, _HOLDERS):  # numbers, strings, arrays: most attributes
                 continue
             if isinstance(value, Tensor):
-                if value.requires_grad and value.op is None:
+                if _is_parameter(value):
                     return value
             elif isinstance(value, Module):
                 stack.append(iter(vars(value).values()))
@@ -66,12 +111,58 @@ class Module:
     """Base class of layers and models: subclasses define `forward`, and `model(x)` calls it.
 
     Parameters are the leaf Tensors with `requires_grad` found in the attributes, directly or
-    inside Modules and lists, tuples and dicts of them; a parameter shared by two layers counts
-    once. `model(x)` accepts Tensors as they are, and numpy arrays and (numeric) lists as data
-    in the parameters' dtype, so float64 data does not silently upcast a float32 model.
+    inside Modules and lists, tuples and dicts of them, and stay parameters when frozen later; a
+    parameter shared by two layers counts once. Buffers are the Tensors named by
+    `register_buffer`: saved and loaded with the parameters, never trained. `model(x)` accepts
+    Tensors as they are, and numpy arrays and (numeric) lists as data in the parameters' dtype,
+    so float64 data does not silently upcast a float32 model.
     """
 
     training = True  # a class default, so subclasses need not call super().__init__()
+    _buffer_names: frozenset = frozenset()  # replaced per instance by register_buffer
+
+    def __setattr__(self, name: str, value) -> None:
+        # The one hook on assignment: a Tensor requiring grad becomes a parameter here, so
+        # freezing it before any walk (`m[0].weight.requires_grad_(False)`) keeps it one.
+        if name in self._buffer_names:
+            value = _as_buffer(name, value)
+        elif isinstance(value, _HOLDERS):
+            for _ in _members(value, name):
+                pass
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, name)
+        if name in self._buffer_names:
+            object.__setattr__(self, "_buffer_names", self._buffer_names - {name})
+
+    def __getstate__(self) -> dict:
+        # copy.deepcopy and pickle make new Tensors: name the frozen parameters among them, so
+        # the copies are registered as parameters too (see __setstate__).
+        state = dict(vars(self))
+        frozen = [v for _, v in self._named_members()
+                  if isinstance(v, Tensor) and not v.requires_grad]
+        if frozen:
+            state["_frozen_parameters"] = frozen
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        for tensor in state.pop("_frozen_parameters", ()):
+            _register(tensor)
+        vars(self).update(state)
+
+    def register_buffer(self, name: str, value) -> None:
+        """Keep `value` (array-like, a Tensor without grad, or None) as the non-trainable Tensor
+        attribute `name`: in `buffers()` and `state_dict()`, saved, loaded and cast with the
+        parameters, never in `parameters()`. Assigning to `name` later replaces the buffer."""
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"register_buffer: name must be an identifier, got {name!r}")
+        if name in vars(self) and name not in self._buffer_names:
+            raise KeyError(f"register_buffer: attribute {name!r} already exists and is not a "
+                           "buffer")
+        object.__setattr__(self, "_buffer_names", self._buffer_names | {name})
+        setattr(self, name, value)
 
     def forward(self, *args, **kwargs):
         """The computation, written with Tensor operations; subclasses define it."""
@@ -104,22 +195,45 @@ class Module:
 
     # ------------------------------------------------------------ the attribute walk
     def _named_members(self) -> Iterator[tuple[str, object]]:
+        """Children and parameters in definition order, then this module's buffers."""
+        buffers = self._buffer_names
         for name, value in vars(self).items():
-            yield from _members(value, name)
+            if name not in buffers:
+                yield from _members(value, name)
+        if buffers:
+            for name, value in vars(self).items():
+                if name in buffers and value is not None:
+                    yield name, _BufferOf(value)
 
     def _walk(self, prefix: str, seen: set) -> Iterator[tuple[str, object]]:
-        """Every parameter and module below self, depth first, each once (keyed on id)."""
+        """Every parameter, buffer (wrapped in _BufferOf) and module below self, depth first,
+        each once (keyed on id)."""
         for name, value in self._named_members():
-            if id(value) in seen:
+            key = id(value.tensor if isinstance(value, _BufferOf) else value)
+            if key in seen:
                 continue
-            seen.add(id(value))
+            seen.add(key)
             yield prefix + name, value
             if isinstance(value, Module):
                 yield from value._walk(prefix + name + ".", seen)
 
+    def _named_tensors(self) -> list[tuple[str, Tensor]]:
+        """Parameters and buffers by dotted name, in `state_dict` order."""
+        return [(n, v.tensor if isinstance(v, _BufferOf) else v)
+                for n, v in self._walk("", {id(self)}) if not isinstance(v, Module)]
+
     def named_parameters(self) -> list[tuple[str, Tensor]]:
-        """(dotted name, parameter) pairs in definition order, shared parameters once."""
-        return [(n, v) for n, v in self._walk("", {id(self)}) if not isinstance(v, Module)]
+        """(dotted name, parameter) pairs in definition order, shared parameters once; frozen
+        parameters (requires_grad False) included."""
+        return [(n, v) for n, v in self._walk("", {id(self)}) if isinstance(v, Tensor)]
+
+    def named_buffers(self) -> list[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs: each module's buffers after its parameters."""
+        return [(n, v.tensor) for n, v in self._walk("", {id(self)}) if isinstance(v, _BufferOf)]
+
+    def buffers(self) -> list[Tensor]:
+        """The buffers (`register_buffer`), in `named_buffers()` order."""
+        return [v for _, v in self.named_buffers()]
 
     def parameters(self) -> list[Tensor]:
         """The parameters in definition order, shared parameters once."""
@@ -139,22 +253,30 @@ class Module:
         return sum(p.size for p in self.parameters())
 
     # ------------------------------------------------------------ training state
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Freeze (False) or unfreeze (True) every parameter; returns self. Frozen parameters
+        stay parameters (saved, loaded, cast); optimizers and `fit` leave them bit-unchanged."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (sets `.grad` to None)."""
         for p in self.parameters():
             p.grad = None
 
     def astype(self, dtype) -> "Module":
-        """Convert every parameter (and its gradient) to float32 or float64; returns self.
+        """Convert every parameter (and its gradient) and buffer to float32 or float64; returns
+        self.
 
         PyTorch's `model.to(dtype)`. Build the optimizer afterwards, so its state (Adam's
-        moments) is made in the new dtype. Tensors that are not parameters are left as they are.
+        moments) is made in the new dtype. Other Tensor attributes are left as they are.
         """
         dt = np.dtype(dtype)
         if dt not in (np.float32, np.float64):
             raise ValueError(f"{type(self).__name__}.astype: dtype must be float32 or float64, "
                              f"got {dt}")
-        for p in self.parameters():
+        for _, p in self._named_tensors():
             if p.dtype != dt:
                 p.data = p.data.astype(dt)
                 if p.grad is not None:
@@ -174,16 +296,17 @@ class Module:
 
     # ------------------------------------------------------------ state and files
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter's array, keyed by dotted name."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """A copy of every parameter's and buffer's array, keyed by dotted name (per module, its
+        parameters then its buffers)."""
+        return {name: p.data.copy() for name, p in self._named_tensors()}
 
     def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays (or Tensors) into the parameters in place, keeping their dtype.
+        """Copy arrays (or Tensors) into the parameters and buffers in place, keeping their dtype.
 
         Missing or unexpected keys raise a ValueError listing them unless `strict=False`;
         shape mismatches and non-numeric arrays always raise. Returns (missing, unexpected).
         """
-        params = dict(self.named_parameters())
+        params = dict(self._named_tensors())
         missing = [k for k in params if k not in state]
         unexpected = [k for k in state if k not in params]
         problems = []
@@ -212,12 +335,13 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def save(self, path) -> None:
-        """Write the parameters to `path` as a plain .npz archive of named arrays."""
+        """Write the parameters and buffers to `path` as a plain .npz archive of named arrays."""
         with open(path, "wb") as f:  # a file object: numpy would otherwise append ".npz"
             np.savez(f, **self.state_dict())
 
     def load(self, path, strict: bool = True) -> "Module":
-        """Read parameters saved by `save` into this model (no pickle is ever run); returns self."""
+        """Read parameters and buffers saved by `save` into this model (no pickle is ever run);
+        returns self."""
         try:
             archive = np.load(path, allow_pickle=False)
         except FileNotFoundError:
@@ -261,6 +385,15 @@ class Module:
             lines.append(f"  ({name}): {body[0]}")
             lines.extend("  " + line for line in body[1:])
         return lines
+
+
+class _BufferOf:
+    """Marks a buffer's Tensor in the walk, apart from parameters."""
+
+    __slots__ = ("tensor",)
+
+    def __init__(self, tensor: Tensor):
+        self.tensor = tensor
 
 
 _HOLDERS = (Tensor, Module, list, tuple, dict)  # what can hold a parameter

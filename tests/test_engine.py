@@ -11,7 +11,7 @@ import pytest
 
 from autograd import Tensor, engine, gradcheck, is_grad_enabled, no_grad
 from autograd.engine import reduce_to, toposort
-from autograd.ops import Op
+from autograd.ops import Op, reads
 from autograd.tensor import apply
 
 
@@ -94,8 +94,8 @@ def test_copied_tensors_in_one_graph():
 def test_vjps_run_only_for_inputs_that_need_a_gradient():
     calls = []
     spy = Op("spy_multiply", np.multiply,
-             lambda g, out, x, y: calls.append("x") or g * y,
-             lambda g, out, x, y: calls.append("y") or g * x)
+             lambda g, out, x, y: calls.append("x") or g * y, reads("y"),
+             lambda g, out, x, y: calls.append("y") or g * x, reads("x"))
     x, data = leaf([1.0, 2.0]), Tensor([3.0, 4.0])
     apply(spy, x, data).sum().backward()
     assert calls == ["x"]
@@ -347,13 +347,24 @@ MODIFIED = r"modified in place after the graph was built"
 
 def test_an_update_between_forward_and_backward_is_refused():
     # forward, then an optimizer-style step, then backward used to run on the new weights
-    w, x = leaf([[1.0, 2.0], [3.0, 4.0]]), Tensor([[1.0, -1.0]])
+    w, x = leaf([[1.0, 2.0], [3.0, 4.0]]), leaf([[1.0, -1.0]])
     loss = (x @ w).tanh().sum()
     with no_grad():
-        w -= 0.1  # the in-place operator marks w modified
+        w -= 0.1  # the in-place operator marks w modified; x's gradient g @ w.T reads it
     with pytest.raises(RuntimeError, match=r"backward: its input 1 of shape \(2, 2\), needed by "
                                            r"matmul to compute gradients, was " + MODIFIED):
         loss.backward()
+
+
+def test_an_update_that_no_gradient_reads_is_no_reason_to_refuse():
+    # w's gradient x.T @ g reads x, never w (and tanh's reads its own output): still right
+    w, x = leaf([[1.0, 2.0], [3.0, 4.0]]), Tensor([[1.0, -1.0]])
+    loss = (x @ w).tanh().sum()
+    expected = x.data.T @ (1 - np.tanh(x.data @ w.data) ** 2)
+    with no_grad():
+        w -= 0.1
+    loss.backward()
+    np.testing.assert_allclose(w.grad, expected, rtol=1e-15)
 
 
 def test_mark_modified_guards_writes_into_data():
@@ -376,6 +387,37 @@ def test_a_constant_changed_after_use_is_refused_too():
         loss.backward()
 
 
+def test_a_changed_input_whose_gradient_is_not_computed_is_no_reason_to_refuse():
+    # w changed, but only w's own gradient runs (c needs none), and it reads c alone
+    w, c = leaf([1.0, 2.0]), Tensor([3.0, 4.0])
+    loss = (w * c).sum()
+    with no_grad():
+        w *= 10
+    loss.backward()
+    np.testing.assert_array_equal(w.grad, [3.0, 4.0])
+
+
+def test_saved_arrays_spare_backward_but_create_graph_reads_the_input():
+    # cross_entropy's logits gradient reads the probabilities it saved, never the logits;
+    # create_graph=True drops saved arrays (constants to a second derivative) and recomputes
+    # them from the logits, so that path must refuse
+    x, t = leaf([[0.5, -1.0, 2.0]]), Tensor([[0.0, 1.0, 0.0]])
+    probs = np.exp(x.data) / np.exp(x.data).sum()
+    logits = x * 1.0
+    loss = logits.cross_entropy(t)
+    with no_grad():
+        logits *= 2.0
+    loss.backward()
+    np.testing.assert_allclose(x.grad, probs - t.data, rtol=1e-14)
+    logits = x * 1.0
+    loss = logits.cross_entropy(t)
+    with no_grad():
+        logits *= 2.0
+    with pytest.raises(RuntimeError, match=r"its input 0 of shape \(1, 3\), needed by "
+                                           r"cross_entropy"):
+        engine.grad(loss, x, create_graph=True)
+
+
 def test_an_output_changed_in_place_under_no_grad_is_refused():
     # exp's gradient reads its own output: changing it silently would give exp(x) + 1
     x = leaf([0.0, 1.0])
@@ -386,16 +428,32 @@ def test_an_output_changed_in_place_under_no_grad_is_refused():
         y.sum().backward()
 
 
-def test_a_recorded_in_place_op_refuses_only_the_nodes_before_it():
+def test_nodes_recorded_before_a_recorded_in_place_op_use_the_old_value():
+    # h += 1 gives h a new node over a snapshot of its old self: nodes recorded before it reach
+    # the snapshot (old node, old values), never h's new node (a cycle h -> before -> h)
     x = leaf([1.0, 2.0])
     h = x * 3
     before = h * h        # used h's old value
     h += 1                # recorded: h is now (3x + 1)
-    after = (h * h).sum()  # fine: recorded from the new value
+    after = (h * h).sum()  # recorded from the new value
     after.backward()
     np.testing.assert_array_equal(x.grad, 2 * (3 * x.data + 1) * 3)
-    with pytest.raises(RuntimeError, match=r"multiply to compute gradients, was " + MODIFIED):
+    x.grad = None
+    before.sum().backward()
+    np.testing.assert_array_equal(x.grad, 2 * (3 * x.data) * 3)
+
+
+def test_a_change_before_a_recorded_in_place_op_still_refuses():
+    x = leaf([1.0, 2.0])
+    h = x * 3
+    before = h * h
+    with no_grad():
+        h *= 2            # not recorded: the values `before` read are gone
+    h += x                # recorded: its snapshot holds the already changed values
+    with pytest.raises(RuntimeError, match=r"its input 1 of shape \(2,\), needed by multiply"):
         before.sum().backward()
+    h.sum().backward()  # h = 3x (doubled unrecorded) + x: x's gradient through 3x reads only 3
+    np.testing.assert_array_equal(x.grad, [4.0, 4.0])
 
 
 # ---------------------------------------------------------------- the watcher hook

@@ -10,14 +10,15 @@ import pytest
 
 from autograd import GradcheckError, Tensor, gradcheck
 from autograd.gradcheck import numerical_grad
-from autograd.ops import Op
+from autograd.ops import Op, reads
 from autograd.tensor import apply
 
 # d(x^2)/dx is 2x; this VJP forgets the 2
-bad_square = Op("bad_square", np.square, lambda g, out, x: g * x)
+bad_square = Op("bad_square", np.square, lambda g, out, x: g * x, reads("x"))
 # right up to a relative error of 2e-4
-almost_square = Op("almost_square", np.square, lambda g, out, x: g * 2 * x * (1 + 2e-4))
-nan_square = Op("nan_square", np.square, lambda g, out, x: g * np.nan)
+almost_square = Op("almost_square", np.square, lambda g, out, x: g * 2 * x * (1 + 2e-4),
+                   reads("x"))
+nan_square = Op("nan_square", np.square, lambda g, out, x: g * np.nan, reads())
 
 
 def leaf(values, dtype=np.float64):

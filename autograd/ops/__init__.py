@@ -32,7 +32,7 @@ from .arithmetic import (
                          where,
 )
 from .conv import conv, conv_transpose, conv_weight, max_pool
-from .core import Op, Variadic
+from .core import Op, Variadic, reads
 from .elementwise import (
                          abs,
                          astype,
@@ -58,4 +58,4 @@ from .shapes import add_at, broadcast_to, concatenate, getitem, reshape, stack, 
 FAMILIES = (arithmetic, elementwise, reductions, shapes, linalg, losses, convolution)
 OPS = [v for family in FAMILIES for v in vars(family).values() if isinstance(v, Op)]
 
-__all__ = ["Op", "Variadic", "OPS", *(op.name for op in OPS)]
+__all__ = ["Op", "Variadic", "reads", "OPS", *(op.name for op in OPS)]

@@ -3,19 +3,21 @@ input's shape), and the selections between two operands: maximum, minimum, where
 
 import numpy as np
 
-from .core import Op
+from .core import Op, reads
 
-add = Op("add", np.add, lambda g, out, x, y: g, "dx = g", lambda g, out, x, y: g, "dy = g")
+add = Op("add", np.add,
+         lambda g, out, x, y: g, "dx = g", reads(),
+         lambda g, out, x, y: g, "dy = g", reads())
 subtract = Op("subtract", np.subtract,
-              lambda g, out, x, y: g, "dx = g",
-              lambda g, out, x, y: -g, "dy = -g")
+              lambda g, out, x, y: g, "dx = g", reads(),
+              lambda g, out, x, y: -g, "dy = -g", reads())
 multiply = Op("multiply", np.multiply,
-              lambda g, out, x, y: g * y, "dx = g * y",
-              lambda g, out, x, y: g * x, "dy = g * x")
+              lambda g, out, x, y: g * y, "dx = g * y", reads("y"),
+              lambda g, out, x, y: g * x, "dy = g * x", reads("x"))
 divide = Op("divide", np.divide,
-            lambda g, out, x, y: g / y, "dx = g / y",
-            lambda g, out, x, y: -g * out / y, "dy = -g * out / y")
-negative = Op("negative", np.negative, lambda g, out, x: -g, "dx = -g")
+            lambda g, out, x, y: g / y, "dx = g / y", reads("y"),
+            lambda g, out, x, y: -g * out / y, "dy = -g * out / y", reads("out", "y"))
+negative = Op("negative", np.negative, lambda g, out, x: -g, "dx = -g", reads())
 
 
 # pow's gradients follow PyTorch at every edge: an exponent of 0 sends 0 to the base (even at
@@ -36,8 +38,9 @@ def _pow_exponent_vjp(g, out, x, y):
 
 
 power = Op("power", np.power,
-           _pow_base_vjp, "dx = g * y * x^(y-1) (0 where y = 0)",
-           _pow_exponent_vjp, "dy = g * out * log(x) (0 where x = 0, y >= 0)")
+           _pow_base_vjp, "dx = g * y * x^(y-1) (0 where y = 0)", reads("x", "y"),
+           _pow_exponent_vjp, "dy = g * out * log(x) (0 where x = 0, y >= 0)",
+           reads("out", "x", "y"))
 
 
 def _share(wins, ties, g):
@@ -47,17 +50,25 @@ def _share(wins, ties, g):
 
 maximum = Op("maximum", np.maximum,
              lambda g, out, x, y: _share(x > y, x == y, g), "dx = g where x > y (g/2 on ties)",
-             lambda g, out, x, y: _share(y > x, x == y, g), "dy = g where y > x (g/2 on ties)")
+             reads("x", "y"),
+             lambda g, out, x, y: _share(y > x, x == y, g), "dy = g where y > x (g/2 on ties)",
+             reads("x", "y"))
 minimum = Op("minimum", np.minimum,
              lambda g, out, x, y: _share(x < y, x == y, g), "dx = g where x < y (g/2 on ties)",
-             lambda g, out, x, y: _share(y < x, x == y, g), "dy = g where y < x (g/2 on ties)")
+             reads("x", "y"),
+             lambda g, out, x, y: _share(y < x, x == y, g), "dy = g where y < x (g/2 on ties)",
+             reads("x", "y"))
 
 # The condition is data (a bool array), not an input: it has no gradient.
 where = Op("where", lambda x, y, condition=None: np.where(condition, x, y),
            lambda g, out, x, y, condition=None: np.where(condition, g, 0), "dx = g where cond",
-           lambda g, out, x, y, condition=None: np.where(condition, 0, g), "dy = g where not cond")
+           reads(),
+           lambda g, out, x, y, condition=None: np.where(condition, 0, g), "dy = g where not cond",
+           reads())
 
 # log(exp(x) + exp(y)) without overflow; its gradients are softmax weights of the two.
 logaddexp = Op("logaddexp", np.logaddexp,
                lambda g, out, x, y: g * np.exp(x - out), "dx = g * exp(x - out)",
-               lambda g, out, x, y: g * np.exp(y - out), "dy = g * exp(y - out)")
+               reads("out", "x"),
+               lambda g, out, x, y: g * np.exp(y - out), "dy = g * exp(y - out)",
+               reads("out", "y"))

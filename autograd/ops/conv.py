@@ -18,7 +18,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from . import shapes  # (the module: its add_at would count as this family's op)
-from .core import Op
+from .core import Op, reads
 
 
 def out_size(size, kernel, stride, padding, dilation):
@@ -122,27 +122,27 @@ conv = Op(
     "conv",
     _conv,
     lambda g, out, x, w, **a: conv_transpose(g, w, shape=x.shape, **a),
-    "dx = conv_transpose(g, w)",
+    "dx = conv_transpose(g, w)", reads("w"),
     lambda g, out, x, w, **a: conv_weight(x, g, shape=w.shape, **a),
-    "dw = conv_weight(x, g)",
+    "dw = conv_weight(x, g)", reads("x"),
 )
 # conv's input gradient, linear in g and in w: <conv_transpose(g, w), h> = <conv(h, w), g>.
 conv_transpose = Op(
     "conv_transpose",
     _conv_transpose,
     lambda h, out, g, w, shape=None, **a: conv(h, w, **a),
-    "dg = conv(h, w)",
+    "dg = conv(h, w)", reads("w"),
     lambda h, out, g, w, shape=None, **a: conv_weight(h, g, shape=w.shape, **a),
-    "dw = conv_weight(h, g)",
+    "dw = conv_weight(h, g)", reads("g"),
 )
 # conv's weight gradient, linear in x and in g: <conv_weight(x, g), h> = <conv(x, h), g>.
 conv_weight = Op(
     "conv_weight",
     _conv_weight,
     lambda h, out, x, g, shape=None, **a: conv_transpose(g, h, shape=x.shape, **a),
-    "dx = conv_transpose(g, h)",
+    "dx = conv_transpose(g, h)", reads("g"),
     lambda h, out, x, g, shape=None, **a: conv(x, h, **a),
-    "dg = conv(x, h)",
+    "dg = conv(x, h)", reads("x"),
 )
 
 
@@ -196,5 +196,6 @@ def _max_pool_vjp(g, out, x, kernel=(1,), stride=(1,), padding=((0, 0),), dilati
     return flat.reshape(x.shape)
 
 
+# (The VJP reads x only through the saved winners, which create_graph finds again from x.)
 max_pool = Op("max_pool", _max_pool, _max_pool_vjp, "dx = g added at each window's first maximum",
-              saves=("index",))
+              reads(index="x"), saves=("index",))

@@ -4,17 +4,18 @@ import math
 
 import numpy as np
 
-from .core import Op, times
+from .core import Op, reads, times
 
-exp = Op("exp", np.exp, lambda g, out, x: g * out, "dx = g * out")
-expm1 = Op("expm1", np.expm1, lambda g, out, x: g * (out + 1), "dx = g * (out + 1)")
-log = Op("log", np.log, lambda g, out, x: g / x, "dx = g / x")
-log1p = Op("log1p", np.log1p, lambda g, out, x: g / (x + 1), "dx = g / (1 + x)")
-sqrt = Op("sqrt", np.sqrt, lambda g, out, x: g / (out * 2), "dx = g / (2 * out)")
-abs = Op("abs", np.abs, lambda g, out, x: g * np.sign(x), "dx = g * sign(x)")
-sin = Op("sin", np.sin, lambda g, out, x: g * np.cos(x), "dx = g * cos(x)")
-cos = Op("cos", np.cos, lambda g, out, x: -g * np.sin(x), "dx = -g * sin(x)")
-tanh = Op("tanh", np.tanh, lambda g, out, x: times(g, 1 - out * out), "dx = g * (1 - out^2)")
+exp = Op("exp", np.exp, lambda g, out, x: g * out, "dx = g * out", reads("out"))
+expm1 = Op("expm1", np.expm1, lambda g, out, x: g * (out + 1), "dx = g * (out + 1)", reads("out"))
+log = Op("log", np.log, lambda g, out, x: g / x, "dx = g / x", reads("x"))
+log1p = Op("log1p", np.log1p, lambda g, out, x: g / (x + 1), "dx = g / (1 + x)", reads("x"))
+sqrt = Op("sqrt", np.sqrt, lambda g, out, x: g / (out * 2), "dx = g / (2 * out)", reads("out"))
+abs = Op("abs", np.abs, lambda g, out, x: g * np.sign(x), "dx = g * sign(x)", reads("x"))
+sin = Op("sin", np.sin, lambda g, out, x: g * np.cos(x), "dx = g * cos(x)", reads("x"))
+cos = Op("cos", np.cos, lambda g, out, x: -g * np.sin(x), "dx = -g * sin(x)", reads("x"))
+tanh = Op("tanh", np.tanh, lambda g, out, x: times(g, 1 - out * out), "dx = g * (1 - out^2)",
+            reads("out"))
 
 
 def _sigmoid(x):
@@ -24,12 +25,14 @@ def _sigmoid(x):
 
 
 sigmoid = Op("sigmoid", _sigmoid,
-             lambda g, out, x: times(g, out * (1 - out)), "dx = g * out * (1 - out)")
-relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: g * (x > 0), "dx = g * (x > 0)")
+             lambda g, out, x: times(g, out * (1 - out)), "dx = g * out * (1 - out)",
+             reads("out"))
+relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: g * (x > 0), "dx = g * (x > 0)",
+            reads("x"))
 leaky_relu = Op("leaky_relu",
                 lambda x, slope=0.01: np.where(x > 0, x, x * slope),
                 lambda g, out, x, slope=0.01: np.where(x > 0, g, g * slope),
-                "dx = g where x > 0, else g * slope")
+                "dx = g where x > 0, else g * slope", reads("x"))
 
 # GELU with PyTorch's tanh approximation (approximate="tanh"): 0.5 x (1 + tanh(u)),
 # u = sqrt(2/pi) (x + 0.044715 x^3). numpy has no erf, which the exact form needs.
@@ -46,7 +49,8 @@ def _gelu_vjp(g, out, x):
     return g * ((t + 1) * 0.5 + x * 0.5 * (1 - t * t) * du)
 
 
-gelu = Op("gelu", _gelu, _gelu_vjp, "dx = g * (0.5 (1 + t) + 0.5 x (1 - t^2) u'), t = tanh(u)")
+gelu = Op("gelu", _gelu, _gelu_vjp, "dx = g * (0.5 (1 + t) + 0.5 x (1 - t^2) u'), t = tanh(u)",
+          reads("x"))
 
 clip = Op(
     "clip",
@@ -55,6 +59,7 @@ clip = Op(
     lambda g, out, x, lo=None, hi=None: g
     * ((x >= (-np.inf if lo is None else lo)) & (x <= (np.inf if hi is None else hi))),
     "dx = g where lo <= x <= hi",
+    reads("x"),
 )
 astype = Op("astype", lambda x, dtype=None: x.astype(dtype),
-            lambda g, out, x, dtype=None: g, "dx = g (in x's dtype)")
+            lambda g, out, x, dtype=None: g, "dx = g (in x's dtype)", reads())

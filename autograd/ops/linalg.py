@@ -3,7 +3,7 @@ linear layer x @ w + b."""
 
 import numpy as np
 
-from .core import Op, sum_to
+from .core import Op, reads, sum_to
 
 
 def _matmul_vjp_x(g, out, x, y):
@@ -25,7 +25,9 @@ def _matmul_vjp_y(g, out, x, y):
     return x.mT @ g
 
 
-matmul = Op("matmul", np.matmul, _matmul_vjp_x, "dx = g @ y.T", _matmul_vjp_y, "dy = x.T @ g")
+matmul = Op("matmul", np.matmul,
+            _matmul_vjp_x, "dx = g @ y.T", reads("y"),
+            _matmul_vjp_y, "dy = x.T @ g", reads("x"))
 
 
 def _linear(x, w, b):
@@ -60,7 +62,7 @@ def _linear_vjp_w(g, out, x, w, b):
 linear = Op(
     "linear",
     _linear,
-    _linear_vjp_x, "dx = g @ w.T",
-    _linear_vjp_w, "dw = x.T @ g",
-    lambda g, out, x, w, b: g, "db = g summed over the batch",
+    _linear_vjp_x, "dx = g @ w.T", reads("w"),
+    _linear_vjp_w, "dw = x.T @ g", reads("x"),
+    lambda g, out, x, w, b: g, "db = g summed over the batch", reads(),
 )

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .core import Op, times
+from .core import Op, reads, times
 
 
 def _shifted(x, axis):
@@ -32,12 +32,14 @@ log_softmax = Op(
     _log_softmax,
     lambda g, out, x, axis=-1: g - np.exp(out) * g.sum(axis=axis, keepdims=True),
     "dx = g - softmax(x) * sum(g)",
+    reads("out"),
 )
 softmax = Op(
     "softmax",
     _softmax,
     lambda g, out, x, axis=-1: out * (g - (g * out).sum(axis=axis, keepdims=True)),
     "dx = out * (g - sum(g * out))",
+    reads("out"),
 )
 
 
@@ -99,7 +101,9 @@ cross_entropy = Op(
     "cross_entropy",
     _cross_entropy,
     _cross_entropy_vjp_logits, "dx = g * (softmax(x) * sum(t) - t) / rows",
+    reads("t", probs="x"),
     _cross_entropy_vjp_target, "dt = -g * log_softmax(x) / rows",
+    reads(log_probs="x"),
     saves=("probs", "log_probs"),
 )
 
@@ -124,8 +128,9 @@ def _bce_vjp_logits(g, out, x, t, reduction="mean", probs=None):
 bce_with_logits = Op(
     "bce_with_logits",
     _bce_with_logits,
-    _bce_vjp_logits, "dx = g * (sigmoid(x) - t) / n",
+    _bce_vjp_logits, "dx = g * (sigmoid(x) - t) / n", reads("t", probs="x"),
     lambda g, out, x, t, reduction="mean", probs=None: x * -_per_loss(g, reduction, x.size),
     "dt = -g * x / n",
+    reads("x"),
     saves=("probs",),
 )

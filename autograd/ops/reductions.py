@@ -3,7 +3,7 @@ is the incoming one broadcast back over the reduced axes, times the local deriva
 
 import numpy as np
 
-from .core import Op, axes_of, keep
+from .core import Op, axes_of, keep, reads
 
 # (ndarray methods: numpy's module-level wrappers cost microseconds per call.)
 sum = Op(
@@ -12,6 +12,7 @@ sum = Op(
     lambda g, out, x, axis=None, keepdims=False: np.broadcast_to(keep(g, x, axis, keepdims),
                                                                  x.shape),
     "dx = g, broadcast over the summed axes",
+    reads(),
 )
 
 
@@ -30,6 +31,7 @@ mean = Op(
     lambda g, out, x, axis=None, keepdims=False: np.broadcast_to(
         keep(g, x, axis, keepdims) * (out.size / x.size if x.size else 0.0), x.shape),
     "dx = g / n, broadcast over the averaged axes",
+    reads(),
 )
 
 
@@ -41,9 +43,9 @@ def _extreme_vjp(g, out, x, axis=None, keepdims=False):
 
 
 max = Op("max", lambda x, axis=None, keepdims=False: x.max(axis=axis, keepdims=keepdims),
-         _extreme_vjp, "dx = g at the maximum (shared equally by ties)")
+         _extreme_vjp, "dx = g at the maximum (shared equally by ties)", reads("out", "x"))
 min = Op("min", lambda x, axis=None, keepdims=False: x.min(axis=axis, keepdims=keepdims),
-         _extreme_vjp, "dx = g at the minimum (shared equally by ties)")
+         _extreme_vjp, "dx = g at the minimum (shared equally by ties)", reads("out", "x"))
 
 
 def _moved_last(x, axes):
@@ -77,7 +79,7 @@ def _prod_vjp(g, out, x, axis=None, keepdims=False):
 
 
 prod = Op("prod", lambda x, axis=None, keepdims=False: x.prod(axis=axis, keepdims=keepdims),
-          _prod_vjp, "dx = g * (product of the other elements)")
+          _prod_vjp, "dx = g * (product of the other elements)", reads("x"))
 
 
 def _norm(x, axis=None, keepdims=False):
@@ -92,7 +94,8 @@ def _norm_vjp(g, out, x, axis=None, keepdims=False):
 
 
 # The 2-norm: a primitive, since sqrt(sum(x * x)) has a nan gradient at the zero vector.
-norm = Op("norm", _norm, _norm_vjp, "dx = g * x / out (0 where out = 0)")
+norm = Op("norm", _norm, _norm_vjp, "dx = g * x / out (0 where out = 0)",
+            reads("out", "x"))
 
 
 def _logsumexp(x, axis, keepdims):
@@ -114,4 +117,5 @@ logsumexp = Op(
     lambda g, out, x, axis=None, keepdims=False: keep(g, x, axis, keepdims)
     * np.exp(x - keep(out, x, axis, keepdims)),
     "dx = g * exp(x - out)",
+    reads("out", "x"),
 )

@@ -2,10 +2,11 @@
 
 import numpy as np
 
-from .core import Op, Variadic, along
+from .core import Op, Variadic, along, reads
 
 reshape = Op("reshape", lambda x, shape=None: np.reshape(x, shape),
-             lambda g, out, x, shape=None: np.reshape(g, x.shape), "dx = g reshaped to x's shape")
+             lambda g, out, x, shape=None: np.reshape(g, x.shape), "dx = g reshaped to x's shape",
+             reads())
 
 
 def _inverse_permutation(axes, ndim):
@@ -15,11 +16,12 @@ def _inverse_permutation(axes, ndim):
 
 transpose = Op("transpose", lambda x, axes=None: np.transpose(x, axes),
                lambda g, out, x, axes=None: np.transpose(g, _inverse_permutation(axes, x.ndim)),
-               "dx = g with the axes permuted back")
+               "dx = g with the axes permuted back", reads())
 
 # A read-only view, as numpy's: the engine sums the gradient back over the broadcast axes.
 broadcast_to = Op("broadcast_to", lambda x, shape=None: np.broadcast_to(x, shape),
-                  lambda g, out, x, shape=None: g, "dx = g summed over the broadcast axes")
+                  lambda g, out, x, shape=None: g, "dx = g summed over the broadcast axes",
+                  reads())
 
 
 def _is_basic(index):
@@ -41,10 +43,10 @@ def _add_at(g, shape=None, index=None):
 # zeros(shape) with g added at `index`: getitem's gradient, a primitive of its own so that
 # it can be differentiated again (its own gradient is getitem).
 add_at = Op("add_at", _add_at, lambda g, out, y, shape=None, index=None: g[index],
-            "dy = g[index]")
+            "dy = g[index]", reads())
 getitem = Op("getitem", lambda x, index=None: x[index],
              lambda g, out, x, index=None: add_at(g, shape=x.shape, index=index),
-             "dx = zeros with g added at index")
+             "dx = zeros with g added at index", reads())
 
 
 def _concatenate_vjp(g, out, *xs, axis=0, index):
@@ -54,7 +56,7 @@ def _concatenate_vjp(g, out, *xs, axis=0, index):
 
 # Any number of inputs: each one's gradient is its own piece (or slice) of g.
 concatenate = Op("concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis),
-                 Variadic(_concatenate_vjp), "dx_i = g's piece i along axis")
+                 Variadic(_concatenate_vjp), "dx_i = g's piece i along axis", reads())
 stack = Op("stack", lambda *xs, axis=0: np.stack(xs, axis=axis),
            Variadic(lambda g, out, *xs, axis=0, index: g[along(axis, g.ndim, index)]),
-           "dx_i = g[i] along axis")
+           "dx_i = g[i] along axis", reads())
