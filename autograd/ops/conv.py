@@ -166,19 +166,37 @@ def _window_cells(spatial, kernel, stride, padding, dilation):
     return flat
 
 
+def _first_maximum(stack):
+    """The maximum over axis 0 of `stack` (kernel cells, ...) and the first cell holding it.
+
+    Reductions over the first axis run as whole-array maximums (numpy's argmax would loop over
+    the short windows one by one). NaN counts as the largest, so it propagates and wins."""
+    top = stack.max(axis=0)
+    hit = stack == top
+    hit |= np.isnan(stack)
+    k = len(stack)
+    # The first hit scores highest: cell i scores k - i, a non-hit 0.
+    rank = np.arange(k, 0, -1, dtype=np.uint8 if k < 256 else np.intp)
+    first = k - (hit * rank.reshape((k,) + (1,) * (stack.ndim - 1))).max(axis=0)
+    return top, first
+
+
 def _max_index(x, kernel, stride, padding, dilation):
     """Each window's maximum and the flat index into x of the first one (PyTorch's pick on
-    ties; NaN counts as the largest, so NaN propagates)."""
-    n, c, spatial = x.shape[0], x.shape[1], x.shape[2:]
+    ties), both (N, C, *out)."""
+    n, c, spatial, nd = x.shape[0], x.shape[1], x.shape[2:], len(kernel)
     win = _windows(_padded(x, padding, -np.inf), kernel, stride, dilation)
-    out = win.shape[1:1 + len(kernel)]
-    # (N, C, *out, prod(kernel)): a copy, so that argmax sees each window on one axis
-    flat = np.moveaxis(win, -1, 1).reshape((n, c, math.prod(out), math.prod(kernel)))
-    arg = flat.argmax(axis=-1)
-    cells = _window_cells(spatial, tuple(kernel), stride, padding, dilation)
-    index = cells[np.arange(len(cells)), arg]  # (N, C, prod(out)) within each image
+    out = win.shape[1:1 + nd]
+    # (cells, N, *out, C): a copy that moves runs of C numbers, with the cells on axis 0
+    cells = math.prod(kernel)
+    stack = np.moveaxis(win, tuple(range(1 + nd, 1 + 2 * nd)), tuple(range(nd)))
+    top, first = _first_maximum(stack.reshape((cells, n) + out + (c,)))
+    top = np.ascontiguousarray(np.moveaxis(top, -1, 1))  # (N, C, *out)
+    first = np.moveaxis(first, -1, 1).reshape(n, c, math.prod(out))
+    table = _window_cells(spatial, tuple(kernel), stride, padding, dilation)
+    index = table.reshape(-1)[first + np.arange(0, table.size, cells)]  # within each image
     index += (np.arange(n * c) * math.prod(spatial)).reshape(n, c, 1)
-    return x.reshape(-1)[index].reshape((n, c) + out), index
+    return top, index.reshape((n, c) + out)
 
 
 def _max_pool(x, kernel=(1,), stride=(1,), padding=((0, 0),), dilation=(1,)):
