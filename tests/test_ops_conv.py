@@ -9,7 +9,7 @@ CONV_ROWS joins test_ops.py's op table (every op has a case there); the rest cov
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from autograd import Tensor, gradcheck, gradgradcheck, ops
@@ -228,6 +228,49 @@ def test_max_pool_forward_first_and_second_derivatives(case):
     weights = np.random.default_rng(1).normal(size=y.shape)
     assert gradcheck(lambda x: fn(x) * weights, x)
     assert gradgradcheck(lambda x: fn(x) * weights, x)
+
+
+def ref_max_pool_grad(x, g, kernel, stride, padding, dilation):
+    """Each window's g to the first real cell holding its maximum, in row-major window order
+    (PyTorch's search: padding cells are never visited)."""
+    dx = np.zeros_like(x)
+    for n, c in np.ndindex(*x.shape[:2]):
+        for pos in np.ndindex(*g.shape[2:]):
+            cells = [tuple(i - lo for i, (lo, _) in zip(cell, padding))
+                     for _, cell in _cells(pos, kernel, stride, dilation)]
+            real = [cell for cell in cells
+                    if all(0 <= i < m for i, m in zip(cell, x.shape[2:]))]
+            assume(real)  # dilation can skip every real cell: PyTorch reads out of bounds there
+            values = [x[(n, c, *cell)] for cell in real]
+            top = max(values, key=lambda v: (np.isnan(v), v))
+            first = next(cell for cell, v in zip(real, values)
+                         if v == top or (np.isnan(v) and np.isnan(top)))
+            dx[(n, c, *first)] += g[(n, c, *pos)]
+    return dx
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_max_pool_matches_the_reference_with_ties_and_infinities(data):
+    nd = data.draw(st.sampled_from([1, 2]))
+    kernel = data.draw(st.tuples(*[st.integers(1, 3)] * nd))
+    stride = data.draw(st.tuples(*[st.integers(1, 3)] * nd))
+    dilation = data.draw(st.tuples(*[st.integers(1, 2)] * nd))
+    pads = tuple(data.draw(st.integers(0, k // 2)) for k in kernel)
+    spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    spatial = tuple(data.draw(st.integers(max(1, s - 2 * p), 6)) for s, p in zip(spans, pads))
+    shape = (data.draw(st.integers(1, 2)), 2) + spatial
+    values = st.sampled_from([0.0, 1.0, -1.0, 2.0, -np.inf])  # ties everywhere, -inf windows
+    x = np.array(data.draw(st.lists(values, min_size=int(np.prod(shape)),
+                                    max_size=int(np.prod(shape))))).reshape(shape)
+    t = Tensor(x, requires_grad=True)
+    y = max_pool(t, kernel, stride, pads, dilation)
+    pairs = y.attrs["padding"]
+    np.testing.assert_array_equal(y.data, ref_max_pool(x, kernel, stride, pairs, dilation))
+    g = np.random.default_rng(0).normal(size=y.shape)
+    y.backward(g)
+    np.testing.assert_allclose(t.grad, ref_max_pool_grad(x, g, kernel, stride, pairs, dilation),
+                               atol=1e-12)
 
 
 def test_max_pool_gives_a_tie_to_the_first_cell_of_the_window():

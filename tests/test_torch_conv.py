@@ -103,6 +103,23 @@ def test_pooling_layers_match_pytorch(name, args, kwargs, shape, dtype):
     _compare(ours, theirs, shape, dtype, ties=name.startswith("Max"))
 
 
+@pytest.mark.parametrize("kernel, stride, padding, dilation", [
+    ((1, 2), 1, (0, 1), (1, 2)), (3, 2, 1, 1), (2, 1, 1, 2), ((3, 2), (1, 2), (1, 1), (2, 1))])
+def test_max_pool_breaks_ties_and_minus_infinity_windows_as_pytorch(kernel, stride, padding,
+                                                                    dilation):
+    # Ties everywhere and windows of -inf: the gradient goes to the same cell as PyTorch's.
+    rng = np.random.default_rng(0)
+    x = rng.choice([0.0, 1.0, -np.inf, -np.inf], size=(2, 3, 5, 6))
+    xn, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    yn = nn.functional.max_pool2d(xn, kernel, stride, padding, dilation)
+    yt = torch.nn.functional.max_pool2d(xt, kernel, stride, padding, dilation)
+    np.testing.assert_array_equal(yn.data, yt.detach().numpy())
+    g = rng.normal(size=yn.shape)
+    yn.backward(g)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(xn.grad, xt.grad.numpy(), atol=1e-12)
+
+
 @DTYPES
 def test_a_small_cnn_matches_pytorch_over_several_sgd_steps(dtype):
     nn.manual_seed(0)

@@ -150,14 +150,19 @@ conv_weight = Op(
 def _window_cells(spatial, kernel, stride, padding, dilation):
     """(prod(out), prod(kernel)): the flat index, within one image, of every window's cells.
 
-    A padding cell gets the index of the nearest real cell along each axis: a window whose real
-    values are all -inf has its first real cell win, as in PyTorch (its search starts there)."""
+    A leading padding cell gets the index of the window's first real cell along that axis: when
+    a window's real values are all -inf, its first real cell wins, as in PyTorch (whose search
+    starts there). Trailing padding never wins a tie: a real cell comes before it."""
     nd = len(spatial)
     flat = np.zeros((1,) * (2 * nd), np.intp)  # broadcast up to (*out, *kernel)
     for axis, (n, k, s, (lo, _), d) in enumerate(zip(spatial, kernel, stride, padding,
                                                       dilation)):
         o = (n + 2 * lo - d * (k - 1) - 1) // s + 1
-        pos = np.clip(np.arange(o)[:, None] * s + np.arange(k) * d - lo, 0, n - 1)
+        start = np.arange(o)[:, None] * s - lo
+        pos = start + np.arange(k) * d
+        first_real = start + -(start // d) * d  # start, moved up in steps of d to >= 0
+        # (a window with no real cell at all, which dilation allows, keeps the nearest one)
+        pos = np.clip(np.where(pos < 0, first_real, pos), 0, n - 1)
         shape = [1] * (2 * nd)
         shape[axis], shape[nd + axis] = o, k
         flat = flat * n + pos.reshape(shape)
