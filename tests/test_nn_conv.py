@@ -176,3 +176,25 @@ def test_a_cnn_saves_and_loads_its_weights(tmp_path):
     np.testing.assert_array_equal(again(x).data, model(x).data)
     assert set(again.state_dict()) == {"layers.0.weight", "layers.0.bias",
                                          "layers.4.weight", "layers.4.bias"}
+
+
+def test_a_compiled_cnn_step_gives_the_eager_steps_bits():
+    def model():
+        nn.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.AvgPool2d(2, padding=1), nn.Flatten(), nn.Linear(36, 3))
+
+    eager, compiled = model(), model()
+    x = _x(8, 1, 10, 10).data
+    y = np.arange(8) % 3
+    opt_eager = nn.optim.SGD(eager.parameters(), lr=0.1, momentum=0.9)
+    step = nn.compile_step(compiled, F.cross_entropy,
+                           nn.optim.SGD(compiled.parameters(), lr=0.1, momentum=0.9))
+    for _ in range(3):
+        loss = F.cross_entropy(eager(x), y)
+        opt_eager.zero_grad()
+        loss.backward()
+        opt_eager.step()
+        assert step(x, y) == loss.item()
+    for a, b in zip(eager.parameters(), compiled.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
