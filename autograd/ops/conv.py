@@ -4,7 +4,7 @@ Windows are strided views of the (padded) input. `conv` copies them once into a 
 and multiplies it by the weights (im2col); the copy lives only inside the call, and the weight
 gradient rebuilds it rather than keeping it. The three convolution ops are the partial
 derivatives of one bilinear form <conv(x, w), g>, so each one's VJPs are the other two: every
-order of derivative comes from these rows.
+order of derivative comes from these rows. `max_pool` keeps one index per window, its winner.
 
 Attributes, as `autograd.convolution` normalises them: `stride`, `dilation` (a tuple per
 spatial axis), `padding` (a (before, after) pair per axis) and `groups` (an int).
@@ -127,6 +127,7 @@ conv = Op(
     "dw = conv_weight(x, g)", reads("x"),
 )
 # conv's input gradient, linear in g and in w: <conv_transpose(g, w), h> = <conv(h, w), g>.
+# (In these two rows g is an input, so h names the gradient arriving at the result.)
 conv_transpose = Op(
     "conv_transpose",
     _conv_transpose,
