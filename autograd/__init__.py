@@ -10,8 +10,9 @@ from .compare import GradMismatchError, GradReport, compare_grads
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .engine import enable_grad, grad, is_grad_enabled, no_grad
 from .explain import explain_backward
+from .explorer import explore
 from .functional import hessian, hvp, jacobian
-from .functions import concatenate, logaddexp, maximum, minimum, split, stack, where
+from .functions import concatenate, erf, erfc, logaddexp, maximum, minimum, split, stack, where
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph, save_graph
 from .pytorch_names import module_getattr as __getattr__  # noqa: F401  (autograd.cat: hints)
@@ -20,9 +21,10 @@ from .tensor import Tensor
 
 __all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck",
            "gradgradcheck", "GradcheckError"]
-__all__ += ["where", "maximum", "minimum", "logaddexp", "concatenate", "stack", "split"]
+__all__ += ["where", "maximum", "minimum", "logaddexp", "erf", "erfc", "concatenate", "stack",
+            "split"]
 __all__ += ["jacobian", "hessian", "hvp"]
 __all__ += ["draw_graph", "save_graph", "compare_grads", "GradReport", "GradMismatchError"]
-__all__ += ["explain_backward", "detect_anomaly", "NonFiniteError"]
+__all__ += ["explain_backward", "explore", "detect_anomaly", "NonFiniteError"]
 __all__ += ["zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "rand", "randn",
             "manual_seed"]

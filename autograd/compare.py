@@ -6,6 +6,7 @@ constant factor, a sign, an unsummed batch), a text and an HTML table, `raise_if
 """
 
 import html
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -118,18 +119,22 @@ def compare_grads(actual, expected, rtol: float = 1e-6, atol: float = 1e-9,
     `actual`: a dict name -> Tensor, a list of Tensors, or a Module (its named_parameters()).
     Intermediates (z1, z2, ...) work too: keep their gradients with `t.retain_grad()` before
     `backward()`, or `backward(retain_grads=True)`.
-    `expected`: a dict name -> array, or a list in the same order as `actual`.
+    `expected`: a dict name -> array, or a list in the same order as `actual`; Tensors (from
+    backprop written with Tensor operations, as in PyTorch) are compared by their values.
     Each element passes if |actual - expected| <= atol + rtol * |expected|.
-    `batch_size` lets a factor equal to it be named as such; without it, the first axis of
-    2-d intermediates in `actual` is taken as the batch.
+    `batch_size` lets a factor made of it be named as such (a mean over the batch, or over the
+    batch x the output width); without it, the first axis of 2-d intermediates in `actual` is
+    taken as the batch.
     """
-    actual, kinds = _named(actual, "actual")
+    items = _items(actual, "actual")
+    actual, kinds = _named(items)
     if isinstance(expected, Mapping):
-        expected = {str(k): v for k, v in expected.items()}
+        expected = {str(k): _values(v) for k, v in expected.items()}
     else:
         names = list(actual)
-        expected = {(names[i] if i < len(names) else str(i)): v for i, v in enumerate(expected)}
-    sizes = _sizes(actual, kinds, batch_size)
+        expected = {(names[i] if i < len(names) else str(i)): _values(v)
+                    for i, v in enumerate(expected)}
+    sizes = _sizes(items, batch_size)
     rows = [_compare(name, actual[name], expected[name], rtol, atol, kinds[name], sizes)
             if name in expected else GradRow(name, "not given", actual_shape=_shape(actual[name]))
             for name in actual]
@@ -138,17 +143,26 @@ def compare_grads(actual, expected, rtol: float = 1e-6, atol: float = 1e-9,
     return GradReport(rows, rtol, atol)
 
 
-def _named(actual, what):
-    """name -> gradient (ndarray or None), and name -> "parameter", "intermediate" or "array"."""
+def _items(actual, what):
+    """(name, Tensor or array) pairs from a Module, a dict or a list."""
     if hasattr(actual, "named_parameters"):  # an nn.Module, without importing nn
-        items = list(actual.named_parameters())
-    elif isinstance(actual, Mapping):
-        items = list(actual.items())
-    elif isinstance(actual, (list, tuple)):
-        items = [(str(i), t) for i, t in enumerate(actual)]
-    else:
-        raise TypeError(f"compare_grads: {what} must be a dict, a list or a Module, "
-                        f"got {type(actual).__name__}")
+        return [(str(name), t) for name, t in actual.named_parameters()]
+    if isinstance(actual, Mapping):
+        return [(str(name), t) for name, t in actual.items()]
+    if isinstance(actual, (list, tuple)):
+        return [(str(i), t) for i, t in enumerate(actual)]
+    raise TypeError(f"compare_grads: {what} must be a dict, a list or a Module, "
+                    f"got {type(actual).__name__}")
+
+
+def _values(e):
+    """A hand-derived gradient as an array: a Tensor's values (its graph, if any, is not ours to
+    keep: np.asarray would refuse a Tensor that requires grad)."""
+    return e.data if isinstance(e, Tensor) else e
+
+
+def _named(items):
+    """name -> gradient (ndarray or None), and name -> "parameter", "intermediate" or "array"."""
     grads = {str(name): (t.grad if isinstance(t, Tensor) else np.asarray(t)) for name, t in items}
     kinds = {str(name): ("array" if not isinstance(t, Tensor) else
                          "parameter" if t.op is None else "intermediate") for name, t in items}
@@ -200,23 +214,31 @@ def _same_but_size_one_axes(a, b):
 
 @dataclass(frozen=True)
 class _Sizes:
-    """Counts a constant factor between two gradients may equal: batch sizes and the entry
-    counts a mean loss divides by."""
+    """Counts a constant factor between two gradients may be made of: batch sizes, output widths
+    (a mean over batch x outputs divides by their product) and the entry counts of gradients."""
 
     batches: frozenset
+    widths: frozenset
     entries: frozenset
 
     def with_batch(self, n):
-        return _Sizes(self.batches | {n}, self.entries | {n})
+        return _Sizes(self.batches | {n}, self.widths, self.entries | {n})
 
 
-def _sizes(actual, kinds, batch_size):
-    """Batch sizes: `batch_size` and the first axis of 2-d intermediates; entries: their sizes."""
-    grads = [g for name, g in actual.items() if kinds[name] == "intermediate" and g is not None]
-    batches = {g.shape[0] for g in grads if g.ndim >= 2}
+def _sizes(items, batch_size):
+    """Batch sizes: `batch_size` and the first axis of 2-d intermediates' gradients; output
+    widths: the last axis of the newest of them and of the newest parameter (nearest the loss);
+    entries: the intermediates' sizes."""
+    tensors = [t for _, t in items if isinstance(t, Tensor) and t.grad is not None]
+    middle = [t for t in tensors if t.op is not None]
+    batches = {t.grad.shape[0] for t in middle if t.ndim >= 2}
     if batch_size is not None:
         batches.add(int(batch_size))
-    return _Sizes(frozenset(batches), frozenset({g.size for g in grads} | batches))
+    newest = [max((t for t in group if t.ndim >= least), key=lambda t: t.seq, default=None)
+              for group, least in ((middle, 2), ([t for t in tensors if t.op is None], 1))]
+    widths = {t.shape[-1] for t in newest if t is not None}
+    return _Sizes(frozenset(batches), frozenset(widths),
+                  frozenset({t.grad.size for t in middle} | batches))
 
 
 def _diagnose(a, e, rtol, atol, kind, sizes):
@@ -273,16 +295,54 @@ def _factor_note(c, sizes):
         hints.append("0.5 * sum against a mean loss, or the 2 of a square dropped?")
     elif c == 2:
         hints.append("a 0.5 in the loss (or a mean over 2) that your derivation lacks?")
-    hints += [f"the batch size (a mean over {n} samples divides every gradient by {n})?"
-              for n in sorted(sizes.batches) if c == n]
-    hints += [f"0.5 * sum against a mean loss over {n} entries?"
-              for n in sorted(sizes.entries) if n > 2 and c == n / 2]
-    hints += [f"divided by the batch size {n} twice, or against a summed loss?"
-              for n in sorted(sizes.batches) if n > 1 and c == 1 / n]
+    hints += _count_hints(c, sizes)
     inverse = 1 / c
     shown = (f"1/{round(inverse)}" if 2 < abs(inverse) and abs(inverse - round(inverse)) < 1e-9
              else f"{c:.4g}")
     return f"all x{shown} the engine's" + (": " + " or ".join(hints) if hints else "")
+
+
+def _count_hints(c, sizes):
+    """The hints for c made of a count d a mean loss divides by, yours being c x the engine's.
+
+    d is a batch size, batch x output width (a mean over every entry of an (N, k) output, as
+    mse_loss takes) or an intermediate's entry count; a sum against a mean gives c = d, a
+    0.5 * sum c = d / 2, and so on.
+    """
+    hints = []
+    for d, what, over in _counts(sizes):
+        hints += [hint for factor, hint in (
+            (d, f"{what} (a mean over {over} divides every gradient by {d})?"),
+            (d / 2, f"0.5 * sum against a mean loss over {over}?"),
+            (2 * d, f"a sum of squares against 0.5 * a mean over {over}: both the 0.5 and the "
+                    f"1/{d} missing?"),
+            (1 / d, f"divided by {what} {d} twice, or against a summed loss?"),
+            (2 / d, f"a mean over {over} against 0.5 * sum?"),
+            (1 / (2 * d), f"0.5 * a mean over {over} against a summed loss?"),
+        ) if d > 1 and math.isclose(c, factor)]
+    for n, k in _pairs(sizes):  # a mean over the batch where the loss also divides by k
+        if math.isclose(c, k):
+            hints.append(f"a mean over the {n} samples only, against a mean over all {n} x {k} "
+                         f"= {n * k} entries (samples x outputs, as mse_loss takes)?")
+        elif math.isclose(c, 1 / k):
+            hints.append(f"divided by the {k} outputs as well as the {n} samples, against a "
+                         f"mean over the samples only?")
+    return hints
+
+
+def _pairs(sizes):
+    """(batch size, output width) pairs, widths of 1 left out."""
+    return [(n, k) for n in sorted(sizes.batches) for k in sorted(sizes.widths) if k > 1]
+
+
+def _counts(sizes):
+    """(count, its name, what a mean over it averages) for the counts a mean loss divides by."""
+    counts = [(n, "the batch size", f"{n} samples") for n in sorted(sizes.batches)]
+    counts += [(n * k, "the batch size x the output width",
+                f"{n} samples x {k} outputs = {n * k} entries") for n, k in _pairs(sizes)]
+    named = {d for d, _, _ in counts}
+    return counts + [(e, "the entry count", f"{e} entries")
+                     for e in sorted(sizes.entries) if e not in named]
 
 
 def _cells(row):

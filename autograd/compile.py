@@ -12,12 +12,18 @@ The plan's first replay is checked bit for bit against the eager step it was rec
 and a generated optimizer update against the optimizer's `step()` twice; after that one
 function does the whole step. What cannot be replayed runs eagerly, with a `CompileWarning`.
 
+An array made inside `fn` is replayed by what made it, never by comparing samples of its
+values: an input is read afresh; an array made from Python numbers is a constant; a mask or a
+conversion the watcher saw made from values of the step (`Tensor(x) > 0`, `Tensor(ints)`) is
+computed again. Anything else (numpy code on the data, random numbers as Dropout draws them,
+numpy scalars, a data mask as an index, a Python number read from a tensor with item(),
+float() or bool()) runs eagerly with a CompileWarning that says what it was.
 Frozen at trace time (a plan replays the numpy work of its recording, nothing else): Python
-control flow and Python numbers inside `fn`, op attributes (axes, reductions, indices), and
-checks or prints written in Python. Arrays made inside `fn` are compared between two eager
-calls whose inputs all differ, and refused when they differ (until then the plan replays only
-for inputs equal to those seen). `p.grad` holds a buffer reused by every step; `SGDUpdate(opt,
-flat=True)` moves the parameters' arrays into one array (p.data becomes a view of it).
+control flow and numbers that `fn` computes with numpy from its inputs (`float(x.sum())`, `if
+x[0] > 0`: nothing tells the watcher), op attributes (axes, reductions), and checks or prints
+written in Python. `p.grad` holds a buffer reused by every step; parameters that do not
+require grad stay put and keep `.grad` None; `SGDUpdate(opt, flat=True)` moves the
+parameters' arrays into one array (p.data becomes a view of it).
 """
 import itertools
 import math
@@ -31,6 +37,9 @@ from . import engine, ops
 from .tensor import Tensor
 
 MAX_PLANS = 16  # input signatures per step; more (ever-changing shapes) run eagerly
+# Runs of a generated update checked against the optimizer's step(): the first creates its
+# state (a momentum buffer is a copy of the gradient), the second updates that state.
+CHECKED_UPDATES = 2
 
 
 class CompileWarning(UserWarning):
@@ -49,6 +58,9 @@ class _Recorder(engine.Watcher):
         self.forwards = []  # (op, inputs, attrs, out, versions of the inputs when used)
         self.backwards = []  # (node, index, parent, reduced gradient)
         self.leaf_grads = {}  # id(leaf that requires grad) -> its .grad before the step
+        self.origins = {}  # id(array) -> (array, func, args, versions, its values then)
+        self.reads = []  # (tensor, version): Python numbers read from tensors
+        self.changed = []  # tensors changed in place outside any recorded op
 
     def forward(self, op, inputs, attrs, out):
         self.forwards.append((op, inputs, attrs, out, [t.version for t in inputs]))
@@ -58,6 +70,17 @@ class _Recorder(engine.Watcher):
 
     def backward(self, node, index, parent, grad):
         self.backwards.append((node, index, parent, grad))
+
+    def made(self, array, func, *args):
+        versions = [a.version if isinstance(a, Tensor) else None for a in args]
+        # A copy: numpy code may write into the array later, which a replay would not do.
+        self.origins[id(array)] = (array, func, args, versions, array.copy())
+
+    def read(self, tensor):
+        self.reads.append((tensor, tensor.version))
+
+    def modified(self, tensor):
+        self.changed.append(tensor)
 
 
 class _Trace:
@@ -214,15 +237,17 @@ def _roots(v, seen=None):
     return out
 
 
-def _describe(value):
-    """An attribute with its arrays replaced by their shapes and dtypes (for fingerprints)."""
-    if isinstance(value, dict):
-        return tuple((k, _describe(v)) for k, v in value.items())
-    if isinstance(value, (tuple, list)):
-        return type(value), tuple(_describe(v) for v in value)
-    if isinstance(value, np.ndarray):
-        return "array", value.shape, value.dtype.str
-    return value
+def _literal(obj):
+    """True for Python numbers, strings, None and dtypes, and lists and tuples of them."""
+    if isinstance(obj, (list, tuple)):
+        return all(map(_literal, obj))
+    return (type(obj) in (int, float, bool, complex, str, type(None))
+            or isinstance(obj, (np.dtype, type)))
+
+
+def _attr_values(attrs):
+    """The values among op attributes (masks the replay computes)."""
+    return [v for v in attrs.values() if isinstance(v, _Value)]
 
 
 def _nth(iterable, i):
@@ -391,6 +416,7 @@ FORWARD_KERNELS = {
     ops.sum: _k_reduce(False), ops.mean: _k_reduce(True),
 }
 SAVING_KERNELS = {ops.cross_entropy: _k_cross_entropy, ops.bce_with_logits: _k_bce_with_logits}
+_VALUE_ATTRS = {ops.where}  # ops that may take a mask made from the data as an attribute
 
 
 # VJP kernels: (b, g, out, ins, attrs, raw) -> value or None; `raw` is the op's own VJP result
@@ -399,9 +425,14 @@ def _v_identity(b, g, out, ins, attrs, raw):
     return g  # the VJP hands g on unchanged (add, the bias of linear, ...)
 
 
+def _product(x, w):
+    """The shape of x @ w for 2-D w: a linear's g has it unless its bias added dimensions."""
+    return x.ref.shape[:-1] + w.ref.shape[1:]
+
+
 def _v_matmul_x(b, g, out, ins, attrs, raw):
     x, w = ins[0], ins[1]
-    if not (w.ref.ndim == 2 and x.ref.ndim >= 2 and g.ref.shape == out.ref.shape
+    if not (w.ref.ndim == 2 and x.ref.ndim >= 2 and g.ref.shape == _product(x, w)
             and _same_dtype(g, w) and raw.dtype == g.ref.dtype):
         return None
     o = b.buffer(raw)
@@ -411,7 +442,7 @@ def _v_matmul_x(b, g, out, ins, attrs, raw):
 
 def _v_matmul_w(b, g, out, ins, attrs, raw):
     x, w = ins[0], ins[1]
-    if not (w.ref.ndim == 2 and x.ref.ndim == 2 and g.ref.shape == out.ref.shape
+    if not (w.ref.ndim == 2 and x.ref.ndim == 2 and g.ref.shape == _product(x, w)
             and _same_dtype(g, x) and raw.dtype == g.ref.dtype):
         return None
     o = b.buffer(raw)
@@ -514,27 +545,23 @@ class _Plan:
 
     def __init__(self, trace, params, kernels=True):
         self.params = params
-        self.inside = []  # arrays made inside the step: compared with a second eager call
-        self.state = "ready"
-        self.reference = None  # inputs a pinned plan may replay (see CompiledStep)
         self.updates = {}  # the update function per optimizer configuration
         self.b = _Builder()
         self.kernels = kernels
-        self.fingerprint = []  # what was recorded, arrays as shapes: two calls' must agree
-        self._uids = {}
         self._trace = trace
         self._values = {}
         self._versions = {}
+        self._arrays = {}  # id(array) -> its value, for arrays used outside their Tensors
         self._bound = []  # (tensor, array, requires_grad): checked before every replay
         self._inputs = {id(a): i for i, a in enumerate(trace.arrays)}
-        self._param_ids = {id(p): p for p in params}
         self._nodes = {}
         self._forward()
         self._backward()
         self.replay = self._generate()
         # What planning needed (the recorded step's arrays, every value's recorded copy) goes:
         # a plan keeps only its buffers and constants.
-        self._trace = self._values = self._nodes = self._bound = self.b = None
+        self.bound = [(t, a) for t, a, _ in self._bound]  # what the guards check
+        self._trace = self._values = self._nodes = self._bound = self._arrays = self.b = None
         self.outputs = self.value = None
         self.leaves = [(t, None) for t, _ in self.leaves]
 
@@ -544,6 +571,7 @@ class _Plan:
         if v is None:
             v = self._values[id(t)] = self._classify(t)
             self._versions[id(t)] = version
+            self._arrays.setdefault(id(t.data), v)
         elif self._versions[id(t)] != version:
             raise _Unreplayable(f"a tensor of shape {t.shape} is changed in place inside the "
                                 "step (an in-place operator or optimizer inside fn)")
@@ -555,64 +583,135 @@ class _Plan:
                 f"a tensor of shape {t.shape} made by {t.op.name} outside the step, or by an "
                 "in-place operator inside it, is used (its graph cannot be replayed)")
         data, inside = t.data, t.seq >= self._trace.start
-        index = self._inputs.get(id(data))
-        if index is not None:
-            return _Value("input", data, index=index)
+        if id(data) in self._inputs:
+            return self._array(data)
         if t.requires_grad and inside:
             raise _Unreplayable(f"a leaf that requires grad (shape {t.shape}) is created inside "
                                 "the step; make it once, outside")
         if t.requires_grad or not inside:  # a parameter, another leaf, or a constant from outside
             self._bound.append((t, data, t.requires_grad))
             return _Value("bound", data, tensor=t)
-        if any(np.may_share_memory(data, a) for a in self._trace.arrays):
-            raise _Unreplayable(f"an array of shape {t.shape} made inside the step shares memory "
-                                "with an input (a view of it); pass it as an input instead")
-        self.inside.append(data)
-        # An array sharing memory with a parameter follows its updates: never folded.
-        live = any(np.may_share_memory(data, other.data)
-                   for other in (*self.params, *(bt for bt, _, _ in self._bound)))
-        return _Value("const", data, fold=not live)
+        return self._array(data)  # a Tensor made inside the step: what made its array?
 
-    def _attrs(self, attrs):
-        """Arrays in op attributes (indices) are made inside the step or outside: compared."""
-        for value in attrs.values():
-            for item in value if isinstance(value, tuple) else (value,):
-                if isinstance(item, np.ndarray):
-                    if any(np.may_share_memory(item, a) for a in self._trace.arrays):
-                        raise _Unreplayable("an input array is used as an op attribute (an "
-                                            "index); index with a Tensor operation instead")
-                    self.inside.append(item)
+    def _array(self, array):
+        """The value of a plain array used inside the step, decided by what made it.
 
-    def _uid(self, v):
-        if v.kind == "bound":
-            return "bound", id(v.tensor)
-        if v.kind == "input":
-            return "input", v.index
-        return self._uids.setdefault(id(v), len(self._uids))
+        An input; the array of a tensor of the step (t.detach()); Python numbers (a constant);
+        or a computation the engine's watcher was told about (a comparison, a conversion),
+        replayed from the values it was made from. Anything else (numpy code on the data,
+        random numbers, arrays from outside) would be replayed with its recorded values: refused.
+        """
+        v = self._arrays.get(id(array))
+        if v is not None:
+            return v
+        if id(array) in self._inputs:
+            v = _Value("input", array, index=self._inputs[id(array)])
+        elif any(p.data is array for p in self.params):  # p.detach(): the parameter's array
+            p = next(p for p in self.params if p.data is array)
+            v = self._value(p, p.version)
+        else:
+            origin = self._trace.rec.origins.get(id(array))
+            if origin is None or origin[0] is not array:
+                raise _Unreplayable(self._unknown(array))
+            _, func, args, versions, values = origin
+            if not _same_bits(array, values):
+                raise _Unreplayable(f"an array of shape {array.shape} made inside the step is "
+                                    "written into by numpy code after it was made (a replay "
+                                    "would not write it); use Tensor operations")
+            operands = [self._operand(a, version) for a, version in zip(args, versions)]
+            values = [o for o in operands if isinstance(o, _Value)]
+            if all(o.kind == "const" and o.fold for o in values):
+                v = _Value("const", array)  # made from Python numbers alone
+            else:
+                self.b.begin()
+                v = self.b.define("local", array, sources=tuple(values))
+                self.b.call(v, func, *operands)
+        self._arrays[id(array)] = v
+        return v
+
+    def _operand(self, a, version):
+        """What `made` was told an array was made from, as a value or a Python constant."""
+        if isinstance(a, Tensor):
+            return self._value(a, version)
+        if isinstance(a, np.ndarray):
+            return self._array(a)
+        if _literal(a):
+            return a
+        raise _Unreplayable(f"a value of type {type(a).__name__} made inside the step ({a!r:.40}) "
+                            "becomes an array: if it comes from the data (a numpy scalar such "
+                            "as x.mean()), a replay would freeze it; use Tensor operations")
+
+    def _unknown(self, array):
+        """Why an array made inside the step other than by Tensor operations is refused."""
+        where = f"an array of shape {array.shape} ({array.dtype}) made inside the step"
+        if any(np.may_share_memory(array, a) for a in self._trace.arrays):
+            return (f"{where} shares memory with an input (a view of it made by numpy code); "
+                    "index or reshape a Tensor of it instead, or pass the view as an input")
+        return (f"{where} by numpy code, not by Tensor operations (from the data, from random "
+                "numbers as Dropout draws them, or a numpy array from outside): a replay would "
+                "reuse its recorded values; make it with Tensor operations or pass it as an input")
+
+    def _attrs(self, op, attrs):
+        """Op attributes with their arrays (indices, masks) checked by what made them.
+
+        A mask made from values of the step (x > 0) becomes a value the replay computes, for
+        ops whose result keeps its shape whatever the mask holds (where); as an index its
+        result's shape would follow the data, so it is refused there.
+        """
+        out = {}
+        for key, value in attrs.items():
+            items = value if isinstance(value, tuple) else (value,)
+            for item in items:
+                if not isinstance(item, np.ndarray):
+                    continue
+                if id(item) in self._inputs:
+                    raise _Unreplayable("an input array is used as an op attribute (an index); "
+                                        "index with a Tensor operation instead")
+                v = self._array(item)
+                if v.kind == "const" and v.fold:
+                    continue
+                if op not in _VALUE_ATTRS or item is not value:
+                    raise _Unreplayable(
+                        f"the {key} of {op.name} is made from the data or the parameters: the "
+                        "shape of its result can change with their values (use where(mask, x, "
+                        "0.) for a mask)")
+                value = v
+            out[key] = value
+        return out
 
     # ------------------------------------------------------------ the forward pass
     def _forward(self):
         rec = self._trace.rec
         if self._trace.backward_in_forward:
             raise _Unreplayable("fn calls backward() itself; return the loss instead")
+        for t in rec.changed:  # a side effect of the step that is not an op: lost in a replay
+            raise _Unreplayable(f"a tensor of shape {t.shape} is changed in place outside the "
+                                "graph inside the step (an in-place operator under no_grad, "
+                                "such as a running statistic's update), which a replay would "
+                                "not repeat")
         for op, inputs, attrs, out, versions in rec.forwards:
             ins = [self._value(t, v) for t, v in zip(inputs, versions)]
-            static = {k: v for k, v in attrs.items() if k not in op.saves}
-            self._attrs(static)
+            static = self._attrs(op, {k: v for k, v in attrs.items() if k not in op.saves})
             saved = {k: attrs[k] for k in op.saves}
-            if all(v.kind == "const" and v.fold for v in ins):
+            if all(v.kind == "const" and v.fold for v in (*ins, *_attr_values(static))):
                 res = _Value("const", out.data)
                 extras = {k: _Value("const", a) for k, a in saved.items()}
             else:
                 res, extras = self._emit_forward(op, ins, static, out.data, saved)
             self._values[id(out)] = res
             self._versions[id(out)] = 0
-            self.fingerprint.append((op, tuple(map(self._uid, ins)), _describe(static),
-                                     out.shape, out.dtype, self._uid(res)))
+            self._arrays.setdefault(id(out.data), res)
             if out.retains_grad:
                 raise _Unreplayable("retain_grad() on a tensor inside the step")
             if out.op is not None:
                 self._nodes[id(out)] = (op, ins, static, extras, res)
+        for t, version in rec.reads:
+            v = self._value(t, version) if t.op is None else self._values.get(id(t))
+            if v is None or not (v.kind == "const" and v.fold):
+                raise _Unreplayable(
+                    f"a Python number is read from a tensor of shape {t.shape} inside the step "
+                    "(item(), float(), int(), bool(), a format): a replay would freeze it, "
+                    "though it can change with the data or the parameters")
 
     def _emit_forward(self, op, ins, static, out, saved):
         b = self.b
@@ -664,7 +763,6 @@ class _Plan:
                 raise _Unreplayable(f"the gradient {op.name} gives input {i} differs when "
                                     "computed again (a VJP that is not deterministic)")
             pending.setdefault(id(parent), []).append(part)
-            self.fingerprint.append((self._uid(out), i, self._uid(self._values[id(parent)])))
             tensors[id(parent)] = parent
         self.leaves = []  # (tensor, gradient value) for leaves outside `params`
         self.grads = []  # per parameter: its .grad buffer, or None when no gradient reaches it
@@ -699,9 +797,11 @@ class _Plan:
     def _emit_vjp(self, op, i, g, out, ins, static, extras):
         b = self.b
         vjp = _nth(op.vjps, i)
-        attrs_ref = dict(static, **{k: v.ref for k, v in extras.items()})
+        attrs_ref = {k: v.ref if isinstance(v, _Value) else v
+                     for k, v in itertools.chain(static.items(), extras.items())}
         raw = vjp(g.ref, out.ref, *(v.ref for v in ins), **attrs_ref)
-        if all(v.kind == "const" and v.fold for v in (g, out, *ins, *extras.values())):
+        if all(v.kind == "const" and v.fold
+               for v in (g, out, *ins, *extras.values(), *_attr_values(static))):
             return _Value("const", raw)
         b.begin()
         kernel = VJP_KERNELS.get((op, i)) if self.kernels else None
@@ -711,7 +811,8 @@ class _Plan:
             if res is not None:
                 return res
             b.instrs[-1] = ([], [])
-        res = b.define("local", raw, sources=(g, out, *ins, *extras.values()))
+        res = b.define("local", raw, sources=(g, out, *ins, *extras.values(),
+                                               *_attr_values(static)))
         b.call(res, vjp, g, out, *ins, **static, **extras)
         return res
 
@@ -886,6 +987,7 @@ class Update:
     """
 
     generic = True
+    options = frozenset()  # every attribute of the optimizer the generated update accounts for
 
     def __init__(self, optimizer):
         self.opt = optimizer
@@ -894,6 +996,17 @@ class Update:
         self.opt.step()
 
     def key(self):
+        return None
+
+    def unsupported(self):
+        """`name=value` of the optimizer's first attribute the generated update does not know.
+
+        The whole configuration decides, not a list of what is known to be missing: an option
+        added to the optimizer later runs its step() until the generated update learns it.
+        """
+        for name, value in getattr(self.opt, "__dict__", {"__slots__": None}).items():
+            if name not in self.options:
+                return f"{name}={value!r}"
         return None
 
     def slots(self):
@@ -916,6 +1029,7 @@ class SGDUpdate(Update):
     """
 
     generic = False
+    options = frozenset({"params", "lr", "momentum", "nesterov", "weight_decay", "buffers"})
 
     def __init__(self, optimizer, flat=False):
         super().__init__(optimizer)
@@ -975,12 +1089,16 @@ class SGDUpdate(Update):
 
 
 class AdamUpdate(Update):
-    """Adam as in nn.optim.Adam: lr, betas, eps, weight_decay, m, v and steps per parameter."""
+    """Adam as in nn.optim.Adam: lr, betas, eps, weight_decay, m, v and steps per parameter;
+    `decoupled_weight_decay` (AdamW) shrinks each parameter instead of adding the L2 term."""
 
     generic = False
+    options = frozenset({"params", "lr", "betas", "eps", "weight_decay",
+                         "decoupled_weight_decay", "m", "v", "steps"})
 
     def key(self):
-        return bool(self.opt.weight_decay)
+        o = self.opt
+        return bool(o.weight_decay), bool(getattr(o, "decoupled_weight_decay", False))
 
     def slots(self):
         o = self.opt
@@ -989,8 +1107,11 @@ class AdamUpdate(Update):
                 + [(o.steps, i) for i in n])
 
     def source(self, plan):
-        decay = self.key()
+        decay, decoupled = self.key()
         changed = [_changed("opt.weight_decay", decay)]
+        if hasattr(self.opt, "decoupled_weight_decay"):
+            changed.append(_changed("opt.decoupled_weight_decay", decoupled))
+        decoupled = decay and decoupled  # AdamW's decay of 0 leaves the parameters alone
         consts = {"opt": self.opt, "multiply": np.multiply, "add": np.add, "sqrt": np.sqrt,
                   "divide": np.divide, "subtract": np.subtract, "root": math.sqrt}
         lines = ["lr, eps, (b1, b2), wd = opt.lr, opt.eps, opt.betas, opt.weight_decay",
@@ -1001,7 +1122,9 @@ class AdamUpdate(Update):
             consts.update({f"p{i}": p, f"P{i}": p.data, f"G{i}": grad,
                            f"T{i}": np.empty_like(grad), f"D{i}": np.empty_like(grad)})
             g = f"G{i}"
-            if decay:
+            if decoupled:  # p *= 1 - lr * wd, apart from the gradient's moments
+                lines.append(f"multiply(P{i}, 1 - lr * wd, P{i})")
+            elif decay:
                 lines += [f"multiply(wd, P{i}, D{i})", f"add(G{i}, D{i}, D{i})"]
                 g = f"D{i}"
             lines += [
@@ -1131,8 +1254,10 @@ def _restore(slots, saved):
 
 
 def _same_state(a, b):
-    return all(_same_bits(x, y) if isinstance(x, np.ndarray) or isinstance(y, np.ndarray)
-               else x == y for x, y in zip(a, b))
+    # Types too: a numpy scalar where the generated update stores a 0-d array behaves
+    # differently in the optimizer's next step (an in-place update of it is lost).
+    return all(type(x) is type(y) and (_same_bits(x, y) if isinstance(x, np.ndarray) else x == y)
+               for x, y in zip(a, b))
 
 
 # ---------------------------------------------------------------- the compiled step
@@ -1193,7 +1318,7 @@ class CompiledStep:
                           else (kind, x.shape, x.dtype, x.strides),)
         plan = self.plans.get(signature)
         self._fast.pop(signature, None)
-        if plan.__class__ is _Plan and plan.state == "ready" and engine.watcher is None:
+        if plan.__class__ is _Plan and engine.watcher is None:
             result = plan.replay(*arrays)
             if result is not None:
                 self.outputs = result[1]
@@ -1210,15 +1335,9 @@ class CompiledStep:
             if len(self.plans) >= MAX_PLANS:
                 return self._eager(inputs, f"more than {MAX_PLANS} input signatures")
             return self._record(signature, inputs, arrays)
-        if plan.state == "pinned" and all(map(_same_bits, arrays, plan.reference)):
-            result = plan.replay(*arrays)
-            if result is not None:
-                self.outputs = result[1]
-                return self._finish(plan, result[0])
-        elif plan.state == "check" or plan.state == "pinned":
-            return self._second_look(signature, plan, inputs, arrays)
-        # Its guards failed: a parameter's .data (or another array it uses) was replaced.
-        self._replans += 1
+        # Its guards failed: a parameter's .data (or another array it uses) was replaced, or a
+        # tensor was frozen or unfrozen (which only records again).
+        self._replans += any(t.data is not a for t, a in plan.bound)
         del self.plans[signature]
         if self._replans > 3:
             return self._give_up(signature, inputs, "the arrays of its parameters keep being "
@@ -1249,49 +1368,21 @@ class CompiledStep:
             self.plans[signature] = reason
             self._warn(f"{reason}; this input signature runs eagerly")
             return self._finish(None, trace.value)
-        if plan.inside:  # arrays made inside the step: a second eager call compares them
-            plan.state = "check"
-            plan.reference = [a.copy() for a in arrays]
         self.plans[signature] = plan
         plan.signature = signature
         return self._finish(plan, trace.value)
-
-    def _second_look(self, signature, plan, inputs, arrays):
-        """Another eager step decides whether arrays made inside the step depend on data."""
-        trace = _Trace(self.fn, inputs, arrays, self.params)
-        self.outputs = tuple(t.data for t in trace.extras if isinstance(t, Tensor))
-        try:
-            other = _Plan(trace, self.params, plan.kernels)
-        except Exception as err:  # noqa: BLE001 - _Unreplayable, or a bug: the step ran eagerly
-            return self._give_up(signature, None, str(err), trace.value)
-        if other.fingerprint != plan.fingerprint:
-            return self._give_up(signature, None, "it records different operations from call "
-                                 "to call (Python control flow that depends on the data?)",
-                                 trace.value)
-        for a, b in zip(plan.inside, other.inside):
-            if not _same_bits(a, b):
-                return self._give_up(
-                    signature, None, f"an array of shape {a.shape} made inside the step changes "
-                    "from call to call (it depends on the data or on random numbers; pass it as "
-                    "an input)", trace.value)
-        if any(map(_same_bits, arrays, plan.reference)):
-            # An input that did not change proves nothing about arrays made from it: replay
-            # only for the inputs seen, and look again when they change.
-            plan.state = "pinned"
-        else:
-            plan.state, plan.reference = "ready", None
-            if plan.fast is not None:
-                self._fast[signature] = plan.fast
-        return self._finish(None, trace.value)
 
     def _give_up(self, signature, inputs, reason, value=None):
         self.plans[signature] = reason
         self._warn(f"{reason}; this input signature runs eagerly")
         return self._eager(inputs) if inputs is not None else self._finish(None, value)
 
-    def eager(self, *inputs):
-        """One step run as eager code runs it, without recording or replaying anything."""
-        return self._eager(inputs)
+    def eager(self, *inputs, reason=None):
+        """One step run as eager code runs it, without recording or replaying anything.
+
+        `reason`: why (a CompileWarning says it, once per reason).
+        """
+        return self._eager(inputs, reason)
 
     def _eager(self, inputs, reason=None):
         """The step as eager code does it (no recording)."""
@@ -1319,12 +1410,20 @@ class CompiledStep:
             return value
         key = update.key()
         entry = plan.updates.get(key)
-        if entry is None:
-            entry = plan.updates[key] = [update.generate(plan), 0]
-        if entry[1] >= 2:
+        if entry is None:  # [the generated update, or None: step() runs; its checked runs]
+            option = update.unsupported()
+            if option is None:
+                entry = plan.updates[key] = [update.generate(plan), 0]
+            else:
+                entry = plan.updates[key] = [None, CHECKED_UPDATES]
+                self._warn(f"{type(update.opt).__name__}'s option {option} has no generated "
+                           "update; its step() runs instead")
+        if entry[0] is None:
+            update.eager()
+        elif entry[1] >= CHECKED_UPDATES:
             entry[0]()
         else:
-            # Its first two runs (the first momentum step differs) are checked against eager.
+            # Its first runs are checked against eager: see CHECKED_UPDATES.
             slots = update.slots()
             before = _snapshot(slots)
             update.eager()
@@ -1335,12 +1434,11 @@ class CompiledStep:
                 entry[1] += 1
             else:
                 _restore(slots, eager)
-                entry[:] = [update.eager, 2]
+                entry[:] = [None, CHECKED_UPDATES]
                 self._warn(f"the generated {type(update).__name__} differs from the optimizer's "
                            "step(); step() runs instead (please report this)")
-        if entry[1] >= 2:  # checked: from now on one function does the whole step
-            generated = entry[0] is not update.eager
-            self._fuse(plan, key, update.source(plan) if generated
+        if entry[1] >= CHECKED_UPDATES:  # checked: from now on one function does the whole step
+            self._fuse(plan, key, update.source(plan) if entry[0] is not None
                        else Update.source(update, plan))
         return value
 
@@ -1349,8 +1447,7 @@ class CompiledStep:
         if plan.fast is None or plan.fast_key != key:
             plan.fuse(*source, self.skip_nonfinite)
             plan.fast_key = key
-        if plan.state == "ready":
-            self._fast[plan.signature] = plan.fast
+        self._fast[plan.signature] = plan.fast
 
     def _warn(self, message):
         if message not in self._warned:

@@ -74,6 +74,17 @@ class Watcher:
     def backward(self, node, index, parent, grad):
         """After node's VJP for input `index` (`parent`) returned `grad`, reduced to its shape."""
 
+    def made(self, array, func, *args):
+        """`array` is `func(*args)`, made outside any op from Tensors or plain values (a Tensor
+        made from data or a number, a comparison): where an array without a node came from."""
+
+    def read(self, tensor):
+        """A Python number was read from `tensor` (item(), float(), int(), bool(), format)."""
+
+    def modified(self, tensor):
+        """`tensor`'s array was changed in place outside any recorded op (mark_modified: an
+        in-place operator under no_grad, such as a running statistic's update)."""
+
 
 watcher = None  # the installed Watcher, or None
 

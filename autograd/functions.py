@@ -1,5 +1,5 @@
 """Functions of several tensors, importable from `autograd` as numpy and PyTorch users expect:
-where, maximum, minimum, logaddexp, concatenate, stack, split.
+where, maximum, minimum, logaddexp, erf, erfc, concatenate, stack, split.
 
 Each runs one primitive of the op table; arrays and numbers join in the first Tensor's dtype.
 """
@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from . import ops
+from . import engine, ops
 from .tensor import Tensor, apply, lift
 
 
@@ -23,9 +23,11 @@ def _tensors(values, name):
 def where(condition, x, y) -> Tensor:
     """x where `condition` holds, else y (broadcast together); each gets the gradient of its
     own positions. `condition` is data: a bool array (x > 0 gives one), or nonzero values."""
-    condition = np.asarray(condition.data if isinstance(condition, Tensor) else condition,
-                           dtype=bool)
-    return apply(ops.where, *_tensors([x, y], "where"), condition=condition)
+    mask = np.asarray(condition.data if isinstance(condition, Tensor) else condition,
+                      dtype=bool)
+    if engine.watcher is not None and mask is not condition:
+        engine.watcher.made(mask, np.asarray, condition, mask.dtype)
+    return apply(ops.where, *_tensors([x, y], "where"), condition=mask)
 
 
 def maximum(x, y) -> Tensor:
@@ -41,6 +43,16 @@ def minimum(x, y) -> Tensor:
 def logaddexp(x, y) -> Tensor:
     """log(exp(x) + exp(y)) without overflow (broadcast)."""
     return apply(ops.logaddexp, *_tensors([x, y], "logaddexp"))
+
+
+def erf(x) -> Tensor:
+    """The error function, elementwise (numpy has none: this is `autograd.erf`)."""
+    return (x if isinstance(x, Tensor) else Tensor(x)).erf()
+
+
+def erfc(x) -> Tensor:
+    """1 - erf(x), elementwise, without the cancellation where erf(x) is near 1."""
+    return (x if isinstance(x, Tensor) else Tensor(x)).erfc()
 
 
 def _pieces(tensors, name):

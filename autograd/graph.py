@@ -147,10 +147,15 @@ def draw_graph(root, params=None, show_values: bool = False, show_rules: bool = 
     return dot
 
 
-def save_graph(root, path, **kwargs) -> Path:
-    """Draw `root`'s graph (see draw_graph) into `path`: .svg, .png, .pdf, or .gv for the source."""
+def save_graph(root, path, format: str | None = None, **kwargs) -> Path:
+    """Draw `root`'s graph (see draw_graph) into `path`: .svg, .png, .pdf, or .gv for the source;
+    .html (or format="html") writes the interactive explorer (autograd.explore, its options)."""
     path = Path(path)
-    fmt = path.suffix.lstrip(".").lower()
+    fmt = (format or path.suffix.lstrip(".")).lower()
+    if fmt == "html":
+        from .explorer import explore  # imported here: the explorer is built on this module
+
+        return explore(root, **kwargs).save(path)
     dot = draw_graph(root, **kwargs)
     if fmt in ("gv", "dot"):
         path.write_text(dot.source)

@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from . import functions
+from . import functions, norms
 from .tensor import Tensor, lift
 
 # ---------------------------------------------------------------- ufuncs
@@ -38,7 +38,10 @@ REDUCERS = {np.add: "sum", np.multiply: "prod", np.maximum: "max", np.minimum: "
 
 def array_ufunc(ufunc, method, inputs, kwargs):
     """Tensor.__array_ufunc__: a numpy ufunc called with a Tensor among its operands."""
-    name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+    # (scipy.special's ufuncs come here too: named as such, since np has no erf)
+    known = getattr(np, ufunc.__name__, None) is ufunc
+    name = (f"np.{ufunc.__name__}" if known else f"the ufunc {ufunc.__name__}") + (
+        "" if method == "__call__" else f".{method}")
     if kwargs.get("out") is not None:
         raise TypeError(f"{name}(..., out=...): numpy cannot write into a Tensor, nor a Tensor "
                         "into an array; use the in-place operators (t += ...) or the arrays "
@@ -49,8 +52,7 @@ def array_ufunc(ufunc, method, inputs, kwargs):
         return getattr(_tensor(x), REDUCERS[ufunc])(axis=kwargs.get("axis", 0),
                                                       keepdims=kwargs.get("keepdims", False))
     if method != "__call__":
-        raise TypeError(f"{name} has no gradient rule in npgrad; use it on t.data for a plain "
-                        "array without a gradient")
+        raise TypeError(no_rule(name, f"{ufunc.__name__}.{method}", f"{name} on t.data"))
     _refuse(name, kwargs, ())
     arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
     if ufunc in BOOL_UFUNCS:
@@ -58,9 +60,7 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     if ufunc in CONSTANT_UFUNCS:
         return Tensor(ufunc(*arrays))
     if ufunc not in UFUNCS:
-        raise TypeError(f"{name} has no gradient rule in npgrad (see the README's table of "
-                        "the Tensor surface); use it on t.data for a plain array without a "
-                        "gradient")
+        raise TypeError(no_rule(name, ufunc.__name__, f"{name} on t.data"))
     return UFUNCS[ufunc](*_tensors(inputs, name))
 
 
@@ -99,14 +99,18 @@ def _where(condition, x=None, y=None):
 
 
 def _norm(x, ord=None, axis=None, keepdims=False):
-    # numpy's ord=None is the 2-norm of all the elements reduced (Frobenius for matrices);
-    # ord=2 is that only for vectors (for matrices it is the largest singular value) and
-    # ord="fro" only for matrices.
-    reduced = np.ndim(x) if axis is None else len(axis) if isinstance(axis, tuple) else 1
-    if not (ord is None or (ord == 2 and reduced == 1) or (ord == "fro" and reduced == 2)):
-        raise TypeError(f"np.linalg.norm(ord={ord!r}) over {reduced} axes has no gradient rule "
-                        "in npgrad: only the 2-norm of vectors and the Frobenius norm (ord=None)")
-    return _tensor(x).norm(axis=axis, keepdims=keepdims)
+    # numpy's meaning: without an axis, ord=None is the 2-norm of all the elements, and any
+    # other order a vector norm of a 1-D array or a matrix norm of a 2-D one.
+    x = _tensor(x)
+    if axis is None and ord is not None:
+        if x.ndim not in (1, 2):
+            raise ValueError(f"np.linalg.norm(ord={ord!r}) of a {x.ndim}-D array: numpy takes "
+                             "an order without an axis only for 1-D and 2-D arrays")
+        axis = tuple(range(x.ndim))
+    if axis is not None and not isinstance(axis, int) and len(axis) not in (1, 2):
+        raise ValueError(f"np.linalg.norm(axis={axis!r}): numpy takes one axis (a vector norm) "
+                         "or two (a matrix norm)")
+    return norms.norm(x, ord, axis, keepdims)
 
 
 def _dot(a, b, out=None):
@@ -177,9 +181,75 @@ def array_function(func, args, kwargs):
     run = FUNCTIONS.get(func)
     if run is None:
         name = f"{func.__module__.replace('numpy', 'np')}.{func.__name__}"
-        raise TypeError(f"{name} has no gradient rule in npgrad (see the README's table of the "
-                        "Tensor surface); use it on t.data for a plain array without a gradient")
+        raise TypeError(no_rule(name, name.removeprefix("np."), f"{name} on t.data"))
     return run(*args, **kwargs)
+
+
+# ---------------------------------------------------------------- no rule: what to write instead
+# numpy names without a gradient rule (functions, ufuncs, ndarray methods) -> a differentiable
+# spelling of the same thing. Read only where no rule exists: a name that gets a rule (in the
+# tables above, or as a Tensor method) leaves the messages without a change here.
+SPELLINGS = {
+    # joining, repeating, reordering
+    "hstack": "autograd.concatenate(tensors, axis=1) (axis=0 for 1-D tensors)",
+    "vstack": "autograd.concatenate(tensors, axis=0) (autograd.stack(tensors) for 1-D rows)",
+    "column_stack": "autograd.stack(tensors, axis=1) (for 1-D columns)",
+    "append": "autograd.concatenate([t.reshape(-1), u.reshape(-1)]) (with axis=... for tensors "
+              "of one shape)",
+    "tile": "autograd.concatenate([t] * n, axis=...)",
+    "repeat": "t[np.repeat(np.arange(len(t)), n)] (axis 0; t[:, np.repeat(np.arange("
+              "t.shape[1]), n)] for axis 1: indexing, which adds up the copies' gradients)",
+    "flip": "t[::-1] (axis 0) or t[:, ::-1] (axis 1)", "flipud": "t[::-1]", "fliplr": "t[:, ::-1]",
+    "roll": "autograd.concatenate([t[-k:], t[:-k]]) (a roll by k along axis 0)",
+    "take": "t[indices] (axis 0) or t[:, indices] (axis 1)",
+    "sort": "t[np.argsort(t.data)] (1-D; the gradient follows the values)",
+    "moveaxis": "t.transpose(axes), all the axes in their new order",
+    "rollaxis": "t.transpose(axes), all the axes in their new order",
+    "atleast_2d": "t.reshape(1, -1) (or t[None])",
+    "copy": "t * 1 (a copy in the graph)",
+    "diagonal": "t[np.arange(n), np.arange(n)] (n = min(t.shape))",
+    "diag": "t[np.arange(n), np.arange(n)] (the diagonal of an n x n matrix)",
+    "trace": "t[np.arange(n), np.arange(n)].sum()",
+    # new arrays from a tensor's shape: constants, with nothing to differentiate
+    "zeros_like": "autograd.zeros_like(t)", "ones_like": "autograd.ones_like(t)",
+    "empty_like": "autograd.zeros_like(t)",
+    "full_like": "autograd.full(t.shape, value, dtype=t.dtype)",
+    # products and sums
+    "einsum": "the products and sums it stands for (t @ u, (t * u).sum(axis=...), "
+              "t[:, None] * u[None, :], t.transpose(...))",
+    "outer": "t[:, None] * u[None, :]", "multiply.outer": "t[:, None] * u[None, :]",
+    "inner": "(t * u).sum(axis=-1) (for vectors; t @ u.mT for matrices)", "vdot": "(t * u).sum()",
+    "cumsum": "t @ np.triu(np.ones((n, n))) (a cumulative sum along the last axis, of length n)",
+    "add.accumulate": "np.triu(np.ones((n, n))).T @ t (a cumulative sum along axis 0, of "
+                      "length n)",
+    "diff": "t[1:] - t[:-1] (axis 0; t[:, 1:] - t[:, :-1] for axis 1)",
+    "average": "(t * w).sum(axis) / w.sum(axis) for weights w (t.mean(axis) without)",
+    "ptp": "t.max(axis) - t.min(axis)",
+    "nansum": "autograd.where(np.isnan(t.data), 0, t).sum(axis)",
+    # elementwise functions composed of others
+    "log2": "t.log() / np.log(2)", "log10": "t.log() / np.log(10)", "exp2": "2 ** t",
+    "tan": "t.sin() / t.cos()", "sinh": "(t.exp() - (-t).exp()) / 2",
+    "cosh": "(t.exp() + (-t).exp()) / 2",
+    "hypot": "np.linalg.norm(autograd.stack([t, u]), axis=0) (gradient 0 where both are 0)",
+    "deg2rad": "t * (np.pi / 180)", "radians": "t * (np.pi / 180)",
+    "rad2deg": "t * (180 / np.pi)", "degrees": "t * (180 / np.pi)",
+    "float_power": "t ** p",
+    "fmax": "autograd.maximum(t, u) (which propagates nan, as np.maximum does)",
+    "fmin": "autograd.minimum(t, u) (which propagates nan, as np.minimum does)",
+    "erf": "t.erf() (or autograd.erf(t))", "erfc": "t.erfc() (or autograd.erfc(t))",
+}
+
+
+def no_rule(name: str, key: str, plain: str) -> str:
+    """The message for numpy's `name` without a gradient rule: the differentiable spelling of
+    SPELLINGS[key] first when there is one; `plain` (its use on t.data) only as the way to a
+    plain array without a gradient."""
+    spelling = SPELLINGS.get(key)
+    fallback = f"{plain} gives a plain array without a gradient"
+    if spelling is None:
+        return (f"{name} has no gradient rule in npgrad (see the README's table of the Tensor "
+                f"surface); {fallback}")
+    return f"{name} has no gradient rule in npgrad; with a gradient, write {spelling}; {fallback}"
 
 
 # ---------------------------------------------------------------- helpers

@@ -6,7 +6,8 @@ Tensor: each missing name (and each ndarray attribute Tensor lacks) as a propert
 the AttributeError with its hint, and a thin wrapper around the methods and functions that
 take `axis` (not around operators or the ops a training step runs), which turns an unexpected
 PyTorch keyword into the hint. (Not a `__getattr__`: a class with one makes every attribute
-read of every tensor slower, since Python can no longer specialise the lookup.)
+read of every tensor slower, since Python can no longer specialise the lookup.) The hints stay
+out of dir(), help() and tab completion (`HidesHints`, `Tensor.__dir__`).
 """
 
 import functools
@@ -30,7 +31,9 @@ NAMES = {
     "cat": "autograd.concatenate(tensors, axis=...)",
     "hstack": "autograd.concatenate(tensors, axis=1) (axis=0 for 1-D tensors)",
     "vstack": "autograd.concatenate(tensors, axis=0) (rows of 1-D tensors: autograd.stack)",
-    "repeat": "autograd.concatenate([t] * n, axis=...) (or t.broadcast_to for new axes)",
+    "repeat": "autograd.concatenate([t] * n, axis=...) (or t.broadcast_to for new axes) for "
+              "PyTorch's repeat, numpy's tile; for numpy's repeat, indexing with repeated "
+              "positions, t[np.repeat(np.arange(len(t)), n)]",
     "numel": "t.size (a property: numpy's name for the number of elements)",
     "nelement": "t.size (a property: numpy's name for the number of elements)",
     "dim": "t.ndim (a property)",
@@ -100,12 +103,18 @@ KEYWORDS = {
     "start_dim": "start_axis=",
     "end_dim": "t.reshape(...) (flatten merges the axes from start_axis to the last)",
     "min": "lo=", "max": "hi=",
-    "p": "t.norm(axis=...) for the 2-norm, (t.abs() ** p).sum(axis) ** (1 / p) for others",
     "generator": "rng= (a numpy.random.Generator)",
     "device": "drop it: npgrad runs on numpy, on the CPU only",
     "out": "drop it and use the result: npgrad never writes into a tensor you pass",
     "size": "the shape as arguments, zeros(2, 3), or as one tuple, zeros((2, 3))",
 }
+
+# PyTorch's in-place methods (name + "_") whose name means something in npgrad: each is said as
+# a rebinding. (Only these: `backward_` or `dtype_` are no PyTorch names, and get no hint.)
+IN_PLACE = ("abs", "add", "clamp", "clamp_max", "clamp_min", "clip", "cos", "div", "erf", "erfc",
+            "exp", "expm1", "log", "log10", "log1p", "log2", "masked_fill", "mul", "neg", "pow",
+            "reciprocal", "relu", "rsqrt", "sigmoid", "sign", "sin", "sqrt", "square", "squeeze",
+            "sub", "swapaxes", "t", "tanh", "transpose", "unsqueeze")
 
 NOTES = {  # said after the hint for these methods
     "max": "t.max(axis) gives the values only; t.argmax(axis) gives PyTorch's indices",
@@ -121,9 +130,11 @@ def hint(name: str) -> str | None:
     """What to write instead of PyTorch's `name`, or None when the table does not know it."""
     if name in NAMES:
         return _say(NAMES[name])
-    if name.endswith("_") and not name.endswith("__"):
-        return (f"write t = t.{name[:-1]}(...), a new tensor: npgrad has no in-place methods "
-                "but requires_grad_ (the operators +=, -=, *=, /= change values in place)")
+    base = name[:-1]
+    if name.endswith("_") and base in IN_PLACE:
+        new = NAMES[base] if base in NAMES else f"t.{base}(...)"
+        return (f"write t = {new}, a new tensor: npgrad has no in-place methods but "
+                "requires_grad_ (the operators +=, -=, *=, /= change values in place)")
     return None
 
 
@@ -135,8 +146,8 @@ def missing_attribute(kind: str, name: str, obj=None) -> AttributeError:
     if known is not None:
         message += f" (a PyTorch name): {known}"
     elif kind == "Tensor" and hasattr(np.ndarray, name) and not name.startswith("_"):
-        message += (f": ndarray.{name} has no gradient rule in npgrad; t.data.{name} gives a plain "
-                    "numpy result without a gradient")
+        from . import numpy_api  # (imported here: it needs Tensor, which imports this module)
+        message += ": " + numpy_api.no_rule(f"ndarray.{name}", name, f"t.data.{name}")
     elif kind != "Tensor" and not name.startswith("_") and callable(
             getattr(_tensor_class, name, None)):
         message += f": it is a Tensor method, t.{name}(...) (or np.{name}(t) where numpy has it)"
@@ -149,6 +160,19 @@ def _missing(name):
     def read(self):
         raise missing_attribute("Tensor", name, self)
     return property(read, doc=f"Not in npgrad: {hint(name) or 'see t.data'}")
+
+
+class HidesHints(type):
+    """Tensor's metaclass: `dir(Tensor)`, and so `help(Tensor)` and tab completion, leave out
+    the raising properties install() adds. (Reading an attribute never passes through here.)"""
+
+    def __dir__(cls):
+        return visible(super().__dir__())
+
+
+def visible(names) -> list:
+    """`names` without the hints: what dir() shows of a Tensor and of its class."""
+    return [n for n in names if n not in INSTALLED]
 
 
 def module_getattr(name):
@@ -190,24 +214,26 @@ def with_keyword_hints(function):
     return call
 
 
-def _transpose_with_hint(transpose):
-    """Tensor.transpose, whose error for two axes of a tensor with more says swapaxes."""
-    @functools.wraps(transpose)
-    def call(self, *axes):
-        try:
-            return transpose(self, *axes)
-        except ValueError as err:
-            if len(axes) != 2 or self.ndim == 2:
-                raise
-            raise ValueError(f"{err}; PyTorch's transpose({axes[0]}, {axes[1]}) swaps two "
-                             f"axes: write t.swapaxes({axes[0]}, {axes[1]}) (numpy's "
-                             "transpose takes all the axes, in their new order)") from None
-    return call
+def refuse_torch_transpose(ndim, axes):
+    """t.transpose(a, b) means a swap in PyTorch; in numpy two axes are a full permutation only
+    of a matrix. Refuse the calls where the two meanings differ, instead of picking one."""
+    a, b = axes
+    if ndim == 2:  # (1, 0) swaps in both; numpy's own error for axes out of range or repeated
+        if -2 <= a < 2 and -2 <= b < 2 and (a % 2, b % 2) == (0, 1):
+            raise ValueError(f"transpose({a}, {b}) of a 2-D tensor: numpy's transpose takes all "
+                             "the axes in their new order, so this leaves it unchanged, while "
+                             f"PyTorch's swaps the two: write t.T, t.mT or t.swapaxes({a}, {b}) "
+                             "to swap them (t.transpose() reverses the axes, as in numpy)")
+        return
+    raise ValueError(f"transpose({a}, {b}) of a {ndim}-D tensor: numpy's transpose takes all "
+                     f"the axes ({ndim}) in their new order, PyTorch's swaps two: write "
+                     f"t.swapaxes({a}, {b}) to swap them (t.mT swaps the last two)")
 
 
 # The methods that take axis (or another keyword PyTorch spells differently); operators,
 # linear, tanh, relu, sigmoid and the fused losses are left alone: a training step runs them.
-HINTED_METHODS = ("sum", "mean", "max", "min", "prod", "var", "std", "norm", "logsumexp",
+# (norm takes PyTorch's p=, dim= and keepdim= itself.)
+HINTED_METHODS = ("sum", "mean", "max", "min", "prod", "var", "std", "logsumexp",
                   "argmax", "argmin", "softmax", "log_softmax", "squeeze", "expand_dims",
                   "unsqueeze", "flatten", "swapaxes", "clip", "leaky_relu")
 HINTED_FUNCTIONS = ("concatenate", "stack", "split")
@@ -223,8 +249,7 @@ def install(tensor_class) -> None:
     from . import functions
 
     _tensor_class = tensor_class
-    public = [n for n in dir(tensor_class) if not n.startswith("_")]
-    names = (*NAMES, *dir(np.ndarray), *(n + "_" for n in (*public, *NAMES)))
+    names = (*NAMES, *dir(np.ndarray), *(n + "_" for n in IN_PLACE))
     for name in names:
         if not name.startswith("_") and not hasattr(tensor_class, name):
             setattr(tensor_class, name, _missing(name))
@@ -233,6 +258,5 @@ def install(tensor_class) -> None:
                                  doc="Number of elements (an int; not callable as in PyTorch).")
     for name in HINTED_METHODS:
         setattr(tensor_class, name, with_keyword_hints(getattr(tensor_class, name)))
-    tensor_class.transpose = _transpose_with_hint(tensor_class.transpose)
     for name in HINTED_FUNCTIONS:
         setattr(functions, name, with_keyword_hints(getattr(functions, name)))

@@ -11,14 +11,14 @@ import numbers
 
 import numpy as np
 
-from . import engine, ops
+from . import engine, ops, pytorch_names
 
 # Every tensor gets the next number as `seq`, so it is newer than its parents: backward visits
 # the graph newest first.
 _creation_order = itertools.count()
 
 
-class Tensor:
+class Tensor(metaclass=pytorch_names.HidesHints):
     """An n-dimensional array that records the operations applied to it.
 
     `Tensor(data, requires_grad=False, dtype=None)`: Python numbers, lists, integer and boolean
@@ -42,6 +42,8 @@ class Tensor:
             if dtype is not None or array.dtype.kind not in "biu":
                 raise TypeError(f"Tensor: dtype must be floating point, got {array.dtype}")
             array = array.astype(np.float64)
+        if engine.watcher is not None and array is not data:
+            engine.watcher.made(array, np.asarray, data, array.dtype)
         self.data = array
         self.grad = None
         self.requires_grad = bool(requires_grad)
@@ -60,6 +62,10 @@ class Tensor:
     dtype = property(lambda self: self.data.dtype, doc="numpy dtype of data and grad.")
     is_leaf = property(lambda self: self.op is None, doc="True unless made by a recorded op.")
 
+    def __dir__(self):
+        # the hints for PyTorch's names are properties of the class, but not its attributes
+        return pytorch_names.visible(object.__dir__(self))
+
     def __len__(self):
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d Tensor (shape ()): it has no first axis")
@@ -67,6 +73,8 @@ class Tensor:
 
     # ------------------------------------------------------------ Python numbers from one element
     def _one(self, what):
+        if engine.watcher is not None:
+            engine.watcher.read(self)
         if self.data.size != 1:
             raise TypeError(f"{what}: only a Tensor with one element converts to a Python "
                             f"number; this one has shape {self.shape} ({self.data.size} elements)")
@@ -82,6 +90,8 @@ class Tensor:
         return format(self._one(f"format(Tensor, {spec!r})"), spec) if spec else str(self)
 
     def __bool__(self):
+        if engine.watcher is not None:
+            engine.watcher.read(self)
         if self.data.size != 1:
             raise ValueError(f"bool(): the truth value of a Tensor with {self.data.size} elements "
                              f"(shape {self.shape}) is ambiguous; use t.data.any() or t.data.all()")
@@ -144,6 +154,8 @@ class Tensor:
         new values. Writing into `.data` directly without calling this bypasses the check.
         """
         self.version = next(_creation_order)
+        if engine.watcher is not None:  # a compiled step must know: a replay would not repeat it
+            engine.watcher.modified(self)
 
     def detach(self):
         """The same data as a new leaf with no graph and no gradient (shares memory)."""
@@ -151,6 +163,8 @@ class Tensor:
 
     def item(self):
         """The single element as a Python float."""
+        if engine.watcher is not None:
+            engine.watcher.read(self)
         if self.data.size != 1:
             raise ValueError(
                 f"item: tensor has {self.data.size} elements (shape {self.shape}), not 1"
@@ -187,12 +201,12 @@ class Tensor:
     # Elementwise, with broadcasting, and no gradient: the result is a numpy bool array, which
     # works as a mask in arithmetic (x * (x > 0)), as an index (x[x > 0]), in np.where, and in
     # `if` for a single element. (PyTorch returns a bool tensor; npgrad's tensors hold floats.)
-    def __eq__(self, other): return self.data == _plain(other)
-    def __ne__(self, other): return self.data != _plain(other)
-    def __lt__(self, other): return self.data < _plain(other)
-    def __le__(self, other): return self.data <= _plain(other)
-    def __gt__(self, other): return self.data > _plain(other)
-    def __ge__(self, other): return self.data >= _plain(other)
+    def __eq__(self, other): return _compare(np.equal, self, other)
+    def __ne__(self, other): return _compare(np.not_equal, self, other)
+    def __lt__(self, other): return _compare(np.less, self, other)
+    def __le__(self, other): return _compare(np.less_equal, self, other)
+    def __gt__(self, other): return _compare(np.greater, self, other)
+    def __ge__(self, other): return _compare(np.greater_equal, self, other)
     __hash__ = object.__hash__  # hashable by identity, as before == was elementwise
 
     # ------------------------------------------------------------ elementwise functions
@@ -214,9 +228,22 @@ class Tensor:
         """x where x > 0, else slope * x (PyTorch's negative_slope); the gradient at 0 is slope."""
         return apply(ops.leaky_relu, self, slope=slope)
 
-    def gelu(self):
-        """GELU by PyTorch's tanh approximation (approximate="tanh", not its exact default)."""
-        return apply(ops.gelu, self)
+    def gelu(self, approximate="none"):
+        """GELU, x * Phi(x) (Phi the normal CDF), exact by default as PyTorch's; with
+        approximate="tanh", PyTorch's tanh approximation (within 5e-4 of it)."""
+        if approximate == "none":
+            return apply(ops.gelu, self)
+        if approximate == "tanh":
+            return apply(ops.gelu_tanh, self)
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+    def erf(self):
+        """The error function, 2 / sqrt(pi) * integral of exp(-t^2) from 0 to x."""
+        return apply(ops.erf, self)
+
+    def erfc(self):
+        """1 - erf(x), accurate where erf(x) is near 1 (erfc(10) = 2e-45, not 0)."""
+        return apply(ops.erfc, self)
 
     def softplus(self):
         """log(1 + exp(x)), exact and finite for inputs of +-1000."""
@@ -277,10 +304,18 @@ class Tensor:
         centered = self - self.mean(axis=axis, keepdims=True)
         return centered.norm(axis=axis, keepdims=keepdims) * scale
 
-    def norm(self, axis=None, keepdims=False):
-        """The 2-norm along `axis` (all elements by default); its gradient at the zero vector
-        is 0 (a subgradient), not nan."""
-        return apply(ops.norm, self, axis=_axis(axis), keepdims=keepdims)
+    def norm(self, ord=None, axis=None, keepdims=False, *, p=None, dim=None, keepdim=None):
+        """The `ord` norm (the first argument, as in np.linalg.norm and torch.norm) over `axis`.
+
+        One axis (or a 1-D tensor): a vector norm, any real p, inf, -inf, 0 (nonzeros counted,
+        no gradient); None (the default) is the 2-norm of all the elements, or over any axes.
+        Two axes: a matrix norm, numpy's orders 'fro', 1, -1, inf, -inf, and 2, -2, 'nuc'
+        (singular values: no gradient rule, so these raise where a gradient is wanted).
+        A number without an axis on a tensor of 2 or more axes raises: numpy reads it as a
+        matrix norm, PyTorch as a vector norm of all the elements. PyTorch's p=, dim=, keepdim=
+        are accepted. At kinks the gradient is PyTorch's subgradient (0 at 0, ties share).
+        """
+        return norms.norm(self, *norms.arguments(self.ndim, ord, axis, keepdims, p, dim, keepdim))
 
     def logsumexp(self, axis=None, keepdims=False):
         """log(sum(exp(x))) along `axis`, computed without overflow; -inf over no elements."""
@@ -336,10 +371,18 @@ class Tensor:
             shape = tuple(shape[0])
         return apply(ops.reshape, self, shape=tuple(int(n) for n in shape))
 
+    def ravel(self):
+        """The elements as one axis, in C order: `t.reshape(-1)` (numpy's ravel)."""
+        return self.reshape(-1)
+
     def transpose(self, *axes):
-        """Permute axes; no arguments reverses them (like ndarray.transpose)."""
+        """Permute axes, numpy's meaning: no arguments reverses them, else all the axes in their
+        new order. Two axes that PyTorch would swap but numpy would not (t.transpose(0, 1) of a
+        matrix, or any two of a tensor with more axes) raise, naming t.T, t.mT, t.swapaxes."""
         if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], numbers.Integral)):
             axes = () if axes[0] is None else tuple(axes[0])
+        elif len(axes) == 2:
+            pytorch_names.refuse_torch_transpose(self.ndim, axes)
         return apply(ops.transpose, self, axes=tuple(int(a) for a in axes) if axes else None)
 
     T = property(lambda self: self.transpose(), doc="The transpose (all axes reversed).")
@@ -419,6 +462,19 @@ def _plain(value):
     return value.data if isinstance(value, Tensor) else value
 
 
+def _compare(func, t, other):
+    """`func(t.data, other)`, told to a watcher: a mask made from values of the computation."""
+    out = func(t.data, _plain(other))
+    if engine.watcher is not None:
+        if type(out) is np.ndarray:
+            engine.watcher.made(out, func, t, other)
+        else:  # a numpy bool from one element: a Python value (`if t > 0:`)
+            engine.watcher.read(t)
+            if isinstance(other, Tensor):
+                engine.watcher.read(other)
+    return out
+
+
 def _in_place(op, target, other, symbol):
     """`target op= other` into target's own array; recorded when gradients must flow through it.
 
@@ -433,7 +489,9 @@ def _in_place(op, target, other, symbol):
                 f"{symbol} on a leaf tensor that requires grad (shape {target.shape}) while "
                 "gradients are recorded: wrap the update in no_grad(), e.g. "
                 "`with no_grad(): p -= lr * p.grad`")
-        result = apply(op, _snapshot(target), other)
+        old = _snapshot(target)
+        # `h *= h` reads the old value twice: the live `h` would become its own parent (a cycle)
+        result = apply(op, old, old if other is target else other)
         _check_in_place(op, symbol, target, other, result.shape)
         target.data[...] = result.data
         target.requires_grad, target.op, target.parents = True, result.op, result.parents
@@ -493,9 +551,12 @@ def _plain_index(index):
             "floats and 0/1 values could mean a mask or positions; index with a numpy array: "
             "integer positions (idx.data.astype(int)) or a boolean mask (x > 0 gives one)")
     if isinstance(index, list):
-        index = np.asarray(index)
-        if index.size == 0:  # [] becomes a float array: as an index it selects nothing
-            index = index.astype(np.intp)
+        positions = np.asarray(index)
+        if positions.size == 0:  # [] becomes a float array: as an index it selects nothing
+            positions = positions.astype(np.intp)
+        if engine.watcher is not None:
+            engine.watcher.made(positions, np.asarray, index, positions.dtype)
+        return positions
     return index
 
 
@@ -508,14 +569,21 @@ def lift(value, like, op_name):
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (float, int)):  # the common case first: a Python number
-        return constant(np.asarray(value, dtype=like.data.dtype))
+        array = np.asarray(value, dtype=like.data.dtype)
+        if engine.watcher is not None:  # a number, or a numpy scalar (np.float64 is a float)
+            engine.watcher.made(array, np.asarray, value, array.dtype)
+        return constant(array)
     if isinstance(value, np.ndarray) and value.dtype is like.data.dtype:
         return constant(value)
     if isinstance(value, (numbers.Real, np.ndarray, np.generic, list)):
         try:
-            return constant(np.asarray(value, dtype=like.data.dtype))
+            array = np.asarray(value, dtype=like.data.dtype)
         except (TypeError, ValueError):
             pass
+        else:
+            if engine.watcher is not None:
+                engine.watcher.made(array, np.asarray, value, array.dtype)
+            return constant(array)
     raise TypeError(f"{op_name}: unsupported operand type {type(value).__name__} with a Tensor")
 
 
@@ -614,6 +682,6 @@ def _apply_lifted(op, *args, **attrs):
 
 ops.Op.on_tensors = staticmethod(_apply_lifted)
 
-from . import numpy_api, pytorch_names  # noqa: E402  (they need Tensor, defined above)
+from . import norms, numpy_api  # noqa: E402  (they need Tensor, defined above)
 
 pytorch_names.install(Tensor)  # hints for PyTorch names: t.view, t.sum(dim=1), t.size(), ...

@@ -142,7 +142,8 @@ def make_cnn(dtype: str, max_steps: int | None, torch) -> Setup:
                             batch=CNN_BATCH))
 
 
-# Name -> make(dtype, max_steps, torch or None) -> Setup. An LSTM workload may join here.
+# Name -> make(dtype, max_steps, torch or None) -> Setup (the LSTM step has its own script,
+# bench_rnn.py; a workload here needs only a builder).
 WORKLOADS = {"cnn": make_cnn}
 
 

@@ -6,9 +6,10 @@ Everything here is built from `autograd.Tensor` operations; none of it knows a d
     history = nn.fit(model, nn.BCEWithLogitsLoss(), nn.optim.Adam(model.parameters()), X, y)
 """
 
-from . import data, functional, init, optim, utils
+from . import data, export, functional, init, optim, utils
 from .compile import compile_step
 from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
+from .embedding import Embedding
 from .init import manual_seed
 from .layers import (
     GELU,
@@ -27,6 +28,8 @@ from .layers import (
 )
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .train import History, accuracy, evaluate, fit
 
 __all__ = [
@@ -34,6 +37,8 @@ __all__ = [
     "Softmax", "Dropout", "Flatten", "Sequential", "MLP",
     "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
+    "RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell",
     "fit", "evaluate", "accuracy", "History", "manual_seed", "compile_step",
-    "functional", "optim", "data", "init", "utils",
+    "functional", "optim", "data", "init", "utils", "export",
 ]

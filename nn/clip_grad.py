@@ -1,8 +1,9 @@
 """Gradient clipping: rescale or clamp the parameters' `.grad` arrays between backward and step.
 
 PyTorch's functions and formulas; each accepts a Tensor, an iterable of Tensors or a Module,
-and skips parameters whose grad is None. They replace `.grad` with a new array (never write
-into one the engine handed out) and leave the parameters' data alone.
+and skips parameters whose grad is None or that are frozen (requires_grad False). They
+replace `.grad` with a new array (never write into one the engine handed out) and leave the
+parameters' data alone.
 """
 
 import math
@@ -21,7 +22,8 @@ def _with_grads(parameters: Tensor | Iterable[Tensor] | Module) -> list[Tensor]:
         parameters = [parameters]
     elif isinstance(parameters, Module):
         parameters = parameters.parameters()
-    return [p for p in parameters if p.grad is not None]
+    # A frozen parameter's stale grad neither counts in the norm nor gets clipped.
+    return [p for p in parameters if p.grad is not None and p.requires_grad]
 
 
 def _check(where: str, name: str, value, allow_inf: bool = False) -> None:

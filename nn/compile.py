@@ -15,6 +15,7 @@ from autograd.compile import AdamUpdate, CompiledStep, SGDUpdate, Update
 
 from . import functional as F
 from .clip_grad import clip_grad_norm_
+from .layers import Dropout
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module
 from .optim import SGD, Adam
@@ -31,8 +32,9 @@ def compile_step(model: Module, loss_fn, optimizer, skip_nonfinite: bool = False
                  clip_grad_norm: float | None = None):
     """A compiled training step: `step(x, y)` returns the loss as a float.
 
-    Works with any optimizer (nn.optim.SGD and Adam run as generated code, others through
-    their own `step()`). `step.output` is the model's output of the last call (a new array).
+    Works with any optimizer (nn.optim.SGD, Adam and AdamW run as generated code, others and
+    options the generated code does not know through their own `step()`). `step.output` is
+    the model's output of the last call (a new array).
     `skip_nonfinite=True`: when the loss is inf or nan, the parameters are not updated.
     `clip_grad_norm`: clip the gradients' joint 2-norm to it before each update (then the
     optimizer runs its own `step()`, after `nn.clip_grad_norm_`).
@@ -47,16 +49,25 @@ class TrainingStep:
 
     def __init__(self, model, loss_fn, optimizer, skip_nonfinite=False, clip_grad_norm=None):
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
-        kind = type(optimizer)
+        step = type(optimizer).step  # what the update does, whatever the class is called
         if clip_grad_norm is not None:
             update = Update(_Clipped(optimizer, clip_grad_norm))
-        else:
-            update = (SGDUpdate(optimizer, flat=True) if kind is SGD else AdamUpdate(optimizer)
-                      if kind is Adam else Update(optimizer))
+        else:  # AdamW is Adam's step with another default: AdamUpdate reads its options
+            update = (SGDUpdate(optimizer, flat=True) if step is SGD.step
+                      else AdamUpdate(optimizer) if step is Adam.step else Update(optimizer))
         # The signature includes the model's training flag (read without a Python call).
         self.compiled = CompiledStep(self._forward, optimizer.params, update,
                                      key=functools.partial(getattr, model, "training"),
                                      skip_nonfinite=skip_nonfinite)
+        # Dropout draws a new mask from random numbers at every training step: those steps run
+        # eagerly (a replay would reuse one mask), named here rather than as "an array".
+        self._dropouts = [(name, m) for name, m in model.named_modules()
+                          if isinstance(m, Dropout)]
+        # Modules with buffers (BatchNorm's running statistics) may update them in place while
+        # training, outside the graph: a replay would not. (autograd.compile refuses such a step
+        # too; this names the layer.)
+        self._buffered = [(name, m) for name, m in model.named_modules()
+                          if any(getattr(m, b, None) is not None for b in m._buffer_names)]
         self._targets = ("labels" if _is(loss_fn, _LABEL_LOSSES)
                          else "same" if _is(loss_fn, _SAME_SHAPE_LOSSES) else None)
         self._outputs = {}  # (shape, dtype) of x -> (shape, dtype) of the model's output
@@ -66,6 +77,21 @@ class TrainingStep:
         return self.loss_fn(out, y), out
 
     def __call__(self, x, y) -> float:
+        if self._dropouts and self.model.training:
+            for name, layer in self._dropouts:
+                if layer.training and 0 < layer.p < 1:
+                    return self.compiled.eager(x, y, reason=(
+                        f"{name or 'the model'} (Dropout(p={layer.p})) draws a new random mask "
+                        "at every training step, which a replay cannot draw; training steps "
+                        "run eagerly (after model.eval() they are compiled)"))
+        if self._buffered and self.model.training:
+            for name, layer in self._buffered:
+                if layer.training:
+                    return self.compiled.eager(x, y, reason=(
+                        f"{name or 'the model'} ({type(layer).__name__}) may update its buffers "
+                        "(running statistics) in place at every training step, which a replay "
+                        "would not repeat; training steps run eagerly (after model.eval() they "
+                        "are compiled)"))
         # Targets that may need preparing: labels, or a dtype other than the input's.
         if (self._targets is not None and type(y) is np.ndarray
                 and (y.dtype.kind != "f" or y.dtype != getattr(x, "dtype", y.dtype))):

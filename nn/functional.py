@@ -12,6 +12,7 @@ import numpy as np
 
 from autograd import Tensor
 
+from .embedding import embedding  # noqa: F401  (nn.functional.embedding)
 from .functional_conv import (  # noqa: F401  (nn.functional.conv2d, as in PyTorch)
     adaptive_avg_pool2d,
     avg_pool2d,
@@ -20,6 +21,7 @@ from .functional_conv import (  # noqa: F401  (nn.functional.conv2d, as in PyTor
     max_pool1d,
     max_pool2d,
 )
+from .normalization import batch_norm, layer_norm  # noqa: F401
 
 REDUCTIONS = ("mean", "sum", "none")
 

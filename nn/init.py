@@ -2,15 +2,27 @@
 
 `manual_seed(n)` (the same as `autograd.manual_seed`) replaces the default
 `numpy.random.Generator`, so every later initialisation, shuffle, dropout mask and
-`autograd.rand`/`randn` not given its own `rng` becomes deterministic. Initialisers take a shape
-`(fan_in, fan_out)` and return a fresh ndarray; they are chosen by name or passed as callables.
+`autograd.rand`/`randn` not given its own `rng` becomes deterministic.
+`np.random.seed(n)` does not: npgrad never draws from numpy's global generator.
+Initialisers take a shape `(fan_in, fan_out)` and return a fresh ndarray; they are chosen by
+name or passed as callables.
 """
 
 from collections.abc import Callable
 
 import numpy as np
 
-from autograd.random import get_rng, manual_seed  # noqa: F401  (nn.manual_seed, nn.init.get_rng)
+from autograd import random as _random
+from autograd.random import get_rng  # noqa: F401  (nn.init.get_rng)
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Reseed npgrad's default generator (initialisation, shuffling, dropout); returns it.
+
+    The same as `autograd.manual_seed`. `np.random.seed(seed)` does not make `nn` reproducible:
+    npgrad draws from its own generator, never from numpy's global one.
+    """
+    return _random.manual_seed(seed)
 
 
 def xavier_uniform(shape: tuple[int, int], rng: np.random.Generator | None = None) -> np.ndarray:

@@ -119,21 +119,21 @@ class Softplus(Module):
 
 
 class GELU(Module):
-    """x * Phi(x), the Gaussian error linear unit, by its tanh approximation, elementwise.
+    """x * Phi(x), the Gaussian error linear unit (Phi the standard normal CDF), elementwise.
 
-    0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))): PyTorch's GELU(approximate="tanh").
-    PyTorch's default, approximate="none", needs erf, which npgrad does not have; the two
-    differ by less than 5e-4.
+    Exact by default, 0.5 x (1 + erf(x / sqrt 2)), as PyTorch's GELU(); approximate="tanh" is
+    0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), PyTorch's GELU(approximate="tanh"),
+    within 5e-4 of it.
     """
 
-    def __init__(self, approximate: str = "tanh"):
-        if approximate != "tanh":
-            raise ValueError(f"GELU: approximate must be 'tanh' (the exact, erf-based 'none' "
-                             f"is not available in npgrad), got {approximate!r}")
+    def __init__(self, approximate: str = "none"):
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' (exact) or 'tanh', got "
+                             f"{approximate!r}")
         self.approximate = approximate
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.gelu()
+        return x.gelu(self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"

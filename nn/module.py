@@ -305,8 +305,20 @@ class Module:
 
         Missing or unexpected keys raise a ValueError listing them unless `strict=False`;
         shape mismatches and non-numeric arrays always raise. Returns (missing, unexpected).
+        A PyTorch state dict (torch tensors, or keys like `0.weight`) always raises, with the
+        one-line conversion: PyTorch stores a Linear weight (out, in), npgrad (in, out), so a
+        square weight would otherwise load transposed without a word.
         """
         params = dict(self._named_tensors())
+        signs = _pytorch_signs(state)
+        if signs:
+            raise ValueError(
+                f"load_state_dict: this looks like a PyTorch state dict ({' and '.join(signs)}). "
+                "PyTorch stores a Linear weight as (out_features, in_features), npgrad as "
+                "(in_features, out_features): a square one would load transposed without an "
+                "error. Load it with nn.export.load_torch_state_dict(model, state) (layouts "
+                "converted, every key and shape checked), or convert it to numpy arrays in "
+                "npgrad's layout first: " + _pytorch_conversion(state, params))
         missing = [k for k in params if k not in state]
         unexpected = [k for k in state if k not in params]
         problems = []
@@ -314,7 +326,7 @@ class Module:
             problems.append(f"missing keys {missing}")
         if strict and unexpected:
             problems.append(f"unexpected keys {unexpected}")
-        arrays = {}
+        arrays, transposed = {}, 0
         for name in (k for k in params if k in state):
             value = state[name]
             array = np.asarray(value.data if isinstance(value, Tensor) else value)
@@ -324,7 +336,16 @@ class Module:
                 problems.append(
                     f"shape mismatch for {name!r}: model has {params[name].shape}, "
                     f"state has {array.shape}")
+                if array.ndim == 2 and array.shape == params[name].shape[::-1]:
+                    transposed += 1
             arrays[name] = array
+        if transposed:  # every other 2-D weight of that state is transposed too, square or not
+            problems.append(
+                "a weight has the model's shape reversed: if the state comes from PyTorch, which "
+                "stores a Linear weight (out, in) where npgrad stores (in, out), transpose every "
+                "Linear weight (square ones too) before loading (or load the PyTorch state "
+                "with nn.export.load_torch_state_dict(model, state)): "
+                + _pytorch_conversion(state, params))
         if problems:
             raise ValueError(
                 f"load_state_dict: state does not fit {type(self).__name__}: " + "; ".join(problems)
@@ -385,6 +406,38 @@ class Module:
             lines.append(f"  ({name}): {body[0]}")
             lines.extend("  " + line for line in body[1:])
         return lines
+
+
+def _pytorch_signs(state: dict) -> list[str]:
+    """What marks `state` as a PyTorch checkpoint: torch tensors as values, or keys that begin
+    with an index (`0.weight`: nn.Sequential's layout; npgrad's names begin with an attribute)."""
+    signs = []
+    if _torch_values(state):
+        signs.append(f"torch tensors as values (e.g. {_torch_values(state)[0]!r})")
+    index_keys = [k for k in state if isinstance(k, str) and k.split(".")[0].isdigit()]
+    if index_keys:
+        signs.append(f"keys that begin with an index (e.g. {index_keys[0]!r})")
+    return signs
+
+
+def _torch_values(state: dict) -> list:
+    return [k for k, v in state.items() if type(v).__module__.split(".")[0] == "torch"]
+
+
+def _pytorch_conversion(state: dict, names) -> str:
+    """The one-line conversion to npgrad's layout, with the key prefix the model's names need."""
+    prefix = ""
+    for key in state:
+        if isinstance(key, str) and key.split(".")[0].isdigit():
+            found = [n[: -len(key)] for n in names if n.endswith("." + key)]
+            if found:
+                prefix = found[0]
+                break
+    key = f'"{prefix}" + k' if prefix else "k"
+    if _torch_values(state):
+        return (f"state = {{{key}: v.detach().numpy().T if v.ndim == 2 else v.detach().numpy() "
+                "for k, v in torch_state.items()}")
+    return f"state = {{{key}: v.T if v.ndim == 2 else v for k, v in state.items()}}"
 
 
 class _BufferOf:

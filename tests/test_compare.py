@@ -255,7 +255,13 @@ def test_half_a_mean_over_all_entries_is_named():
     h = (z2 * 1.0).retain_grad()
     ((h - y) ** 2).mean().backward()
     row = compare_grads({"z2": h}, {"z2": h.data - y})["z2"]
-    assert row.note == "all x9 the engine's: 0.5 * sum against a mean loss over 18 entries?"
+    assert row.note == ("all x9 the engine's: 0.5 * sum against a mean loss over 6 samples x 3 "
+                        "outputs = 18 entries?")
+    # Without a batch axis to read, the count is named as the gradient's entry count.
+    flat = (Tensor(np.arange(1.0, 19.0), requires_grad=True) * 1.0).retain_grad()
+    ((flat - 0.5) ** 2).mean().backward()
+    note = compare_grads({"z": flat}, {"z": flat.data - 0.5})["z"].note
+    assert note == "all x9 the engine's: 0.5 * sum against a mean loss over 18 entries?"
 
 
 def test_a_sign_flip_is_named():
@@ -336,3 +342,116 @@ def test_notes_are_listed_under_the_html_table():
     items = page.find("ul").findall("li")
     assert [li.find("b").text for li in items] == ["W1", "b1", "W2", "b2"]
     assert items[0].find("b").tail.startswith(": all x0.5 the engine's")
+
+
+# ---------------------------------------------------------------- backprop written with Tensors
+# PyTorch-style manual backprop: the forward pass and the hand-derived gradients are Tensors, the
+# loss is mse_loss over an (N, K) output (a mean over all N x K entries), so a derivation of the
+# sum of squares is off by N x K, not by N alone.
+MSE_N, MSE_K = 5, 3
+
+
+def mse_network():
+    """A 4-6-3 tanh network after mse_loss's backward, and its forward pass as Tensors."""
+    rng = np.random.default_rng(11)
+    model = nn.Sequential(nn.Linear(4, 6, rng=rng), nn.Tanh(), nn.Linear(6, MSE_K, rng=rng))
+    x = Tensor(rng.standard_normal((MSE_N, 4)))
+    y = Tensor(rng.standard_normal((MSE_N, MSE_K)))
+    h = model[1](model[0](x))
+    out = model[2](h)
+    nn.functional.mse_loss(out, y).backward()
+    return model, x, h, out, y
+
+
+def tensor_backprop(model, x, h, dout):
+    """The chain rule from dL/dout down, with Tensor operations, in named_parameters() order."""
+    dh = dout @ model[2].weight.T * (1 - h * h)
+    return [x.T @ dh, dh.sum(axis=0), h.T @ dout, dout.sum(axis=0)]
+
+
+def test_hand_derived_tensors_are_compared_by_value():
+    model, x, h, out, y = mse_network()
+    grads = tensor_backprop(model, x, h, 2 * (out - y) / (MSE_N * MSE_K))
+    assert all(g.requires_grad for g in grads)  # np.asarray(g) would refuse these
+    report = compare_grads(model, grads, rtol=1e-12, atol=1e-15)
+    assert report.ok, str(report)
+    names = [name for name, _ in model.named_parameters()]
+    assert compare_grads(model, dict(zip(names, grads))).ok
+    detached = compare_grads(model, [g.detach() for g in grads])
+    assert detached.ok and [row.max_abs for row in detached] == [row.max_abs for row in report]
+    # A wrong one fails with its values, too: the engine's gradient against the Tensor's data.
+    wrong_bias = grads[3] * 1.5
+    row = compare_grads(model, [*grads[:3], wrong_bias])[names[3]]
+    assert row.status == "values differ" and row.expected == wrong_bias.data[row.worst]
+    assert row.note.startswith("all x1.5 the engine's")
+    assert compare_grads(model, {"nope": grads[0]})["nope"].expected_shape == (4, 6)
+
+
+def test_a_sum_of_squares_against_a_mean_over_all_entries_names_batch_times_outputs():
+    model, x, h, out, y = mse_network()
+    grads = tensor_backprop(model, x, h, 2 * (out - y))  # forgot mse_loss's 1 / (N x K)
+    entries = "5 samples x 3 outputs = 15 entries"
+    hint = (f"all x15 the engine's: the batch size x the output width (a mean over {entries} "
+            "divides every gradient by 15)?")
+    # The output width is the newest parameter's last axis; the batch size must be given ...
+    report = compare_grads(model, grads, batch_size=MSE_N)
+    assert [row.note for row in report] == [hint] * 4, str(report)
+    # ... unless an intermediate's gradient shows it, with the width, from its last axis.
+    out = model[2](h).retain_grad()  # again, keeping dL/dout
+    nn.functional.mse_loss(out, y).backward()
+    assert out.grad.shape == (MSE_N, MSE_K)
+    assert compare_grads({"dL/dout": out}, {"dL/dout": 2 * (out - y)})["dL/dout"].note == hint
+
+
+def engine_loss(model, x, y, loss):
+    """Backward of a loss of the squares: their mean (mse_loss), half of it, their sum, half
+    of it, or the mean over the samples of their sums over the outputs."""
+    for p in model.parameters():
+        p.grad = None
+    squares = (model(x) - y) ** 2
+    {"mean": lambda: nn.functional.mse_loss(model(x), y), "half mean": lambda: 0.5 * (
+        squares.mean()), "sum": squares.sum, "half sum": lambda: 0.5 * squares.sum(),
+     "sample mean": lambda: squares.sum(axis=1).mean()}[loss]().backward()
+
+
+@pytest.mark.parametrize("loss, dout_scale, factor, hint", [
+    # the engine's dL/dout against the hand's dout_scale * (out - y), r = out - y:
+    ("mean", 1, "x7.5",  # 2r / 15 against r
+     "0.5 * sum against a mean loss over 5 samples x 3 outputs = 15 entries?"),
+    ("half mean", 2, "x30",  # r / 15 against 2r
+     "a sum of squares against 0.5 * a mean over 5 samples x 3 outputs = 15 entries: both the "
+     "0.5 and the 1/15 missing?"),
+    ("mean", 2 / 15**2, "x1/15",  # 2r / 15 against 2r / 225
+     "divided by the batch size x the output width 15 twice, or against a summed loss?"),
+    ("sum", 2 / 15, "x1/15",  # 2r against 2r / 15
+     "divided by the batch size x the output width 15 twice, or against a summed loss?"),
+    ("sum", 1 / 15, "x1/30",  # 2r against r / 15
+     "0.5 * a mean over 5 samples x 3 outputs = 15 entries against a summed loss?"),
+    ("half sum", 2 / 15, "x0.1333",  # r against 2r / 15
+     "a mean over 5 samples x 3 outputs = 15 entries against 0.5 * sum?"),
+    ("mean", 2 / MSE_N, "x3",  # 2r / 15 against 2r / 5
+     "a mean over the 5 samples only, against a mean over all 5 x 3 = 15 entries (samples x "
+     "outputs, as mse_loss takes)?"),
+    ("sample mean", 2 / 15, "x1/3",  # 2r / 5 against 2r / 15
+     "divided by the 3 outputs as well as the 5 samples, against a mean over the samples "
+     "only?"),
+])
+def test_other_factors_of_batch_times_outputs_are_named(loss, dout_scale, factor, hint):
+    model, x, h, out, y = mse_network()
+    engine_loss(model, x, y, loss)
+    report = compare_grads(model, tensor_backprop(model, x, h, dout_scale * (out - y)),
+                           batch_size=MSE_N)
+    assert not report.ok
+    for row in report:
+        assert row.note.startswith(f"all {factor} the engine's: ") and hint in row.note, \
+            str(report)
+
+
+def test_no_count_hint_without_a_batch_or_for_a_factor_no_count_makes():
+    model, x, h, out, y = mse_network()
+    report = compare_grads(model, tensor_backprop(model, x, h, 2 * (out - y) * 7 / 15),
+                           batch_size=MSE_N)
+    assert [row.note for row in report] == ["all x7 the engine's"] * 4
+    # With the batch size unknown, 15 is an unexplained round number.
+    grads = tensor_backprop(model, x, h, 2 * (out - y))
+    assert [row.note for row in compare_grads(model, grads)] == ["all x15 the engine's"] * 4

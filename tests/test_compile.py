@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 
-from autograd import Tensor, engine, no_grad, ops
+from autograd import Tensor, engine, no_grad, ops, where
 from autograd import compile as C
 
 
@@ -110,7 +110,7 @@ def compare(make_fn, data, update=sgd, dtype="float64", sizes=(4, 6, 3), strict=
 def test_100_steps_are_bit_identical_to_eager(dtype, activation):
     step = compare(lambda p: mlp_loss(p, activation), batches(100, dtype), dtype=dtype)
     (plan,) = step.plans.values()
-    assert isinstance(plan, C._Plan) and plan.state == "ready"
+    assert isinstance(plan, C._Plan)
 
 
 def test_a_plan_is_reused_for_the_same_signature_and_fn_runs_only_when_recording():
@@ -250,35 +250,19 @@ def test_skip_nonfinite_returns_the_loss_without_an_update():
 
 
 # ---------------------------------------------------------------- optimizer updates
-class _Opt:
-    """The attributes nn.optim's SGD and Adam have (autograd cannot import nn)."""
+class _SGD:
+    """nn.optim.SGD's attributes and formulas, written out again (autograd cannot import nn)."""
 
-    def __init__(self, params, kind="sgd", lr=0.1, momentum=0.0, nesterov=False,
-                 weight_decay=0.0, betas=(0.9, 0.999), eps=1e-8):
-        self.params, self.kind, self.lr, self.momentum = params, kind, lr, momentum
-        self.nesterov, self.weight_decay, self.betas, self.eps = nesterov, weight_decay, betas, eps
+    def __init__(self, params, lr=0.1, momentum=0.0, nesterov=False, weight_decay=0.0):
+        self.params, self.lr, self.momentum = params, lr, momentum
+        self.nesterov, self.weight_decay = nesterov, weight_decay
         self.buffers = [None] * len(params)
-        self.m = [np.zeros_like(p.data) for p in params]
-        self.v = [np.zeros_like(p.data) for p in params]
-        self.steps = [0] * len(params)
 
-    def step(self):  # nn.optim's formulas, written out again
+    def step(self):
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
             g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
-            if self.kind == "adam":
-                b1, b2 = self.betas
-                self.m[i] *= b1
-                self.m[i] += (1 - b1) * g
-                self.v[i] *= b2
-                self.v[i] += (1 - b2) * (g * g)
-                self.steps[i] = t = self.steps[i] + 1
-                denom = np.sqrt(self.v[i])
-                denom /= math.sqrt(1 - b2 ** t)
-                denom += self.eps
-                p.data -= (self.lr / (1 - b1 ** t)) * (self.m[i] / denom)
-                continue
             if self.momentum:
                 buf = self.buffers[i]
                 if buf is None:
@@ -290,11 +274,49 @@ class _Opt:
             p.data -= self.lr * g
 
 
+class _Adam:
+    """nn.optim.Adam's attributes and formulas (AdamW with decoupled_weight_decay=True)."""
+
+    def __init__(self, params, lr=0.1, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 decoupled_weight_decay=False):
+        self.params, self.lr, self.betas, self.eps = params, lr, betas, eps
+        self.weight_decay, self.decoupled_weight_decay = weight_decay, decoupled_weight_decay
+        self.m = [np.zeros_like(p.data) for p in params]
+        self.v = [np.zeros_like(p.data) for p in params]
+        self.steps = [0] * len(params)
+
+    def step(self):
+        b1, b2 = self.betas
+        decoupled = self.decoupled_weight_decay and self.weight_decay
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = p.grad + self.weight_decay * p.data if self.weight_decay and not decoupled \
+                else p.grad
+            if decoupled:
+                p.data *= 1 - self.lr * self.weight_decay
+            self.m[i] *= b1
+            self.m[i] += (1 - b1) * g
+            self.v[i] *= b2
+            self.v[i] += (1 - b2) * (g * g)
+            self.steps[i] = t = self.steps[i] + 1
+            denom = np.sqrt(self.v[i])
+            denom /= math.sqrt(1 - b2 ** t)
+            denom += self.eps
+            p.data -= (self.lr / (1 - b1 ** t)) * (self.m[i] / denom)
+
+
+def _Opt(params, kind="sgd", **options):  # noqa: N802 - stands for either class
+    return (_Adam if kind == "adam" else _SGD)(params, **options)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("config", [
     dict(), dict(weight_decay=0.01), dict(momentum=0.9), dict(momentum=0.9, nesterov=True),
     dict(momentum=0.5, nesterov=True, weight_decay=0.1), dict(kind="adam"),
-    dict(kind="adam", weight_decay=0.01)], ids=repr)
+    dict(kind="adam", weight_decay=0.01),
+    dict(kind="adam", weight_decay=0.1, decoupled_weight_decay=True),
+    dict(kind="adam", decoupled_weight_decay=True, betas=(0.5, 0.6), eps=1e-3)], ids=repr)
 @pytest.mark.parametrize("flat", [False, True])
 def test_generated_updates_match_the_optimizer_step_bit_for_bit(dtype, config, flat):
     data = batches(30, dtype)
@@ -304,10 +326,10 @@ def test_generated_updates_match_the_optimizer_step_bit_for_bit(dtype, config, f
     update = C.AdamUpdate(oc) if config.get("kind") == "adam" else C.SGDUpdate(oc, flat=flat)
     *compiled, step = compiled_run(mlp_loss, pc, data, lambda _: update)
     assert_same(eager, compiled, pe, pc)
-    assert [bits(a) for a in oe.m + oe.v] == [bits(a) for a in oc.m + oc.v]
-    assert oe.steps == oc.steps
-    assert [None if b is None else bits(b) for b in oe.buffers] == [
-        None if b is None else bits(b) for b in oc.buffers]
+    for name in ("m", "v", "buffers"):
+        assert [None if b is None else bits(b) for b in getattr(oe, name, ())] == [
+            None if b is None else bits(b) for b in getattr(oc, name, ())]
+    assert getattr(oe, "steps", None) == getattr(oc, "steps", None)
     assert not isinstance(step.update, C._CallUpdate)
 
 
@@ -379,7 +401,7 @@ def test_a_leaf_that_requires_grad_made_inside_the_step_runs_eagerly():
 def test_an_array_made_from_the_data_inside_the_step_runs_eagerly():
     def make(params):
         return lambda x, t: mlp_loss(params)(Tensor(x * 2), t)
-    eager_with_warning(make, batches(4), "changes from call to call")
+    eager_with_warning(make, batches(4), "by numpy code, not by Tensor operations")
 
 
 def test_a_view_of_an_input_made_inside_the_step_runs_eagerly():
@@ -398,49 +420,50 @@ def test_random_numbers_inside_the_step_run_eagerly_even_with_the_same_inputs():
     eager_with_warning(make, [(x, t)] * 4, "random numbers")
 
 
-def test_constants_made_inside_the_step_replay_once_two_calls_agree():
+def test_python_numbers_made_into_arrays_inside_the_step_replay_as_constants():
     calls = []
 
     def make(params):
         def fn(x, t):
             calls.append(1)
-            return mlp_loss(params)(x, t) * np.full((), 0.5) + 1
+            scale = Tensor([[0.5, 2.0, 1.0]]) * Tensor(2) + [1, 2, 3]
+            return (mlp_loss(params)(x, t) * 0.5 + 1) * scale.sum()
         return fn
     data = batches(6)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        step = compare(make, data)
-    (plan,) = step.plans.values()
-    assert plan.state == "ready" and len(calls) == len(data) + 2  # eager's 6, two recordings
-
-
-def test_a_data_dependent_constant_is_replayed_only_for_the_inputs_it_was_seen_with():
-    calls = []
-
-    def make(params):
-        def fn(x, t):
-            calls.append(1)
-            return mlp_loss(params)(x, t) / float(np.abs(x).sum())
-        return fn
-    (x, t), (x2, t2) = batches(2)
-    data = [(x, t)] * 5
     step = compare(make, data)
     (plan,) = step.plans.values()
-    assert plan.state == "pinned" and len(calls) == 5 + 2  # replayed after two recordings
-    with pytest.warns(C.CompileWarning, match="changes from call to call"):
-        compare(make, data + [(x2, t2)] * 2, strict=False)
+    assert isinstance(plan, C._Plan) and len(calls) == len(data) + 1  # eager's 6, one recording
 
 
-def test_control_flow_on_the_data_is_caught_when_the_step_makes_arrays():
+@pytest.mark.parametrize("made", [
+    lambda x: np.full((), 0.5),  # a constant, but numpy code: nothing says what made it
+    lambda x: np.float64(0.5),  # a numpy scalar: np.abs(x).sum() is one too
+    lambda x: x.sum(),
+])
+def test_arrays_and_numpy_scalars_made_by_numpy_code_inside_the_step_run_eagerly(made):
     def make(params):
-        def fn(x, t):
-            loss = mlp_loss(params)(x, t) * np.full((), 2.0)
-            return loss.tanh() if x[0, 0] > 0 else loss.exp()
-        return fn
+        return lambda x, t: mlp_loss(params)(x, t) * made(x)
+    eager_with_warning(make, batches(4), "inside the step")
+
+
+def test_a_python_number_read_from_a_tensor_inside_the_step_runs_eagerly():
+    # Regression: two calls whose inputs agreed once made a data-dependent number a constant.
+    def make(params):
+        return lambda x, t: mlp_loss(params)(x, t) / float(Tensor(x).abs().sum())
+    (x, t), (x2, t2) = batches(2)
+    eager_with_warning(make, [(x, t)] * 3 + [(x2, t2)] * 2, "Python number is read")
+
+
+@pytest.mark.parametrize("branch", [
+    lambda x, loss: loss.tanh() if Tensor(x)[0, 0] > 0 else loss.exp(),
+    lambda x, loss: loss * int(Tensor(x)[0, 0] > 0),
+    lambda x, loss: loss * (Tensor(x)[0, 0] if bool(Tensor(x)[0, 1] > 0) else 1.0),
+])
+def test_control_flow_on_a_tensor_value_inside_the_step_runs_eagerly(branch):
+    def make(params):
+        return lambda x, t: branch(x, mlp_loss(params)(x, t))
     data = batches(8)
-    signs = [x[0, 0] > 0 for x, _ in data]
-    assert signs[0] != signs[1]
-    eager_with_warning(make, data, "different operations")
+    eager_with_warning(make, data, "Python number is read")
 
 
 def test_an_in_place_operator_inside_the_step_runs_eagerly():
@@ -502,6 +525,53 @@ def test_an_update_that_disagrees_with_the_optimizer_is_caught():
     with pytest.warns(C.CompileWarning, match="differs from the optimizer"):
         *compiled, _ = compiled_run(mlp_loss, pc, data, lambda p: Broken(_Opt(p)))
     assert_same(eager, compiled, pe, pc)
+
+
+def test_an_update_whose_generated_code_differs_stops_running_it():
+    # Regression (issue 17 item 10a): the warning said step() runs instead, but a bound-method
+    # `is` test never held, so the generated code went on updating from the third step.
+    class Broken(C.SGDUpdate):
+        def source(self, plan):
+            lines, consts, checks = super().source(plan)
+            return lines + ["u_p0.data[0, 0] += 1e-3"], consts, checks
+
+        def generate(self, plan):
+            return C._function("update", "", *self.source(plan)[:2])
+    data = batches(8)
+    pe, pc = make_params(), make_params()
+    eager = eager_run(mlp_loss, pe, data, lambda p: _Opt(p).step)
+    with pytest.warns(C.CompileWarning, match="differs from the optimizer"):
+        *compiled, step = compiled_run(mlp_loss, pc, data, lambda p: Broken(_Opt(p)))
+    assert_same(eager, compiled, pe, pc)
+
+
+@pytest.mark.parametrize("kind,extra", [("sgd", "dampening"), ("adam", "amsgrad")])
+def test_an_optimizer_option_the_update_does_not_know_runs_its_step(kind, extra):
+    data = batches(6)
+    pe, pc = make_params(), make_params()
+    oe, oc = _Opt(pe, kind), _Opt(pc, kind)
+    setattr(oc, extra, 0.0)  # what the generated code would ignore: step() must run
+    update = C.AdamUpdate(oc) if kind == "adam" else C.SGDUpdate(oc)
+    eager = eager_run(mlp_loss, pe, data, lambda _: oe.step)
+    with pytest.warns(C.CompileWarning, match=f"option {extra}=0.0 has no generated update"):
+        *compiled, step = compiled_run(mlp_loss, pc, data, lambda _: update)
+    assert_same(eager, compiled, pe, pc)
+
+
+def test_switching_adam_to_decoupled_decay_between_steps_picks_the_new_variant():
+    data = batches(8)
+    pe, pc = make_params(), make_params()
+    oe, oc = _Opt(pe, "adam", weight_decay=0.1), _Opt(pc, "adam", weight_decay=0.1)
+    step = C.CompiledStep(mlp_loss(pc), pc, C.AdamUpdate(oc))
+    fn = mlp_loss(pe)
+    for i, (x, t) in enumerate(data):
+        oe.decoupled_weight_decay = oc.decoupled_weight_decay = i >= 4
+        for p in pe:
+            p.grad = None
+        fn(x, t).backward()
+        oe.step()
+        step(x, t)
+    assert [bits(p.data) for p in pe] == [bits(p.data) for p in pc]
 
 
 def test_replaced_parameter_arrays_are_recorded_again():
@@ -577,3 +647,210 @@ def test_fused_losses_replay_every_reduction(loss, reduction):
         return fn
     data = [(x, (t > 0.5).astype(float)) for x, t in batches(5)]
     compare(make, data)
+
+
+# ---------------------------------------------------------------- arrays by what made them
+def where_step(w):
+    return lambda x: where(Tensor(x) > 0, Tensor(x) * w, 0.).sum()
+
+
+def run_both(make_fn, make_params_, data, update=sgd):
+    """Eager and compiled runs of make_fn from equal parameters: (eager, compiled, step)."""
+    pe, pc = make_params_(), make_params_()
+    eager = eager_run(make_fn, pe, data, update)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", C.CompileWarning)
+        *compiled, step = compiled_run(make_fn, pc, data, update)
+    assert_same(eager, compiled, pe, pc)
+    return step
+
+
+def test_a_mask_made_from_the_data_is_replayed_not_frozen():
+    # Regression (issue 17 item 10b): two calls whose masks agreed froze the mask; the third
+    # call gave -0.7 instead of eager's 1.0.
+    data = [(np.array([1.0, -1.0]),), (np.array([2.0, -2.0]),), (np.array([-1.0, 1.0]),)]
+    step = run_both(lambda p: where_step(p[0]), lambda: [Tensor([0.3, 1.0], requires_grad=True)],
+                    data, update=None)
+    assert isinstance(next(iter(step.plans.values())), C._Plan)
+    w = Tensor([0.3, 1.0], requires_grad=True)
+    step = C.CompiledStep(where_step(w), [w])
+    assert [step(*x) for x in data] == [0.3, 0.6, 1.0]
+
+
+@pytest.mark.parametrize("masked", [
+    lambda x, p: where(Tensor(x) > p[0][:1, :].sum(), Tensor(x), -Tensor(x)),  # mask from a param
+    lambda x, p: Tensor(x) * (Tensor(x) <= Tensor(x)[:, :1]),  # mask lifted into a product
+    lambda x, p: where(Tensor(x).abs() - 0.5, Tensor(x), 1.0),  # a float condition, nonzero
+    lambda x, p: Tensor(x)[[0, 2, 2]],  # a literal list index
+    lambda x, p: Tensor(x) + p[0].detach()[:, 0],  # a parameter's array, detached
+])
+def test_masks_and_constants_made_with_tensor_operations_replay(masked):
+    def make(params):
+        return lambda x, t: mlp_loss(params)(masked(x, params), t)
+    run_both(make, make_params, batches(6, rows=3))
+
+
+def test_a_mask_made_from_the_data_as_an_index_runs_eagerly():
+    def make(params):
+        return lambda x, t: mlp_loss(params)(Tensor(x)[Tensor(x)[:, 0] > -9], t)
+    eager_with_warning(make, batches(4), "shape of its result")
+
+
+# ---------------------------------------------------------------- frozen parameters
+@pytest.mark.parametrize("kind,flat", [("sgd", False), ("sgd", True), ("adam", False)])
+@pytest.mark.parametrize("options", [{}, {"weight_decay": 0.1}, {"momentum": 0.9}])
+def test_a_frozen_tensor_in_params_is_a_constant_that_never_moves(kind, flat, options):
+    if kind == "adam":
+        options = {k: v for k, v in options.items() if k != "momentum"}
+    data = batches(6)
+    pe, pc = make_params(), make_params()
+    for p in (pe[0], pc[0]):
+        p.requires_grad = False  # frozen, and still in the parameter list
+    frozen = bits(pc[0].data)
+    oe, oc = _Opt(pe, kind, **options), _Opt(pc, kind, **options)
+    update = C.AdamUpdate(oc) if kind == "adam" else C.SGDUpdate(oc, flat=flat)
+    eager = eager_run(mlp_loss, pe, data, lambda _: oe.step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", C.CompileWarning)
+        *compiled, step = compiled_run(mlp_loss, pc, data, lambda _: update)
+    assert_same(eager, compiled, pe, pc)
+    assert bits(pc[0].data) == frozen and pc[0].grad is None
+    assert all(g[0] is None for g in compiled[1])
+    assert isinstance(next(iter(step.plans.values())), C._Plan)
+
+
+@pytest.mark.filterwarnings("error::autograd.compile.CompileWarning")
+def test_freezing_and_unfreezing_between_steps_records_again_with_eager_bits():
+    data = batches(12)
+    pe, pc = make_params(), make_params()
+    oe, oc = _Opt(pe, momentum=0.9), _Opt(pc, momentum=0.9)
+    step = C.CompiledStep(mlp_loss(pc), pc, C.SGDUpdate(oc, flat=True))
+    fn = mlp_loss(pe)
+    for i, (x, t) in enumerate(data):
+        frozen = i % 4 >= 2  # two steps frozen, two not, three times
+        pe[2].requires_grad = pc[2].requires_grad = not frozen
+        before = bits(pc[2].data)
+        for p in pe:
+            p.grad = None
+        fn(x, t).backward()
+        oe.step()
+        step(x, t)
+        assert (bits(pc[2].data) == before) is frozen
+        assert [bits(p.data) for p in pe] == [bits(p.data) for p in pc]
+    assert all(isinstance(p, C._Plan) for p in step.plans.values())
+
+
+@pytest.mark.filterwarnings("error::autograd.compile.CompileWarning")
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shapes", [((5, 4), (4, 1), (2, 5, 1)), ((5, 4), (4, 3), (2, 1, 3)),
+                                    ((3, 5, 4), (4, 2), (2, 3, 1, 2)), ((5, 4), (4, 1), (5, 1))])
+def test_linear_with_a_bias_that_adds_dimensions_replays_without_a_warning(dtype, shapes):
+    # Regression (issue 17 item 10): the x-gradient kernel assumed g had x @ w's shape and fell
+    # back with "please report this".
+    xs, ws, bs = shapes
+
+    def params():
+        rng = np.random.default_rng(0)
+        return [Tensor(rng.normal(size=ws).astype(dtype), requires_grad=True),
+                Tensor(rng.normal(size=bs).astype(dtype), requires_grad=True)]
+
+    def make(p):
+        return lambda x: (Tensor(x).linear(p[0], p[1]).tanh() ** 2).sum()
+    rng = np.random.default_rng(1)
+    data = [(rng.normal(size=xs).astype(dtype),) for _ in range(5)]
+    step = run_both(make, params, data)
+    assert isinstance(next(iter(step.plans.values())), C._Plan)
+
+
+# ---------------------------------------------------------------- kernels at edge values
+EDGES = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e308, -1e-320, 2.5])
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "abs"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_kernels_give_their_ops_bits_at_edge_values_after_recording_ordinary_ones(
+        activation, dtype):
+    # A kernel is checked against its op on the recorded step only: later steps with zeros,
+    # infinities or NaN in the data or the upstream gradient must still give the op's bits
+    # (a rule that selects rather than multiplies gives 0, not nan, for inf * 0).
+    def make(p):
+        def fn(x, c):
+            h = getattr(Tensor(x).linear(p[0], p[1]), activation)()
+            return (h * Tensor(c)).sum() + (Tensor(x) @ p[0] * Tensor(c)).sum()
+        return fn
+
+    def params():
+        rng = np.random.default_rng(0)
+        return [Tensor(rng.normal(size=(4, 4)).astype(dtype), requires_grad=True),
+                Tensor(np.zeros(4, dtype), requires_grad=True)]
+    rng = np.random.default_rng(2)
+    ordinary = [(rng.normal(size=(2, 4)).astype(dtype), rng.normal(size=(2, 4)).astype(dtype))
+                for _ in range(2)]
+    with np.errstate(all="ignore"):
+        edges = [(np.resize(rng.permutation(EDGES), (2, 4)).astype(dtype) * (k == 0),
+                  np.resize(rng.permutation(EDGES), (2, 4)).astype(dtype)) for k in range(4)]
+        step = run_both(make, params, ordinary + edges, update=None)
+    assert isinstance(next(iter(step.plans.values())), C._Plan)
+
+
+def test_a_mask_written_into_by_numpy_code_runs_eagerly():
+    def make(params):
+        def fn(x, t):
+            mask = Tensor(x) > 0
+            h = where(mask, Tensor(x), 0.0)
+            mask[0] = x[0] < 0  # numpy writes data into the mask: a replay would not
+            return mlp_loss(params)(h + where(mask, Tensor(x), 0.0), t)
+        return fn
+    eager_with_warning(make, batches(4), "written into by numpy code")
+
+
+def test_an_update_whose_state_differs_in_type_from_eager_is_caught():
+    # Eager SGD once stored a 0-d parameter's momentum buffer as a numpy scalar, whose in-place
+    # update is lost; the generated update stores a 0-d array. Both agree on the first two
+    # steps (the second eager step ran on the generated array), then diverged silently.
+    def params():
+        return [Tensor(1.5, requires_grad=True), Tensor(np.array([0.5]), requires_grad=True)]
+
+    def make(p):
+        return lambda x: ((p[0] * Tensor(x)) ** 2 * 0.5 + p[1] * p[0]).sum()
+    data = [(np.array(v),) for v in np.linspace(0.5, 2.0, 6)]
+    pe, pc = params(), params()
+    eager = eager_run(make, pe, data, lambda p: _SGD(p, momentum=0.9, weight_decay=0.1).step)
+    with pytest.warns(C.CompileWarning, match="differs from the optimizer"):
+        *compiled, _ = compiled_run(make, pc, data, lambda p: C.SGDUpdate(
+            _SGD(p, momentum=0.9, weight_decay=0.1)))
+    assert_same(eager, compiled, pe, pc)
+
+
+def test_a_step_that_changes_a_tensor_in_place_outside_the_graph_runs_eagerly():
+    # A running statistic updated under no_grad inside the step is a side effect a replay would
+    # not repeat: the step must run eagerly (with a warning), never drop the update silently.
+    def run(compiled):
+        w = Tensor([0.5, -1.0], requires_grad=True)
+        count = Tensor(np.zeros(2))
+
+        def fn(x):
+            statistic = count  # the same Tensor, changed in place
+            with no_grad():
+                statistic += Tensor(x).mean(axis=0)
+            return (Tensor(x) @ w).tanh().sum()
+
+        step = C.CompiledStep(fn, [w], update=None) if compiled else fn
+        values = []
+        for i in range(4):
+            x = np.arange(6.0).reshape(3, 2) * (i + 1) / 7
+            if compiled:
+                values.append(step(x))
+            else:
+                w.grad = None
+                loss = fn(x)
+                loss.backward()
+                values.append(loss.item())
+        return values, count.data, w.grad
+
+    with pytest.warns(C.CompileWarning, match="changed in place outside the graph"):
+        compiled = run(True)
+    eager = run(False)
+    assert compiled[0] == eager[0]
+    np.testing.assert_array_equal(compiled[1], eager[1])
+    np.testing.assert_array_equal(compiled[2], eager[2])

@@ -282,3 +282,29 @@ def test_custom_network_output_layer_reads_the_pixels_beside_the_features(load):
     assert not np.allclose(with_features, model(x).data)
     model = example.SkipNet(inputs=4, hidden=3, classes=2)
     assert gradcheck(lambda t: model(t), Tensor(x, requires_grad=True))
+
+
+def test_makemore_network_beats_the_bigram_counts_and_samples_new_names(load, tmp_path, capsys):
+    example = load("makemore")
+    result = example.main(quick=True, out=tmp_path)
+    assert result["bigram_loss"] > 2.3  # the made-up names are not a bigram source
+    assert result["test_loss"] < result["bigram_loss"] - 0.1
+    assert result["train_loss"] < result["bigram_loss"] - 0.1
+    assert all(set(w) <= set(example.CHARS[1:]) for w in result["samples"])
+    assert result["novel"] >= len(result["samples"]) // 2
+    assert "bigram counts" in capsys.readouterr().out
+    assert_png(tmp_path / "makemore_loss.png")
+    words = example.make_words(50, seed=1)
+    X, y = example.dataset(words[:2])
+    assert len(X) == len(words[0]) + len(words[1]) + 2 and (X[0] == 0).all() and y[-1] == 0
+
+
+def test_lstm_adding_beats_answering_one(load, tmp_path, capsys):
+    example = load("lstm_adding")
+    result = example.main(quick=True, out=tmp_path)
+    assert result["test_mse"] < 0.1 * result["baseline_mse"]
+    assert "LSTM says" in capsys.readouterr().out
+    assert_png(tmp_path / "lstm_adding_loss.png")
+    x, y = example.adding_batch(64, 10, np.random.default_rng(0))
+    assert (x[:, :, 1].sum(axis=1) == 2).all() and (x[:, :5, 1].sum(axis=1) == 1).all()
+    np.testing.assert_allclose(y[:, 0], (x[:, :, 0] * x[:, :, 1]).sum(axis=1))

@@ -113,5 +113,6 @@ def test_hand_derived_example_passes_catches_mistakes_and_checks_seed_001s_delta
     assert "np.mean((out - y)**2)" in reports[5] and "MISMATCH, 0 of 2 ok" in reports[5]
     for delta in ("dJ/dz2", "dJ/dz1"):  # the mean's 1/8 against 0.5 * sum's derivative
         assert f"\n{delta}: all x4 the engine's: " in reports[5]
-        assert "0.5 * sum against a mean loss over 8 entries?" in reports[5]
+        assert ("0.5 * sum against a mean loss over 4 samples x 2 outputs = 8 entries?"
+                in reports[5])
     assert (tmp_path / "out" / "hand_derived.txt").read_text() in out

@@ -64,3 +64,18 @@ def test_explicit_rng_wins_over_the_default():
 def test_get_rng_rejects_other_types():
     with pytest.raises(TypeError, match="rng must be a numpy.random.Generator or None, got int"):
         init.get_rng(3)
+
+
+def test_numpy_global_seed_does_not_seed_nn_and_the_docs_say_so():
+    np.random.seed(0)
+    first = nn.Linear(3, 4).weight.data
+    np.random.seed(0)
+    assert not np.array_equal(nn.Linear(3, 4).weight.data, first)
+    nn.manual_seed(0)
+    first = nn.Linear(3, 4).weight.data
+    nn.manual_seed(0)
+    np.testing.assert_array_equal(nn.Linear(3, 4).weight.data, first)
+    for doc in (nn.manual_seed.__doc__, init.__doc__):
+        assert "np.random.seed" in doc and "does not" in doc
+    with pytest.raises(ValueError, match="the seed must be a non-negative integer"):
+        nn.manual_seed(-1)

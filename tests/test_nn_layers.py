@@ -134,7 +134,9 @@ X_AWAY_FROM_ZERO = np.where(np.abs(X) < 0.1, 0.5, X)  # relu's kink stays out of
     (nn.LeakyReLU(0.2), lambda x: np.where(x > 0, x, 0.2 * x)),
     (nn.Softplus(), lambda x: np.logaddexp(0, x)),
     (nn.Softplus(beta=2.5), lambda x: np.logaddexp(0, 2.5 * x) / 2.5),
-    (nn.GELU(), lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))),
+    (nn.GELU(), lambda x: 0.5 * x * (1 + np.vectorize(math.erf)(x / np.sqrt(2)))),
+    (nn.GELU(approximate="tanh"),
+     lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))),
 ], ids=lambda v: repr(v) if isinstance(v, nn.Module) else "")
 def test_activation_values_and_gradients(module, reference):
     np.testing.assert_allclose(module(X_AWAY_FROM_ZERO).data, reference(X_AWAY_FROM_ZERO),
@@ -157,13 +159,13 @@ def test_new_activations_keep_float32_and_print_their_arguments():
     for module in (nn.LeakyReLU(0.1), nn.Softplus(beta=2.0), nn.GELU()):
         assert module(np.ones(3, np.float32)).dtype == np.float32
     assert [repr(m) for m in (nn.LeakyReLU(0.1), nn.Softplus(2.0), nn.GELU())] == [
-        "LeakyReLU(negative_slope=0.1)", "Softplus(beta=2.0)", "GELU(approximate='tanh')"]
+        "LeakyReLU(negative_slope=0.1)", "Softplus(beta=2.0)", "GELU(approximate='none')"]
 
 
 @pytest.mark.parametrize("make, message", [
     (lambda: nn.LeakyReLU(float("nan")), "LeakyReLU: negative_slope must be a finite number"),
     (lambda: nn.Softplus(beta=0), "Softplus: beta must be a finite number > 0, got 0"),
-    (lambda: nn.GELU(approximate="none"), r"GELU: approximate must be 'tanh' \(the exact"),
+    (lambda: nn.GELU(approximate="erf"), r"GELU: approximate must be 'none' \(exact\) or 'tanh'"),
 ])
 def test_new_activations_reject_bad_arguments(make, message):
     with pytest.raises(ValueError, match=message):
@@ -175,8 +177,9 @@ def test_new_activations_reject_bad_arguments(make, message):
     (lambda: nn.LeakyReLU(0.3), lambda t: t.nn.LeakyReLU(0.3)),
     (lambda: nn.Softplus(), lambda t: t.nn.Softplus()),
     (lambda: nn.Softplus(beta=3.0), lambda t: t.nn.Softplus(beta=3.0)),
-    (lambda: nn.GELU(), lambda t: t.nn.GELU(approximate="tanh")),
-], ids=["LeakyReLU", "LeakyReLU(0.3)", "Softplus", "Softplus(beta=3)", "GELU"])
+    (lambda: nn.GELU(), lambda t: t.nn.GELU()),
+    (lambda: nn.GELU(approximate="tanh"), lambda t: t.nn.GELU(approximate="tanh")),
+], ids=["LeakyReLU", "LeakyReLU(0.3)", "Softplus", "Softplus(beta=3)", "GELU", "GELU(tanh)"])
 def test_new_activations_match_pytorch(ours, theirs):
     torch = pytest.importorskip("torch")
     x = np.concatenate([X_AWAY_FROM_ZERO.ravel(), [-30.0, -5.0, 5.0, 30.0]])

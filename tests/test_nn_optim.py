@@ -318,3 +318,99 @@ def test_backward_after_a_step_raises_instead_of_using_the_new_weights(make):
     model.zero_grad()
     model(x).sum().backward()  # a forward after the step is fine
     assert all(p.grad is not None for p in model.parameters())
+
+
+# ---------------------------------------------------------------- 0-d and 1-element (issue 17)
+SMALL_CASES = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.1, weight_decay=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9)),
+    ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    ("Adam", dict(lr=0.1)),
+    ("Adam", dict(lr=0.1, betas=(0.8, 0.99), eps=1e-3, weight_decay=0.1)),
+    ("Adam", dict(lr=0.1, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("AdamW", dict(lr=0.1, weight_decay=0.3)),
+]
+SMALL_IDS = [f"{name}-{'-'.join(kwargs)}" for name, kwargs in SMALL_CASES]
+
+
+def _scalar_reference(name, kwargs, p, steps):
+    """The optimizer's documented update in Python floats, on the loss p**2 / 2 (grad p)."""
+    lr, wd = kwargs["lr"], kwargs.get("weight_decay", 0.0)
+    momentum, nesterov = kwargs.get("momentum", 0.0), kwargs.get("nesterov", False)
+    b1, b2 = kwargs.get("betas", (0.9, 0.999))
+    eps = kwargs.get("eps", 1e-8)
+    decoupled = name == "AdamW" or kwargs.get("decoupled_weight_decay", False)
+    if name == "AdamW":
+        wd = kwargs.get("weight_decay", 1e-2)
+    buf, m, v = None, 0.0, 0.0
+    for t in range(1, steps + 1):
+        g = p if decoupled else p + wd * p
+        if name == "SGD":
+            if momentum:
+                buf = g if buf is None else momentum * buf + g
+                g = g + momentum * buf if nesterov else buf
+            p = p - lr * g
+        else:
+            if decoupled:
+                p = p * (1 - lr * wd)
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g * g
+            p = p - lr * (m / (1 - b1 ** t)) / ((v / (1 - b2 ** t)) ** 0.5 + eps)
+    return p
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1)], ids=["0-d", "1", "1x1"])
+@pytest.mark.parametrize("name, kwargs", SMALL_CASES, ids=SMALL_IDS)
+def test_every_optimizer_on_0d_and_1_element_parameters(name, kwargs, shape):
+    # The issue's repro is SGD(momentum=0.9, weight_decay=0.1) on a 0-d p: its momentum buffer
+    # was a numpy scalar, so `buf *= momentum` updated a copy and p ended at 0.5428, not 0.2448.
+    p = Tensor(np.full(shape, 1.5), requires_grad=True)
+    optimizer = getattr(nn.optim, name)([p], **kwargs)
+    for _ in range(4):
+        optimizer.zero_grad()
+        (p * p / 2).sum().backward()
+        optimizer.step()
+    assert p.data.shape == shape and isinstance(p.data, np.ndarray)
+    np.testing.assert_allclose(p.data, _scalar_reference(name, kwargs, 1.5, 4), rtol=1e-14)
+
+
+@pytest.mark.parametrize("name, kwargs", SMALL_CASES, ids=SMALL_IDS)
+def test_every_optimizer_on_a_0d_float32_parameter_stays_float32(name, kwargs):
+    p = Tensor(np.float32(1.5), requires_grad=True)
+    optimizer = getattr(nn.optim, name)([p], **kwargs)
+    for _ in range(4):
+        optimizer.zero_grad()
+        (p * p / 2).backward()
+        optimizer.step()
+    assert p.data.dtype == np.float32 and p.data.shape == ()
+    np.testing.assert_allclose(p.data, _scalar_reference(name, kwargs, 1.5, 4), rtol=2e-6)
+
+
+def test_sgd_momentum_with_decay_on_0d_is_the_issues_value():
+    p = Tensor(1.5, requires_grad=True)
+    optimizer = nn.optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1)
+    for _ in range(4):
+        optimizer.zero_grad()
+        (p ** 2 / 2).backward()
+        optimizer.step()
+    np.testing.assert_allclose(p.data, 0.244772565, rtol=1e-12)  # PyTorch's 0.2448
+
+
+@pytest.mark.parametrize("shape", [(), (1,)], ids=["0-d", "1"])
+@pytest.mark.parametrize("name, kwargs", SMALL_CASES, ids=SMALL_IDS)
+def test_every_optimizer_on_0d_and_1_element_matches_pytorch(name, kwargs, shape):
+    torch = pytest.importorskip("torch")
+    p = Tensor(np.full(shape, 1.5), requires_grad=True)
+    q = torch.full(shape, 1.5, dtype=torch.float64, requires_grad=True)
+    ours = getattr(nn.optim, name)([p], **kwargs)
+    theirs = getattr(torch.optim, name)([q], **kwargs)
+    for _ in range(6):
+        ours.zero_grad()
+        (p * p / 2).sum().backward()
+        ours.step()
+        theirs.zero_grad()
+        (q * q / 2).sum().backward()
+        theirs.step()
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-13, atol=1e-15)

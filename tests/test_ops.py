@@ -91,9 +91,13 @@ CASES = [
     Case(ops.cos, Tensor.cos, np.cos, (normal(2, 3),)),
     Case(ops.leaky_relu, lambda x: x.leaky_relu(0.1), lambda x: np.where(x > 0, x, 0.1 * x),
          (banded(2, 3),)),
-    Case(ops.gelu, Tensor.gelu,
+    Case(ops.gelu, Tensor.gelu, lambda x: 0.5 * x * (1 + scipy.special.erf(x / np.sqrt(2))),
+         (normal(3, 4),)),
+    Case(ops.gelu_tanh, lambda x: x.gelu(approximate="tanh"),
          lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3))),
          (normal(3, 4),)),
+    Case(ops.erf, Tensor.erf, scipy.special.erf, (normal(3, 4),)),
+    Case(ops.erfc, Tensor.erfc, scipy.special.erfc, (normal(3, 4),)),
     Case(ops.log, Tensor.log, np.log, (positive(2, 3),)),
     Case(ops.sqrt, Tensor.sqrt, np.sqrt, (positive(2, 3),)),
     Case(ops.abs, Tensor.abs, np.abs, (banded(2, 3),)),
@@ -354,7 +358,7 @@ def test_reshape_and_transpose(data, shape):
     axes = [a - len(shape) if flip else a
             for a, flip in zip(axes, data.draw(st.lists(st.booleans(), min_size=len(shape),
                                                         max_size=len(shape))), strict=True)]
-    check(lambda t: t.transpose(*axes).reshape(-1), lambda a: a.transpose(axes).reshape(-1),
+    check(lambda t: t.transpose(axes).reshape(-1), lambda a: a.transpose(axes).reshape(-1),
           data.draw(arrays(shape)))
 
 

@@ -7,7 +7,9 @@ not touch the hot path: the methods a training step runs are not wrapped.
 
 import copy
 import pickle
+import pydoc
 import re
+import rlcompleter
 from pathlib import Path
 
 import numpy as np
@@ -68,12 +70,63 @@ def test_the_common_habits_get_the_answer_one_expects(t, name, hint):
         getattr(t, name)
 
 
-@pytest.mark.parametrize("name, base", [("unsqueeze_", "unsqueeze"), ("add_", "add"),
-                                        ("relu_", "relu"), ("squeeze_", "squeeze")])
-def test_any_in_place_method_says_to_rebind_or_use_the_in_place_operators(t, name, base):
-    with pytest.raises(AttributeError, match=re.escape(f"write t = t.{base}(...), a new tensor: "
+@pytest.mark.parametrize("name, new", [("unsqueeze_", "t.unsqueeze(...)"), ("add_", "t + other"),
+                                       ("relu_", "t.relu(...)"), ("squeeze_", "t.squeeze(...)"),
+                                       ("clamp_", "t.clip(lo, hi)"), ("erf_", "t.erf(...)")])
+def test_any_in_place_method_says_to_rebind_or_use_the_in_place_operators(t, name, new):
+    with pytest.raises(AttributeError, match=re.escape(f"write t = {new}, a new tensor: "
                                                        "npgrad has no in-place methods")):
         getattr(t, name)(0)
+
+
+@pytest.mark.parametrize("base", pytorch_names.IN_PLACE)
+def test_every_in_place_hint_is_a_pytorch_method_on_a_name_npgrad_knows(t, base):
+    assert base in NAMES or hasattr(Tensor, base) and base not in pytorch_names.INSTALLED
+    with pytest.raises(AttributeError, match=r"\(a PyTorch name\): write t = .*, a new tensor"):
+        getattr(t, base + "_")
+    torch = pytest.importorskip("torch")
+    assert callable(getattr(torch.Tensor, base + "_"))
+
+
+@pytest.mark.parametrize("name", ["backward_", "T_", "dtype_", "detach__", "zero__", "shape_",
+                                  "requires_grad__", "sum_", "mean_", "zero_grad_", "item_"])
+def test_npgrads_own_names_with_an_underscore_get_no_hint(t, name):
+    # issue 17: these said "write t = t.backward(...), a new tensor", which means nothing
+    assert name not in pytorch_names.INSTALLED
+    with pytest.raises(AttributeError, match=rf"^'Tensor' object has no attribute '{name}'$"):
+        getattr(t, name)
+
+
+# ---------------------------------------------------------------- hints stay out of dir and help
+def test_dir_of_a_tensor_and_of_the_class_has_no_hints(t):
+    for names in (dir(t), dir(Tensor)):
+        assert not set(names) & pytorch_names.INSTALLED
+        assert {"reshape", "backward", "T", "mT", "requires_grad_", "__add__"} <= set(names)
+        assert set(names) >= {n for n in vars(Tensor) if n not in pytorch_names.INSTALLED}
+    assert len(dir(t)) < 140  # issue 17: 390 names, 267 of them hints
+
+
+def test_help_lists_no_hints():
+    text = pydoc.render_doc(Tensor, renderer=pydoc.plaintext)
+    assert "Not in npgrad" not in text
+    assert "norm(self, ord=None, axis=None" in text and "reshape(self, *shape)" in text
+    for name in ("view", "cuda", "cumsum", "add_"):
+        assert not re.search(rf"^ \|  {name}\b", text, re.MULTILINE), name
+
+
+def test_tab_completion_offers_no_hints(t):
+    completer = rlcompleter.Completer({"t": t})
+    offered = {completer.complete("t.", i) for i in range(400)} - {None}
+    assert "t.reshape(" in offered and "t.view(" not in offered and "t.cumsum(" not in offered
+    assert not {c for c in offered if c.rstrip("(").removeprefix("t.") in
+                pytorch_names.INSTALLED}
+
+
+@pytest.mark.parametrize("name", sorted(pytorch_names.INSTALLED))
+def test_every_hidden_hint_still_raises_its_message(t, name):
+    with pytest.raises(AttributeError, match=rf"^'Tensor' object has no attribute '{name}'"
+                                             r"(: | \(a PyTorch name\): )\S"):
+        getattr(t, name)
 
 
 def test_zero_on_a_tensor_says_how_to_forget_a_gradient(t):
@@ -91,10 +144,16 @@ def test_grad_is_a_plain_array_so_grad_zero_is_numpys_error(t):
     assert t.grad is None
 
 
-def test_ndarray_methods_without_a_rule_point_at_the_data(t):
+def test_ndarray_methods_without_a_rule_name_a_spelling_with_a_gradient_first(t):
     with pytest.raises(AttributeError, match=r"ndarray\.cumsum has no gradient rule in npgrad; "
-                                             r"t\.data\.cumsum gives a plain numpy result"):
+                                             r"with a gradient, write t @ np\.triu.*; "
+                                             r"t\.data\.cumsum gives a plain array without"):
         t.cumsum(0)
+    # repeat: PyTorch's (numpy's tile) first, then numpy's
+    with pytest.raises(AttributeError, match=r"PyTorch's repeat, numpy's tile; for numpy's "
+                                             r"repeat, .* t\[np\.repeat\(np\.arange\(len\(t\)\), "
+                                             r"n\)\]"):
+        t.repeat(2)
 
 
 def test_unknown_names_are_plain_attribute_errors(t):
@@ -139,7 +198,6 @@ KEYWORD_CALLS = [
     (lambda t: t.var(dim=1, unbiased=False), "Tensor.var",
      "for unbiased= write ddof=1 .*or ddof=0"),
     (lambda t: t.std(correction=1), "Tensor.std", "for correction= write ddof="),
-    (lambda t: t.norm(p=2, dim=1), "Tensor.norm", r"for p= write t\.norm\(axis=\.\.\.\)"),
     (lambda t: t.logsumexp(dim=1), "Tensor.logsumexp", "axis="),
     (lambda t: t.argmax(dim=1), "Tensor.argmax", "axis="),
     (lambda t: t.argmin(dim=1, keepdim=True), "Tensor.argmin", "keepdims="),
@@ -212,18 +270,49 @@ def test_size_is_numpys_int_and_calling_it_says_shape(t):
         t.size(1)
 
 
-def test_transpose_of_two_axes_of_a_3d_tensor_says_swapaxes():
-    x = Tensor(np.zeros((2, 3, 4)))
-    with pytest.raises(ValueError, match=r"transpose\(axes=\(0, 1\)\): axes don't match array "
-                                         r".*write t\.swapaxes\(0, 1\)"):
+@pytest.mark.parametrize("shape", [(2, 3, 4), (3,), (), (2, 1, 3, 4)])
+def test_transpose_of_two_axes_of_a_tensor_that_is_not_2d_says_swapaxes(shape):
+    x = Tensor(np.zeros(shape))
+    with pytest.raises(ValueError, match=rf"transpose\(0, 1\) of a {len(shape)}-D tensor: numpy's "
+                                         r"transpose takes all the axes .* PyTorch's swaps two: "
+                                         r"write t\.swapaxes\(0, 1\)"):
         x.transpose(0, 1)
-    assert x.transpose(2, 0, 1).shape == (4, 2, 3)
-    assert Tensor(np.zeros((2, 3))).transpose(1, 0).shape == (3, 2)  # 2-D: the same in both
+
+
+@pytest.mark.parametrize("axes", [(0, 1), (-2, -1), (0, -1), (-2, 1)])
+def test_transpose_that_numpy_reads_as_no_change_and_pytorch_as_a_swap_raises(axes):
+    # numpy's m.transpose(0, 1) returns m unchanged; PyTorch's swaps: never silently pick one
+    m = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    with pytest.raises(ValueError, match=rf"transpose\({axes[0]}, {axes[1]}\) of a 2-D tensor: "
+                                         r".*leaves it unchanged.* write t\.T, t\.mT or "
+                                         rf"t\.swapaxes\({axes[0]}, {axes[1]}\)"):
+        m.transpose(*axes)
+
+
+def test_transpose_keeps_numpys_meaning_where_the_libraries_agree_or_numpy_is_explicit():
+    data = np.arange(24.0).reshape(2, 3, 4)
+    x = Tensor(data, requires_grad=True)
+    m = Tensor(data[0], requires_grad=True)
+    for got, want in [(m.transpose(1, 0), data[0].T), (m.transpose(-1, -2), data[0].T),
+                      (m.transpose(), data[0].T), (m.transpose((0, 1)), data[0]),
+                      (m.transpose([1, 0]), data[0].T), (np.transpose(m, (0, 1)), data[0]),
+                      (np.transpose(m), data[0].T), (x.transpose(2, 0, 1), data.transpose(2, 0, 1)),
+                      (x.transpose((1, 0, 2)), data.transpose(1, 0, 2)),
+                      (np.transpose(x, (2, 0, 1)), data.transpose(2, 0, 1)),
+                      (m.T, data[0].T), (m.mT, data[0].T), (m.swapaxes(0, 1), data[0].T),
+                      (x.swapaxes(0, 1), data.swapaxes(0, 1)), (x.mT, data.swapaxes(1, 2))]:
+        np.testing.assert_array_equal(got.data, want)
+    weights = np.arange(12.0).reshape(4, 3)
+    (m.transpose(1, 0) * weights).sum().backward()
+    np.testing.assert_array_equal(m.grad, weights.T)
+    with pytest.raises(ValueError, match="repeated axis in transpose"):  # numpy's own error
+        m.transpose(1, 1)
 
 
 def test_the_table_is_one_module():
     assert pytorch_names.hint("view") == "write " + NAMES["view"]
-    assert pytorch_names.hint("anything_") is not None and pytorch_names.hint("view2") is None
+    assert pytorch_names.hint("relu_") is not None and pytorch_names.hint("view2") is None
+    assert pytorch_names.hint("anything_") is None
 
 
 def test_the_readme_quotes_the_messages_as_they_are(t):

@@ -617,9 +617,11 @@ ELEMENTWISE = {
     "square": (Tensor.square, np.square, st.floats(-2.0, 2.0)),
     "leaky_relu": (lambda t: t.leaky_relu(0.2), lambda a: np.where(a > 0, a, 0.2 * a),
                    st.sampled_from([-1.5, -0.5, 0.25, 1.0])),  # away from the kink at 0
-    "gelu": (Tensor.gelu,
-             lambda a: 0.5 * a * (1 + np.tanh(GELU_C * (a + 0.044715 * a ** 3))),
+    "gelu": (Tensor.gelu, lambda a: 0.5 * a * (1 + np.vectorize(math.erf)(a / math.sqrt(2))),
              st.floats(-3.0, 3.0)),
+    "gelu tanh": (lambda t: t.gelu(approximate="tanh"),
+                  lambda a: 0.5 * a * (1 + np.tanh(GELU_C * (a + 0.044715 * a ** 3))),
+                  st.floats(-3.0, 3.0)),
     "softplus": (Tensor.softplus, lambda a: np.logaddexp(0, a), st.floats(-3.0, 3.0)),
 }
 
@@ -640,14 +642,16 @@ def test_leaky_relu_default_slope_and_its_gradient_at_zero():
     np.testing.assert_allclose(x.grad, [0.01, 0.01, 1.0])  # at 0: the slope, as in PyTorch
 
 
-def test_gelu_is_the_tanh_approximation_and_says_so():
-    assert "tanh approximation" in Tensor.gelu.__doc__
+def test_gelu_is_exact_by_default_and_the_tanh_form_on_request():
     x = np.linspace(-4, 4, 81)
     exact = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x])
     tanh_form = 0.5 * x * (1 + np.tanh(GELU_C * (x + 0.044715 * x ** 3)))
-    got = Tensor(x).gelu().data
+    np.testing.assert_allclose(Tensor(x).gelu().data, exact, rtol=1e-14, atol=1e-15)
+    got = Tensor(x).gelu(approximate="tanh").data
     np.testing.assert_allclose(got, tanh_form, rtol=1e-14, atol=1e-15)
-    assert 1e-5 < np.abs(got - exact).max() < 1e-3  # close to, but not, the exact (erf) GELU
+    assert 1e-5 < np.abs(got - exact).max() < 1e-3  # close to, but not, the exact GELU
+    with pytest.raises(ValueError, match="gelu: approximate must be 'none' or 'tanh', got 'erf'"):
+        Tensor(x).gelu(approximate="erf")
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -8,8 +8,9 @@ VJPs run only for inputs that need a gradient. They may return a gradient with b
 dtype in one place (`engine.reduce_to`). The families, one file each:
 
     arithmetic   add subtract multiply divide negative power maximum minimum where logaddexp
-    elementwise  exp expm1 log log1p sqrt abs sin cos tanh sigmoid relu leaky_relu gelu clip
-                 astype
+    elementwise  exp expm1 log log1p sqrt abs sin cos tanh sigmoid relu leaky_relu gelu
+                 gelu_tanh clip astype
+    special      erf erfc
     reductions   sum mean max min prod norm logsumexp
     shapes       reshape transpose broadcast_to getitem add_at concatenate stack
     linalg       matmul linear
@@ -17,7 +18,7 @@ dtype in one place (`engine.reduce_to`). The families, one file each:
     conv         conv conv_transpose conv_weight max_pool
 """
 
-from . import arithmetic, elementwise, linalg, losses, reductions, shapes
+from . import arithmetic, elementwise, linalg, losses, reductions, shapes, special
 from . import conv as convolution  # the family; `ops.conv` is its op, bound below
 from .arithmetic import (
                          add,
@@ -41,6 +42,7 @@ from .elementwise import (
                          exp,
                          expm1,
                          gelu,
+                         gelu_tanh,
                          leaky_relu,
                          log,
                          log1p,
@@ -54,8 +56,9 @@ from .linalg import linear, matmul
 from .losses import bce_with_logits, cross_entropy, log_softmax, softmax
 from .reductions import logsumexp, max, mean, min, norm, prod, sum
 from .shapes import add_at, broadcast_to, concatenate, getitem, reshape, stack, transpose
+from .special import erf, erfc
 
-FAMILIES = (arithmetic, elementwise, reductions, shapes, linalg, losses, convolution)
+FAMILIES = (arithmetic, elementwise, special, reductions, shapes, linalg, losses, convolution)
 OPS = [v for family in FAMILIES for v in vars(family).values() if isinstance(v, Op)]
 
 __all__ = ["Op", "Variadic", "reads", "OPS", *(op.name for op in OPS)]

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from . import special
 from .core import Op, reads, times
 
 exp = Op("exp", np.exp, lambda g, out, x: g * out, "dx = g * out", reads("out"))
@@ -34,23 +35,47 @@ leaky_relu = Op("leaky_relu",
                 lambda g, out, x, slope=0.01: np.where(x > 0, g, g * slope),
                 "dx = g where x > 0, else g * slope", reads("x"))
 
-# GELU with PyTorch's tanh approximation (approximate="tanh"): 0.5 x (1 + tanh(u)),
-# u = sqrt(2/pi) (x + 0.044715 x^3). numpy has no erf, which the exact form needs.
-_GELU_C, _GELU_A = math.sqrt(2 / math.pi), 0.044715
+# GELU, x * Phi(x) with Phi the standard normal CDF: PyTorch's default (approximate="none").
+# Phi(x) = erfc(-x / sqrt 2) / 2 rather than (1 + erf(x / sqrt 2)) / 2: no cancellation for
+# negative x. Its derivative is Phi(x) + x * phi(x), with phi the normal density.
+_SQRT_HALF, _SQRT_2PI = math.sqrt(0.5), math.sqrt(2 * math.pi)
+
+
+def _normal_cdf(x):
+    return special.erfc(-x * _SQRT_HALF) * 0.5
 
 
 def _gelu(x):
+    cdf = _normal_cdf(x)
+    return x * cdf, {"cdf": cdf}  # Phi(x) saved: erfc is the costly part, and the VJP needs it
+
+
+def _gelu_vjp(g, out, x, cdf=None):
+    if cdf is None:  # higher order: recomputed on Tensors
+        cdf = _normal_cdf(x)
+    return g * (cdf + x * np.exp(-(x * x) * 0.5) / _SQRT_2PI)
+
+
+gelu = Op("gelu", _gelu, _gelu_vjp, "dx = g * (Phi(x) + x * phi(x)), Phi the normal CDF",
+          reads("x", cdf="x"), saves=("cdf",))
+
+# GELU by PyTorch's tanh approximation (approximate="tanh"): 0.5 x (1 + tanh(u)),
+# u = sqrt(2/pi) (x + 0.044715 x^3).
+_GELU_C, _GELU_A = math.sqrt(2 / math.pi), 0.044715
+
+
+def _gelu_tanh(x):
     return x * 0.5 * (np.tanh((x + x * x * x * _GELU_A) * _GELU_C) + 1)
 
 
-def _gelu_vjp(g, out, x):
+def _gelu_tanh_vjp(g, out, x):
     t = np.tanh((x + x * x * x * _GELU_A) * _GELU_C)
     du = (x * x * (3 * _GELU_A) + 1) * _GELU_C
     return g * ((t + 1) * 0.5 + x * 0.5 * (1 - t * t) * du)
 
 
-gelu = Op("gelu", _gelu, _gelu_vjp, "dx = g * (0.5 (1 + t) + 0.5 x (1 - t^2) u'), t = tanh(u)",
-          reads("x"))
+gelu_tanh = Op("gelu_tanh", _gelu_tanh, _gelu_tanh_vjp,
+               "dx = g * (0.5 (1 + t) + 0.5 x (1 - t^2) u'), t = tanh(u)", reads("x"))
 
 clip = Op(
     "clip",

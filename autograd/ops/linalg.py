@@ -39,21 +39,30 @@ def _linear(x, w, b):
 
 
 def _product_grad(g, x, w):
-    """The gradient reaching `x @ w` in `x @ w + b`, summed back where the bias widened it."""
+    """The gradient reaching `x @ w` in `x @ w + b`, as the engine hands it to matmul there:
+    summed back where the bias widened the result, in the product's dtype where it promoted it
+    (a float64 bias on a float32 layer), so the gradients are x @ w + b's to the last bit."""
     batch = np.broadcast_shapes(x.shape[:-2], w.shape[:-2])  # numpy's matmul rules: a 1-D
     shape = batch + x.shape[-2:-1] + w.shape[-1:] * (w.ndim > 1)  # operand's axis is dropped
-    return g if g.shape == shape else sum_to(g, shape)
+    g = g if g.shape == shape else sum_to(g, shape)
+    dtype = np.result_type(x, w)
+    return g if g.dtype == dtype else g.astype(dtype)
 
 
-# The usual case first: a layer, (..., in) @ (in, out), whose bias did not widen the result.
+def _is_layer(g, x, w):
+    """The usual case: (..., in) @ (in, out), whose bias neither widened nor promoted it."""
+    return (x.ndim >= 2 and w.ndim == 2 and g.shape == x.shape[:-1] + w.shape[1:]
+            and g.dtype == x.dtype == w.dtype)
+
+
 def _linear_vjp_x(g, out, x, w, b):
-    if x.ndim >= 2 and w.ndim == 2 and g.shape == x.shape[:-1] + w.shape[1:]:
+    if _is_layer(g, x, w):
         return g @ w.mT
     return _matmul_vjp_x(_product_grad(g, x, w), out, x, w)
 
 
 def _linear_vjp_w(g, out, x, w, b):
-    if x.ndim >= 2 and w.ndim == 2 and g.shape == x.shape[:-1] + w.shape[1:]:
+    if _is_layer(g, x, w):
         return x.mT @ g  # batch axes of x, if any, are summed by the engine
     return _matmul_vjp_y(_product_grad(g, x, w), out, x, w)
 

@@ -82,20 +82,38 @@ prod = Op("prod", lambda x, axis=None, keepdims=False: x.prod(axis=axis, keepdim
           _prod_vjp, "dx = g * (product of the other elements)", reads("x"))
 
 
-def _norm(x, axis=None, keepdims=False):
-    return np.sqrt((x * x).sum(axis=axis, keepdims=keepdims))
+def _norm(x, axis=None, keepdims=False, ord=2):
+    if ord == 2:
+        return np.sqrt((x * x).sum(axis=axis, keepdims=keepdims))
+    # m (sum (|x| / m)^p)^(1/p), with m the largest |x| (the smallest for p < 0), so that
+    # |x|^p neither overflows nor underflows to a wrong 0 or inf for huge or tiny x.
+    a = np.abs(x)
+    m = a.max(axis=axis, keepdims=True, initial=0) if ord > 0 else a.min(
+        axis=axis, keepdims=True, initial=np.inf)
+    m = np.where((m == 0) | np.isinf(m), 1, m)
+    with np.errstate(divide="ignore"):  # 0 ** -p = inf: then the norm is 0, as numpy's
+        total = ((a / m) ** ord).sum(axis=axis, keepdims=keepdims) ** (1 / ord)
+    return total * m.reshape(total.shape)
 
 
-def _norm_vjp(g, out, x, axis=None, keepdims=False):
-    # x / |x| is 0/0 at the zero vector: the subgradient 0 there keeps the gradient finite.
+def _norm_vjp(g, out, x, axis=None, keepdims=False, ord=2):
+    # d out / dx = sign(x) (|x| / out)^(p-1), which is 0/0 or 0 * inf where x = 0 or out = 0:
+    # there the subgradient 0 is selected (never multiplied), as PyTorch's. (|x| / out is at
+    # most 1 for p > 0 and at least 1 for p < 0: the power does not overflow.)
     norm = keep(out, x, axis, keepdims)
     zero = norm == 0
-    return x * np.where(zero, 0, keep(g, x, axis, keepdims) / np.where(zero, 1, norm))
+    g = keep(g, x, axis, keepdims)
+    if ord == 2:
+        return x * np.where(zero, 0, g / np.where(zero, 1, norm))
+    inside = (x != 0) & ~zero
+    ratio = np.where(inside, np.abs(x), 1) / np.where(zero, 1, norm)
+    return np.where(inside, np.sign(x) * ratio ** (ord - 1), 0) * g
 
 
-# The 2-norm: a primitive, since sqrt(sum(x * x)) has a nan gradient at the zero vector.
-norm = Op("norm", _norm, _norm_vjp, "dx = g * x / out (0 where out = 0)",
-            reads("out", "x"))
+# The p-norm (ord=p, 2 by default; Tensor.norm composes the orders 0, 1 and +-inf from other
+# ops): a primitive, since (sum |x|^p)^(1/p) has a nan gradient at the zero vector.
+norm = Op("norm", _norm, _norm_vjp,
+          "dx = g * sign(x) |x|^(p-1) / out^(p-1) (0 where x = 0 or out = 0)", reads("out", "x"))
 
 
 def _logsumexp(x, axis, keepdims):

@@ -1,7 +1,8 @@
 """Optimizers: update parameters in place from their `.grad`, with PyTorch's update formulas.
 
 `step()` works on the numpy arrays directly (`p.data -= ...`), so it records no graph; a
-parameter whose grad is None is skipped and its state does not advance, as in PyTorch.
+parameter whose grad is None is skipped and its state does not advance, as in PyTorch, and so
+is a frozen one (requires_grad False), even with a stale grad: a frozen weight never moves.
 Each updated parameter is marked modified, so a `backward()` through a graph built before the
 step raises an error instead of differentiating at the new values (as PyTorch does).
 One learning rate per optimizer, `optimizer.lr` (PyTorch: `param_groups[i]["lr"]`), which the
@@ -16,6 +17,8 @@ import numpy as np
 
 from autograd import Tensor
 
+from ..module import _is_parameter
+
 
 def _check_at_least_zero(where: str, **values) -> None:
     for name, value in values.items():
@@ -24,7 +27,10 @@ def _check_at_least_zero(where: str, **values) -> None:
 
 
 class Optimizer:
-    """Holds the parameters (each once, in order) and clears their gradients."""
+    """Holds the parameters (each once, in order) and clears their gradients.
+
+    Accepts Tensors that require grad and module parameters that are frozen (so
+    `model.parameters()` always works, and unfreezing one later makes it train)."""
 
     def __init__(self, params: Iterable[Tensor]):
         if isinstance(params, Tensor):
@@ -32,7 +38,7 @@ class Optimizer:
                             "e.g. model.parameters(), not a single Tensor")
         unique = {}
         for i, p in enumerate(params):
-            if not isinstance(p, Tensor) or not p.requires_grad:
+            if not isinstance(p, Tensor) or not (p.requires_grad or _is_parameter(p)):
                 raise ValueError(f"{type(self).__name__}: parameter {i} is not a Tensor with "
                                  f"requires_grad=True (got {type(p).__name__})")
             unique.setdefault(id(p), p)
@@ -50,10 +56,13 @@ class Optimizer:
         raise NotImplementedError
 
     def _gradients(self, decay: float):
-        """(index, parameter, gradient + decay * parameter) for each p with a gradient."""
+        """(index, parameter, gradient + decay * parameter) for each p that has a gradient and
+        requires one. The gradient is always an ndarray: for a 0-d parameter the sum would be a
+        numpy scalar, and the in-place updates of state made from it (SGD's momentum buffer)
+        would be lost."""
         for i, p in enumerate(self.params):
-            if p.grad is not None:
-                yield i, p, (p.grad + decay * p.data if decay else p.grad)
+            if p.grad is not None and p.requires_grad:
+                yield i, p, np.asarray(p.grad + decay * p.data if decay else p.grad)
 
 
 class SGD(Optimizer):

@@ -1,0 +1,222 @@
+"""One forward pass recorded op by op (autograd.record), the graph both exporters build.
+
+`trace(model, example)` runs `model` twice, on the example and on the example with one more row,
+and records every primitive `apply` runs. The two recordings must agree: anything that differs
+between them depends on the batch size, which a graph with a dynamic batch axis cannot hold. A
+shape attribute whose entry is the batch size in both runs (a Flatten's reshape) becomes BATCH;
+any other difference (a Python number such as `1 / x.shape[0]`, a mask computed from the data
+outside the graph) raises, naming the op. Values computed outside Tensor operations (numpy on
+`.data`, comparisons, masks, `where` conditions, integer indices) are constants of the trace.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from autograd import Tensor
+from autograd.record import record
+
+from ..layers import Dropout
+
+BATCH = "batch"  # a shape entry that is the batch size (axis 0 of every input)
+
+
+@dataclass
+class Ref:
+    """Where an op's input comes from: kind "input" (index), "param" (npgrad name), "node"
+    (index of an earlier node) or "const" (an array recorded in the trace)."""
+
+    kind: str
+    key: object
+
+    def same(self, other: "Ref") -> bool:
+        if self.kind != other.kind:
+            return False
+        if self.kind == "const":
+            a, b = self.key, other.key
+            return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, True)
+        return self.key == other.key
+
+
+@dataclass
+class Node:
+    """One primitive: its op, where its inputs come from, its attributes (saved arrays dropped)
+    and its output's shape and dtype (BATCH where the output's size follows the batch)."""
+
+    op: object
+    inputs: list
+    attrs: dict
+    shape: tuple
+    dtype: np.dtype
+
+
+@dataclass
+class Trace:
+    """The recorded graph: inputs' shapes, nodes in order, the output refs, parameters by name."""
+
+    input_shapes: list
+    input_dtypes: list
+    nodes: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)
+    params: dict = field(default_factory=dict)  # npgrad name -> Tensor (parameters and buffers)
+    dynamic: bool = True
+
+
+def _record(model, arrays, params):
+    """Run `model` on `arrays` and turn each recorded op's inputs into Refs."""
+    # Float data takes the parameters' dtype, as model(x) gives it; integer data (labels,
+    # indices) stays as it is.
+    dtype = next(iter(params.values())).dtype if params else None
+    inputs = [Tensor(np.array(a, dtype=dtype if dtype and a.dtype.kind == "f" else a.dtype))
+              for a in arrays]
+    result, events = record(model, *inputs)
+    known = {id(t): (Ref("input", i), t.version) for i, t in enumerate(inputs)}
+    known.update({id(t): (Ref("param", n), t.version) for n, t in params.items()})
+    nodes = []
+    for event in events:
+        refs = [_ref(known, t, v, event.op.name) for t, v in zip(event.inputs, event.versions)]
+        nodes.append(Node(event.op, refs, event.attrs, event.out.data.shape,
+                          event.out.data.dtype))
+        known[id(event.out)] = (Ref("node", len(nodes) - 1), event.out.version)
+    outs = list(result) if isinstance(result, (tuple, list)) else [result]
+    for o in outs:
+        if not isinstance(o, Tensor):
+            raise TypeError(f"export: the model returned a {type(o).__name__}, not a Tensor")
+    return inputs, nodes, [_ref(known, o, o.version, "the output") for o in outs], outs
+
+
+def _ref(known, t, version, where):
+    """Where tensor `t` (at `version` when used) comes from; unknown tensors are constants."""
+    entry = known.get(id(t))
+    if entry is None:
+        return Ref("const", np.array(t.data))
+    ref, made = entry
+    if version != made:
+        raise ValueError(f"export: {where} reads a tensor changed in place after it was made "
+                         "(+= and the like): the trace cannot follow in-place operations; "
+                         "write the forward pass without them")
+    return ref
+
+
+def trace(model, example, dynamic_batch: bool = True) -> Trace:
+    """Record `model(*example)`; with `dynamic_batch`, check the graph holds for any batch size.
+
+    `example`: an array (or Tensor), or a tuple of them for a model with several inputs; axis 0
+    of each is the batch axis. Returns the Trace (its `values` are the model's outputs).
+    """
+    arrays = [getattr(a, "data", a) for a in (example if isinstance(example, tuple) else
+                                               (example,))]
+    arrays = [np.asarray(a) for a in arrays]
+    dropping = [name or type(model).__name__ for name, m in model.named_modules()
+                if isinstance(m, Dropout) and m.training and m.p > 0]
+    if dropping:  # its random mask would become a constant of the graph
+        raise ValueError(f"export: Dropout {dropping[0]!r} is in training mode: call "
+                         "model.eval() before exporting (an exported graph holds no random mask)")
+    params = dict(model._named_tensors())
+    inputs, nodes, outputs, values = _record(model, arrays, params)
+    result = Trace([a.shape for a in arrays], [t.dtype for t in inputs], nodes, outputs, params,
+                   dynamic_batch)
+    result.values = [v.data for v in values]
+    if not dynamic_batch:
+        return result
+    if any(a.ndim == 0 for a in arrays):
+        raise ValueError("export: an input is 0-d and has no batch axis; pass dynamic_batch=False")
+    n = arrays[0].shape[0]
+    if any(a.shape[0] != n for a in arrays):
+        raise ValueError(f"export: the inputs' first axes differ ({[a.shape for a in arrays]}): "
+                         "axis 0 of every input is the batch axis")
+    more = [np.concatenate([a, a[:1]]) if n else np.concatenate([a, a]) for a in arrays]
+    m = more[0].shape[0]
+    if n == m:  # an empty example: a batch of 0 and another batch of 0 tell nothing apart
+        raise ValueError("export: the example input has no rows; pass at least one")
+    try:
+        _, other, other_outputs, _ = _record(model, more, params)
+    except (ValueError, IndexError, TypeError) as err:
+        raise ValueError(f"export: the model runs on a batch of {n} rows but fails on {m} "
+                         f"({err}): it holds values tied to the batch size, so a graph with a "
+                         "dynamic batch axis cannot be traced; pass dynamic_batch=False for "
+                         "this batch size only") from err
+    _compare(nodes, other, n, m)
+    for a, b in zip(outputs, other_outputs):
+        if not a.same(b):
+            raise ValueError("export: the model's output is not computed from its input")
+    return result
+
+
+def _compare(nodes, other, n, m):
+    """Mark the batch-sized entries of `nodes` (batch n) found by comparing `other` (batch m)."""
+    if len(nodes) != len(other):
+        raise ValueError(f"export: the forward pass runs {len(nodes)} operations for a batch of "
+                         f"{n} and {len(other)} for a batch of {m}: its control flow depends "
+                         "on the batch size, which a traced graph cannot follow")
+    for i, (a, b) in enumerate(zip(nodes, other)):
+        where = f"operation {i} ({a.op.name})"
+        if a.op is not b.op:
+            raise ValueError(f"export: {where} becomes {b.op.name} for another batch size: the "
+                             "control flow depends on the batch, which a trace cannot follow")
+        for j, (x, y) in enumerate(zip(a.inputs, b.inputs)):
+            if not x.same(y):
+                raise ValueError(f"export: {where}, input {j}: {_describe(x)} becomes "
+                                 f"{_describe(y)} for a batch of {m} rows instead of {n}: a "
+                                 "value computed outside Tensor operations (a Python number, "
+                                 "a numpy mask) depends on the batch, so the traced graph would "
+                                 "be wrong for other batches (use Tensor ops, e.g. .mean(), or "
+                                 "pass dynamic_batch=False for this batch size only)")
+        for key, value in a.attrs.items():
+            a.attrs[key] = _batch_attr(value, b.attrs[key], n, m, where, key)
+        a.shape = _batch_shape(a.shape, b.shape, n, m, where, strict=False)
+
+
+def _describe(ref):
+    if ref.kind == "const":
+        a = ref.key
+        return f"the constant {a.item()!r}" if a.size == 1 else f"a constant of shape {a.shape}"
+    return f"{ref.kind} {ref.key}"
+
+
+def _batch_shape(a, b, n, m, where, strict=True):
+    """`a` with the entries that are the batch size (n, m in `b`) set to BATCH; other entries
+    that differ raise, or are None (unknown: sizes that grow with the batch) unless `strict`."""
+    if len(a) != len(b):
+        raise ValueError(f"export: {where} gives {len(a)}-d and {len(b)}-d results for two "
+                         "batch sizes: a trace cannot follow that")
+    out = []
+    for x, y in zip(a, b):
+        if x == y:
+            out.append(x)
+        elif (x, y) == (n, m):
+            out.append(BATCH)
+        elif not strict:
+            out.append(None)
+        else:
+            raise ValueError(f"export: {where} gives shapes {a} and {b} for batches of {n} and "
+                             f"{m}: an axis grows with the batch but is not the batch axis")
+    return tuple(out)
+
+
+def _batch_attr(a, b, n, m, where, key):
+    """`a`, with entries that are the batch size (n here, m in the other run) set to BATCH."""
+    if _same_value(a, b):
+        return a
+    if isinstance(a, tuple) and isinstance(b, tuple) and all(
+            isinstance(v, (int, np.integer)) for v in (*a, *b)):
+        return _batch_shape(a, b, n, m, f"{where}, attribute {key}={a}")
+    raise ValueError(f"export: {where}: attribute {key} is {_short(a)} for a batch of {n} and "
+                     f"{_short(b)} for {m}: it was computed from the data outside Tensor "
+                     "operations (a mask, a condition, an index), so the traced graph would be "
+                     "wrong for other batches; pass dynamic_batch=False for this batch only")
+
+
+def _short(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return repr(value)
+
+
+def _same_value(a, b):
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                and np.array_equal(a, b))
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b

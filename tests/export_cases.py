@@ -1,0 +1,168 @@
+"""The models the export tests carry across: one per primitive of `autograd.ops.OPS`, and the
+nn layers and whole models, shared by tests/test_torch_export.py and tests/test_onnx_export.py.
+
+Each op case is a small Module with a parameter `w` (4,) and a forward built around one op, fed
+an input of shape (batch, 4) with zeros, ties and kinks in it (and a second input for the
+losses' targets).
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import autograd
+import nn
+from autograd import Tensor
+from autograd import ops as O
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+from custom_network import SkipNet, masked_cross_entropy  # noqa: E402
+
+MASK = np.array([True, False, True, True])
+ROWS = 5  # the traced batch; the exports then run on OTHER_ROWS to check the dynamic axis
+OTHER_ROWS = 7
+
+
+class OpModel(nn.Module):
+    """`fn(h, *rest)` of h = x * w: gradients reach both the input and a parameter."""
+
+    def __init__(self, name, fn, dtype, targets=None):
+        self.name, self.fn, self.targets = name, fn, targets
+        w = np.array([0.5, -1.5, 2.0, 1.0], dtype)
+        self.w = Tensor(w, requires_grad=True)
+        self.m = Tensor(np.arange(12.0, dtype=dtype).reshape(4, 3) / 10 - 0.3, requires_grad=True)
+
+    def forward(self, x, *rest):
+        return self.fn(self, x * self.w, *rest)
+
+
+def _softplus_targets(rows, rng):
+    return rng.uniform(size=(rows, 4))
+
+
+def _probability_targets(rows, rng):
+    return rng.dirichlet(np.ones(4), size=rows)
+
+
+# name -> (fn(model, h, *rest), targets maker or None, dynamic batch)
+OP_CASES = {
+    "add": (lambda m, h: h + 1.5, None, True),
+    "subtract": (lambda m, h: 2.0 - h, None, True),
+    "multiply": (lambda m, h: h * h, None, True),
+    "divide": (lambda m, h: 1.0 / (h * h + 1), None, True),
+    "negative": (lambda m, h: -h, None, True),
+    "power": (lambda m, h: (h * h + 1) ** 1.5 + 2.0 ** h, None, True),
+    "maximum": (lambda m, h: autograd.maximum(h, m.w), None, True),
+    "minimum": (lambda m, h: autograd.minimum(h, 0.5), None, True),
+    "where": (lambda m, h: autograd.where(MASK, h, 0.25), None, True),
+    "logaddexp": (lambda m, h: autograd.logaddexp(h, m.w) + h.softplus(), None, True),
+    "exp": (lambda m, h: h.exp(), None, True),
+    "expm1": (lambda m, h: h.expm1(), None, True),
+    "log": (lambda m, h: (h * h + 1).log(), None, True),
+    "log1p": (lambda m, h: (h * h).log1p(), None, True),
+    "sqrt": (lambda m, h: (h * h + 1).sqrt(), None, True),
+    "abs": (lambda m, h: h.abs(), None, True),
+    "sin": (lambda m, h: h.sin(), None, True),
+    "cos": (lambda m, h: h.cos(), None, True),
+    "tanh": (lambda m, h: h.tanh(), None, True),
+    "sigmoid": (lambda m, h: h.sigmoid(), None, True),
+    "relu": (lambda m, h: h.relu(), None, True),
+    "leaky_relu": (lambda m, h: h.leaky_relu(0.1), None, True),
+    "gelu": (lambda m, h: h.gelu(), None, True),
+    "clip": (lambda m, h: h.clip(-0.5, 0.75), None, True),
+    "astype": (lambda m, h: h.astype(np.float64).astype(h.dtype) * 2, None, True),
+    "sum": (lambda m, h: h.sum(axis=1) + h.sum(axis=()).sum(axis=-1, keepdims=True).T.sum(),
+            None, True),
+    "mean": (lambda m, h: h.mean(axis=0, keepdims=True) + h.mean(), None, True),
+    "max": (lambda m, h: h.max(axis=1) + h.max(), None, True),
+    "min": (lambda m, h: h.min(axis=-1, keepdims=True), None, True),
+    "prod": (lambda m, h: h.prod(axis=1) + h.reshape((-1, 2, 2)).prod(axis=(1, 2)), None, True),
+    "norm": (lambda m, h: h.norm(axis=1), None, True),
+    "logsumexp": (lambda m, h: h.logsumexp(axis=1), None, True),
+    "reshape": (lambda m, h: h.reshape((-1, 2, 2)) * 3, None, True),
+    "transpose": (lambda m, h: h.reshape((-1, 2, 2)).transpose((0, 2, 1)) + h.T.sum(), None,
+                  True),
+    "broadcast_to": (lambda m, h: np.broadcast_to(h[:, None, :], (h.shape[0], 3, 4)) * m.w,
+                     None, True),
+    "getitem": (lambda m, h: autograd.concatenate(
+        [h[:, 1:3], h[:, ::-1], h[:, [0, 2, 2]], h[:, MASK], h[..., 1][:, None],
+         h[None][0, :, 3:0:-2]], axis=1), None, True),
+    "add_at": (lambda m, h: O.add_at(h, shape=(ROWS, 6), index=(slice(None), [0, 2, 2, 5])),
+               None, False),
+    "concatenate": (lambda m, h: autograd.concatenate([h, h * 2, m.w[None]], axis=0).sum(),
+                    None, True),
+    "stack": (lambda m, h: autograd.stack([h, h * 2], axis=-1), None, True),
+    "matmul": (lambda m, h: h @ m.m + m.w @ m.m, None, True),
+    "linear": (lambda m, h: h.linear(m.m, m.m[0]), None, True),
+    "log_softmax": (lambda m, h: h.log_softmax(axis=1), None, True),
+    "softmax": (lambda m, h: h.softmax(axis=0), None, True),
+    "cross_entropy": (lambda m, h, t: h.cross_entropy(t) + h.cross_entropy(t, "sum")
+                      + h.cross_entropy(t, "none").sum(), _probability_targets, True),
+    "bce_with_logits": (lambda m, h, t: h.bce_with_logits(t) + h.bce_with_logits(t, "sum"),
+                        _softplus_targets, True),
+}
+
+
+def op_inputs(name, dtype, rows, seed=0):
+    """The example inputs of op case `name`: x (rows, 4) with kinks and ties, and targets."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, 4))
+    x[0] = [0.0, 0.0, 1.0, -1.0]  # zeros, ties and the kink of relu/abs
+    x[1, :2] = 2.0 / 3  # h = x * w ties with w on maximum's second column... and a plain tie
+    targets = OP_CASES[name][1]
+    inputs = (x.astype(dtype),)
+    if targets is not None:
+        inputs += (targets(rows, rng).astype(dtype),)
+    return inputs
+
+
+def op_model(name, dtype):
+    fn, targets, dynamic = OP_CASES[name]
+    return OpModel(name, fn, dtype, targets), dynamic
+
+
+class Masked(nn.Module):
+    """SkipNet and its masked loss as one module: the custom-network example end to end.
+
+    The labels arrive as data; the mask and one-hot rows are computed from them outside Tensor
+    operations, so they are constants of a trace (exported for one batch size only).
+    """
+
+    def __init__(self, net, labels):
+        self.net, self.labels = net, labels
+
+    def forward(self, x):
+        return masked_cross_entropy(self.net(x), self.labels)
+
+
+def layer_models(dtype):
+    """Each nn layer on main (and models of them), named, with the width of its input."""
+    rng = np.random.default_rng(3)
+    return {
+        "Linear": (nn.Linear(4, 3, rng=rng, dtype=dtype), 4),
+        "Linear-no-bias": (nn.Linear(4, 4, bias=False, rng=rng, dtype=dtype), 4),
+        "Sigmoid": (nn.Sigmoid(), 4),
+        "ReLU": (nn.ReLU(), 4),
+        "Tanh": (nn.Tanh(), 4),
+        "LeakyReLU": (nn.LeakyReLU(0.2), 4),
+        "Softplus": (nn.Softplus(beta=2.0), 4),
+        "GELU": (nn.GELU(), 4),
+        "Identity": (nn.Identity(), 4),
+        "Softmax": (nn.Softmax(), 4),
+        "Dropout-eval": (nn.Sequential(nn.Linear(4, 4, rng=rng, dtype=dtype),
+                                       nn.Dropout(0.5)).eval(), 4),
+        "Flatten": (nn.Sequential(nn.Flatten(), nn.Linear(4, 2, rng=rng, dtype=dtype)), (2, 2)),
+        "Sequential": (nn.Sequential(nn.Linear(4, 5, rng=rng, dtype=dtype), nn.Tanh(),
+                                     nn.Sequential(nn.Linear(5, 5, rng=rng, dtype=dtype),
+                                                   nn.ReLU())), 4),
+        "MLP": (nn.MLP([4, 16, 16, 3], activation="tanh", rng=rng, dtype=dtype), 4),
+        "MLP-softmax": (nn.MLP([4, 8, 3], activation="leaky_relu", output_activation="softmax",
+                               rng=rng, dtype=dtype), 4),
+        "SkipNet": (SkipNet(4, 6, 3).astype(dtype), 4),
+    }
+
+
+def layer_input(width, dtype, rows, seed=1):
+    shape = (rows, *width) if isinstance(width, tuple) else (rows, width)
+    return np.random.default_rng(seed).normal(size=shape).astype(dtype)

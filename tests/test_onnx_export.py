@@ -1,0 +1,117 @@
+"""nn.export.to_onnx against onnxruntime: every primitive, every nn layer and whole models.
+
+Each model is traced on a batch of ROWS rows and the file then runs in onnxruntime on a batch of
+OTHER_ROWS (the batch axis is dynamic), in float32 and float64, and must give npgrad's outputs
+(1e-5 and 1e-12). Needs the `onnx` extra (onnx and onnxruntime); skipped without it.
+"""
+
+import numpy as np
+import pytest
+from export_cases import (
+    OP_CASES,
+    OTHER_ROWS,
+    ROWS,
+    Masked,
+    SkipNet,
+    layer_input,
+    layer_models,
+    op_inputs,
+    op_model,
+)
+
+import nn
+from autograd import Tensor, ops
+
+onnx = pytest.importorskip("onnx")
+onnxruntime = pytest.importorskip("onnxruntime")
+
+DTYPES = [np.float32, np.float64]
+TOL = {np.float32: 1e-5, np.float64: 1e-12}
+NOT_IN_ONNX = {"add_at"}  # only in gradients: raises, naming the op
+
+
+def run(path, inputs):
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feeds = {i.name: a for i, a in zip(session.get_inputs(), inputs)}
+    return session.run(None, feeds)[0]
+
+
+def assert_matches(model, path, inputs, dtype):
+    expected = model(*[Tensor(a) for a in inputs]).data
+    result = run(path, inputs)
+    assert result.dtype == dtype and result.shape == expected.shape
+    tol = TOL[dtype]
+    np.testing.assert_allclose(result, expected, rtol=tol, atol=tol)
+
+
+def test_every_op_has_a_row():
+    from nn.export.onnx_graph import ONNX_OPS
+    assert sorted(ONNX_OPS) == sorted(op.name for op in ops.OPS)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(OP_CASES))
+def test_op_outputs_match(name, dtype, tmp_path):
+    model, dynamic = op_model(name, dtype)
+    path = tmp_path / f"{name}.onnx"
+    if name in NOT_IN_ONNX:
+        with pytest.raises(NotImplementedError, match=repr(name)):
+            nn.export.to_onnx(model, op_inputs(name, dtype, ROWS), path, dynamic_batch=dynamic)
+        return
+    nn.export.to_onnx(model, op_inputs(name, dtype, ROWS), path, dynamic_batch=dynamic)
+    assert_matches(model, path, op_inputs(name, dtype, OTHER_ROWS if dynamic else ROWS, 1), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(layer_models(np.float64)))
+def test_layer_outputs_match(name, dtype, tmp_path):
+    model, width = layer_models(dtype)[name]
+    path = tmp_path / "model.onnx"
+    proto = nn.export.to_onnx(model, layer_input(width, dtype, ROWS), path)
+    assert proto.opset_import[0].version == nn.export.ONNX_OPSET == 18
+    first = proto.graph.input[0].type.tensor_type.shape.dim[0]
+    assert first.dim_param == "batch"  # the dynamic axis
+    for rows in (OTHER_ROWS, 1):
+        assert_matches(model, path, (layer_input(width, dtype, rows, seed=2),), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_custom_network_and_masked_loss(dtype, tmp_path):
+    net = SkipNet(8, 6, 4).astype(dtype)
+    x = np.random.default_rng(0).normal(size=(6, 8)).astype(dtype)
+    nn.export.to_onnx(net, x[:2], tmp_path / "net.onnx")
+    assert_matches(net, tmp_path / "net.onnx", (x,), dtype)
+    model = Masked(net, np.array([2, -1, 0, 3, -1, 1]))  # mask tied to these 6 rows
+    nn.export.to_onnx(model, x, tmp_path / "loss.onnx", dynamic_batch=False)
+    assert_matches(model, tmp_path / "loss.onnx", (x,), dtype)
+
+
+def test_extreme_inputs_stay_finite(tmp_path):
+    """Softplus, bce and logsumexp at logits of +-1000 in both runtimes."""
+    model = nn.Sequential(nn.Softplus(), nn.Softmax())
+    x = np.array([[-1000.0, -30.0, 0.0, 30.0, 1000.0]])
+    nn.export.to_onnx(model, x, tmp_path / "m.onnx")
+    assert_matches(model, tmp_path / "m.onnx", (np.repeat(x, 3, axis=0),), np.float64)
+
+
+def test_unsupported_op_is_named(monkeypatch, tmp_path):
+    from nn.export import onnx_graph
+    monkeypatch.delitem(onnx_graph.ONNX_OPS, "gelu")
+    with pytest.raises(NotImplementedError, match="'gelu'"):
+        nn.export.to_onnx(nn.MLP([2, 3, 1], activation="gelu"), np.ones((2, 2)),
+                          tmp_path / "m.onnx")
+
+
+def test_wrong_mapping_is_caught_not_written_silently(monkeypatch, tmp_path):
+    from nn.export import onnx_graph
+    monkeypatch.setitem(onnx_graph.ONNX_OPS, "relu", onnx_graph.ONNX_OPS["abs"])
+    with pytest.raises(RuntimeError, match="differs from npgrad"):
+        nn.export.to_onnx(nn.ReLU(), np.array([[1.0, -2.0], [-3.0, 0.5]]), tmp_path / "m.onnx")
+
+
+def test_a_kernel_missing_in_float64_is_named(monkeypatch, tmp_path):
+    """onnxruntime has no float64 Erf (the exact GELU's function): the error says so."""
+    from nn.export import onnx_graph
+    monkeypatch.setitem(onnx_graph.ONNX_OPS, "relu", lambda b, node, x: b.add("Erf", x))
+    with pytest.raises(RuntimeError, match="cannot run .* in float64.*Erf"):
+        nn.export.to_onnx(nn.ReLU(), np.ones((2, 2)), tmp_path / "m.onnx")
