@@ -9,6 +9,7 @@ Everything here is built from `autograd.Tensor` operations; none of it knows a d
 from . import data, export, functional, init, optim, utils
 from .compile import compile_step
 from .containers import ModuleDict, ModuleList
+from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
 from .embedding import Embedding
 from .init import manual_seed
 from .layers import (
@@ -46,6 +47,7 @@ __all__ = [
     "Module", "Linear", "Sigmoid", "ReLU", "Tanh", "LeakyReLU", "Softplus", "GELU", "Identity",
     "Softmax", "Dropout", "Flatten", "Sequential", "MLP",
     "Parameter", "ModuleList", "ModuleDict", "LogSoftmax",
+    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "L1Loss", "NLLLoss", "HuberLoss", "SmoothL1Loss",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",

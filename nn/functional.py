@@ -27,6 +27,14 @@ from .functional_activations import (  # noqa: F401  (nn.functional.relu, as in 
     softmax,
     tanh,
 )
+from .functional_conv import (  # noqa: F401  (nn.functional.conv2d, as in PyTorch)
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+)
 from .normalization import batch_norm, layer_norm  # noqa: F401
 
 REDUCTIONS = ("mean", "sum", "none")

@@ -406,6 +406,14 @@ def invertible(n):
     return Tensor((a + a.T) / 2 + 2 * np.eye(n), requires_grad=True)
 
 
+CONV = {"stride": (1,), "padding": ((0, 0),), "dilation": (1,), "groups": 1}
+CONV_NODES = {  # one spatial axis: (batch, channels, length), weights (out, in, kernel)
+    "conv": ((ramp(1, 2, 3), ramp(1, 2, 2)), CONV),
+    "conv_transpose": ((ramp(1, 1, 2), ramp(1, 2, 2)), {"shape": (1, 2, 3), **CONV}),
+    "conv_weight": ((ramp(1, 2, 3), ramp(1, 1, 2)), {"shape": (1, 2, 2), **CONV}),
+    "max_pool": ((ramp(1, 2, 3),), {"kernel": (2,), "stride": (1,), "padding": ((0, 0),),
+                                     "dilation": (1,)}),
+}
 # Inputs and settings for the ops that are not "one (2, 3) input" or "two (2, 3) inputs".
 SPECIAL_NODES = {
     "matmul": lambda: ((ramp(2, 3), ramp(3, 2)), {}),
@@ -427,6 +435,7 @@ SPECIAL_NODES = {
     "solve_triangular": lambda: ((invertible(3), ramp(3)), {"lower": True}),
     "einsum": lambda: ((ramp(2, 3), ramp(3, 2)), {"subscripts": "ij,jk->ik"}),
     "einsum_unary": lambda: ((ramp(3, 3),), {"subscripts": "ii->"}),
+    **{name: lambda name=name: CONV_NODES[name] for name in CONV_NODES},
 }
 BINARY = {"add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "logaddexp",
           "cross_entropy", "bce_with_logits"}

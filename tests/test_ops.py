@@ -17,6 +17,7 @@ import scipy.special
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from test_ops_conv import CONV_ROWS
 
 import autograd.linalg
 from autograd import Tensor, gradcheck, ops
@@ -177,6 +178,7 @@ CASES = [
     Case(ops.einsum_unary, lambda x: np.einsum("iij->j", x), lambda x: np.einsum("iij->j", x),
          (normal(3, 3, 2),)),
 ]
+CASES += [Case(*row) for row in CONV_ROWS]  # the convolution family: tests/test_ops_conv.py
 BY_NAME = pytest.mark.parametrize("case", CASES, ids=[case.op.name for case in CASES])
 
 

@@ -9,6 +9,7 @@ Needs the `torch` extra (`pip install -e ".[torch]"`); skipped without it.
 import numpy as np
 import pytest
 from test_ops import CASES, INDEX, MASK, make_inputs
+from test_ops_conv import PUBLIC, W_SHAPE, X_SHAPE
 
 import nn
 from autograd import Tensor, hessian, hvp, jacobian, ops
@@ -110,6 +111,11 @@ TORCH = {
     "pinv": torch.linalg.pinv,
     "einsum": lambda x, y: torch.einsum("iijl,jk->ki", x, y),
     "einsum_unary": lambda x: torch.einsum("iij->j", x),
+    # the convolution family, with test_ops_conv's settings
+    "conv": lambda x, w: F.conv2d(x, w, **PUBLIC),
+    "conv_transpose": lambda g, w: torch.nn.grad.conv2d_input(X_SHAPE, w, g, **PUBLIC),
+    "conv_weight": lambda x, g: torch.nn.grad.conv2d_weight(x, W_SHAPE, g, **PUBLIC),
+    "max_pool": lambda x: F.max_pool2d(x, (3, 2), (2, 1), 1),
 }
 BY_NAME = pytest.mark.parametrize("case", CASES, ids=[case.op.name for case in CASES])
 

@@ -14,6 +14,7 @@ import pytest
 
 import autograd
 from autograd import Tensor
+from autograd.convolution import conv, max_pool
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -169,6 +170,12 @@ ROWS = [
         lambda x, y: torch.einsum("ij,kj->ik", x, y), (EDGES, TIES)),
     Row("einsum diagonal", lambda x: np.einsum("ii->i", x),
         lambda x: torch.einsum("ii->i", x), (EDGES[:, :3],)),
+    # convolution and pooling (images (1, 1, 3, 4)); tests/test_torch_conv.py has the rest
+    Row("conv", lambda x, w: conv(x, w, stride=(1, 2), padding=1),
+        lambda x, w: F.conv2d(x, w, stride=(1, 2), padding=1),
+        (EDGES.reshape(1, 1, 3, 4), NORMAL[:2, :2].reshape(1, 1, 2, 2))),
+    Row("max_pool ties", lambda x: max_pool(x, 2, 1), lambda x: F.max_pool2d(x, 2, 1),
+        (TIES.reshape(1, 1, 3, 4),)),
 ]
 
 
@@ -205,8 +212,10 @@ def test_the_rows_reach_every_primitive():
             if t.op is not None:
                 reached.add(t.op.name)
                 stack_.extend(t.parents)
-    # add_at is getitem's gradient: a graph holds it only under backward(create_graph=True)
-    missing = {op.name for op in autograd.ops.OPS} - reached - {"add_at"}
+    # add_at is getitem's gradient, conv_transpose and conv_weight are conv's: a graph holds
+    # them only under backward(create_graph=True)
+    gradients_only = {"add_at", "conv_transpose", "conv_weight"}
+    missing = {op.name for op in autograd.ops.OPS} - reached - gradients_only
     assert not missing, f"primitives without a row here: {sorted(missing)}"
 
 

@@ -24,6 +24,7 @@ the input's shape and dtype in one place (`engine.reduce_to`). The families, one
     decompositions  solve solve_triangular inv slogdet cholesky eigh svd qr pinv
     contractions einsum einsum_unary
     losses       log_softmax softmax cross_entropy bce_with_logits
+    conv         conv conv_transpose conv_weight max_pool
 """
 
 from . import (
@@ -37,6 +38,7 @@ from . import (
     shapes,
     special,
 )
+from . import conv as convolution  # the family; `ops.conv` is its op, bound below
 from .arithmetic import (
                          add,
                          divide,
@@ -50,6 +52,7 @@ from .arithmetic import (
                          where,
 )
 from .contractions import einsum, einsum_unary
+from .conv import conv, conv_transpose, conv_weight, max_pool
 from .core import Op, Variadic, reads
 from .decompositions import cholesky, eigh, inv, pinv, qr, slogdet, solve, solve_triangular, svd
 from .elementwise import (
@@ -78,7 +81,7 @@ from .shapes import add_at, broadcast_to, concatenate, getitem, reshape, stack, 
 from .special import erf, erfc
 
 FAMILIES = (arithmetic, elementwise, special, reductions, shapes, linalg, losses, decompositions,
-            contractions)
+            contractions, convolution)
 OPS = [v for family in FAMILIES for v in vars(family).values() if isinstance(v, Op)]
 
 __all__ = ["Op", "Variadic", "reads", "OPS", *(op.name for op in OPS)]
