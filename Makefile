@@ -31,6 +31,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_mlp.py
+	$(BIN)/python benchmarks/bench_layers.py
 	$(BIN)/python benchmarks/bench_rnn.py
 
 clean:

@@ -478,8 +478,9 @@ def _v_relu(b, g, out, ins, attrs, raw):
         return None
     mask = b.buffer(np.empty(x.ref.shape, bool))
     o = b.buffer(raw)
-    b.call(None, np.greater, x, _typed(0, x), mask)  # ops.relu: g * (x > 0)
-    b.call(None, np.multiply, g, mask, o)
+    b.call(None, np.greater, x, _typed(0, x), mask)  # ops.relu: np.where(x > 0, g, 0)
+    b.call(None, np.copyto, o, _typed(0, x))  # a selected 0, never 0 * g (nan for g = inf)
+    b.call(None, np.copyto, o, g, where=mask)
     return o
 
 
@@ -1004,7 +1005,18 @@ class Update:
         The whole configuration decides, not a list of what is known to be missing: an option
         added to the optimizer later runs its step() until the generated update learns it.
         """
-        for name, value in getattr(self.opt, "__dict__", {"__slots__": None}).items():
+        opt = self.opt
+        groups = getattr(opt, "param_groups", None)
+        if groups is None:
+            config = getattr(opt, "__dict__", {"__slots__": None})
+        else:  # nn.optim: its state lists and its one group's options that are on
+            if len(groups) != 1:
+                return f"{len(groups)} param groups"
+            config = {**{k: v for k, v in vars(opt).items()
+                         if k not in _GROUP_BOOKKEEPING and not _unused(v)},
+                      **{k: v for k, v in groups[0].items()
+                         if k not in _GROUP_BOOKKEEPING and v not in (0, False, None)}}
+        for name, value in config.items():
             if name not in self.options:
                 return f"{name}={value!r}"
         return None
@@ -1037,6 +1049,8 @@ class SGDUpdate(Update):
 
     def key(self):
         o = self.opt
+        if _unknown_option(o):
+            return None
         return bool(o.momentum), bool(o.nesterov), bool(o.weight_decay)
 
     def slots(self):
@@ -1048,7 +1062,8 @@ class SGDUpdate(Update):
         changed = [_changed("opt.momentum", momentum) + " or " + _changed("opt.nesterov", nesterov)
                    + " or " + _changed("opt.weight_decay", decay)]
         consts = {"opt": self.opt, "multiply": np.multiply, "add": np.add,
-                  "subtract": np.subtract}
+                  "subtract": np.subtract, "unknown": _unknown_option}
+        changed.append("unknown(opt)")
         lines = ["lr, mom, wd, bufs = opt.lr, opt.momentum, opt.weight_decay, opt.buffers"]
         group = self.group
         if (not momentum and group is not None and group.intact(self.opt.params)
@@ -1098,6 +1113,8 @@ class AdamUpdate(Update):
 
     def key(self):
         o = self.opt
+        if _unknown_option(o):
+            return None
         return bool(o.weight_decay), bool(getattr(o, "decoupled_weight_decay", False))
 
     def slots(self):
@@ -1113,7 +1130,9 @@ class AdamUpdate(Update):
             changed.append(_changed("opt.decoupled_weight_decay", decoupled))
         decoupled = decay and decoupled  # AdamW's decay of 0 leaves the parameters alone
         consts = {"opt": self.opt, "multiply": np.multiply, "add": np.add, "sqrt": np.sqrt,
-                  "divide": np.divide, "subtract": np.subtract, "root": math.sqrt}
+                  "divide": np.divide, "subtract": np.subtract, "root": math.sqrt,
+                  "unknown": _unknown_option}
+        changed.append("unknown(opt)")
         lines = ["lr, eps, (b1, b2), wd = opt.lr, opt.eps, opt.betas, opt.weight_decay",
                  "m, v, steps = opt.m, opt.v, opt.steps"]
         for i, (p, grad) in enumerate(zip(self.opt.params, plan.grads)):
@@ -1212,6 +1231,29 @@ def flatten(params):
     for p in params:
         _groups[id(p)] = (weakref.ref(p), group)
     return group
+
+
+# What an nn.optim optimizer holds besides options, and what schedulers add to its groups.
+_GROUP_BOOKKEEPING = frozenset({"defaults", "param_groups", "params", "initial_lr", "max_lr",
+                                "min_lr", "max_momentum", "base_momentum"})
+
+
+def _unused(value):
+    """A state list nothing has used yet (all None: Adam's amsgrad maxima, say)."""
+    return isinstance(value, list) and all(v is None for v in value)
+
+
+def _unknown_option(opt):
+    """What the generated updates do not implement in nn.optim's SGD and Adam (several param
+    groups, dampening, amsgrad, maximize), named, or None: such a step runs `step()`."""
+    groups = getattr(opt, "param_groups", None)
+    if groups is not None and len(groups) > 1:
+        return f"{len(groups)} param groups"
+    options = groups[0] if groups else getattr(opt, "__dict__", {})  # dict lookups: per step
+    if options.get("dampening") or options.get("amsgrad") or options.get("maximize"):
+        name = next(n for n in ("dampening", "amsgrad", "maximize") if options.get(n))
+        return f"{name}={options[name]!r}"
+    return None
 
 
 def _changed(attribute, flag):
@@ -1409,6 +1451,15 @@ class CompiledStep:
                 self._fuse(plan, None, Update.source(update, plan))
             return value
         key = update.key()
+        if key is None:  # an option the generated update does not implement
+            if len(update.opt.params) != len(self.params):  # its gradients are not cleared here
+                raise RuntimeError("compiled step: the optimizer's parameters changed after the "
+                                   "step was compiled (add_param_group?); compile a new step")
+            self._warn(f"{type(update.opt).__name__} with {_unknown_option(update.opt)} has no "
+                       "generated update; its step() runs")
+            update.eager()
+            self._fuse(plan, None, Update.source(update, plan))
+            return value
         entry = plan.updates.get(key)
         if entry is None:  # [the generated update, or None: step() runs; its checked runs]
             option = update.unsupported()

@@ -13,6 +13,8 @@ from pathlib import Path
 import graphviz
 import numpy as np
 
+from . import engine
+
 SMALL = 8  # tensors with at most this many elements show every value; larger ones a summary
 MAX_WIDTH = 10.0  # inches: 960 px, what a notebook's output area shows without cropping
 UNLIMITED_HEIGHT = 1000  # inches: graphviz's `size` needs a height; tall graphs scroll anyway
@@ -41,18 +43,24 @@ def walk(root):
     tensors that require grad), so graphs of any depth work; nodes are keyed on id().
     """
     order, seen = [], {id(root)}
-    stack = [(root, iter(root.parents))]
+    stack = [(root, iter(recorded_parents(root)))]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
             if id(parent) not in seen:
                 seen.add(id(parent))
-                stack.append((parent, iter(parent.parents)))
+                stack.append((parent, iter(recorded_parents(parent))))
                 break
         else:
             stack.pop()
             order.append(node)
     return order
+
+
+def recorded_parents(node):
+    """node's parents as it used them: a parent changed by a recorded in-place op since (newer
+    than node) stands for its snapshot, as the engine's walk sees it (engine.as_recorded)."""
+    return [engine.as_recorded(p, node.seq) if p.seq > node.seq else p for p in node.parents]
 
 
 def draw_graph(root, params=None, show_values: bool = False, show_rules: bool = False,
@@ -81,7 +89,7 @@ def draw_graph(root, params=None, show_values: bool = False, show_rules: bool = 
                          f"got {max_width}")
     order = walk(root)
     index = {id(t): i for i, t in enumerate(order)}
-    parents = [[index[id(p)] for p in t.parents] for t in order]
+    parents = [[index[id(p)] for p in recorded_parents(t)] for t in order]
     names = _names(params)
 
     # A value is "first" bad when its inputs are finite; a gradient when its consumers' are.

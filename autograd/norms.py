@@ -5,16 +5,14 @@ vector norm, two are a matrix norm (`np.linalg.norm`'s meanings). `Tensor.norm` 
 `arguments`, which merges PyTorch's spellings and refuses the calls the two libraries read
 differently) and the `np.linalg.norm` dispatch decide the axes; no gradient code here. Where a
 norm has a kink (0, ties), the gradient is the subgradient PyTorch gives: 0 at 0, ties sharing.
-Matrix orders 2, -2 and 'nuc' need singular values, which have no gradient rule here: their
-value comes without a gradient, and a norm that would need one raises NotImplementedError.
+Matrix orders 2, -2 and 'nuc' are the largest, smallest and summed singular values (svd's
+rule: ties between singular values share the gradient as max and min do).
 """
 
 import math
 import numbers
 
-import numpy as np
-
-from . import engine, ops
+from . import ops
 from .tensor import Tensor, apply
 
 VECTOR_ORDERS = "any real p, inf, -inf, 0 (the count of nonzeros), None (2)"
@@ -104,15 +102,18 @@ def _matrix(x, ord, axes, keepdims):
 
 
 def _singular_value_norm(x, ord, axes, keepdims):
-    """ord 2, -2 or 'nuc': the largest, smallest or summed singular values, without gradient."""
-    if engine.is_grad_enabled() and x.requires_grad:
-        name = {2: "the largest singular value", -2: "the smallest singular value",
-                "nuc": "the sum of the singular values"}[ord]
-        raise NotImplementedError(
-            f"norm(ord={ord!r}) over axes {axes} is {name}, and npgrad has no gradient rule for "
-            "singular values (no svd): use 'fro', 1, -1, inf or -inf, or compute it without a "
-            f"gradient with np.linalg.norm(t.data, {ord!r}, axis={axes})")
-    return Tensor(np.linalg.norm(x.data, ord, axis=axes, keepdims=keepdims))
+    """ord 2, -2 or 'nuc': the largest, smallest or summed singular values (svd's rule)."""
+    from . import linalg  # linalg builds on the functions that build on this module
+
+    rows, cols = (a % x.ndim for a in axes)
+    rest = [i for i in range(x.ndim) if i not in (rows, cols)]
+    s = linalg.svd(x.transpose((*rest, rows, cols)), compute_uv=False)
+    out = s.sum(axis=-1) if ord == "nuc" else s.max(axis=-1) if ord == 2 else s.min(axis=-1)
+    if keepdims:
+        shape = list(x.shape)
+        shape[rows] = shape[cols] = 1
+        return out.reshape(shape)
+    return out
 
 
 def _real(ord) -> bool:

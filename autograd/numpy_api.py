@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from . import functions, norms, ops
+from . import contractions, functions, linalg, norms, ops
 from .tensor import Tensor, apply, lift
 
 # ---------------------------------------------------------------- ufuncs
@@ -121,15 +121,6 @@ def _norm(x, ord=None, axis=None, keepdims=False):
     return norms.norm(x, ord, axis, keepdims)
 
 
-def _dot(a, b, out=None):
-    _refuse("np.dot", dict(out=out), ())
-    a, b = _tensors([a, b], "np.dot")
-    if a.ndim > 2 or b.ndim > 2:
-        raise TypeError("np.dot of arrays with more than 2 dimensions has no gradient rule in "
-                        "npgrad; use np.matmul (or @), which broadcasts batch axes")
-    return a * b if a.ndim == 0 or b.ndim == 0 else a @ b
-
-
 def _clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue,
           max=np._NoValue, **kwargs):
     _refuse("np.clip", dict(out=out, **kwargs), ())
@@ -149,6 +140,14 @@ def _joining(function):
 def _round(a, decimals=0, out=None):
     _refuse("np.round", dict(out=out), ())
     return Tensor(np.round(_tensor(a).data, decimals))  # piecewise constant: no gradient
+
+
+def _without_out(name, function):
+    """A numpy function of two arrays whose out= is refused, never silently dropped."""
+    def run(a, b, out=None):
+        _refuse(f"np.{name}", dict(out=out), ())
+        return function(a, b)
+    return run
 
 
 def _data_only(func):
@@ -175,7 +174,7 @@ FUNCTIONS = {
     np.stack: _joining(functions.stack),
     np.split: lambda ary, indices_or_sections, axis=0: functions.split(ary, indices_or_sections,
                                                                         axis),
-    np.where: _where, np.dot: _dot, np.linalg.norm: _norm,
+    np.where: _where, np.linalg.norm: _norm,
     np.round: _round, np.around: _round,
     np.nan_to_num: lambda x, copy=True, nan=0.0, posinf=None, neginf=None: _tensor(
         x).nan_to_num(nan, posinf, neginf),
@@ -188,6 +187,24 @@ FUNCTIONS = {
                                   np.array_equal, np.result_type, np.iscomplexobj,
                                   np.isrealobj, np.any, np.all, np.array_repr, np.array_str)},
 }
+
+# linear algebra and contractions (autograd.linalg, autograd.contractions)
+FUNCTIONS.update({
+    np.linalg.solve: linalg.solve, np.linalg.inv: linalg.inv, np.linalg.det: linalg.det,
+    np.linalg.slogdet: linalg.slogdet, np.linalg.cholesky: linalg.cholesky,
+    np.linalg.eigh: linalg.eigh, np.linalg.eigvalsh: linalg.eigvalsh, np.linalg.svd: linalg.svd,
+    np.linalg.qr: linalg.qr, np.linalg.pinv: linalg.pinv,
+    np.linalg.matrix_power: linalg.matrix_power,
+    np.einsum: contractions.einsum, np.tensordot: contractions.tensordot,
+    np.dot: _without_out("dot", contractions.dot), np.vdot: contractions.vdot,
+    np.inner: contractions.inner, np.outer: _without_out("outer", contractions.outer),
+    np.kron: contractions.kron, np.diag: contractions.diag,
+    np.trace: lambda a, offset=0, axis1=0, axis2=1, dtype=None, out=None: (
+        _refuse("np.trace", dict(dtype=dtype, out=out), ()),
+        contractions.trace(a, offset, axis1, axis2))[1],
+    np.diagonal: contractions.diagonal, np.tril: contractions.tril, np.triu: contractions.triu,
+    np.einsum_path: _data_only(np.einsum_path),
+})
 
 
 def array_function(func, args, kwargs):
@@ -221,14 +238,8 @@ SPELLINGS = {
     "rollaxis": "t.transpose(axes), all the axes in their new order",
     "atleast_2d": "t.reshape(1, -1) (or t[None])",
     "copy": "t * 1 (a copy in the graph)",
-    "diagonal": "t[np.arange(n), np.arange(n)] (n = min(t.shape))",
-    "diag": "t[np.arange(n), np.arange(n)] (the diagonal of an n x n matrix)",
-    "trace": "t[np.arange(n), np.arange(n)].sum()",
     # products and sums
-    "einsum": "the products and sums it stands for (t @ u, (t * u).sum(axis=...), "
-              "t[:, None] * u[None, :], t.transpose(...))",
-    "outer": "t[:, None] * u[None, :]", "multiply.outer": "t[:, None] * u[None, :]",
-    "inner": "(t * u).sum(axis=-1) (for vectors; t @ u.mT for matrices)", "vdot": "(t * u).sum()",
+    "multiply.outer": "np.outer(t, u) (or t[:, None] * u[None, :])",
     "cumsum": "t @ np.triu(np.ones((n, n))) (a cumulative sum along the last axis, of length n)",
     "add.accumulate": "np.triu(np.ones((n, n))).T @ t (a cumulative sum along axis 0, of "
                       "length n)",

@@ -53,8 +53,8 @@ NAMES = {
     # arithmetic and elementwise functions
     "add": "t + other", "sub": "t - other", "mul": "t * other", "div": "t / other", "neg": "-t",
     "pow": "t ** p", "mm": "t @ other", "bmm": "t @ other (batch axes broadcast)",
-    "matmul": "t @ other (or np.matmul(t, other))", "dot": "t @ other",
-    "outer": "t[:, None] * other[None, :]",
+    "matmul": "t @ other (or np.matmul(t, other))",
+    "outer": "np.outer(t, other)",
     "rsqrt": "1 / t.sqrt()",
     "clamp": "t.clip(lo, hi)", "clamp_min": "t.clip(lo=...)", "clamp_max": "t.clip(hi=...)",
     "amax": "t.max(axis=...) (tied maxima share the gradient, as amax's do)",

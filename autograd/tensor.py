@@ -255,7 +255,13 @@ class Tensor(MathMethods, metaclass=pytorch_names.HidesHints):
         return Tensor(np.sign(self.data))
 
     def clip(self, lo=None, hi=None):
-        """Limit values to [lo, hi]; the gradient is passed where the input was inside."""
+        """Limit values to [lo, hi]; the gradient is passed where the input was inside.
+
+        Bounds may be Tensors: they get gradients too, by PyTorch's clamp rules."""
+        if isinstance(lo, Tensor) or isinstance(hi, Tensor):
+            lo = lift(-np.inf if lo is None else lo, self, "clip")
+            hi = lift(np.inf if hi is None else hi, self, "clip")
+            return apply(ops.clip_tensors, self, lo, hi)
         return apply(ops.clip, self, lo=lo, hi=hi)
 
     def astype(self, dtype):
@@ -332,6 +338,11 @@ class Tensor(MathMethods, metaclass=pytorch_names.HidesHints):
 
     def softmax(self, axis=-1): return apply(ops.softmax, self, axis=axis)
     def log_softmax(self, axis=-1): return apply(ops.log_softmax, self, axis=axis)
+
+    # products and diagonals, as ndarray's methods (autograd.contractions, through numpy)
+    def dot(self, other): return np.dot(self, other)
+    def trace(self, offset=0, axis1=0, axis2=1): return np.trace(self, offset, axis1, axis2)
+    def diagonal(self, offset=0, axis1=0, axis2=1): return np.diagonal(self, offset, axis1, axis2)
 
     def linear(self, weight, bias=None):
         """`self @ weight + bias` as one fused node; weight is (in_features, out_features)."""
@@ -415,6 +426,10 @@ class Tensor(MathMethods, metaclass=pytorch_names.HidesHints):
 
     def flatten(self, start_axis=0):
         """Merge the axes from `start_axis` on into one (PyTorch's flatten(start_dim))."""
+        ndim = self.ndim or 1  # a 0-d tensor flattens from axis 0 (or -1), as in PyTorch
+        if not -ndim <= start_axis < ndim:
+            raise IndexError(f"flatten: start_axis {start_axis} is out of range for a tensor of "
+                             f"shape {self.shape} (from {-ndim} to {ndim - 1})")
         start = start_axis % self.ndim if self.ndim else 0
         return self.reshape(self.shape[:start] + (math.prod(self.shape[start:]),))
 
@@ -481,7 +496,8 @@ def _in_place(op, target, other, symbol):
 
     A leaf that requires grad is refused while recording (it is a parameter: its update belongs
     in no_grad()). Any other tensor in a recorded computation gets the op as its new node, over a
-    snapshot of its old value; nodes recorded from the old value refuse backward afterwards.
+    snapshot of its old value; nodes recorded from the old value reach that snapshot in backward
+    (engine.as_recorded), so `h += f(h)` means `h = h + f(h)`.
     """
     other = lift(other, target, op.name)
     if engine._grad_mode.enabled and (target.requires_grad or other.requires_grad):
@@ -496,7 +512,7 @@ def _in_place(op, target, other, symbol):
         _check_in_place(op, symbol, target, other, result.shape)
         target.data[...] = result.data
         target.requires_grad, target.op, target.parents = True, result.op, result.parents
-        # Its node is new, so nodes recorded from its old value see a newer version and refuse.
+        # Its node is new (a newer seq): nodes recorded from its old value go to the snapshot.
         target.attrs, target.seq, target.version = result.attrs, result.seq, result.seq
         return target
     try:

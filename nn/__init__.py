@@ -8,6 +8,8 @@ Everything here is built from `autograd.Tensor` operations; none of it knows a d
 
 from . import data, export, functional, init, optim, utils
 from .compile import compile_step
+from .containers import ModuleDict, ModuleList
+from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
 from .embedding import Embedding
 from .init import manual_seed
 from .layers import (
@@ -18,6 +20,7 @@ from .layers import (
     Identity,
     LeakyReLU,
     Linear,
+    LogSoftmax,
     ReLU,
     Sequential,
     Sigmoid,
@@ -25,8 +28,17 @@ from .layers import (
     Softplus,
     Tanh,
 )
-from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
-from .module import Module
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from .module import Module, Parameter
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .train import History, accuracy, evaluate, fit
@@ -34,7 +46,10 @@ from .train import History, accuracy, evaluate, fit
 __all__ = [
     "Module", "Linear", "Sigmoid", "ReLU", "Tanh", "LeakyReLU", "Softplus", "GELU", "Identity",
     "Softmax", "Dropout", "Flatten", "Sequential", "MLP",
+    "Parameter", "ModuleList", "ModuleDict", "LogSoftmax",
+    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
+    "L1Loss", "NLLLoss", "HuberLoss", "SmoothL1Loss",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
     "RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell",
     "fit", "evaluate", "accuracy", "History", "manual_seed", "compile_step",

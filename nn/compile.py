@@ -68,7 +68,11 @@ class TrainingStep:
         # too; this names the layer.)
         self._buffered = [(name, m) for name, m in model.named_modules()
                           if any(getattr(m, b, None) is not None for b in m._buffer_names)]
-        self._targets = ("labels" if _is(loss_fn, _LABEL_LOSSES)
+        # (weight, ignore_index and label_smoothing give labels a meaning one-hot rows lack)
+        plain = (getattr(loss_fn, "weight", None) is None
+                 and not getattr(loss_fn, "label_smoothing", 0)
+                 and getattr(loss_fn, "ignore_index", -100) == -100)
+        self._targets = ("labels" if _is(loss_fn, _LABEL_LOSSES) and plain
                          else "same" if _is(loss_fn, _SAME_SHAPE_LOSSES) else None)
         self._outputs = {}  # (shape, dtype) of x -> (shape, dtype) of the model's output
 
@@ -110,7 +114,8 @@ class TrainingStep:
         """The target as the loss would see it inside the step (same values, same checks)."""
         if y.dtype == dtype and y.shape == shape:  # nothing to do: the common case first
             return y
-        if self._targets == "labels" and shape and y.shape == shape[:-1] and y.dtype.kind in "iu":
+        if (self._targets == "labels" and shape and y.shape == shape[:-1] and y.dtype.kind in "iu"
+                and (not y.size or y.min() >= 0)):  # a negative label may be ignore_index
             return F._one_hot(y, shape[-1], dtype)
         if y.shape == shape and y.dtype != dtype and y.dtype.kind in "biuf":
             return y.astype(dtype)

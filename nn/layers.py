@@ -12,6 +12,7 @@ import numpy as np
 
 from autograd import Tensor
 
+from .functional_activations import dropout
 from .init import get_initializer, get_rng
 from .module import Module
 
@@ -159,6 +160,22 @@ class Softmax(Module):
         return f"axis={self.axis}"
 
 
+class LogSoftmax(Module):
+    """x - log(sum(exp(x))) along `dim` (PyTorch's word) or `axis` (numpy's), -1 by default;
+    finite for logits of 1e4. Feeds `NLLLoss`."""
+
+    def __init__(self, dim: int | None = None, *, axis: int | None = None):
+        if dim is not None and axis is not None:
+            raise TypeError(f"LogSoftmax: got both dim={dim} and axis={axis}; pass one")
+        self.axis = -1 if dim is None and axis is None else dim if dim is not None else axis
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.log_softmax(axis=self.axis)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.axis}"
+
+
 class Dropout(Module):
     """Inverted dropout: in training, zero each element with probability `p` and scale the
     others by 1 / (1 - p), so the expected output is the input; the identity in `eval()`.
@@ -173,14 +190,7 @@ class Dropout(Module):
         self.rng = None if rng is None else get_rng(rng)  # None: the default, looked up per call
 
     def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.p == 0:
-            return x
-        if self.p == 1:
-            return x * 0.0  # every element dropped; the gradient is zero too
-        keep = get_rng(self.rng).random(x.shape) >= self.p
-        mask = keep.astype(x.dtype)
-        mask *= 1 / (1 - self.p)
-        return x * mask
+        return dropout(x, self.p, self.training, rng=self.rng)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

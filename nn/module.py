@@ -48,6 +48,32 @@ def _register(value: Tensor) -> None:
         _PARAMETERS[key] = weakref.ref(value, lambda ref, key=key: _forget(key, ref))
 
 
+class Parameter(Tensor):
+    """A Tensor that is a module parameter, PyTorch's `nn.Parameter(data, requires_grad=True)`.
+
+    A copy of `data` that requires grad (or, with requires_grad=False, a frozen parameter that
+    stays one). Assigning it to a module registers it, as with any leaf Tensor requiring grad:
+    `self.w = nn.Parameter(np.zeros(3))`. Operations on it give plain Tensors.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data=None, requires_grad: bool = True):
+        super().__init__(np.empty(0) if data is None else data, requires_grad=True)
+        _register(self)
+        self.requires_grad = bool(requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+def _note(value, name: str) -> None:
+    """Make the parameters held by `value` parameters for good (see `_is_parameter`)."""
+    if isinstance(value, _HOLDERS):
+        for _ in _members(value, name):
+            pass
+
+
 def _members(value, name: str) -> Iterator[tuple[str, object]]:
     """The (name, Module or parameter) pairs held by one attribute value."""
     if isinstance(value, (list, tuple)):
@@ -126,9 +152,8 @@ class Module:
         # freezing it before any walk (`m[0].weight.requires_grad_(False)`) keeps it one.
         if name in self._buffer_names:
             value = _as_buffer(name, value)
-        elif isinstance(value, _HOLDERS):
-            for _ in _members(value, name):
-                pass
+        else:
+            _note(value, name)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -222,31 +247,56 @@ class Module:
         return [(n, v.tensor if isinstance(v, _BufferOf) else v)
                 for n, v in self._walk("", {id(self)}) if not isinstance(v, Module)]
 
-    def named_parameters(self) -> list[tuple[str, Tensor]]:
+    # Each listing is a list that `next()` also reads from the front, as PyTorch's generators:
+    # `next(model.parameters())` is the first parameter, and len() and indexing keep working.
+    def named_parameters(self) -> "Listing[tuple[str, Tensor]]":
         """(dotted name, parameter) pairs in definition order, shared parameters once; frozen
         parameters (requires_grad False) included."""
-        return [(n, v) for n, v in self._walk("", {id(self)}) if isinstance(v, Tensor)]
+        return Listing((n, v) for n, v in self._walk("", {id(self)}) if isinstance(v, Tensor))
 
-    def named_buffers(self) -> list[tuple[str, Tensor]]:
+    def named_buffers(self) -> "Listing[tuple[str, Tensor]]":
         """(dotted name, buffer) pairs: each module's buffers after its parameters."""
-        return [(n, v.tensor) for n, v in self._walk("", {id(self)}) if isinstance(v, _BufferOf)]
+        return Listing((n, v.tensor) for n, v in self._walk("", {id(self)})
+                       if isinstance(v, _BufferOf))
 
-    def buffers(self) -> list[Tensor]:
+    def buffers(self) -> "Listing[Tensor]":
         """The buffers (`register_buffer`), in `named_buffers()` order."""
-        return [v for _, v in self.named_buffers()]
+        return Listing(v for _, v in self.named_buffers())
 
-    def parameters(self) -> list[Tensor]:
+    def parameters(self) -> "Listing[Tensor]":
         """The parameters in definition order, shared parameters once."""
-        return [v for _, v in self.named_parameters()]
+        return Listing(v for _, v in self.named_parameters())
 
-    def named_modules(self) -> list[tuple[str, "Module"]]:
+    def named_modules(self) -> "Listing[tuple[str, Module]]":
         """(dotted name, module) pairs for self (name "") and every sub-module below it."""
-        return [("", self)] + [(n, v) for n, v in self._walk("", {id(self)})
-                               if isinstance(v, Module)]
+        return Listing([("", self)] + [(n, v) for n, v in self._walk("", {id(self)})
+                                       if isinstance(v, Module)])
 
-    def modules(self) -> list["Module"]:
+    def modules(self) -> "Listing[Module]":
         """Self and every sub-module below it, each once."""
-        return [m for _, m in self.named_modules()]
+        return Listing(m for _, m in self.named_modules())
+
+    def named_children(self) -> "Listing[tuple[str, Module]]":
+        """(name, module) pairs for the modules directly below self, each once."""
+        seen = {id(self)}
+        children = []
+        for name, value in self._named_members():
+            if isinstance(value, Module) and id(value) not in seen:
+                seen.add(id(value))
+                children.append((name, value))
+        return Listing(children)
+
+    def children(self) -> "Listing[Module]":
+        """The modules directly below self, each once."""
+        return Listing(m for _, m in self.named_children())
+
+    def apply(self, fn) -> "Module":
+        """Call `fn(module)` on every sub-module (children first), then on self; returns self.
+        `model.apply(init_fn)`, as in PyTorch."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     def num_parameters(self) -> int:
         """Total number of scalar parameters."""
@@ -260,10 +310,14 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (sets `.grad` to None)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient (`.grad` None), or set it to zeros
+        (`set_to_none=False`, where there is one)."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad = np.zeros_like(p.data)
 
     def astype(self, dtype) -> "Module":
         """Convert every parameter (and its gradient) and buffer to float32 or float64; returns
@@ -283,6 +337,26 @@ class Module:
                     p.grad = p.grad.astype(dt)
                 p.mark_modified()  # a graph built before holds the old array's values
         return self
+
+    def to(self, dtype) -> "Module":
+        """PyTorch's `model.to(dtype)`: `astype(dtype)` for float32 or float64 (numpy's or
+        torch's dtype, or its name); "cpu" changes nothing (npgrad runs on numpy). Returns self."""
+        if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda", "mps"):
+            if dtype != "cpu":
+                raise ValueError(f"{type(self).__name__}.to: npgrad runs on the CPU (numpy); "
+                                 f"there is no device {dtype!r}")
+            return self
+        if type(dtype).__module__.split(".")[0] == "torch":  # torch.float32 -> "float32"
+            dtype = str(dtype).split(".")[-1]
+        return self.astype(dtype)
+
+    def double(self) -> "Module":
+        """Convert parameters and buffers to float64 (`astype`); returns self."""
+        return self.astype(np.float64)
+
+    def float(self) -> "Module":
+        """Convert parameters and buffers to float32 (`astype`); returns self."""
+        return self.astype(np.float32)
 
     def train(self, mode: bool = True) -> "Module":
         """Set `.training` on self and every sub-module; returns self."""
@@ -310,7 +384,7 @@ class Module:
         square weight would otherwise load transposed without a word.
         """
         params = dict(self._named_tensors())
-        signs = _pytorch_signs(state)
+        signs = _pytorch_signs(state, params)
         if signs:
             raise ValueError(
                 f"load_state_dict: this looks like a PyTorch state dict ({' and '.join(signs)}). "
@@ -408,13 +482,15 @@ class Module:
         return lines
 
 
-def _pytorch_signs(state: dict) -> list[str]:
+def _pytorch_signs(state: dict, names) -> list[str]:
     """What marks `state` as a PyTorch checkpoint: torch tensors as values, or keys that begin
-    with an index (`0.weight`: nn.Sequential's layout; npgrad's names begin with an attribute)."""
+    with an index (`0.weight`: nn.Sequential's layout; npgrad's Sequential names begin with
+    an attribute, `layers.0.weight`) that are not the model's own names (a ModuleList's)."""
     signs = []
     if _torch_values(state):
         signs.append(f"torch tensors as values (e.g. {_torch_values(state)[0]!r})")
-    index_keys = [k for k in state if isinstance(k, str) and k.split(".")[0].isdigit()]
+    index_keys = [k for k in state
+                  if isinstance(k, str) and k.split(".")[0].isdigit() and k not in names]
     if index_keys:
         signs.append(f"keys that begin with an index (e.g. {index_keys[0]!r})")
     return signs
@@ -450,3 +526,15 @@ class _BufferOf:
 
 
 _HOLDERS = (Tensor, Module, list, tuple, dict)  # what can hold a parameter
+
+
+class Listing(list):
+    """A list that is also read from the front by `next()`, like PyTorch's generators:
+    `next(model.parameters())` gives the first parameter, a second call the next one."""
+
+    def __next__(self):
+        i = self.__dict__.get("_next", 0)
+        if i >= len(self):
+            raise StopIteration
+        self._next = i + 1
+        return self[i]

@@ -45,10 +45,11 @@ class History:
     """Per-epoch records of `fit`: `history.history["loss"]`, or `history.loss`, one per epoch.
 
     Keys: "loss" and each metric's name, and the same with a "val_" prefix when validation
-    data is given; "lr" (the rate each epoch ran at) with a scheduler. `history.epoch` lists
-    the epoch numbers (from 0). Why training ended: `stopped_by` is "epochs", "early_stopping"
-    or "callback", and `stop_reason` says it in a sentence; `best_epoch` is the epoch whose
-    weights early stopping restored (None without `patience`).
+    data is given; "lr" (the rate each epoch ran at) with a scheduler ("lr_1", ... for the
+    other param groups). `history.epoch` lists the epoch numbers (from 0). Why training ended:
+    `stopped_by` is "epochs", "early_stopping" or "callback", and `stop_reason` says it in a
+    sentence; `best_epoch` is the epoch whose weights early stopping restored (None without
+    `patience`).
     """
 
     def __init__(self):
@@ -202,7 +203,9 @@ def fit(model: Module, loss_fn, optimizer, X, y, epochs: int = 1, batch_size: in
                 scores = evaluate(model, loss_fn, *validation_data, batch_size, functions)
                 record.update({"val_" + name: value for name, value in scores.items()})
             if scheduler is not None:
-                record["lr"] = optimizer.lr  # the rate this epoch ran at
+                # the rate this epoch ran at; with several param groups, "lr_1", ... too
+                for i, group in enumerate(optimizer.param_groups):
+                    record["lr" if i == 0 else f"lr_{i}"] = group["lr"]
                 if isinstance(scheduler, ReduceLROnPlateau):
                     scheduler.step(record[monitor])
                 else:

@@ -13,7 +13,7 @@ import pytest
 from dot_source import SVG, source_graph, svg_graph
 
 from autograd import Tensor, draw_graph, ops, save_graph
-from autograd.graph import FIRST_BAD_GRAD, FIRST_BAD_VALUE, op_text, walk
+from autograd.graph import FIRST_BAD_GRAD, FIRST_BAD_VALUE, op_text, recorded_parents, walk
 from autograd.tensor import apply
 
 
@@ -400,6 +400,20 @@ def ramp(*shape):
     return Tensor(np.linspace(0.5, 1.5, int(np.prod(shape))).reshape(shape), requires_grad=True)
 
 
+def invertible(n):
+    """A symmetric positive definite leaf (the ramp's values plus 2 on the diagonal)."""
+    a = np.linspace(0.5, 1.5, n * n).reshape(n, n)
+    return Tensor((a + a.T) / 2 + 2 * np.eye(n), requires_grad=True)
+
+
+CONV = {"stride": (1,), "padding": ((0, 0),), "dilation": (1,), "groups": 1}
+CONV_NODES = {  # one spatial axis: (batch, channels, length), weights (out, in, kernel)
+    "conv": ((ramp(1, 2, 3), ramp(1, 2, 2)), CONV),
+    "conv_transpose": ((ramp(1, 1, 2), ramp(1, 2, 2)), {"shape": (1, 2, 3), **CONV}),
+    "conv_weight": ((ramp(1, 2, 3), ramp(1, 1, 2)), {"shape": (1, 2, 2), **CONV}),
+    "max_pool": ((ramp(1, 2, 3),), {"kernel": (2,), "stride": (1,), "padding": ((0, 0),),
+                                     "dilation": (1,)}),
+}
 # Inputs and settings for the ops that are not "one (2, 3) input" or "two (2, 3) inputs".
 SPECIAL_NODES = {
     "matmul": lambda: ((ramp(2, 3), ramp(3, 2)), {}),
@@ -414,6 +428,14 @@ SPECIAL_NODES = {
     "stack": lambda: ((ramp(2, 3), ramp(2, 3)), {"axis": 1}),
     "astype": lambda: ((ramp(2, 3),), {"dtype": np.dtype(np.float32)}),
     "clip": lambda: ((ramp(2, 3),), {"lo": 0.7, "hi": 1.2}),
+    # linear algebra and contractions: symmetric positive definite leaves
+    **{name: lambda: ((invertible(3),), {}) for name in
+       ("inv", "slogdet", "cholesky", "eigh", "svd", "qr", "pinv")},
+    "solve": lambda: ((invertible(3), ramp(3)), {}),
+    "solve_triangular": lambda: ((invertible(3), ramp(3)), {"lower": True}),
+    "einsum": lambda: ((ramp(2, 3), ramp(3, 2)), {"subscripts": "ij,jk->ik"}),
+    "einsum_unary": lambda: ((ramp(3, 3),), {"subscripts": "ii->"}),
+    **{name: lambda name=name: CONV_NODES[name] for name in CONV_NODES},
 }
 BINARY = {"add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "logaddexp",
           "cross_entropy", "bce_with_logits", "arctan2", "hypot", "logaddexp2", "fmax", "fmin",
@@ -503,3 +525,19 @@ def test_highlight_replaces_the_automatic_first_mark_and_survives_truncation():
         first = first.parents[0]
     assert "a highlighted node is among them" in draw_graph(
         deep, max_nodes=10, highlight={first: "far away"}).source
+
+
+def test_a_graph_after_a_recorded_in_place_op_shows_what_each_node_used():
+    # `d += 3 * d` gives d a new node; 3 * d used d's old value (its snapshot), so the graph has
+    # no edge from the new d back into the multiply that produced its own input (no cycle).
+    a = Tensor([2.0], requires_grad=True)
+    d = a * 1.5
+    d += 3 * d
+    order = walk(d)
+    index = {id(t): i for i, t in enumerate(order)}
+    for i, t in enumerate(order):
+        assert all(index[id(p)] < i for p in recorded_parents(t))
+    d.backward()
+    np.testing.assert_allclose(a.grad, [6.0])
+    source = draw_graph(d).source
+    assert source.count("label=multiply") == 2 and source.count("label=add") == 1

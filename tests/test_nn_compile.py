@@ -251,13 +251,13 @@ def test_an_option_the_generated_update_does_not_know_runs_step_with_a_warning()
     class MaximizingSGD(nn.optim.SGD):  # SGD's own step, with an option it ignores here
         def __init__(self, params, lr):
             super().__init__(params, lr)
-            self.maximize = False
+            self.foreach = False
     data = classification(5, "float64", 8, 4, labels=False)
     me, mc = (nn.MLP([8, 6, 4], dtype="float64") for _ in range(2))
     mc.load_state_dict(me.state_dict())
     oe, oc = MaximizingSGD(me.parameters(), 0.1), MaximizingSGD(mc.parameters(), 0.1)
     eager = eager_losses(me, nn.CrossEntropyLoss(), oe, data)
-    with pytest.warns(CompileWarning, match="MaximizingSGD's option maximize=False"):
+    with pytest.warns(CompileWarning, match="MaximizingSGD's option foreach=False"):
         compiled = compiled_losses(mc, nn.CrossEntropyLoss(), oc, data)
     assert [bits(v) for v in eager[0]] == [bits(v) for v in compiled[0]]
     assert [bits(p.data) for p in me.parameters()] == [bits(p.data) for p in mc.parameters()]

@@ -178,3 +178,106 @@ def test_reduce_on_plateau_matches_pytorch(kwargs):
         ours.step(value)
         theirs.step(value)
         assert ours.get_last_lr() == theirs.get_last_lr()
+
+
+# ---------------------------------------------------------------- newer schedules, every group
+def _two_groups(lrs=(0.1, 0.02), **kwargs):
+    ps = [Tensor(np.zeros(2), requires_grad=True) for _ in lrs]
+    return nn.optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(ps, lrs)], **kwargs)
+
+
+def _group_rates(scheduler, epochs):
+    rates = [scheduler.get_last_lr()]
+    for _ in range(epochs):
+        scheduler.step()
+        rates.append(scheduler.get_last_lr())
+        assert rates[-1] == [g["lr"] for g in scheduler.optimizer.param_groups]
+    return np.array(rates)
+
+
+def test_multi_step_lr_closed_form_with_a_repeated_milestone():
+    rates = _group_rates(nn.optim.lr_scheduler.MultiStepLR(_two_groups(), [2, 5, 5], 0.5), 8)
+    cuts = [sum(m <= e for m in (2, 5, 5)) for e in range(9)]
+    np.testing.assert_allclose(rates, [[0.1 * 0.5 ** c, 0.02 * 0.5 ** c] for c in cuts],
+                               rtol=1e-15)
+
+
+def test_linear_lr_closed_form():
+    s, f, t = 0.25, 0.75, 4
+    rates = _group_rates(nn.optim.lr_scheduler.LinearLR(_two_groups(), s, f, t), 7)
+    factors = [s + (f - s) * min(e, t) / t for e in range(8)]
+    np.testing.assert_allclose(rates, [[0.1 * k, 0.02 * k] for k in factors], rtol=1e-14)
+
+
+def test_lambda_lr_per_group_and_state_dict_leaves_the_functions_out():
+    scheduler = nn.optim.lr_scheduler.LambdaLR(_two_groups(), [lambda e: 1 / (e + 1),
+                                                               lambda e: 2.0 ** e])
+    rates = _group_rates(scheduler, 4)
+    np.testing.assert_allclose(rates, [[0.1 / (e + 1), 0.02 * 2.0 ** e] for e in range(5)])
+    assert "lr_lambdas" not in scheduler.state_dict()
+    with pytest.raises(ValueError, match=r"LambdaLR: expected 2 lr_lambdas \(one per param "
+                                         r"group\), got 3"):
+        nn.optim.lr_scheduler.LambdaLR(_two_groups(), [abs, abs, abs])
+
+
+def test_one_cycle_lr_starts_peaks_and_ends_where_its_arguments_say():
+    optimizer = _two_groups(momentum=0.5)
+    scheduler = nn.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[1.0, 0.1], total_steps=21,
+                                                 pct_start=0.5, div_factor=10,
+                                                 final_div_factor=100)
+    rates = _group_rates(scheduler, 20)
+    np.testing.assert_allclose(rates[0], [0.1, 0.01])  # max_lr / div_factor
+    peak = int(0.5 * 21) - 1  # the first phase ends at pct_start * total_steps - 1 = 9.5
+    assert rates[:, 0].argmax() in (peak, peak + 1) and rates[:, 0].max() <= 1.0
+    np.testing.assert_allclose(rates[-1], [1e-3, 1e-4], rtol=1e-12)  # initial / final_div
+    assert optimizer.param_groups[0]["momentum"] == pytest.approx(0.95)  # back to max_momentum
+    scheduler.step()  # step 21 is still allowed (PyTorch's rule), past the schedule's end
+    with pytest.raises(ValueError, match="OneCycleLR: stepped 22 times, past total_steps=21"):
+        scheduler.step()
+
+
+def test_one_cycle_needs_momentum_or_betas_to_cycle():
+    optimizer = nn.optim.Adagrad([Tensor(np.zeros(2), requires_grad=True)])
+    with pytest.raises(ValueError, match="cycle_momentum=True needs an optimizer with momentum"):
+        nn.optim.lr_scheduler.OneCycleLR(optimizer, 0.1, total_steps=10)
+    nn.optim.lr_scheduler.OneCycleLR(optimizer, 0.1, total_steps=10, cycle_momentum=False)
+    with pytest.raises(ValueError, match="give total_steps, or epochs and steps_per_epoch"):
+        nn.optim.lr_scheduler.OneCycleLR(optimizer, 0.1)
+
+
+def test_sequential_lr_switches_at_milestones_and_restarts_from_the_initial_rate():
+    optimizer = _two_groups()
+    lib = nn.optim.lr_scheduler
+    warmup = lib.LinearLR(optimizer, start_factor=0.5, total_iters=2)
+    decay = lib.ExponentialLR(optimizer, gamma=0.5)
+    scheduler = lib.SequentialLR(optimizer, [warmup, decay], milestones=[3])
+    rates = _group_rates(scheduler, 6)[:, 0]
+    np.testing.assert_allclose(rates, [0.05, 0.075, 0.1, 0.1, 0.05, 0.025, 0.0125], rtol=1e-14)
+    state = scheduler.state_dict()
+    assert len(state["_schedulers"]) == 2 and "optimizer" not in state
+    with pytest.raises(ValueError, match="expected 1 milestones for 2 schedulers, got 0"):
+        lib.SequentialLR(optimizer, [warmup, decay], milestones=[])
+
+
+def test_sequential_lr_state_dict_resumes():
+    lib = nn.optim.lr_scheduler
+
+    def make():
+        o = _two_groups()
+        return lib.SequentialLR(o, [lib.LinearLR(o, 0.5, total_iters=3), lib.StepLR(o, 2)], [4])
+
+    first = make()
+    _group_rates(first, 5)
+    second = make()
+    for group, saved in zip(second.optimizer.param_groups, first.optimizer.param_groups):
+        group["lr"] = saved["lr"]
+    second.load_state_dict(first.state_dict())
+    np.testing.assert_array_equal(_group_rates(second, 6), _group_rates(first, 6))
+
+
+def test_reduce_on_plateau_cuts_every_group_to_its_own_floor():
+    optimizer = _two_groups()
+    scheduler = ReduceLROnPlateau(optimizer, factor=0.1, patience=0, min_lr=[0.005, 0.0])
+    for value in (1.0, 2.0, 3.0):
+        scheduler.step(value)
+    assert scheduler.get_last_lr() == pytest.approx([0.005, 0.02 * 0.01])

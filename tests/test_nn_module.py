@@ -336,3 +336,77 @@ def test_the_first_parameter_is_the_first_of_named_parameters():
     for model in (Nested(), nn.MLP([2, 3, 1]), nn.Sequential(nn.ReLU(), nn.Linear(2, 2))):
         assert _first_parameter(model) is model.parameters()[0]
     assert _first_parameter(nn.Sequential(nn.ReLU())) is None
+
+
+# ---------------------------------------------------------------- PyTorch's names (issue 19)
+class _Scaled(nn.Module):
+    def __init__(self):
+        self.inner = nn.Sequential(nn.Linear(2, 3), nn.Tanh())
+        self.again = self.inner  # shared: one child
+        self.scale = nn.Parameter(np.full(3, 2.0))
+
+    def forward(self, x):
+        return self.inner(x) * self.scale
+
+
+def test_parameter_is_a_registered_copy_that_requires_grad():
+    data = np.ones(3)
+    p = nn.Parameter(data)
+    assert isinstance(p, Tensor) and isinstance(p, nn.Parameter) and p.requires_grad
+    data[0] = 5.0
+    assert p.data[0] == 1.0  # a copy, so the caller's array never moves with training
+    assert type(p * 2) is Tensor and repr(p).startswith("Parameter containing:\n")
+    frozen = nn.Parameter(np.zeros(2), requires_grad=False)
+    model = nn.Module()
+    model.w = frozen
+    assert model.parameters() == [frozen] and not frozen.requires_grad
+    assert nn.Parameter().shape == (0,)
+
+
+def test_children_modules_and_apply():
+    model = _Scaled()
+    assert [n for n, _ in model.named_children()] == ["inner"]
+    assert model.children() == [model.inner]
+    assert [n for n, _ in model.named_modules()] == ["", "inner", "inner.layers.0",
+                                                     "inner.layers.1"]
+    seen = []
+    assert model.apply(lambda m: seen.append(type(m).__name__)) is model
+    assert seen == ["Linear", "Tanh", "Sequential", "_Scaled"]  # children first, as PyTorch
+
+
+def test_next_reads_listings_from_the_front_as_pytorchs_generators_do():
+    model = _Scaled()
+    params = model.parameters()
+    assert next(params) is model.inner[0].weight and next(params) is model.inner[0].bias
+    assert len(params) == 3 and params[2] is model.scale  # still a list
+    assert next(model.named_parameters())[0] == "inner.layers.0.weight"
+    assert next(model.children()) is model.inner and next(model.modules()) is model
+    empty = nn.Module().parameters()
+    with pytest.raises(StopIteration):
+        next(empty)
+
+
+@pytest.mark.parametrize("call, dtype", [
+    (lambda m: m.to(np.float32), np.float32), (lambda m: m.to("float32"), np.float32),
+    (lambda m: m.float(), np.float32), (lambda m: m.float().double(), np.float64),
+    (lambda m: m.to("cpu"), np.float64),
+])
+def test_to_double_and_float(call, dtype):
+    model = _Scaled()
+    assert call(model) is model
+    assert {p.dtype for p in model.parameters()} == {np.dtype(dtype)}
+    assert model(np.ones((1, 2))).dtype == dtype
+
+
+def test_to_a_device_other_than_the_cpu_raises():
+    with pytest.raises(ValueError, match="npgrad runs on the CPU .* no device 'cuda:0'"):
+        _Scaled().to("cuda:0")
+    with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+        _Scaled().to(np.int32)
+
+
+def test_sequential_keeps_npgrads_names():
+    # PyTorch names them "0.weight"; npgrad keeps "layers.0.weight", so index-first keys still
+    # mark a PyTorch checkpoint, whose weights are transposed (see load_state_dict).
+    assert list(nn.Sequential(nn.Linear(1, 1)).state_dict()) == ["layers.0.weight",
+                                                                 "layers.0.bias"]

@@ -104,7 +104,8 @@ GRADS = list(np.random.default_rng(0).normal(size=(8, 3)))
     (0.0, False, 0.0), (0.9, False, 0.0), (0.9, True, 0.0), (0.5, False, 0.1), (0.8, True, 0.3)])
 def test_sgd_matches_the_reference_algorithm(momentum, nesterov, weight_decay):
     p = _param()
-    optimizer = nn.optim.SGD([p], 0.05, momentum, nesterov, weight_decay)
+    optimizer = nn.optim.SGD([p], 0.05, momentum, nesterov=nesterov,
+                            weight_decay=weight_decay)
     np.testing.assert_allclose(
         _apply(optimizer, p, GRADS),
         _reference_sgd(P0, GRADS, 0.05, momentum, nesterov, weight_decay), rtol=1e-13)

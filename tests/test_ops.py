@@ -17,7 +17,9 @@ import scipy.special
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from test_ops_conv import CONV_ROWS
 
+import autograd.linalg
 from autograd import Tensor, gradcheck, ops
 from autograd.functions import concatenate, logaddexp, maximum, minimum, stack, where
 from autograd.gradcheck import gradgradcheck
@@ -50,6 +52,16 @@ def distinct(*shape):
 MASK = np.array([[True, False, True, True], [False, False, True, False],
                  [True, True, False, True]])
 INDEX = (np.array([0, 2, 0]), slice(1, None))  # row 0 twice: its gradients must add up
+
+
+def spd(n):
+    """A symmetric positive definite matrix, well conditioned (cholesky, solves)."""
+    return lambda rng: (lambda x: x @ x.T + n * np.eye(n))(rng.normal(size=(n, n)))
+
+
+def _packed(*arrays):
+    """The factors of a matrix flattened and joined, as the factorisation ops return them."""
+    return np.concatenate([a.reshape(-1) for a in arrays])
 
 
 def _add_at_reference(g):
@@ -105,6 +117,9 @@ CASES = [
     Case(ops.relu, Tensor.relu, lambda x: np.maximum(x, 0), (banded(2, 3),)),
     Case(ops.clip, lambda x: x.clip(-0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5),
          (banded(3, 4, centers=(-1.0, 0.0, 1.0)),)),
+    Case(ops.clip_tensors, lambda x, lo, hi: x.clip(lo, hi), np.clip,
+         (banded(3, 4, centers=(-1.0, 0.0, 1.0)), lambda rng: rng.uniform(-0.6, -0.4, size=4),
+          lambda rng: rng.uniform(0.4, 0.6, size=(3, 1)))),
     Case(ops.astype, lambda x: x.astype(np.float64), lambda x: x.astype(np.float64),
          (normal(2, 3),)),
     # reductions
@@ -167,7 +182,28 @@ CASES = [
          (lambda rng: rng.uniform(0.1, 0.9, (3, 4)) + rng.integers(-3, 3, (3, 4)),
           lambda rng: rng.choice([-1.0, 1.0], 4))),
     Case(ops.nan_to_num, Tensor.nan_to_num, np.nan_to_num, (normal(2, 3),)),
+    # linear algebra: factorisations return their factors packed in one array (autograd.linalg
+    # hands them out as views); cholesky and eigh read the lower triangle, as numpy's do
+    Case(ops.solve, np.linalg.solve, np.linalg.solve, (spd(3), normal(3, 2))),
+    Case(ops.solve_triangular, lambda a, b: autograd.linalg.solve_triangular(a, b, lower=True),
+         lambda a, b: np.linalg.solve(np.tril(a), b), (spd(3), normal(3))),
+    Case(ops.inv, np.linalg.inv, np.linalg.inv, (spd(3),)),
+    Case(ops.slogdet, lambda a: np.linalg.slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1],
+         (normal(3, 3),)),
+    Case(ops.cholesky, np.linalg.cholesky, np.linalg.cholesky, (spd(3),)),
+    Case(ops.eigh, ops.eigh, lambda a: np.concatenate([np.linalg.eigh(a)[0][None],
+                                                       np.linalg.eigh(a)[1]]), (normal(3, 3),)),
+    Case(ops.svd, ops.svd, lambda a: _packed(*np.linalg.svd(a, full_matrices=False)),
+         (normal(4, 3),)),
+    Case(ops.qr, ops.qr, lambda a: _packed(*np.linalg.qr(a)), (normal(4, 3),)),
+    Case(ops.pinv, np.linalg.pinv, np.linalg.pinv, (normal(4, 3),)),
+    # contractions: a diagonal (i repeated) and a letter summed in x alone (l)
+    Case(ops.einsum, lambda x, y: np.einsum("iijl,jk->ki", x, y),
+         lambda x, y: np.einsum("iijl,jk->ki", x, y), (normal(3, 3, 2, 4), normal(2, 5))),
+    Case(ops.einsum_unary, lambda x: np.einsum("iij->j", x), lambda x: np.einsum("iij->j", x),
+         (normal(3, 3, 2),)),
 ]
+CASES += [Case(*row) for row in CONV_ROWS]  # the convolution family: tests/test_ops_conv.py
 BY_NAME = pytest.mark.parametrize("case", CASES, ids=[case.op.name for case in CASES])
 
 

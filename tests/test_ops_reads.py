@@ -111,3 +111,10 @@ def test_an_op_row_without_a_declaration_is_refused_where_it_is_written():
 def test_a_declaration_naming_no_array_is_refused(declaration, message):
     with pytest.raises(TypeError, match=message):
         Op("leaky", np.abs, lambda g, out, x, slope=0.1: g * slope, "dx = g", declaration)
+
+
+def test_a_variadic_op_names_all_its_inputs_by_its_star_parameter():
+    op = Op("weighted_sum", lambda *xs: sum(xs), Variadic(lambda g, out, *xs, index: g), "dx_i = g",
+            reads("xs", "out"))
+    assert op.read_by(1, 3) == (-1, 0, 1, 2)
+    assert op.read_by(0, 1, create_graph=True) == (-1, 0)

@@ -407,6 +407,18 @@ def test_changed_after_use_is_refused():
     c.sum().backward()
     np.testing.assert_array_equal(a.grad, [4.0, 5.0])
 
+    claim("Only arrays that a gradient still to be computed reads are checked (each op row "
+          "declares what its rules read): `d += 3 * d + d.relu()` on an intermediate runs, as in "
+          "PyTorch and micrograd, since `3 * d` needs only the 3 for d's gradient; nodes "
+          "recorded before an in-place op on an intermediate use its old value.")
+    a = Tensor([2.0, -1.0], requires_grad=True)
+    d = a * 1.5
+    before = d * d  # recorded before the in-place op: uses the old d
+    d += 3 * d + d.relu()  # d = 4 d0 + relu(d0), d0 = 1.5 a
+    (d + before).sum().backward()
+    d0 = 1.5 * a.data
+    np.testing.assert_allclose(a.grad, 1.5 * (4 + (d0 > 0)) + 2 * d0 * 1.5)
+
 
 def test_one_element_tensors_convert_like_numbers():
     claim("One-element tensors convert like numbers: `float(t)`, `int(t)`, `round(t, 3)`, "

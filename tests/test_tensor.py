@@ -757,3 +757,11 @@ def test_requires_grad_switches_a_leaf_on_and_returns_it():
     with pytest.raises(RuntimeError, match="requires_grad_: only a leaf can stop requiring grad "
                                            r"\(this tensor was made by multiply\); use detach"):
         y.requires_grad_(False)
+
+
+@pytest.mark.parametrize("shape, axis", [((2, 1), 2), ((2, 1), -3), ((), 1), ((3,), 1)])
+def test_flatten_refuses_an_axis_out_of_range_as_pytorch_does(shape, axis):
+    # it used to wrap: Tensor([[1.], [2.]]).flatten(2) flattened from axis 0
+    with pytest.raises(IndexError, match=rf"flatten: start_axis {axis} is out of range"):
+        Tensor(np.ones(shape)).flatten(axis)
+    assert Tensor(np.ones(shape)).flatten(-1).shape == shape[:-1] + (shape[-1:] or (1,))

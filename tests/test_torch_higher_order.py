@@ -9,6 +9,7 @@ Needs the `torch` extra (`pip install -e ".[torch]"`); skipped without it.
 import numpy as np
 import pytest
 from test_ops import CASES, INDEX, MASK, make_inputs
+from test_ops_conv import PUBLIC, W_SHAPE, X_SHAPE
 
 import nn
 from autograd import Tensor, hessian, hvp, jacobian, ops
@@ -17,6 +18,33 @@ from nn.utils import hessian_vector_product, parameters_to_vector, vector_to_par
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 TF = torch.autograd.functional
+
+def _mirror(x):
+    """The symmetric matrix numpy's cholesky and eigh read: x's lower triangle, mirrored."""
+    return x.tril() + x.tril(-1).mT
+
+
+def _signs(ours, theirs):
+    """Per column, the sign that gives PyTorch's factor numpy's sign convention (a constant)."""
+    return torch.sign((torch.as_tensor(ours) * theirs.detach()).sum(-2, keepdim=True))
+
+
+def _eigh(x):
+    w, v = torch.linalg.eigh(_mirror(x))
+    return torch.cat([w[None], v * _signs(np.linalg.eigh(x.detach().numpy())[1], v)])
+
+
+def _svd(x):
+    u, s, vh = torch.linalg.svd(x, full_matrices=False)
+    sign = _signs(np.linalg.svd(x.detach().numpy(), full_matrices=False)[0], u)
+    return torch.cat([(u * sign).reshape(-1), s, (vh * sign.mT).reshape(-1)])
+
+
+def _qr(x):
+    q, r = torch.linalg.qr(x)
+    sign = _signs(np.linalg.qr(x.detach().numpy())[0], q)
+    return torch.cat([(q * sign).reshape(-1), (r * sign.mT).reshape(-1)])
+
 
 ROWS = torch.tensor(INDEX[0])[:, None]
 COLS = torch.arange(4)[INDEX[1]][None, :]
@@ -50,6 +78,7 @@ TORCH = {
     "sigmoid": torch.sigmoid,
     "relu": torch.relu,
     "clip": lambda x: x.clamp(-0.5, 0.5),
+    "clip_tensors": torch.clamp,
     "astype": lambda x: x.to(torch.float64),
     "sum": lambda x: x.sum(dim=1),
     "mean": lambda x: x.mean(dim=(0, 2), keepdim=True),
@@ -77,6 +106,23 @@ TORCH = {
     "logaddexp2": torch.logaddexp2, "cbrt": lambda x: x.sign() * x.abs() ** (1 / 3),
     "fmax": torch.fmax, "fmin": torch.fmin, "remainder": torch.remainder,
     "nan_to_num": torch.nan_to_num,
+    "solve": torch.linalg.solve,
+    "solve_triangular": lambda a, b: torch.linalg.solve_triangular(a, b[:, None],
+                                                                   upper=False)[:, 0],
+    "inv": torch.linalg.inv,
+    "slogdet": lambda a: torch.linalg.slogdet(a)[1],
+    "cholesky": lambda a: torch.linalg.cholesky(_mirror(a)),
+    "eigh": _eigh,
+    "svd": _svd,
+    "qr": _qr,
+    "pinv": torch.linalg.pinv,
+    "einsum": lambda x, y: torch.einsum("iijl,jk->ki", x, y),
+    "einsum_unary": lambda x: torch.einsum("iij->j", x),
+    # the convolution family, with test_ops_conv's settings
+    "conv": lambda x, w: F.conv2d(x, w, **PUBLIC),
+    "conv_transpose": lambda g, w: torch.nn.grad.conv2d_input(X_SHAPE, w, g, **PUBLIC),
+    "conv_weight": lambda x, g: torch.nn.grad.conv2d_weight(x, W_SHAPE, g, **PUBLIC),
+    "max_pool": lambda x: F.max_pool2d(x, (3, 2), (2, 1), 1),
 }
 BY_NAME = pytest.mark.parametrize("case", CASES, ids=[case.op.name for case in CASES])
 

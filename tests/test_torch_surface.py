@@ -14,6 +14,7 @@ import pytest
 
 import autograd
 from autograd import Tensor
+from autograd.convolution import conv, max_pool
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -28,6 +29,8 @@ HUGE = np.array([-1000.0, -30.0, -1.0, 0.0, 1.0, 30.0, 1000.0])
 PROBS = np.random.default_rng(1).dirichlet(np.ones(4), size=3)
 UNIT = np.random.default_rng(2).uniform(size=(3, 4))
 MASK = EDGES > 0
+SQUARE = NORMAL[:, :3] + 3 * np.eye(3)
+SPD = NORMAL[:, :3] @ NORMAL[:, :3].T + np.eye(3)
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,9 @@ ROWS = [
     Row("sign", Tensor.sign, torch.sign, (EDGES,), grads=0),
     Row("clip", lambda x: x.clip(-0.5, 1.0), lambda x: x.clamp(-0.5, 1.0), (EDGES,)),
     Row("clip lo", lambda x: x.clip(0.0), lambda x: x.clamp(min=0.0), (EDGES,)),
+    # Tensor bounds, tied with x, equal (lo = hi = 1) and crossed (lo = 1 > hi = 0)
+    Row("clip tensors", lambda x, lo, hi: x.clip(lo, hi), torch.clamp,
+        (EDGES, np.array([0.0, 1.0, -1.0, 1.0]), np.array([[1.0], [0.0], [1.0]]))),
     Row("astype", lambda x: x.astype(np.float32).astype(np.float64),
         lambda x: x.float().double(), (NORMAL,)),
     # reductions
@@ -163,6 +169,35 @@ ROWS = [
     Row("fmin ties", Tensor.fmin, torch.fmin, (EDGES, TIES * 0)),
     Row("remainder", lambda x, y: x % y, torch.remainder, (NORMAL * 3, EDGES + 2.5)),
     Row("nan_to_num", Tensor.nan_to_num, torch.nan_to_num, (NORMAL,)),
+    # linear algebra (symmetric inputs where numpy reads one triangle; sign-free factors)
+    Row("solve", np.linalg.solve, torch.linalg.solve, (SQUARE, EDGES)),
+    Row("solve_triangular", lambda a, b: autograd.linalg.solve_triangular(a, b, lower=True),
+        lambda a, b: torch.linalg.solve_triangular(a, b, upper=False), (SQUARE, EDGES)),
+    Row("inv", np.linalg.inv, torch.linalg.inv, (SQUARE,)),
+    Row("det", np.linalg.det, torch.linalg.det, (EDGES[:, :3],)),
+    Row("slogdet", lambda a: np.linalg.slogdet(a)[1], lambda a: torch.linalg.slogdet(a)[1],
+        (-SQUARE,)),
+    Row("cholesky", lambda a: np.linalg.cholesky((a + a.T) / 2),
+        lambda a: torch.linalg.cholesky((a + a.T) / 2), (SPD,)),
+    Row("eigh", lambda a: (lambda w, v: v * v * w)(*np.linalg.eigh((a + a.T) / 2)),
+        lambda a: (lambda w, v: v * v * w)(*torch.linalg.eigh((a + a.T) / 2)), (SPD,)),
+    Row("svd", lambda a: (lambda u, s, vh: (u * s) @ vh + s.sum())(
+        *np.linalg.svd(a, full_matrices=False)),
+        lambda a: (lambda u, s, vh: (u * s) @ vh + s.sum())(
+        *torch.linalg.svd(a, full_matrices=False)), (NORMAL,)),
+    Row("qr", lambda a: (lambda q, r: q * 2 + r.sum())(*np.linalg.qr(a)),
+        lambda a: (lambda q, r: q * 2 + r.sum())(*torch.linalg.qr(a)), (NORMAL.T,)),
+    Row("pinv", np.linalg.pinv, torch.linalg.pinv, (NORMAL,)),
+    Row("einsum", lambda x, y: np.einsum("ij,kj->ik", x, y),
+        lambda x, y: torch.einsum("ij,kj->ik", x, y), (EDGES, TIES)),
+    Row("einsum diagonal", lambda x: np.einsum("ii->i", x),
+        lambda x: torch.einsum("ii->i", x), (EDGES[:, :3],)),
+    # convolution and pooling (images (1, 1, 3, 4)); tests/test_torch_conv.py has the rest
+    Row("conv", lambda x, w: conv(x, w, stride=(1, 2), padding=1),
+        lambda x, w: F.conv2d(x, w, stride=(1, 2), padding=1),
+        (EDGES.reshape(1, 1, 3, 4), NORMAL[:2, :2].reshape(1, 1, 2, 2))),
+    Row("max_pool ties", lambda x: max_pool(x, 2, 1), lambda x: F.max_pool2d(x, 2, 1),
+        (TIES.reshape(1, 1, 3, 4),)),
 ]
 
 
@@ -199,8 +234,10 @@ def test_the_rows_reach_every_primitive():
             if t.op is not None:
                 reached.add(t.op.name)
                 stack_.extend(t.parents)
-    # add_at is getitem's gradient: a graph holds it only under backward(create_graph=True)
-    missing = {op.name for op in autograd.ops.OPS} - reached - {"add_at"}
+    # add_at is getitem's gradient, conv_transpose and conv_weight are conv's: a graph holds
+    # them only under backward(create_graph=True)
+    gradients_only = {"add_at", "conv_transpose", "conv_weight"}
+    missing = {op.name for op in autograd.ops.OPS} - reached - gradients_only
     assert not missing, f"primitives without a row here: {sorted(missing)}"
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from .. import engine
 from ..anomaly import user_line
 from ..explain import Arrivals, array_of
-from ..graph import _names, _targets, op_text, walk
+from ..graph import _names, _targets, op_text, recorded_parents, walk
 
 THRESHOLD = 64  # arrays with more elements print truncated, as numpy's print does beyond 1000
 EDGEITEMS = 3
@@ -162,7 +162,7 @@ def collect(root, params=None, grad=None):
             or t.name, op=op_text(t)[1] if t.op is not None else None,
             shape=_shape(t.shape), dtype=str(t.dtype), value=shown(t.data),
             grad=shown(g) if g is not None else None, source=source,
-            parents=[index[id(p)] for p in t.parents]))
+            parents=[index[id(p)] for p in recorded_parents(t)]))
         nodes[-1]["_modules"] = modules  # read by the grouping, dropped before the page
     forward = sorted((i for i, t in enumerate(order) if t.op is not None),
                      key=lambda i: order[i].seq)

@@ -163,6 +163,12 @@ def keep(g, x, axis, keepdims):
     return g.reshape([1 if i in axes else n for i, n in enumerate(x.shape)])
 
 
+def select(mask, g):
+    """g where `mask` holds, else 0: selected, so that an infinite g gives 0 there, never the nan
+    of 0 * inf. (The 0 is a 0-d array of g's dtype: numpy converts a Python 0 at every call.)"""
+    return np.where(mask, g, np.zeros((), g.dtype))
+
+
 def times(g, fresh):
     """g * fresh, written into `fresh` when it is a VJP's own temporary array (one allocation
     fewer); on Tensors (higher order) an ordinary, recorded product."""

@@ -1,18 +1,23 @@
-"""Elementwise functions of one tensor: each gradient is g times the local derivative."""
+"""Elementwise functions of one tensor: each gradient is g times the local derivative.
+
+Where a rule zeroes the gradient (relu below 0, clip outside its bounds, abs at 0) it selects 0
+with np.where instead of multiplying by a 0/1 mask: an infinite g (sqrt's at 0) times 0 is nan.
+"""
 
 import math
 
 import numpy as np
 
 from . import special
-from .core import Op, reads, times
+from .core import Op, reads, select, times
 
 exp = Op("exp", np.exp, lambda g, out, x: g * out, "dx = g * out", reads("out"))
 expm1 = Op("expm1", np.expm1, lambda g, out, x: g * (out + 1), "dx = g * (out + 1)", reads("out"))
 log = Op("log", np.log, lambda g, out, x: g / x, "dx = g / x", reads("x"))
 log1p = Op("log1p", np.log1p, lambda g, out, x: g / (x + 1), "dx = g / (1 + x)", reads("x"))
 sqrt = Op("sqrt", np.sqrt, lambda g, out, x: g / (out * 2), "dx = g / (2 * out)", reads("out"))
-abs = Op("abs", np.abs, lambda g, out, x: g * np.sign(x), "dx = g * sign(x)", reads("x"))
+abs = Op("abs", np.abs, lambda g, out, x: np.where(x > 0, g, select(x < 0, -g)),
+         "dx = g * sign(x) (0 at x = 0)", reads("x"))
 sin = Op("sin", np.sin, lambda g, out, x: g * np.cos(x), "dx = g * cos(x)", reads("x"))
 cos = Op("cos", np.cos, lambda g, out, x: -g * np.sin(x), "dx = -g * sin(x)", reads("x"))
 tanh = Op("tanh", np.tanh, lambda g, out, x: times(g, 1 - out * out), "dx = g * (1 - out^2)",
@@ -28,11 +33,11 @@ def _sigmoid(x):
 sigmoid = Op("sigmoid", _sigmoid,
              lambda g, out, x: times(g, out * (1 - out)), "dx = g * out * (1 - out)",
              reads("out"))
-relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: g * (x > 0), "dx = g * (x > 0)",
-            reads("x"))
+relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: select(x > 0, g),
+            "dx = g * (x > 0)", reads("x"))
 leaky_relu = Op("leaky_relu",
                 lambda x, slope=0.01: np.where(x > 0, x, x * slope),
-                lambda g, out, x, slope=0.01: np.where(x > 0, g, g * slope),
+                lambda g, out, x, slope=0.01: np.where(x > 0, g, g * slope if slope else 0),
                 "dx = g where x > 0, else g * slope", reads("x"))
 
 # GELU, x * Phi(x) with Phi the standard normal CDF: PyTorch's default (approximate="none").
@@ -77,14 +82,28 @@ def _gelu_tanh_vjp(g, out, x):
 gelu_tanh = Op("gelu_tanh", _gelu_tanh, _gelu_tanh_vjp,
                "dx = g * (0.5 (1 + t) + 0.5 x (1 - t^2) u'), t = tanh(u)", reads("x"))
 
-clip = Op(
-    "clip",
-    lambda x, lo=None, hi=None: np.clip(x, lo, hi),
-    # The gradient passes where the input was inside [lo, hi], as in PyTorch's clamp.
-    lambda g, out, x, lo=None, hi=None: g
-    * ((x >= (-np.inf if lo is None else lo)) & (x <= (np.inf if hi is None else hi))),
-    "dx = g where lo <= x <= hi",
-    reads("x"),
+
+# clip's rules are PyTorch's clamp's, ties included: x keeps the gradient where it was inside
+# [lo, hi], bounds included; a bound gets it where it replaced x (hi wins when lo > hi, and at
+# x < lo = hi neither bound gets it, as in PyTorch).
+def _clip_vjp(g, out, x, lo=None, hi=None):
+    inside = (x >= (-np.inf if lo is None else lo)) & (x <= (np.inf if hi is None else hi))
+    return select(inside, g)
+
+
+# Bounds given as numbers (or None) are attributes: one input, the fast usual case.
+clip = Op("clip", lambda x, lo=None, hi=None: np.clip(x, lo, hi),
+          _clip_vjp, "dx = g where lo <= x <= hi", reads("x"))
+# Bounds given as Tensors are inputs with gradients of their own (None becomes -inf or inf).
+clip_tensors = Op(
+    "clip_tensors",
+    np.clip,
+    lambda g, out, x, lo, hi: _clip_vjp(g, out, x, lo, hi), "dx = g where lo <= x <= hi",
+    reads("x", "lo", "hi"),
+    lambda g, out, x, lo, hi: select((x < lo) & (lo < hi), g), "dlo = g where x < lo < hi",
+    reads("x", "lo", "hi"),
+    lambda g, out, x, lo, hi: select((x > hi) | (hi < lo), g),
+    "dhi = g where x > hi, or everywhere hi < lo", reads("x", "lo", "hi"),
 )
 astype = Op("astype", lambda x, dtype=None: x.astype(dtype),
             lambda g, out, x, dtype=None: g, "dx = g (in x's dtype)", reads())

@@ -3,7 +3,7 @@ is the incoming one broadcast back over the reduced axes, times the local deriva
 
 import numpy as np
 
-from .core import Op, axes_of, keep, reads
+from .core import Op, axes_of, keep, reads, select
 
 # (ndarray methods: numpy's module-level wrappers cost microseconds per call.)
 sum = Op(
@@ -37,9 +37,10 @@ mean = Op(
 
 def _extreme_vjp(g, out, x, axis=None, keepdims=False):
     # Ties share the gradient equally, so the VJP stays the mean of the one-sided derivatives
-    # (PyTorch's amax/amin do the same).
+    # (PyTorch's amax/amin do the same). The others get a selected 0, never 0 * g (nan if g is
+    # infinite).
     winners = x == keep(out, x, axis, keepdims)
-    return winners * (keep(g, x, axis, keepdims) / winners.sum(axis=axis, keepdims=True))
+    return select(winners, keep(g, x, axis, keepdims) / winners.sum(axis=axis, keepdims=True))
 
 
 max = Op("max", lambda x, axis=None, keepdims=False: x.max(axis=axis, keepdims=keepdims),
