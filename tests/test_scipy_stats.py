@@ -1,12 +1,12 @@
-"""autograd.scipy.stats against scipy.stats: norm.logpdf and norm.pdf values with broadcast loc
-and scale, gradients for x, loc and scale (closed forms, central differences, gradgradcheck),
-tails, float32, plain arrays in and out."""
+"""autograd.scipy.stats against scipy.stats: norm.logpdf, pdf and cdf with broadcast loc and
+scale, and multivariate_normal.logpdf with scipy's shapes: values, gradients (closed forms,
+central differences, gradgradcheck), tails, float32, plain arrays in and out."""
 
 import numpy as np
 import pytest
 
 from autograd import Tensor, gradcheck, gradgradcheck
-from autograd.scipy.stats import norm
+from autograd.scipy.stats import multivariate_normal, norm
 from autograd.transforms import grad
 
 scipy_stats = pytest.importorskip("scipy.stats")
@@ -65,3 +65,51 @@ def test_norm_cdf_matches_scipy_in_both_tails_and_its_gradient_is_the_pdf():
                                rtol=1e-12)
     args = [Tensor(a, requires_grad=True) for a in (X, LOC, SCALE)]
     assert gradcheck(norm.cdf, *args) and gradgradcheck(norm.cdf, *args)
+
+
+# ---------------------------------------------------------------- multivariate_normal
+def _spd(d, seed=1):
+    a = np.random.default_rng(seed).normal(size=(d, d))
+    return a @ a.T + d * np.eye(d)
+
+
+@pytest.mark.parametrize("args", [
+    (RNG.normal(size=(5, 3)), RNG.normal(size=3), _spd(3)),  # points per row
+    (RNG.normal(size=3), RNG.normal(size=3), _spd(3)),  # one point
+    (RNG.normal(size=(2, 1, 3)), np.zeros(3), _spd(3)),  # batch axes, size-1 squeezed
+    (RNG.normal(size=(4, 3)), np.ones(3), np.array([1.0, 2.0, 0.5])),  # diagonal cov
+    (RNG.normal(size=4), None, 2.0),  # d = 1: four points
+    (0.3, 1.0, 2.0), (np.zeros((0, 3)), np.zeros(3), _spd(3)),
+], ids=["rows", "point", "batch", "diagonal", "d=1", "scalar", "empty"])
+def test_multivariate_normal_logpdf_matches_scipy(args):
+    ours = multivariate_normal.logpdf(*args)
+    theirs = scipy_stats.multivariate_normal.logpdf(*args)
+    assert np.shape(ours) == np.shape(theirs)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    np.testing.assert_allclose(multivariate_normal.pdf(*args),
+                               scipy_stats.multivariate_normal.pdf(*args), rtol=1e-12)
+
+
+def test_multivariate_normal_gradients_closed_form_and_second_order():
+    x, mean, cov = RNG.normal(size=(4, 3)), RNG.normal(size=3), _spd(3)
+    gx, gmean, gcov = grad(lambda a, m, c: np.sum(multivariate_normal.logpdf(a, m, c)),
+                           (0, 1, 2))(x, mean, cov)
+    inv = np.linalg.inv(cov)
+    diff = x - mean
+    np.testing.assert_allclose(gx, -diff @ inv, rtol=1e-12)
+    np.testing.assert_allclose(gmean, (diff @ inv).sum(axis=0), rtol=1e-12)
+    # cov's gradient, as the Cholesky factor reads it: only the lower triangle, the
+    # symmetric gradient S = (inv diff^T diff inv - n inv) / 2 folded onto it
+    s = 0.5 * (inv @ diff.T @ diff @ inv - len(x) * inv)
+    np.testing.assert_allclose(gcov, np.tril(s + s.T) - np.diag(np.diag(s)), rtol=1e-10,
+                               atol=1e-12)
+    args = [Tensor(a, requires_grad=True) for a in (x, mean, cov)]
+    assert gradcheck(lambda a, m, c: multivariate_normal.logpdf(a, m, (c + c.T) / 2), *args)
+    assert gradgradcheck(lambda a, m, c: multivariate_normal.logpdf(a, m, (c + c.T) / 2), *args)
+
+
+def test_multivariate_normal_refuses_what_it_cannot_do():
+    with pytest.raises(NotImplementedError, match="allow_singular"):
+        multivariate_normal.logpdf(np.zeros(2), allow_singular=True)
+    with pytest.raises(ValueError, match=r"x of shape \(4, 2\) has points of 2 elements, not 3"):
+        multivariate_normal.logpdf(np.zeros((4, 2)), np.zeros(3), np.eye(3))
