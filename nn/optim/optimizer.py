@@ -157,7 +157,11 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is not None and p.requires_grad:
                     g = -p.grad if maximize else p.grad
-                    yield i, p, group, np.asarray(g + decay * p.data if decay else g)
+                    if decay:
+                        g = g + decay * p.data
+                    if type(g) is not np.ndarray:  # a numpy scalar (no call for the usual case)
+                        g = np.asarray(g)
+                    yield i, p, group, g
                 i += 1
 
     # ------------------------------------------------------------ state dicts
