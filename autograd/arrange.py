@@ -146,7 +146,7 @@ def pad(array, pad_width, mode="constant", constant_values=0) -> Tensor:
     """np.pad with mode 'constant', 'edge', 'reflect' or 'wrap'; pad_width and constant_values
     as numpy takes them (one number, a pair, or a pair per axis). The padding made of copies of
     x's elements sends its gradient back to them; constant padding gets none."""
-    a = _one(array, "pad")
+    a = original = _one(array, "pad")
     if mode not in ("constant", "edge", "reflect", "wrap"):
         raise ValueError(f"pad: mode {mode!r} has no gradient rule in npgrad; the modes with "
                          "one are 'constant', 'edge', 'reflect' and 'wrap'")
@@ -167,7 +167,7 @@ def pad(array, pad_width, mode="constant", constant_values=0) -> Tensor:
                              f"{a.shape}); numpy refuses it too")
         else:
             a = a[_along(axis, a.ndim, _pad_positions(n, before, after, mode))]
-    return a
+    return copy(a) if a is original else a  # a new array, as numpy's, even with no padding
 
 
 # ---------------------------------------------------------------- reordering
