@@ -714,6 +714,9 @@ def _describe_error(op, inputs, attrs, err):
                 f"linear: bias of shape {inputs[2].shape} does not broadcast to the output "
                 f"of {a} @ {b}"
             )
+    if op is ops.setitem:  # not two operands broadcast together: value into x[index]
+        return type(err)(f"setitem (t[index] = value): {err} (t of shape {inputs[0].shape}, "
+                         f"value of shape {inputs[1].shape}, index {attrs['index']!r})")
     if len(inputs) == 2 and "broadcast" in str(err):
         return ValueError(f"{op.name}: shapes {shapes} cannot be broadcast together")
     detail = ", ".join(f"{k}={v!r}" for k, v in attrs.items() if v is not None)
