@@ -233,7 +233,8 @@ def refuse_torch_transpose(ndim, axes):
 # (norm takes PyTorch's p=, dim= and keepdim= itself.)
 HINTED_METHODS = ("sum", "mean", "max", "min", "prod", "var", "std", "logsumexp",
                   "argmax", "argmin", "softmax", "log_softmax", "squeeze", "expand_dims",
-                  "unsqueeze", "flatten", "swapaxes", "clip", "leaky_relu")
+                  "unsqueeze", "flatten", "swapaxes", "clip", "leaky_relu", "cumsum",
+                  "cumprod", "take")
 HINTED_FUNCTIONS = ("concatenate", "stack", "split")
 
 _tensor_class = None
