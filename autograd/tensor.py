@@ -544,11 +544,20 @@ def _in_place(op, target, other, symbol):
 
 
 def _refuse_leaf(target, symbol):
+    """Refuse a recorded in-place change of a parameter, or of an array another one shares."""
     if target.requires_grad and target.op is None:
         raise RuntimeError(
             f"{symbol} on a leaf tensor that requires grad (shape {target.shape}) while "
             "gradients are recorded: wrap the update in no_grad(), e.g. "
             "`with no_grad(): p -= lr * p.grad`")
+    if target.data.base is not None:
+        # A view (t = a.reshape(...), t = h[0], t = x.T): the write would change the array it
+        # views too, a leaf's weights or values a recorded node reads, behind the graph's back.
+        made = f"made by {target.op.name}" if target.op is not None else "a leaf"
+        raise RuntimeError(
+            f"{symbol} on a tensor (shape {target.shape}, {made}) whose array is a view of "
+            "another one while gradients are recorded: the write would change that array too, "
+            "unseen by the graph; write into a copy (t = t.copy()) or rebind (t = t + ...)")
 
 
 def _take_node(target, result):

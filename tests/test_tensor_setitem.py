@@ -152,3 +152,28 @@ def test_errors_name_the_problem():
                                          r"broadcast .* value of shape \(3,\), index 0"):
         h[0] = np.ones(3)
     np.testing.assert_array_equal(h.data, A)  # nothing written
+
+
+
+@pytest.mark.parametrize("leaf_shape, view", [
+    ((12,), lambda a: a.reshape(3, 4)),  # a view of the leaf's own array
+    ((3, 4), lambda a: (a * 1.0)[0]),  # of an intermediate that a node reads
+    ((3, 4), lambda a: (a * 1.0).T),
+], ids=["reshape", "getitem", "transpose"])
+@pytest.mark.parametrize("write", ["setitem", "+="])
+def test_a_recorded_write_into_a_view_is_refused_and_changes_nothing(leaf_shape, view, write):
+    # once silent: t = leaf.reshape(...); t[0] = v (or t += v) wrote into the leaf's weights
+    leaf = Tensor(A.reshape(leaf_shape), requires_grad=True)
+    t = view(leaf)
+    base = t.data.base.copy()
+    with pytest.raises(RuntimeError, match=r"whose array is a view of another one"):
+        if write == "setitem":
+            t[0] = Tensor(np.ones(t.shape[1:]), requires_grad=True)
+        else:
+            t += Tensor(np.ones(t.shape), requires_grad=True)
+    np.testing.assert_array_equal(t.data.base, base)
+    np.testing.assert_array_equal(leaf.data, A.reshape(leaf_shape))
+    c = t.copy()
+    c[0] = Tensor(np.ones(c.shape[1:]), requires_grad=True)  # a copy owns its array
+    np.testing.assert_array_equal(leaf.data, A.reshape(leaf_shape))
+    assert c.op is ops.setitem
