@@ -7,7 +7,11 @@ Weights are initializers named as in PyTorch (`0.weight`) but in npgrad's layout
 follow it are computed from the input's shape at run time. Composites where ONNX lacks the
 function: logaddexp, log1p, expm1 and gelu are written with Exp/Log/Tanh (log1p and expm1 then
 lose relative precision for |x| below about 1e-8), the fused losses with LogSoftmax.
-Not covered: add_at (it only appears in gradients), getitem with several index arrays.
+Not covered: getitem with several index arrays; ops with no ONNX equivalent have rows that raise,
+naming the op (`NOT_IN_ONNX`: the decompositions and solves, and the gradient-only add_at,
+conv_transpose, conv_weight). onnxruntime has no float64 kernels for Erf (the exact gelu, erf,
+erfc), Tan, Sinh, Cosh, the inverse trigonometric and hyperbolic functions and Conv: such files
+are written, and `check` raises naming the kernel (export those models in float32).
 Imported only when onnx is there (nn.export imports it inside its functions).
 """
 
@@ -110,6 +114,100 @@ def _gelu(b, node, x):
     inner = b.add("Mul", b.add("Add", x, b.add("Mul", cube, b.like(a, node))), b.like(c, node))
     half = b.add("Mul", x, b.like(0.5, node))
     return b.add("Mul", half, b.add("Add", b.add("Tanh", inner), b.like(1, node)))
+
+
+def _gelu_exact(b, node, x):
+    # x Phi(x) = x (1 + erf(x / sqrt 2)) / 2 (onnxruntime has Erf in float32 only).
+    erf = b.add("Erf", b.add("Mul", x, b.like(math.sqrt(0.5), node)))
+    return b.add("Mul", b.add("Mul", x, b.like(0.5, node)), b.add("Add", erf, b.like(1, node)))
+
+
+def _clip_tensors(b, node, x, lo, hi):
+    return b.add("Min", b.add("Max", x, lo), hi)  # hi wins when lo > hi, as np.clip
+
+
+def _arctan2(b, node, y, x):
+    # atan(y / x), moved by +-pi (the sign of y) where x is negative. Signs are read as the sign
+    # of 1/v, so that -0.0 counts as negative, as in numpy (arctan2(-0.0, -1) = -pi); at
+    # x = y = 0 the base is y itself (0 or -0) instead of atan(0/0).
+    zero, pi = b.like(0, node), b.like(math.pi, node)
+    negative_x = b.add("Less", b.add("Div", b.like(1, node), x), zero)
+    negative_y = b.add("Less", b.add("Div", b.like(1, node), y), zero)
+    both_zero = b.add("And", b.add("Equal", x, zero), b.add("Equal", y, zero))
+    base = b.add("Where", both_zero, y, b.add("Atan", b.add("Div", y, x)))
+    shift = b.add("Where", negative_y, b.add("Neg", pi), pi)
+    return b.add("Where", negative_x, b.add("Add", base, shift), base)
+
+
+def _hypot(b, node, x, y):
+    # m sqrt((x/m)^2 + (y/m)^2), m = max(|x|, |y|): no overflow for huge inputs, 0 at (0, 0).
+    ax, ay = b.add("Abs", x), b.add("Abs", y)
+    big, small = b.add("Max", ax, ay), b.add("Min", ax, ay)
+    zero = b.add("Equal", big, b.like(0, node))
+    ratio = b.add("Div", small, b.add("Where", zero, b.like(1, node), big))
+    root = b.add("Sqrt", b.add("Add", b.like(1, node), b.add("Mul", ratio, ratio)))
+    return b.add("Mul", big, root)
+
+
+def _sinc(b, node, x):
+    # sin(pi x) / (pi x), 1 at x = 0
+    px = b.add("Mul", x, b.like(math.pi, node))
+    zero = b.add("Equal", x, b.like(0, node))
+    safe = b.add("Where", zero, b.like(1, node), px)
+    return b.add("Where", zero, b.like(1, node), b.add("Div", b.add("Sin", safe), safe))
+
+
+def _logaddexp2(b, node, x, y):
+    # max(x, y) + log2(1 + 2^-|x - y|)
+    gap = b.add("Neg", b.add("Abs", b.add("Sub", x, y)))
+    tail = b.add("Log", b.add("Add", b.like(1, node), b.add("Pow", b.like(2, node), gap)))
+    return b.add("Add", b.add("Max", x, y), b.add("Div", tail, b.like(math.log(2), node)))
+
+
+def _cbrt(b, node, x):
+    return b.add("Mul", b.add("Sign", x), b.add("Pow", b.add("Abs", x), b.like(1 / 3, node)))
+
+
+def _fpick(compare):
+    """fmax / fmin: x where it wins (ties included) or y is nan, else y (nan only if both)."""
+    def row(b, node, x, y):
+        picks_x = b.add("Or", b.add(compare, x, y), b.add("IsNaN", y))
+        return b.add("Where", picks_x, x, y)
+    return row
+
+
+def _remainder(b, node, x, y):
+    # numpy's float remainder: fmod, moved by y when its sign differs from y's.
+    mod = b.add("Mod", x, y, fmod=1)
+    zero = b.like(0, node)
+    differs = b.add("Xor", b.add("Less", mod, zero), b.add("Less", y, zero))
+    move = b.add("And", differs, b.add("Not", b.add("Equal", mod, zero)))
+    return b.add("Where", move, b.add("Add", mod, y), mod)
+
+
+def _nan_to_num(b, node, x):
+    a, big = node.attrs, float(np.finfo(node.dtype).max)
+    posinf = big if a.get("posinf") is None else a["posinf"]
+    neginf = -big if a.get("neginf") is None else a["neginf"]
+    x = b.add("Where", b.add("IsNaN", x), b.like(a.get("nan", 0.0), node), x)
+    x = b.add("Where", b.add("IsInf", x, detect_negative=0), b.like(posinf, node), x)
+    return b.add("Where", b.add("IsInf", x, detect_positive=0), b.like(neginf, node), x)
+
+
+def _pads(padding):
+    return [int(lo) for lo, _ in padding] + [int(hi) for _, hi in padding]
+
+
+def _conv(b, node, x, w):
+    a = node.attrs
+    return b.add("Conv", x, w, strides=list(a["stride"]), pads=_pads(a["padding"]),
+                 dilations=list(a["dilation"]), group=int(a["groups"]))
+
+
+def _max_pool(b, node, x):
+    a = node.attrs
+    return b.add("MaxPool", x, kernel_shape=list(a["kernel"]), strides=list(a["stride"]),
+                 pads=_pads(a["padding"]), dilations=list(a["dilation"]))
 
 
 def _leaky_relu(b, node, x):
@@ -235,8 +333,12 @@ ONNX_OPS = {
     "sigmoid": _unary("Sigmoid"),
     "relu": _unary("Relu"),
     "leaky_relu": _leaky_relu,
-    "gelu": _gelu,
+    "gelu": _gelu_exact,
+    "gelu_tanh": _gelu,
+    "erf": _unary("Erf"),
+    "erfc": lambda b, node, x: b.add("Sub", b.like(1, node), b.add("Erf", x)),
     "clip": _clip,
+    "clip_tensors": _clip_tensors,
     "astype": lambda b, node, x: b.add(
         "Cast", x, to=helper.np_dtype_to_tensor_dtype(np.dtype(node.attrs["dtype"]))),
     "sum": _reduction("ReduceSum"),
@@ -261,7 +363,43 @@ ONNX_OPS = {
     "softmax": lambda b, node, x: b.add("Softmax", x, axis=int(node.attrs.get("axis", -1))),
     "cross_entropy": _cross_entropy,
     "bce_with_logits": _bce_with_logits,
+    "tan": _unary("Tan"),
+    "sinh": _unary("Sinh"),
+    "cosh": _unary("Cosh"),
+    "arcsin": _unary("Asin"),
+    "arccos": _unary("Acos"),
+    "arctan": _unary("Atan"),
+    "arcsinh": _unary("Asinh"),
+    "arccosh": _unary("Acosh"),
+    "arctanh": _unary("Atanh"),
+    "arctan2": _arctan2,
+    "hypot": _hypot,
+    "sinc": _sinc,
+    "log2": lambda b, node, x: b.add("Div", b.add("Log", x), b.like(math.log(2), node)),
+    "log10": lambda b, node, x: b.add("Div", b.add("Log", x), b.like(math.log(10), node)),
+    "exp2": lambda b, node, x: b.add("Pow", b.like(2, node), x),
+    "logaddexp2": _logaddexp2,
+    "cbrt": _cbrt,
+    "fmax": _fpick("GreaterOrEqual"),
+    "fmin": _fpick("LessOrEqual"),
+    "remainder": _remainder,
+    "nan_to_num": _nan_to_num,
+    "einsum": lambda b, node, x, y: b.add("Einsum", x, y, equation=node.attrs["subscripts"]),
+    "einsum_unary": lambda b, node, x: b.add("Einsum", x, equation=node.attrs["subscripts"]),
+    "conv": _conv,
+    "conv_transpose": _not_in_onnx("conv_transpose", "it only appears in gradients of conv"),
+    "conv_weight": _not_in_onnx("conv_weight", "it only appears in gradients of conv"),
+    "max_pool": _max_pool,
+    # Decompositions and solves: the standard ONNX domain has no linear algebra past MatMul.
+    **{name: _not_in_onnx(name, "the standard ONNX operators have no matrix decompositions or "
+                                "solves; export this part with to_torch")
+       for name in ("solve", "solve_triangular", "inv", "slogdet", "cholesky", "eigh", "svd",
+                    "qr", "pinv")},
 }
+
+# Rows that always raise: the op has no ONNX equivalent (tests/test_onnx_export.py checks each).
+NOT_IN_ONNX = {"add_at", "conv_transpose", "conv_weight", "solve", "solve_triangular", "inv",
+               "slogdet", "cholesky", "eigh", "svd", "qr", "pinv"}
 
 
 # ---------------------------------------------------------------- the model

@@ -220,6 +220,126 @@ def _reduce(b, node, losses):
     return b.call(torch.mean if reduction == "mean" else torch.sum, losses)
 
 
+# ---------------------------------------------------------------- linear algebra
+# The decompositions pack several results into one array (autograd/ops/decompositions.py):
+# eigh as (..., 1 + n, n), w as row 0 then v; svd and qr as flat rows joined on the last axis.
+def _solve(b, node, a, rhs):
+    # numpy 2 reads b as a vector only when it is 1-d; torch also when b.shape == a.shape[:-1],
+    # so a stack of matrices one axis short gets a leading axis (numpy would broadcast it).
+    a_nd, b_nd = b.ndim(node.inputs[0]), b.ndim(node.inputs[1])
+    if b_nd == 1:
+        return b.method("squeeze", b.call(torch.linalg.solve, a, b.method("unsqueeze", rhs, -1)),
+                        -1)
+    if b_nd == a_nd - 1:
+        rhs = b.method("unsqueeze", rhs, 0)
+    return b.call(torch.linalg.solve, a, rhs)
+
+
+def _solve_triangular(b, node, a, rhs):
+    upper = not node.attrs.get("lower", False)
+    if b.ndim(node.inputs[1]) == 1:
+        column = b.method("unsqueeze", rhs, -1)
+        return b.method("squeeze", b.call(torch.linalg.solve_triangular, a, column,
+                                          upper=upper), -1)
+    return b.call(torch.linalg.solve_triangular, a, rhs, upper=upper)
+
+
+def _slogdet(b, node, a):
+    return b.call(operator.getitem, b.call(torch.linalg.slogdet, a), 1)
+
+
+def _eigh(b, node, a):
+    result = b.call(torch.linalg.eigh, a, node.attrs.get("UPLO", "L"))
+    w, v = b.call(operator.getitem, result, 0), b.call(operator.getitem, result, 1)
+    return b.call(torch.cat, (b.method("unsqueeze", w, -2), v), -2)
+
+
+def _svd(b, node, a):
+    result = b.call(torch.linalg.svd, a, full_matrices=False)
+    u, s, vh = (b.call(operator.getitem, result, i) for i in range(3))
+    return b.call(torch.cat, (b.method("flatten", u, -2), s, b.method("flatten", vh, -2)), -1)
+
+
+def _qr(b, node, a):
+    result = b.call(torch.linalg.qr, a)
+    q, r = (b.method("flatten", b.call(operator.getitem, result, i), -2) for i in range(2))
+    return b.call(torch.cat, (q, r), -1)
+
+
+def _pinv(b, node, a):
+    # numpy's cut-off: rcond (default 1e-15) times the largest singular value; torch's rtol is
+    # that same relative cut-off (its own default, max(m, n) * eps, is larger).
+    rcond = node.attrs.get("rcond")
+    rtol = 1e-15 if rcond is None else float(rcond)
+    return b.call(torch.linalg.pinv, a, rtol=rtol)
+
+
+# ---------------------------------------------------------------- convolution and pooling
+def _symmetric(padding):
+    return all(lo == hi for lo, hi in padding)
+
+
+def _pad(b, x, padding):
+    """x with numpy-style (before, after) pairs of zeros on its trailing spatial axes."""
+    flat = [int(v) for lo, hi in reversed(padding) for v in (lo, hi)]  # F.pad: last axis first
+    return b.call(F.pad, x, flat)
+
+
+def _conv(b, node, x, w):
+    a = node.attrs
+    padding, nd = a["padding"], len(a["stride"])
+    fn = (F.conv1d, F.conv2d, F.conv3d)[nd - 1]
+    if not _symmetric(padding):  # F.conv pads both sides alike
+        x, padding = _pad(b, x, padding), ((0, 0),) * nd
+    return b.call(fn, x, w, None, tuple(a["stride"]), tuple(lo for lo, _ in padding),
+                  tuple(a["dilation"]), int(a["groups"]))
+
+
+def _conv_grad(kind):
+    """conv_transpose (conv's input gradient) and conv_weight (its weight gradient), which only
+    appear when a gradient is exported: torch.nn.grad's functions, symmetric padding only."""
+    def row(b, node, first, second):
+        a = node.attrs
+        nd = len(a["stride"])
+        if not _symmetric(a["padding"]):
+            raise NotImplementedError(f"to_torch: {kind} with uneven padding {a['padding']} has "
+                                      "no torch.nn.grad equivalent")
+        if BATCH in a["shape"]:
+            raise ValueError(f"to_torch: {kind} with a batch-sized shape cannot be traced (it "
+                             "comes from differentiating conv); pass dynamic_batch=False")
+        args = (tuple(a["stride"]), tuple(lo for lo, _ in a["padding"]), tuple(a["dilation"]),
+                int(a["groups"]))
+        shape = [int(s) for s in a["shape"]]
+        if kind == "conv_transpose":  # (g, w) -> dx of the given shape
+            fn = getattr(torch.nn.grad, f"conv{nd}d_input")
+            return b.call(fn, shape, second, first, *args)
+        fn = getattr(torch.nn.grad, f"conv{nd}d_weight")  # (x, g) -> dw of the given shape
+        return b.call(fn, first, shape, second, *args)
+    return row
+
+
+def _max_pool(b, node, x):
+    a = node.attrs
+    if not _symmetric(a["padding"]):  # (nn's pooling pads both sides alike, as torch does)
+        raise NotImplementedError(f"to_torch: max_pool with uneven padding {a['padding']}")
+    fn = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[len(a["kernel"]) - 1]
+    return b.call(fn, x, tuple(a["kernel"]), tuple(a["stride"]),
+                  tuple(lo for lo, _ in a["padding"]), tuple(a["dilation"]))
+
+
+# ---------------------------------------------------------------- other elementwise functions
+def _cbrt(b, node, x):
+    # torch has no cbrt: sign(x) |x|^(1/3), within an ulp or two of it.
+    return b.call(operator.mul, b.call(torch.sign, x),
+                  b.call(torch.pow, b.call(torch.abs, x), 1 / 3))
+
+
+def _nan_to_num(b, node, x):
+    a = node.attrs
+    return b.call(torch.nan_to_num, x, _number(a.get("nan", 0.0)), _number(a.get("posinf")),
+                  _number(a.get("neginf")))
+
+
 def _number(value):
     return None if value is None else float(value)
 
@@ -257,9 +377,13 @@ TORCH_OPS = {
     "relu": _unary(torch.relu),
     "leaky_relu": lambda b, node, x: b.call(F.leaky_relu, x,
                                             float(node.attrs.get("slope", 0.01))),
-    "gelu": _unary(F.gelu, approximate="tanh"),
+    "gelu": _unary(F.gelu),
+    "gelu_tanh": _unary(F.gelu, approximate="tanh"),
+    "erf": _unary(torch.special.erf),
+    "erfc": _unary(torch.special.erfc),
     "clip": lambda b, node, x: b.call(torch.clamp, x, _number(node.attrs.get("lo")),
                                       _number(node.attrs.get("hi"))),
+    "clip_tensors": lambda b, node, x, lo, hi: b.call(torch.clamp, x, lo, hi),
     "astype": lambda b, node, x: b.method("to", x, torch_dtype(node.attrs["dtype"])),
     "sum": _reduction(torch.sum),
     "mean": _reduction(torch.mean),
@@ -284,11 +408,49 @@ TORCH_OPS = {
     "softmax": lambda b, node, x: b.call(F.softmax, x, node.attrs.get("axis", -1)),
     "cross_entropy": _cross_entropy,
     "bce_with_logits": _bce_with_logits,
+    "tan": _unary(torch.tan),
+    "sinh": _unary(torch.sinh),
+    "cosh": _unary(torch.cosh),
+    "arcsin": _unary(torch.asin),
+    "arccos": _unary(torch.acos),
+    "arctan": _unary(torch.atan),
+    "arcsinh": _unary(torch.asinh),
+    "arccosh": _unary(torch.acosh),
+    "arctanh": _unary(torch.atanh),
+    "arctan2": _binary(torch.atan2),
+    "hypot": _binary(torch.hypot),
+    "sinc": _unary(torch.sinc),
+    "log2": _unary(torch.log2),
+    "log10": _unary(torch.log10),
+    "exp2": _unary(torch.exp2),
+    "logaddexp2": _binary(torch.logaddexp2),
+    "cbrt": _cbrt,
+    "fmax": _binary(torch.fmax),
+    "fmin": _binary(torch.fmin),
+    "remainder": _binary(torch.remainder),
+    "nan_to_num": _nan_to_num,
+    "solve": _solve,
+    "solve_triangular": _solve_triangular,
+    "inv": _unary(torch.linalg.inv),
+    "slogdet": _slogdet,
+    "cholesky": _unary(torch.linalg.cholesky),
+    "eigh": _eigh,
+    "svd": _svd,
+    "qr": _qr,
+    "pinv": _pinv,
+    "einsum": lambda b, node, x, y: b.call(torch.einsum, node.attrs["subscripts"], x, y),
+    "einsum_unary": lambda b, node, x: b.call(torch.einsum, node.attrs["subscripts"], x),
+    "conv": _conv,
+    "conv_transpose": _conv_grad("conv_transpose"),
+    "conv_weight": _conv_grad("conv_weight"),
+    "max_pool": _max_pool,
 }
 
 # Ops whose tensor operands torch needs as tensors (not Python numbers).
 _TENSOR_ONLY = {"maximum", "minimum", "logaddexp", "matmul", "linear", "concatenate", "stack",
-                "cross_entropy", "bce_with_logits"}
+                "cross_entropy", "bce_with_logits", "clip_tensors", "arctan2", "hypot",
+                "logaddexp2", "fmax", "fmin", "solve", "solve_triangular", "einsum", "conv",
+                "conv_transpose", "conv_weight"}
 
 
 # ---------------------------------------------------------------- the module
@@ -345,5 +507,15 @@ def check(gm, trace, example):
         if ours.shape != theirs.shape or not np.allclose(theirs, ours, rtol=tol, atol=tol,
                                                          equal_nan=True):
             raise RuntimeError(f"to_torch: the exported module's output (shape {theirs.shape}) "
-                               f"differs from npgrad's (shape {ours.shape}) on the example: an "
-                               "op mapping is wrong for this model; please report it")
+                               f"differs from npgrad's (shape {ours.shape}) on the example: "
+                               + _why(trace))
+
+
+def _why(trace):
+    signed = sorted({n.op.name for n in trace.nodes} & {"eigh", "svd"})
+    if signed:  # each vector is unique up to its sign only, and the libraries choose differently
+        return (f"the model uses {' and '.join(signed)}, whose vectors' signs are the LAPACK "
+                "library's choice (numpy's and torch's differ); an output that depends on "
+                "those signs cannot be reproduced (outputs such as eigenvalues, singular "
+                "values, v v^T or u s vh can)")
+    return "an op mapping is wrong for this model; please report it"
