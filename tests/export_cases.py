@@ -227,6 +227,41 @@ class Masked(nn.Module):
         return masked_cross_entropy(self.net(x), self.labels)
 
 
+class First(nn.Module):
+    """A recurrent layer's output sequence alone (it returns (output, state))."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def forward(self, x):
+        return self.layer(x)[0]
+
+
+class Branches(nn.Module):
+    """A ModuleList and a ModuleDict of layers, and a plain nn.Parameter."""
+
+    def __init__(self, dtype, rng):
+        self.blocks = nn.ModuleList([nn.Linear(4, 4, rng=rng, dtype=dtype) for _ in range(2)])
+        self.heads = nn.ModuleDict({"a": nn.Linear(4, 3, rng=rng, dtype=dtype),
+                                    "b": nn.LayerNorm(4, dtype=dtype)})
+        self.scale = nn.Parameter(np.array([0.5, 2.0, -1.0], dtype))
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = nn.functional.gelu(block(x), approximate="tanh") + x
+        return self.heads["a"](self.heads["b"](x)) * self.scale
+
+
+def _batch_norm(cls, n, dtype, rng, train):
+    """A batch norm with running statistics and affine parameters away from their defaults."""
+    layer = cls(n, dtype=dtype)
+    for t, values in ((layer.running_mean, rng.normal(size=n)),
+                      (layer.running_var, rng.uniform(0.5, 2.0, size=n)),
+                      (layer.weight, rng.normal(size=n)), (layer.bias, rng.normal(size=n))):
+        t.data[...] = values
+    return layer.train(train)
+
+
 def layer_models(dtype):
     """Each nn layer on main (and models of them), named, with the width of its input."""
     rng = np.random.default_rng(3)
@@ -251,6 +286,28 @@ def layer_models(dtype):
         "MLP-softmax": (nn.MLP([4, 8, 3], activation="leaky_relu", output_activation="softmax",
                                rng=rng, dtype=dtype), 4),
         "SkipNet": (SkipNet(4, 6, 3).astype(dtype), 4),
+        "BatchNorm1d-eval": (_batch_norm(nn.BatchNorm1d, 4, dtype, rng, False), 4),
+        "BatchNorm1d-train": (_batch_norm(nn.BatchNorm1d, 4, dtype, rng, True), 4),
+        "BatchNorm1d-3d-eval": (_batch_norm(nn.BatchNorm1d, 2, dtype, rng, False), (2, 3)),
+        "BatchNorm2d-eval": (_batch_norm(nn.BatchNorm2d, 2, dtype, rng, False), (2, 3, 3)),
+        "BatchNorm2d-train": (_batch_norm(nn.BatchNorm2d, 2, dtype, rng, True), (2, 3, 3)),
+        "LayerNorm": (nn.LayerNorm((2, 3), dtype=dtype), (2, 3)),
+        "RNN": (First(nn.RNN(4, 3, batch_first=True, dtype=dtype)), (3, 4)),
+        "GRU-2-layers": (First(nn.GRU(4, 3, num_layers=2, batch_first=True, dtype=dtype)),
+                         (3, 4)),
+        "LSTM": (First(nn.LSTM(4, 3, batch_first=True, dtype=dtype)), (3, 4)),
+        "RNNCell": (nn.RNNCell(4, 3, dtype=dtype), 4),
+        "GRUCell": (nn.GRUCell(4, 3, dtype=dtype), 4),
+        "LSTMCell": (First(nn.LSTMCell(4, 3, dtype=dtype)), 4),
+        "Conv1d": (nn.Conv1d(2, 3, 3, stride=2, padding=1, dtype=dtype), (2, 7)),
+        "Conv2d": (nn.Conv2d(2, 4, 3, padding=1, groups=2, dtype=dtype), (2, 5, 5)),
+        "MaxPool1d": (nn.MaxPool1d(3, stride=2, padding=1), (2, 7)),
+        "MaxPool2d": (nn.MaxPool2d(2), (2, 4, 5)),
+        "AvgPool2d": (nn.AvgPool2d(2, padding=1), (2, 4, 5)),
+        "AdaptiveAvgPool2d": (nn.AdaptiveAvgPool2d((2, 3)), (2, 5, 7)),
+        "CNN": (nn.Sequential(nn.Conv2d(1, 2, 3, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Flatten(), nn.Linear(8, 3, rng=rng, dtype=dtype)), (1, 6, 6)),
+        "Branches": (Branches(dtype, rng), 4),
     }
 
 

@@ -98,15 +98,21 @@ def test_op_outputs_and_gradients_match(name, dtype):
 @pytest.mark.parametrize("name", sorted(layer_models(np.float64)))
 def test_layer_round_trip(name, dtype):
     model, width = layer_models(dtype)[name]
+    before = copy.deepcopy(model.state_dict())
     gm = nn.export.to_torch(model, layer_input(width, dtype, ROWS))
+    exported = copy.deepcopy(model.state_dict())
+    for k, a in before.items():  # the export leaves the weights as they were
+        assert np.array_equal(exported[k], a), k
+    # (a training BatchNorm then updates its running statistics in npgrad's forward passes)
     compare(model, (layer_input(width, dtype, OTHER_ROWS, seed=2),), dtype, gm)
-    # npgrad -> torch -> npgrad: bit-identical weights, in the model's dtype
+    # npgrad -> torch -> npgrad: bit-identical weights and buffers, in the model's dtypes
     fresh = copy.deepcopy(model)
-    for p in fresh.parameters():
-        p.data[...] = 0
+    for _, t in fresh._named_tensors():  # parameters and buffers
+        t.data[...] = 0
     nn.export.load_torch_state_dict(fresh, gm.state_dict())
-    for (k, a), b in zip(model.state_dict().items(), fresh.state_dict().values()):
-        assert a.dtype == b.dtype == dtype and np.array_equal(a, b), k
+    for (k, a), b in zip(exported.items(), fresh.state_dict().values()):
+        assert a.dtype == b.dtype and np.array_equal(a, b), k
+        assert a.dtype == dtype or k.endswith("num_batches_tracked"), k
 
 
 def test_state_dict_uses_pytorch_names_and_layouts():

@@ -22,7 +22,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from .names import torch_names
-from .trace import BATCH
+from .trace import BATCH, Batches, InputIndex
 
 OPSET = 18
 TOLERANCE = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
@@ -65,6 +65,9 @@ class Builder:
             return self.values[ref.key]
         if ref.kind == "param":
             return self.names[ref.key]
+        if ref.kind == "fill":
+            value, shape = ref.key
+            return self.add("Expand", self.const(value), self.shape(shape))
         return self.const(ref.key)
 
     def ndim(self, ref):
@@ -74,15 +77,19 @@ class Builder:
             return len(self.trace.nodes[ref.key].shape)
         if ref.kind == "param":
             return self.trace.params[ref.key].ndim
+        if ref.kind == "fill":
+            return len(ref.key[1])
         return ref.key.ndim
 
     def shape(self, shape):
         """A shape attribute as a 1-D int64 tensor, its BATCH entries read from the input."""
-        if BATCH not in shape:
+        if not any(s == BATCH or isinstance(s, Batches) for s in shape):
             return self.const(np.array(shape, dtype=np.int64))
         if self._batch is None:
             self._batch = self.add("Shape", self.inputs[0], start=0, end=1)
-        parts = [self._batch if s == BATCH else self.const(np.array([s], np.int64))
+        parts = [self._batch if s == BATCH else
+                 self.add("Mul", self._batch, self.const(np.array([s.times], np.int64)))
+                 if isinstance(s, Batches) else self.const(np.array([s], np.int64))
                  for s in shape]
         return self.add("Concat", *parts, axis=0)
 
@@ -227,6 +234,9 @@ def _clip(b, node, x):
 
 def _getitem(b, node, x):
     index = node.attrs["index"]
+    if isinstance(index, InputIndex):  # an Embedding's lookup: rows at the input's values
+        position = b.add("Cast", b.inputs[index.position], to=onnx.TensorProto.INT64)
+        return b.add("Gather", x, position, axis=0)
     items = list(index) if isinstance(index, tuple) else [index]
     ndim = b.ndim(node.inputs[0])
     if any(i is Ellipsis for i in items):  # (`in` would compare arrays elementwise)
@@ -405,7 +415,8 @@ NOT_IN_ONNX = {"add_at", "conv_transpose", "conv_weight", "solve", "solve_triang
 # ---------------------------------------------------------------- the model
 def _value_info(name, dtype, shape):
     # BATCH is the input's batch axis; None a size that grows with it some other way.
-    dims = ["batch" if s == BATCH else None if s is None else int(s) for s in shape]
+    dims = ["batch" if s == BATCH else None if s is None or isinstance(s, Batches) else int(s)
+            for s in shape]
     return helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(np.dtype(dtype)),
                                          dims)
 

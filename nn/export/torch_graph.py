@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from .names import to_torch_layout, torch_names, transposed
-from .trace import BATCH
+from .trace import BATCH, Batches, InputIndex, follows_batch
 
 TOLERANCE = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-9}  # the self-check's
 
@@ -75,6 +75,10 @@ class Builder:
         if ref.kind == "param":
             flip = ref.key in self.flipped and not linear_weight
             return self.get(self.names[ref.key], flip)
+        if ref.kind == "fill":
+            value, shape = ref.key
+            return self.call(torch.full, self.shape(shape), value.item(),
+                             dtype=torch_dtype(value.dtype))
         return self.const(ref.key, scalar)
 
     def batch(self):
@@ -85,7 +89,9 @@ class Builder:
 
     def shape(self, shape):
         """A shape attribute with BATCH entries as the batch size of the call."""
-        return tuple(self.batch() if s == BATCH else int(s) for s in shape)
+        return tuple(self.batch() if s == BATCH else
+                     self.call(operator.mul, self.batch(), s.times) if isinstance(s, Batches)
+                     else int(s) for s in shape)
 
     def shape_of(self, ref):
         if ref.kind == "input":
@@ -94,6 +100,8 @@ class Builder:
             return self.trace.nodes[ref.key].shape
         if ref.kind == "param":
             return self.trace.params[ref.key].shape
+        if ref.kind == "fill":
+            return ref.key[1]
         return ref.key.shape
 
     def ndim(self, ref):
@@ -103,6 +111,8 @@ class Builder:
             return len(self.trace.nodes[ref.key].shape)
         if ref.kind == "param":
             return self.trace.params[ref.key].ndim
+        if ref.kind == "fill":
+            return len(ref.key[1])
         return ref.key.ndim
 
 
@@ -154,6 +164,8 @@ def _getitem(b, node, x):
     # torch's slices step forward only: a backward slice of a fixed axis becomes an
     # index_select of its positions first (numpy's order), and the slice a plain ':'.
     index = node.attrs["index"]
+    if isinstance(index, InputIndex):  # an Embedding's lookup: rows at the input's values
+        return b.call(operator.getitem, x, b.method("long", b.inputs[index.position]))
     items = list(index) if isinstance(index, tuple) else [index]
     if any(isinstance(i, slice) and i.step is not None and i.step < 0 for i in items):
         shape = b.shape_of(node.inputs[0])
@@ -182,7 +194,7 @@ def _getitem(b, node, x):
 def _add_at(b, node, y):
     # zeros(shape) with y added at index: a flat index_add, exact for repeated indices too.
     shape = node.attrs["shape"]
-    if BATCH in shape:
+    if follows_batch(shape):
         raise ValueError("to_torch: add_at with a batch-sized shape cannot be traced (it comes "
                          "from differentiating getitem); pass dynamic_batch=False")
     where = np.arange(int(np.prod(shape))).reshape(shape)[node.attrs["index"]]
@@ -304,7 +316,7 @@ def _conv_grad(kind):
         if not _symmetric(a["padding"]):
             raise NotImplementedError(f"to_torch: {kind} with uneven padding {a['padding']} has "
                                       "no torch.nn.grad equivalent")
-        if BATCH in a["shape"]:
+        if follows_batch(a["shape"]):
             raise ValueError(f"to_torch: {kind} with a batch-sized shape cannot be traced (it "
                              "comes from differentiating conv); pass dynamic_batch=False")
         args = (tuple(a["stride"]), tuple(lo for lo, _ in a["padding"]), tuple(a["dilation"]),
@@ -466,14 +478,21 @@ def build(trace, model):
         args = [b.value(r, scalar, linear_weight=node.op.name == "linear")
                 for r in node.inputs]
         b.values.append(row(b, node, *args))
-    outputs = [b.value(r, scalar=False) for r in trace.outputs]
-    b.graph.output(outputs[0] if len(outputs) == 1 else tuple(outputs))
+    outputs = iter([b.value(r, scalar=False) for r in trace.outputs])
+    b.graph.output(_nest(trace.structure, outputs))
     gm = torch.fx.GraphModule({k: v for k, (v, _) in b.attrs.items()}, b.graph,
                               class_name=type(model).__name__)
     for target, (value, kind) in b.attrs.items():  # unused parameters too, with their kinds
         _put(gm, target, value, kind)
     gm.eval()  # npgrad's trace ran the model as it was; dropout in training is not traced
     return gm
+
+
+def _nest(structure, values):
+    """The flat output values in the model's nesting (an LSTM's (output, (h, c)))."""
+    if structure is None:
+        return next(values)
+    return tuple(_nest(part, values) for part in structure)
 
 
 def _put(module, target, value, kind):
@@ -500,7 +519,7 @@ def check(gm, trace, example):
               for a, d in zip(arrays, trace.input_dtypes)]
     with torch.no_grad():
         result = gm(*inputs)
-    results = result if isinstance(result, tuple) else (result,)
+    results = torch.utils._pytree.tree_leaves(result)
     for ours, theirs in zip(trace.values, results):
         theirs = theirs.numpy()
         tol = TOLERANCE.get(ours.dtype, 1e-9)
