@@ -143,3 +143,24 @@ def test_a_kernel_missing_in_float64_is_named(monkeypatch, tmp_path):
     monkeypatch.setitem(onnx_graph.ONNX_OPS, "relu", lambda b, node, x: b.add("Erf", x))
     with pytest.raises(RuntimeError, match="cannot run .* in float64.*Erf"):
         nn.export.to_onnx(nn.ReLU(), np.ones((2, 2)), tmp_path / "m.onnx")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_embedding_gathers_the_input_rows(dtype, tmp_path):
+    emb = nn.Embedding(10, 4, rng=np.random.default_rng(0), dtype=dtype)
+    nn.export.to_onnx(emb, np.array([[1, 2, 2], [0, 9, 3]]), tmp_path / "emb.onnx")
+    indices = np.random.default_rng(4).integers(0, 10, size=(OTHER_ROWS, 3))
+    result = run(tmp_path / "emb.onnx", [indices.astype(np.float64)])  # (the trace's dtype)
+    assert np.array_equal(result, emb(indices).data)
+
+
+def test_lstm_outputs_and_state(tmp_path):
+    lstm = nn.LSTM(3, 2, batch_first=True, dtype=np.float32)
+    x = np.random.default_rng(0).normal(size=(4, 5, 3)).astype(np.float32)
+    nn.export.to_onnx(lstm, x[:2], tmp_path / "lstm.onnx")
+    session = onnxruntime.InferenceSession(str(tmp_path / "lstm.onnx"),
+                                           providers=["CPUExecutionProvider"])
+    output, h, c = session.run(None, {"x": x})
+    ours, (our_h, our_c) = lstm(x)
+    for a, b in ((output, ours), (h, our_h), (c, our_c)):
+        np.testing.assert_allclose(a, b.data, rtol=1e-5, atol=1e-5)

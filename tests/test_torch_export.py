@@ -310,3 +310,50 @@ def test_a_linear_weight_used_elsewhere_too_keeps_one_parameter():
     gm = nn.export.to_torch(model, np.ones((2, 3)))
     assert [k for k, _ in gm.named_parameters()] == ["enc.weight", "enc.bias"]
     compare(model, (np.random.default_rng(1).normal(size=(5, 3)),), np.float64, gm)
+
+
+class Lookup(nn.Module):
+    """Embedding rows of integer indices (batch, 3), summed and mapped by a Linear."""
+
+    def __init__(self, dtype):
+        self.emb = nn.Embedding(10, 4, rng=np.random.default_rng(0), dtype=dtype)
+        self.out = nn.Linear(4, 2, rng=np.random.default_rng(1), dtype=dtype)
+
+    def forward(self, indices):
+        return self.out(self.emb(indices).sum(axis=1))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_embedding_looks_up_the_input_it_is_given(dtype):
+    model = Lookup(dtype)
+    gm = nn.export.to_torch(model, np.array([[1, 2, 2], [0, 9, 3]]))
+    indices = np.random.default_rng(4).integers(0, 10, size=(OTHER_ROWS, 3))
+    out = model(indices)
+    weights = np.random.default_rng(5).normal(size=out.shape).astype(dtype)
+    model.zero_grad()
+    (out * weights).sum().backward()
+    theirs = gm(torch.from_numpy(indices))
+    (theirs * torch.from_numpy(weights)).sum().backward()
+    assert_close(theirs.detach().numpy(), out.data, dtype, "output")
+    assert_close(gm.emb.weight.grad.numpy(), model.emb.weight.grad, dtype, "embedding gradient")
+    assert dict(gm.named_parameters()).keys() == {"emb.weight", "out.weight", "out.bias"}
+
+
+def test_lstm_state_comes_back_nested():
+    lstm = nn.LSTM(3, 2, num_layers=2, batch_first=True)
+    x = np.random.default_rng(0).normal(size=(4, 5, 3))
+    gm = nn.export.to_torch(lstm, x[:2])
+    output, (h, c) = gm(torch.from_numpy(x))
+    ours, (our_h, our_c) = lstm(x)
+    for a, b in ((output, ours), (h, our_h), (c, our_c)):
+        assert_close(a.detach().numpy(), b.data, np.float64, "lstm")
+    reference = torch.nn.LSTM(3, 2, num_layers=2, batch_first=True).double()
+    reference.load_state_dict(gm.state_dict())  # PyTorch's names and layouts as they are
+    assert_close(reference(torch.from_numpy(x))[0].detach().numpy(), ours.data, np.float64,
+                 "torch.nn.LSTM with the exported weights")
+
+
+def test_batch_first_false_recurrent_layer_is_refused():
+    """Axis 0 is the batch axis: a sequence-first input's loop follows it."""
+    with pytest.raises(ValueError, match="control flow depends on the batch size"):
+        nn.export.to_torch(nn.GRU(3, 2), np.ones((4, 2, 3)))

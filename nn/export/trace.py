@@ -16,6 +16,7 @@ import numpy as np
 from autograd import Tensor
 from autograd.record import record
 
+from ..embedding import Embedding
 from ..layers import Dropout
 
 BATCH = "batch"  # a shape entry that is the batch size (axis 0 of every input)
@@ -161,6 +162,13 @@ def trace(model, example, dynamic_batch: bool = True) -> Trace:
     if dropping:  # its random mask would become a constant of the graph
         raise ValueError(f"export: Dropout {dropping[0]!r} is in training mode: call "
                          "model.eval() before exporting (an exported graph holds no random mask)")
+    padded = [name or type(model).__name__ for name, m in model.named_modules()
+              if isinstance(m, Embedding) and m.padding_idx is not None]
+    if padded:  # its gradient-free row is chosen by a numpy mask of the indices
+        raise NotImplementedError(f"export: Embedding {padded[0]!r} has a padding_idx, whose "
+                                  "row takes no gradient through a mask computed from the "
+                                  "indices, which a traced graph cannot follow; export a copy "
+                                  "with padding_idx=None for inference")
     params = dict(model._named_tensors())
     saved = {name: np.array(t.data, copy=True) for name, t in params.items()}
     try:  # a BatchNorm in training mode updates its running statistics at every call
