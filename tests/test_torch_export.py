@@ -211,11 +211,73 @@ def test_from_torch_plain_layers(dtype):
         assert torch.equal(back[k], v), k  # torch -> npgrad -> torch: bit-identical
 
 
+def _lstm_output(module):
+    class Output(torch.nn.Module):  # the output sequence of a recurrent layer
+        def __init__(self):
+            super().__init__()
+            self.rnn = module
+
+        def forward(self, x):
+            return self.rnn(x)[0]
+    return Output()
+
+
+# torch layer -> the input shape after the batch axis
+FROM_TORCH_CASES = {
+    "BatchNorm1d": (lambda: torch.nn.BatchNorm1d(3), (3,)),
+    "BatchNorm1d-3d": (lambda: torch.nn.BatchNorm1d(3, momentum=None), (3, 4)),
+    "BatchNorm2d": (lambda: torch.nn.BatchNorm2d(2, eps=1e-3), (2, 3, 3)),
+    "LayerNorm": (lambda: torch.nn.LayerNorm((2, 3)), (2, 3)),
+    "Conv1d": (lambda: torch.nn.Conv1d(2, 4, 3, stride=2, padding=1, groups=2), (2, 7)),
+    "Conv2d-CNN": (lambda: torch.nn.Sequential(
+        torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.AvgPool2d(2, padding=1), torch.nn.AdaptiveAvgPool2d((2, 1)),
+        torch.nn.Flatten(), torch.nn.Linear(4, 3), torch.nn.LogSoftmax(-1)), (1, 6, 6)),
+    "MaxPool1d": (lambda: torch.nn.MaxPool1d(3, stride=2, padding=1), (2, 7)),
+    "RNN-relu": (lambda: _lstm_output(torch.nn.RNN(3, 2, nonlinearity="relu",
+                                                   batch_first=True)), (4, 3)),
+    "GRU": (lambda: _lstm_output(torch.nn.GRU(3, 2, num_layers=2, batch_first=True)), (4, 3)),
+    "LSTM": (lambda: _lstm_output(torch.nn.LSTM(3, 2, batch_first=True)), (4, 3)),
+    "GRUCell": (lambda: torch.nn.GRUCell(3, 2), (3,)),
+    "ModuleList": (lambda: torch.nn.Sequential(torch.nn.ModuleList([torch.nn.Linear(3, 3)])[0],
+                                               torch.nn.GELU()), (3,)),
+}
+
+
+@pytest.mark.parametrize("train", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(FROM_TORCH_CASES))
+def test_from_torch_layers(name, dtype, train):
+    make, shape = FROM_TORCH_CASES[name]
+    torch.manual_seed(0)
+    tm = make().to(torch.float32 if dtype == np.float32 else torch.float64)
+    for key, value in tm.state_dict().items():  # running statistics away from their defaults
+        if "running" in key:
+            value.copy_(torch.rand_like(value) + 0.5)
+    tm.train(train)
+    target = type(tm.rnn) if hasattr(tm, "rnn") else type(tm)
+    model = (nn.export.from_torch(tm.rnn) if hasattr(tm, "rnn") else nn.export.from_torch(tm))
+    assert type(model).__name__ == target.__name__ and model.training == train
+    x = np.random.default_rng(1).normal(size=(5, *shape)).astype(dtype)
+    ours = model(x)
+    ours = ours[0] if isinstance(ours, tuple) else ours
+    theirs = tm(torch.from_numpy(x))  # (a training batch norm updates both sides' statistics)
+    assert_close(ours.data, theirs.detach().numpy(), dtype, "from_torch output")
+    state = model.state_dict()
+    reference = tm.rnn.state_dict() if hasattr(tm, "rnn") else tm.state_dict()
+    assert set(nn.export.torch_names(model).values()) == set(reference)
+    names = nn.export.torch_names(model)
+    flipped = nn.export.names.transposed(model)
+    for ours_name, torch_name in names.items():  # running statistics after one step included
+        a = state[ours_name].T if ours_name in flipped else state[ours_name]
+        assert_close(a, reference[torch_name].numpy(), dtype, torch_name)
+
+
 def test_from_torch_unknown_layer_names_it():
-    with pytest.raises(TypeError, match="Conv2d.*load_torch_state_dict"):
-        nn.export.from_torch(torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3)))
-    with pytest.raises(ValueError, match="erf"):
-        nn.export.from_torch(torch.nn.GELU())
+    with pytest.raises(TypeError, match="PReLU.*load_torch_state_dict"):
+        nn.export.from_torch(torch.nn.Sequential(torch.nn.PReLU()))
+    with pytest.raises(ValueError, match="proj_size"):
+        nn.export.from_torch(torch.nn.LSTM(3, 4, proj_size=2))
 
 
 def test_load_torch_state_dict_checks_every_key_and_shape():
