@@ -13,9 +13,9 @@ refuses: control flow or numbers that change with the batch size, in-place opera
 computed outside Tensor operations (numpy masks, `where` conditions, integer indices) are
 constants of the graph, except an integer lookup of an input (an Embedding's); an input read
 only through numpy raises. Axis 0 of every input is the batch axis. The model's parameters and
-buffers are restored after the trace (a training BatchNorm updates its running statistics). Plain PyTorch layers come
-back module by module (`from_torch`: one row per layer in `FROM_TORCH`). torch and onnx are
-imported only inside these functions: npgrad's core needs neither.
+buffers are restored after the trace (a training BatchNorm updates its running statistics).
+PyTorch layers come back module by module (`from_torch`: one row per layer in `FROM_TORCH`).
+torch and onnx are imported only inside these functions: npgrad's core needs neither.
 """
 
 from ..module import IncompatibleKeys

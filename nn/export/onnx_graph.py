@@ -1,7 +1,7 @@
 """A traced npgrad forward pass as an ONNX graph (opset 18): one table row per primitive.
 
 Each row of `ONNX_OPS` emits the ONNX nodes of one npgrad op with numpy's semantics, in the
-trace's dtype (float32 or float64: every row is built from operators onnxruntime runs in both).
+trace's dtype (float32 or float64; the kernels onnxruntime lacks in float64 are listed below).
 Weights are initializers named as in PyTorch (`0.weight`) but in npgrad's layout (a Linear weight
 (in, out) feeds MatMul directly). Axis 0 of the inputs is the dynamic axis "batch"; shapes that
 follow it are computed from the input's shape at run time. Composites where ONNX lacks the
@@ -9,9 +9,11 @@ function: logaddexp, log1p, expm1 and gelu are written with Exp/Log/Tanh (log1p 
 lose relative precision for |x| below about 1e-8), the fused losses with LogSoftmax.
 Not covered: getitem with several index arrays; ops with no ONNX equivalent have rows that raise,
 naming the op (`NOT_IN_ONNX`: the decompositions and solves, and the gradient-only add_at,
-conv_transpose, conv_weight). onnxruntime has no float64 kernels for Erf (the exact gelu, erf,
-erfc), Tan, Sinh, Cosh, the inverse trigonometric and hyperbolic functions and Conv: such files
-are written, and `check` raises naming the kernel (export those models in float32).
+conv_transpose, conv_weight). onnxruntime has no float64 kernels for Erf, so erf, erfc and the
+exact gelu use a series in float64, within 3e-15 of erf (erfc = 1 - erf and the gelu's 1 + erf
+then lose relative, not absolute, precision in the tail where they are tiny); nor for Tan, Sinh,
+Cosh, the inverse trigonometric and hyperbolic functions and Conv: those files are written, and
+`check` raises naming the kernel (export them in float32).
 Imported only when onnx is there (nn.export imports it inside its functions).
 """
 
@@ -123,9 +125,30 @@ def _gelu(b, node, x):
     return b.add("Mul", half, b.add("Add", b.add("Tanh", inner), b.like(1, node)))
 
 
+_ERF_TERMS = 100  # the series below is within 3e-15 of erf for every float64 x with these
+
+
+def _erf(b, node, x):
+    """erf(x): ONNX's Erf in float32; in float64, where onnxruntime has no Erf kernel, the
+    series erf(x) = 2/sqrt(pi) exp(-x^2) sum_n (2x^2)^n x / (1 3 5 ... (2n+1)), whose terms are
+    all of x's sign (no cancellation), for x clipped to [-6, 6] (erf(6) rounds to 1)."""
+    if np.dtype(node.dtype) != np.float64:
+        return b.add("Erf", x)
+    x = b.add("Clip", x, b.like(-6, node), b.like(6, node))
+    square = b.add("Mul", x, x)
+    twice = b.add("Mul", square, b.like(2, node))
+    term = total = x
+    for n in range(1, _ERF_TERMS + 1):
+        term = b.add("Div", b.add("Mul", term, twice), b.like(2 * n + 1, node))
+        total = b.add("Add", total, term)
+    scale = b.add("Mul", b.add("Exp", b.add("Neg", square)), b.like(2 / math.sqrt(math.pi), node))
+    # (rounding can carry the sum an ulp past 1, where 1 + erf(-6) must stay 0)
+    return b.add("Clip", b.add("Mul", total, scale), b.like(-1, node), b.like(1, node))
+
+
 def _gelu_exact(b, node, x):
-    # x Phi(x) = x (1 + erf(x / sqrt 2)) / 2 (onnxruntime has Erf in float32 only).
-    erf = b.add("Erf", b.add("Mul", x, b.like(math.sqrt(0.5), node)))
+    # x Phi(x) = x (1 + erf(x / sqrt 2)) / 2
+    erf = _erf(b, node, b.add("Mul", x, b.like(math.sqrt(0.5), node)))
     return b.add("Mul", b.add("Mul", x, b.like(0.5, node)), b.add("Add", erf, b.like(1, node)))
 
 
@@ -345,8 +368,8 @@ ONNX_OPS = {
     "leaky_relu": _leaky_relu,
     "gelu": _gelu_exact,
     "gelu_tanh": _gelu,
-    "erf": _unary("Erf"),
-    "erfc": lambda b, node, x: b.add("Sub", b.like(1, node), b.add("Erf", x)),
+    "erf": _erf,
+    "erfc": lambda b, node, x: b.add("Sub", b.like(1, node), _erf(b, node, x)),
     "clip": _clip,
     "clip_tensors": _clip_tensors,
     "astype": lambda b, node, x: b.add(
