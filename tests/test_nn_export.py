@@ -267,3 +267,12 @@ def test_an_eval_batch_norm_graph_reads_its_buffers():
     recorded = trace(layer, np.ones((4, 2)))
     read = {r.key for n in recorded.nodes for r in n.inputs if r.kind == "param"}
     assert {"running_mean", "running_var", "weight", "bias"} <= read
+
+
+@pytest.mark.parametrize("loss", [nn.MSELoss(), nn.BCEWithLogitsLoss(), nn.CrossEntropyLoss()])
+def test_a_loss_whose_target_is_read_as_data_is_refused(loss):
+    """nn's losses read the target through numpy: traced for one batch it would be frozen in."""
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    target = np.abs(x) / np.abs(x).sum(axis=1, keepdims=True)
+    with pytest.raises(ValueError, match="input 1 .* is read by no Tensor operation"):
+        trace(loss, (x, target), dynamic_batch=False)
