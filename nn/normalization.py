@@ -58,9 +58,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: training=False needs running_mean and running_var")
-        mean = _per_channel(running_mean.data, x.ndim)
-        scale = _per_channel((running_var.data + eps) ** -0.5, x.ndim)
-        y = (x - mean.astype(x.dtype, copy=False)) * scale.astype(x.dtype, copy=False)
+        # Tensor operations on the buffers (which need no gradient, so nothing is recorded for
+        # backward): an exported graph then reads the buffers rather than copies of them.
+        mean = _per_channel(running_mean, x.ndim)
+        scale = _per_channel((running_var + eps) ** -0.5, x.ndim)
+        if mean.dtype != x.dtype:
+            mean, scale = mean.astype(x.dtype), scale.astype(x.dtype)
+        y = (x - mean) * scale
     if weight is not None:
         y = y * _per_channel(weight, x.ndim)
     if bias is not None:

@@ -104,6 +104,97 @@ OP_CASES = {
 }
 
 
+# Matrices built from h for the decompositions: A symmetric positive definite with distinct
+# eigenvalues, P from the parameter alone (unbatched), B (batch, 4, 3) of full rank.
+_DIAG = np.diag([1.0, 2.0, 3.0, 4.0])
+_OFFSET = np.random.default_rng(7).normal(size=(4, 3))
+
+
+def _spd(m, h):
+    return h[:, :, None] * h[:, None, :] + _DIAG.astype(h.dtype)
+
+
+def _p(m):
+    return m.m @ m.m.T + _DIAG.astype(m.m.dtype)
+
+
+def _tall(m, h):
+    return h[:, :, None] * m.m[None] + _OFFSET.astype(h.dtype)
+
+
+def _signal(h):
+    return h.reshape((-1, 1, 4))
+
+
+def _gradient(m, h):  # (batch, 4, 4): a stand-in for a gradient arriving at conv's output
+    return h[:, None, :] * m.m[:, :1]
+
+
+_CONV = {"stride": (1,), "padding": ((1, 1),), "dilation": (1,), "groups": 1}
+_SPECIALS = np.array([np.nan, np.inf, -np.inf, 0.0])
+
+OP_CASES.update({
+    "gelu_tanh": (lambda m, h: h.gelu("tanh"), None, True),
+    "erf": (lambda m, h: O.erf(h), None, True),
+    "erfc": (lambda m, h: O.erfc(h), None, True),
+    "clip_tensors": (lambda m, h: O.clip_tensors(h, m.w * 0.5 - 0.25, m.w[::-1] + 0.5), None,
+                     True),  # (column 2: lo > hi, so hi wins)
+    "tan": (lambda m, h: O.tan(h * 0.3), None, True),
+    "sinh": (lambda m, h: O.sinh(h), None, True),
+    "cosh": (lambda m, h: O.cosh(h), None, True),
+    "arcsin": (lambda m, h: O.arcsin(h.tanh() * 0.9), None, True),
+    "arccos": (lambda m, h: O.arccos(h.tanh() * 0.9), None, True),
+    "arctan": (lambda m, h: O.arctan(h), None, True),
+    "arcsinh": (lambda m, h: O.arcsinh(h), None, True),
+    "arccosh": (lambda m, h: O.arccosh(h * h + 1.5), None, True),
+    "arctanh": (lambda m, h: O.arctanh(h.tanh() * 0.9), None, True),
+    "arctan2": (lambda m, h: O.arctan2(h, m.w) + O.arctan2(m.w, h), None, True),
+    "hypot": (lambda m, h: O.hypot(h, m.w), None, True),
+    "sinc": (lambda m, h: O.sinc(h), None, True),
+    "log2": (lambda m, h: O.log2(h * h + 1), None, True),
+    "log10": (lambda m, h: O.log10(h * h + 1), None, True),
+    "exp2": (lambda m, h: O.exp2(h), None, True),
+    "logaddexp2": (lambda m, h: O.logaddexp2(h, m.w), None, True),
+    "cbrt": (lambda m, h: O.cbrt(h - 0.1), None, True),
+    "fmax": (lambda m, h: O.fmax(h, m.w) + O.fmax(h, _SPECIALS[[0, 3, 0, 3]].astype(h.dtype)),
+             None, True),
+    "fmin": (lambda m, h: O.fmin(h, m.w) + O.fmin(h, _SPECIALS[[0, 3, 0, 3]].astype(h.dtype)),
+             None, True),
+    "remainder": (lambda m, h: O.remainder(h, m.w) + O.remainder(h, 0.75), None, True),
+    "nan_to_num": (lambda m, h: O.nan_to_num(h + _SPECIALS.astype(h.dtype), nan=0.5, posinf=3.0)
+                   + O.nan_to_num(h + _SPECIALS.astype(h.dtype)) * 1e-300, None, True),
+    "einsum": (lambda m, h: O.einsum(h, m.m, subscripts="bi,ij->bj"), None, True),
+    "einsum_unary": (lambda m, h: O.einsum_unary(h.reshape((-1, 2, 2)), subscripts="bii->b"),
+                     None, True),
+    "solve": (lambda m, h: O.solve(_spd(m, h), h[..., None])[..., 0] + O.solve(_p(m), m.w),
+              None, True),
+    "solve_triangular": (lambda m, h: O.solve_triangular(_spd(m, h), h[..., None], lower=True)
+                         [..., 0] + O.solve_triangular(_p(m), m.w, lower=False), None, True),
+    "inv": (lambda m, h: O.inv(_spd(m, h)), None, True),
+    "slogdet": (lambda m, h: O.slogdet(_spd(m, h)), None, True),
+    "cholesky": (lambda m, h: O.cholesky(_spd(m, h)), None, True),
+    # Each eigenvector and singular vector is unique up to its sign, which is the LAPACK
+    # library's choice (numpy's and torch's differ): the cases read the packed results squared.
+    "eigh": (lambda m, h: O.eigh(_spd(m, h)) ** 2, None, True),
+    "svd": (lambda m, h: O.svd(_tall(m, h)) ** 2, None, True),
+    "qr": (lambda m, h: O.qr(_tall(m, h)), None, True),
+    "pinv": (lambda m, h: O.pinv(_tall(m, h)), None, True),
+    "conv": (lambda m, h: O.conv(_signal(h), m.m.reshape((4, 1, 3)), stride=(2,),
+                                 padding=((2, 0),), dilation=(1,), groups=1).sum(axis=-1)
+             + O.conv(h.reshape((-1, 1, 2, 2)), m.m.reshape((3, 1, 2, 2)), stride=(1, 1),
+                      padding=((1, 1), (0, 1)), dilation=(1, 1), groups=1)
+             .sum(axis=(1, 2, 3))[:, None], None, True),
+    "conv_transpose": (lambda m, h: O.conv_transpose(_gradient(m, h), m.m.reshape((4, 1, 3)),
+                                                     shape=(ROWS, 1, 4), **_CONV), None, False),
+    "conv_weight": (lambda m, h: O.conv_weight(_signal(h), _gradient(m, h), shape=(4, 1, 3),
+                                               **_CONV), None, True),
+    "max_pool": (lambda m, h: O.max_pool(_signal(h), kernel=(2,), stride=(1,),
+                                         padding=((1, 1),), dilation=(1,))
+                 + O.max_pool(_signal(h), kernel=(3,), stride=(2,), padding=((1, 1),),
+                              dilation=(1,)).sum(axis=-1, keepdims=True), None, True),
+})
+
+
 def op_inputs(name, dtype, rows, seed=0):
     """The example inputs of op case `name`: x (rows, 4) with kinks and ties, and targets."""
     rng = np.random.default_rng(seed)
@@ -136,6 +227,41 @@ class Masked(nn.Module):
         return masked_cross_entropy(self.net(x), self.labels)
 
 
+class First(nn.Module):
+    """A recurrent layer's output sequence alone (it returns (output, state))."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def forward(self, x):
+        return self.layer(x)[0]
+
+
+class Branches(nn.Module):
+    """A ModuleList and a ModuleDict of layers, and a plain nn.Parameter."""
+
+    def __init__(self, dtype, rng):
+        self.blocks = nn.ModuleList([nn.Linear(4, 4, rng=rng, dtype=dtype) for _ in range(2)])
+        self.heads = nn.ModuleDict({"a": nn.Linear(4, 3, rng=rng, dtype=dtype),
+                                    "b": nn.LayerNorm(4, dtype=dtype)})
+        self.scale = nn.Parameter(np.array([0.5, 2.0, -1.0], dtype))
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = nn.functional.gelu(block(x), approximate="tanh") + x
+        return self.heads["a"](self.heads["b"](x)) * self.scale
+
+
+def _batch_norm(cls, n, dtype, rng, train):
+    """A batch norm with running statistics and affine parameters away from their defaults."""
+    layer = cls(n, dtype=dtype)
+    for t, values in ((layer.running_mean, rng.normal(size=n)),
+                      (layer.running_var, rng.uniform(0.5, 2.0, size=n)),
+                      (layer.weight, rng.normal(size=n)), (layer.bias, rng.normal(size=n))):
+        t.data[...] = values
+    return layer.train(train)
+
+
 def layer_models(dtype):
     """Each nn layer on main (and models of them), named, with the width of its input."""
     rng = np.random.default_rng(3)
@@ -160,6 +286,28 @@ def layer_models(dtype):
         "MLP-softmax": (nn.MLP([4, 8, 3], activation="leaky_relu", output_activation="softmax",
                                rng=rng, dtype=dtype), 4),
         "SkipNet": (SkipNet(4, 6, 3).astype(dtype), 4),
+        "BatchNorm1d-eval": (_batch_norm(nn.BatchNorm1d, 4, dtype, rng, False), 4),
+        "BatchNorm1d-train": (_batch_norm(nn.BatchNorm1d, 4, dtype, rng, True), 4),
+        "BatchNorm1d-3d-eval": (_batch_norm(nn.BatchNorm1d, 2, dtype, rng, False), (2, 3)),
+        "BatchNorm2d-eval": (_batch_norm(nn.BatchNorm2d, 2, dtype, rng, False), (2, 3, 3)),
+        "BatchNorm2d-train": (_batch_norm(nn.BatchNorm2d, 2, dtype, rng, True), (2, 3, 3)),
+        "LayerNorm": (nn.LayerNorm((2, 3), dtype=dtype), (2, 3)),
+        "RNN": (First(nn.RNN(4, 3, batch_first=True, dtype=dtype)), (3, 4)),
+        "GRU-2-layers": (First(nn.GRU(4, 3, num_layers=2, batch_first=True, dtype=dtype)),
+                         (3, 4)),
+        "LSTM": (First(nn.LSTM(4, 3, batch_first=True, dtype=dtype)), (3, 4)),
+        "RNNCell": (nn.RNNCell(4, 3, dtype=dtype), 4),
+        "GRUCell": (nn.GRUCell(4, 3, dtype=dtype), 4),
+        "LSTMCell": (First(nn.LSTMCell(4, 3, dtype=dtype)), 4),
+        "Conv1d": (nn.Conv1d(2, 3, 3, stride=2, padding=1, dtype=dtype), (2, 7)),
+        "Conv2d": (nn.Conv2d(2, 4, 3, padding=1, groups=2, dtype=dtype), (2, 5, 5)),
+        "MaxPool1d": (nn.MaxPool1d(3, stride=2, padding=1), (2, 7)),
+        "MaxPool2d": (nn.MaxPool2d(2), (2, 4, 5)),
+        "AvgPool2d": (nn.AvgPool2d(2, padding=1), (2, 4, 5)),
+        "AdaptiveAvgPool2d": (nn.AdaptiveAvgPool2d((2, 3)), (2, 5, 7)),
+        "CNN": (nn.Sequential(nn.Conv2d(1, 2, 3, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Flatten(), nn.Linear(8, 3, rng=rng, dtype=dtype)), (1, 6, 6)),
+        "Branches": (Branches(dtype, rng), 4),
     }
 
 

@@ -188,3 +188,91 @@ def test_trace_leaves_no_graph_and_no_gradients():
     trace(model, np.ones((2, 2)))
     assert all(p.grad is None for p in model.parameters())
     assert Tensor(np.ones(2), requires_grad=True).requires_grad  # grad mode came back
+
+
+class Recurrent(nn.Module):
+    """A zero initial state built with numpy, of the batch's size: a filled constant."""
+
+    def __init__(self):
+        self.cell = nn.RNNCell(3, 2)
+
+    def forward(self, x):
+        return self.cell(x, Tensor(np.zeros((x.shape[0], 2))))
+
+
+def test_a_batch_sized_constant_of_one_value_becomes_a_fill():
+    recorded = trace(Recurrent(), np.ones((4, 3)))
+    fills = [r for node in recorded.nodes for r in node.inputs if r.kind == "fill"]
+    assert [(float(v), shape) for v, shape in (r.key for r in fills)] == [(0.0, (BATCH, 2))]
+
+
+def test_a_batch_sized_constant_of_several_values_is_refused():
+    class Ramp(nn.Module):
+        def __init__(self):
+            self.lin = nn.Linear(3, 3)
+
+        def forward(self, x):
+            return self.lin(x) + np.arange(x.shape[0] * 3.0).reshape(-1, 3)
+
+    with pytest.raises(ValueError, match="input 1: a constant of shape"):
+        trace(Ramp(), np.ones((4, 3)))
+
+
+def test_reshape_to_a_multiple_of_the_batch_follows_it():
+    from nn.export.trace import Batches
+    recorded = trace(nn.AvgPool2d(2), np.ones((3, 2, 4, 4)))
+    assert recorded.nodes[0].attrs["shape"][0] == Batches(2)  # (N * C, 1, H, W)
+
+
+def test_nested_outputs_keep_their_structure():
+    recorded = trace(nn.LSTM(3, 2, batch_first=True), np.ones((4, 5, 3)))
+    assert recorded.structure == (None, (None, None)) and len(recorded.outputs) == 3
+
+
+def test_an_input_read_only_through_numpy_is_refused():
+    class Frozen(nn.Module):
+        def __init__(self):
+            self.lin = nn.Linear(3, 3)
+
+        def forward(self, x):
+            return self.lin(Tensor(np.tanh(x.data)))  # x's values would be frozen in
+
+    with pytest.raises(ValueError, match="input 0 .* is read by no Tensor operation"):
+        trace(Frozen(), np.ones((4, 3)), dynamic_batch=False)
+
+
+def test_an_embedding_lookup_reads_its_input():
+    from nn.export.trace import InputIndex
+    recorded = trace(nn.Embedding(10, 3), np.array([[1, 2], [3, 3], [0, 9]]))
+    assert recorded.nodes[0].attrs["index"] == InputIndex(0)
+
+
+def test_an_embedding_with_padding_idx_is_refused():
+    with pytest.raises(NotImplementedError, match="Embedding 'Embedding' has a padding_idx"):
+        trace(nn.Embedding(10, 3, padding_idx=0), np.array([[1, 2], [3, 3]]))
+
+
+@pytest.mark.parametrize("cls", [nn.BatchNorm1d, nn.BatchNorm2d])
+def test_tracing_a_training_batch_norm_leaves_its_buffers(cls):
+    layer = cls(2)
+    x = np.random.default_rng(0).normal(size=(4, 2) if cls is nn.BatchNorm1d else (4, 2, 3, 3))
+    before = {k: v.copy() for k, v in layer.state_dict().items()}
+    trace(layer, x)  # two forward passes in training mode
+    for k, v in layer.state_dict().items():
+        assert np.array_equal(v, before[k]), k
+
+
+def test_an_eval_batch_norm_graph_reads_its_buffers():
+    layer = nn.BatchNorm1d(2).eval()
+    recorded = trace(layer, np.ones((4, 2)))
+    read = {r.key for n in recorded.nodes for r in n.inputs if r.kind == "param"}
+    assert {"running_mean", "running_var", "weight", "bias"} <= read
+
+
+@pytest.mark.parametrize("loss", [nn.MSELoss(), nn.BCEWithLogitsLoss(), nn.CrossEntropyLoss()])
+def test_a_loss_whose_target_is_read_as_data_is_refused(loss):
+    """nn's losses read the target through numpy: traced for one batch it would be frozen in."""
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    target = np.abs(x) / np.abs(x).sum(axis=1, keepdims=True)
+    with pytest.raises(ValueError, match="input 1 .* is read by no Tensor operation"):
+        trace(loss, (x, target), dynamic_batch=False)

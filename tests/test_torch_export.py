@@ -98,15 +98,21 @@ def test_op_outputs_and_gradients_match(name, dtype):
 @pytest.mark.parametrize("name", sorted(layer_models(np.float64)))
 def test_layer_round_trip(name, dtype):
     model, width = layer_models(dtype)[name]
+    before = copy.deepcopy(model.state_dict())
     gm = nn.export.to_torch(model, layer_input(width, dtype, ROWS))
+    exported = copy.deepcopy(model.state_dict())
+    for k, a in before.items():  # the export leaves the weights as they were
+        assert np.array_equal(exported[k], a), k
+    # (a training BatchNorm then updates its running statistics in npgrad's forward passes)
     compare(model, (layer_input(width, dtype, OTHER_ROWS, seed=2),), dtype, gm)
-    # npgrad -> torch -> npgrad: bit-identical weights, in the model's dtype
+    # npgrad -> torch -> npgrad: bit-identical weights and buffers, in the model's dtypes
     fresh = copy.deepcopy(model)
-    for p in fresh.parameters():
-        p.data[...] = 0
+    for _, t in fresh._named_tensors():  # parameters and buffers
+        t.data[...] = 0
     nn.export.load_torch_state_dict(fresh, gm.state_dict())
-    for (k, a), b in zip(model.state_dict().items(), fresh.state_dict().values()):
-        assert a.dtype == b.dtype == dtype and np.array_equal(a, b), k
+    for (k, a), b in zip(exported.items(), fresh.state_dict().values()):
+        assert a.dtype == b.dtype and np.array_equal(a, b), k
+        assert a.dtype == dtype or k.endswith("num_batches_tracked"), k
 
 
 def test_state_dict_uses_pytorch_names_and_layouts():
@@ -205,11 +211,73 @@ def test_from_torch_plain_layers(dtype):
         assert torch.equal(back[k], v), k  # torch -> npgrad -> torch: bit-identical
 
 
+def _lstm_output(module):
+    class Output(torch.nn.Module):  # the output sequence of a recurrent layer
+        def __init__(self):
+            super().__init__()
+            self.rnn = module
+
+        def forward(self, x):
+            return self.rnn(x)[0]
+    return Output()
+
+
+# torch layer -> the input shape after the batch axis
+FROM_TORCH_CASES = {
+    "BatchNorm1d": (lambda: torch.nn.BatchNorm1d(3), (3,)),
+    "BatchNorm1d-3d": (lambda: torch.nn.BatchNorm1d(3, momentum=None), (3, 4)),
+    "BatchNorm2d": (lambda: torch.nn.BatchNorm2d(2, eps=1e-3), (2, 3, 3)),
+    "LayerNorm": (lambda: torch.nn.LayerNorm((2, 3)), (2, 3)),
+    "Conv1d": (lambda: torch.nn.Conv1d(2, 4, 3, stride=2, padding=1, groups=2), (2, 7)),
+    "Conv2d-CNN": (lambda: torch.nn.Sequential(
+        torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.AvgPool2d(2, padding=1), torch.nn.AdaptiveAvgPool2d((2, 1)),
+        torch.nn.Flatten(), torch.nn.Linear(4, 3), torch.nn.LogSoftmax(-1)), (1, 6, 6)),
+    "MaxPool1d": (lambda: torch.nn.MaxPool1d(3, stride=2, padding=1), (2, 7)),
+    "RNN-relu": (lambda: _lstm_output(torch.nn.RNN(3, 2, nonlinearity="relu",
+                                                   batch_first=True)), (4, 3)),
+    "GRU": (lambda: _lstm_output(torch.nn.GRU(3, 2, num_layers=2, batch_first=True)), (4, 3)),
+    "LSTM": (lambda: _lstm_output(torch.nn.LSTM(3, 2, batch_first=True)), (4, 3)),
+    "GRUCell": (lambda: torch.nn.GRUCell(3, 2), (3,)),
+    "ModuleList": (lambda: torch.nn.Sequential(torch.nn.ModuleList([torch.nn.Linear(3, 3)])[0],
+                                               torch.nn.GELU()), (3,)),
+}
+
+
+@pytest.mark.parametrize("train", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(FROM_TORCH_CASES))
+def test_from_torch_layers(name, dtype, train):
+    make, shape = FROM_TORCH_CASES[name]
+    torch.manual_seed(0)
+    tm = make().to(torch.float32 if dtype == np.float32 else torch.float64)
+    for key, value in tm.state_dict().items():  # running statistics away from their defaults
+        if "running" in key:
+            value.copy_(torch.rand_like(value) + 0.5)
+    tm.train(train)
+    target = type(tm.rnn) if hasattr(tm, "rnn") else type(tm)
+    model = (nn.export.from_torch(tm.rnn) if hasattr(tm, "rnn") else nn.export.from_torch(tm))
+    assert type(model).__name__ == target.__name__ and model.training == train
+    x = np.random.default_rng(1).normal(size=(5, *shape)).astype(dtype)
+    ours = model(x)
+    ours = ours[0] if isinstance(ours, tuple) else ours
+    theirs = tm(torch.from_numpy(x))  # (a training batch norm updates both sides' statistics)
+    assert_close(ours.data, theirs.detach().numpy(), dtype, "from_torch output")
+    state = model.state_dict()
+    reference = tm.rnn.state_dict() if hasattr(tm, "rnn") else tm.state_dict()
+    assert set(nn.export.torch_names(model).values()) == set(reference)
+    names = nn.export.torch_names(model)
+    flipped = nn.export.names.transposed(model)
+    for ours_name, torch_name in names.items():  # running statistics after one step included
+        a = state[ours_name].T if ours_name in flipped else state[ours_name]
+        assert_close(a, reference[torch_name].numpy(), dtype, torch_name)
+
+
 def test_from_torch_unknown_layer_names_it():
-    with pytest.raises(TypeError, match="Conv2d.*load_torch_state_dict"):
-        nn.export.from_torch(torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3)))
-    with pytest.raises(ValueError, match="erf"):
-        nn.export.from_torch(torch.nn.GELU())
+    with pytest.raises(TypeError, match="PReLU.*load_torch_state_dict"):
+        nn.export.from_torch(torch.nn.Sequential(torch.nn.PReLU()))
+    with pytest.raises(ValueError, match="proj_size"):
+        nn.export.from_torch(torch.nn.LSTM(3, 4, proj_size=2))
 
 
 def test_load_torch_state_dict_checks_every_key_and_shape():
@@ -304,3 +372,50 @@ def test_a_linear_weight_used_elsewhere_too_keeps_one_parameter():
     gm = nn.export.to_torch(model, np.ones((2, 3)))
     assert [k for k, _ in gm.named_parameters()] == ["enc.weight", "enc.bias"]
     compare(model, (np.random.default_rng(1).normal(size=(5, 3)),), np.float64, gm)
+
+
+class Lookup(nn.Module):
+    """Embedding rows of integer indices (batch, 3), summed and mapped by a Linear."""
+
+    def __init__(self, dtype):
+        self.emb = nn.Embedding(10, 4, rng=np.random.default_rng(0), dtype=dtype)
+        self.out = nn.Linear(4, 2, rng=np.random.default_rng(1), dtype=dtype)
+
+    def forward(self, indices):
+        return self.out(self.emb(indices).sum(axis=1))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_embedding_looks_up_the_input_it_is_given(dtype):
+    model = Lookup(dtype)
+    gm = nn.export.to_torch(model, np.array([[1, 2, 2], [0, 9, 3]]))
+    indices = np.random.default_rng(4).integers(0, 10, size=(OTHER_ROWS, 3))
+    out = model(indices)
+    weights = np.random.default_rng(5).normal(size=out.shape).astype(dtype)
+    model.zero_grad()
+    (out * weights).sum().backward()
+    theirs = gm(torch.from_numpy(indices))
+    (theirs * torch.from_numpy(weights)).sum().backward()
+    assert_close(theirs.detach().numpy(), out.data, dtype, "output")
+    assert_close(gm.emb.weight.grad.numpy(), model.emb.weight.grad, dtype, "embedding gradient")
+    assert dict(gm.named_parameters()).keys() == {"emb.weight", "out.weight", "out.bias"}
+
+
+def test_lstm_state_comes_back_nested():
+    lstm = nn.LSTM(3, 2, num_layers=2, batch_first=True)
+    x = np.random.default_rng(0).normal(size=(4, 5, 3))
+    gm = nn.export.to_torch(lstm, x[:2])
+    output, (h, c) = gm(torch.from_numpy(x))
+    ours, (our_h, our_c) = lstm(x)
+    for a, b in ((output, ours), (h, our_h), (c, our_c)):
+        assert_close(a.detach().numpy(), b.data, np.float64, "lstm")
+    reference = torch.nn.LSTM(3, 2, num_layers=2, batch_first=True).double()
+    reference.load_state_dict(gm.state_dict())  # PyTorch's names and layouts as they are
+    assert_close(reference(torch.from_numpy(x))[0].detach().numpy(), ours.data, np.float64,
+                 "torch.nn.LSTM with the exported weights")
+
+
+def test_batch_first_false_recurrent_layer_is_refused():
+    """Axis 0 is the batch axis: a sequence-first input's loop follows it."""
+    with pytest.raises(ValueError, match="control flow depends on the batch size"):
+        nn.export.to_torch(nn.GRU(3, 2), np.ones((4, 2, 3)))

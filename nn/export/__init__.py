@@ -11,9 +11,11 @@ user-defined ones included, as long as its ops have a row in `torch_graph.TORCH_
 `onnx_graph.ONNX_OPS` (an op without one raises, naming it). What the trace cannot hold it
 refuses: control flow or numbers that change with the batch size, in-place operations. Values
 computed outside Tensor operations (numpy masks, `where` conditions, integer indices) are
-constants of the graph. Axis 0 of every input is the batch axis. Plain PyTorch layers come
-back module by module (`from_torch`: one row per layer in `FROM_TORCH`). torch and onnx are
-imported only inside these functions: npgrad's core needs neither.
+constants of the graph, except an integer lookup of an input (an Embedding's); an input read
+only through numpy raises. Axis 0 of every input is the batch axis. The model's parameters and
+buffers are restored after the trace (a training BatchNorm updates its running statistics).
+PyTorch layers come back module by module (`from_torch`: one row per layer in `FROM_TORCH`).
+torch and onnx are imported only inside these functions: npgrad's core needs neither.
 """
 
 from ..module import IncompatibleKeys
@@ -59,8 +61,10 @@ def to_torch(model, example_input, dynamic_batch: bool = True):
 
 
 def from_torch(torch_module, dtype=None):
-    """An npgrad model of plain PyTorch layers (Sequential, Linear, activations, Dropout,
-    Flatten, Identity), with their weights; other modules raise, naming their class.
+    """An npgrad model of PyTorch layers npgrad has (one row each in `torch_layers.FROM_TORCH`:
+    containers, Linear, activations, normalisation, Embedding, recurrent, conv and pooling
+    layers), with their weights and buffers, in the same train/eval mode; other modules raise,
+    naming their class.
 
     For any other architecture, write it in npgrad and load the weights with
     `load_torch_state_dict(model, torch_module.state_dict())`.

@@ -35,4 +35,5 @@ def transposed(model) -> set[str]:
 
 def to_torch_layout(name: str, array: np.ndarray, flipped: set) -> np.ndarray:
     """The array of parameter `name` as PyTorch holds it (a fresh, contiguous copy)."""
-    return np.ascontiguousarray(array.T if name in flipped else array)
+    # (np.ascontiguousarray would make a 0-d array, a BatchNorm's num_batches_tracked, 1-d)
+    return np.array(array.T if name in flipped else array, order="C", copy=True)

@@ -1,13 +1,19 @@
 """A traced npgrad forward pass as an ONNX graph (opset 18): one table row per primitive.
 
 Each row of `ONNX_OPS` emits the ONNX nodes of one npgrad op with numpy's semantics, in the
-trace's dtype (float32 or float64: every row is built from operators onnxruntime runs in both).
+trace's dtype (float32 or float64; the kernels onnxruntime lacks in float64 are listed below).
 Weights are initializers named as in PyTorch (`0.weight`) but in npgrad's layout (a Linear weight
 (in, out) feeds MatMul directly). Axis 0 of the inputs is the dynamic axis "batch"; shapes that
 follow it are computed from the input's shape at run time. Composites where ONNX lacks the
 function: logaddexp, log1p, expm1 and gelu are written with Exp/Log/Tanh (log1p and expm1 then
 lose relative precision for |x| below about 1e-8), the fused losses with LogSoftmax.
-Not covered: add_at (it only appears in gradients), getitem with several index arrays.
+Not covered: getitem with several index arrays; ops with no ONNX equivalent have rows that raise,
+naming the op (`NOT_IN_ONNX`: the decompositions and solves, and the gradient-only add_at,
+conv_transpose, conv_weight). onnxruntime has no float64 kernels for Erf, so erf, erfc and the
+exact gelu use a series in float64, within 3e-15 of erf (erfc = 1 - erf and the gelu's 1 + erf
+then lose relative, not absolute, precision in the tail where they are tiny); nor for Tan, Sinh,
+Cosh, the inverse trigonometric and hyperbolic functions and Conv: those files are written, and
+`check` raises naming the kernel (export them in float32).
 Imported only when onnx is there (nn.export imports it inside its functions).
 """
 
@@ -18,7 +24,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from .names import torch_names
-from .trace import BATCH
+from .trace import BATCH, Batches, InputIndex
 
 OPSET = 18
 TOLERANCE = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
@@ -61,6 +67,9 @@ class Builder:
             return self.values[ref.key]
         if ref.kind == "param":
             return self.names[ref.key]
+        if ref.kind == "fill":
+            value, shape = ref.key
+            return self.add("Expand", self.const(value), self.shape(shape))
         return self.const(ref.key)
 
     def ndim(self, ref):
@@ -70,15 +79,19 @@ class Builder:
             return len(self.trace.nodes[ref.key].shape)
         if ref.kind == "param":
             return self.trace.params[ref.key].ndim
+        if ref.kind == "fill":
+            return len(ref.key[1])
         return ref.key.ndim
 
     def shape(self, shape):
         """A shape attribute as a 1-D int64 tensor, its BATCH entries read from the input."""
-        if BATCH not in shape:
+        if not any(s == BATCH or isinstance(s, Batches) for s in shape):
             return self.const(np.array(shape, dtype=np.int64))
         if self._batch is None:
             self._batch = self.add("Shape", self.inputs[0], start=0, end=1)
-        parts = [self._batch if s == BATCH else self.const(np.array([s], np.int64))
+        parts = [self._batch if s == BATCH else
+                 self.add("Mul", self._batch, self.const(np.array([s.times], np.int64)))
+                 if isinstance(s, Batches) else self.const(np.array([s], np.int64))
                  for s in shape]
         return self.add("Concat", *parts, axis=0)
 
@@ -112,6 +125,121 @@ def _gelu(b, node, x):
     return b.add("Mul", half, b.add("Add", b.add("Tanh", inner), b.like(1, node)))
 
 
+_ERF_TERMS = 100  # the series below is within 3e-15 of erf for every float64 x with these
+
+
+def _erf(b, node, x):
+    """erf(x): ONNX's Erf in float32; in float64, where onnxruntime has no Erf kernel, the
+    series erf(x) = 2/sqrt(pi) exp(-x^2) sum_n (2x^2)^n x / (1 3 5 ... (2n+1)), whose terms are
+    all of x's sign (no cancellation), for x clipped to [-6, 6] (erf(6) rounds to 1)."""
+    if np.dtype(node.dtype) != np.float64:
+        return b.add("Erf", x)
+    x = b.add("Clip", x, b.like(-6, node), b.like(6, node))
+    square = b.add("Mul", x, x)
+    twice = b.add("Mul", square, b.like(2, node))
+    term = total = x
+    for n in range(1, _ERF_TERMS + 1):
+        term = b.add("Div", b.add("Mul", term, twice), b.like(2 * n + 1, node))
+        total = b.add("Add", total, term)
+    scale = b.add("Mul", b.add("Exp", b.add("Neg", square)), b.like(2 / math.sqrt(math.pi), node))
+    # (rounding can carry the sum an ulp past 1, where 1 + erf(-6) must stay 0)
+    return b.add("Clip", b.add("Mul", total, scale), b.like(-1, node), b.like(1, node))
+
+
+def _gelu_exact(b, node, x):
+    # x Phi(x) = x (1 + erf(x / sqrt 2)) / 2
+    erf = _erf(b, node, b.add("Mul", x, b.like(math.sqrt(0.5), node)))
+    return b.add("Mul", b.add("Mul", x, b.like(0.5, node)), b.add("Add", erf, b.like(1, node)))
+
+
+def _clip_tensors(b, node, x, lo, hi):
+    return b.add("Min", b.add("Max", x, lo), hi)  # hi wins when lo > hi, as np.clip
+
+
+def _arctan2(b, node, y, x):
+    # atan(y / x), moved by +-pi (the sign of y) where x is negative. Signs are read as the sign
+    # of 1/v, so that -0.0 counts as negative, as in numpy (arctan2(-0.0, -1) = -pi); at
+    # x = y = 0 the base is y itself (0 or -0) instead of atan(0/0).
+    zero, pi = b.like(0, node), b.like(math.pi, node)
+    negative_x = b.add("Less", b.add("Div", b.like(1, node), x), zero)
+    negative_y = b.add("Less", b.add("Div", b.like(1, node), y), zero)
+    both_zero = b.add("And", b.add("Equal", x, zero), b.add("Equal", y, zero))
+    base = b.add("Where", both_zero, y, b.add("Atan", b.add("Div", y, x)))
+    shift = b.add("Where", negative_y, b.add("Neg", pi), pi)
+    return b.add("Where", negative_x, b.add("Add", base, shift), base)
+
+
+def _hypot(b, node, x, y):
+    # m sqrt((x/m)^2 + (y/m)^2), m = max(|x|, |y|): no overflow for huge inputs, 0 at (0, 0).
+    ax, ay = b.add("Abs", x), b.add("Abs", y)
+    big, small = b.add("Max", ax, ay), b.add("Min", ax, ay)
+    zero = b.add("Equal", big, b.like(0, node))
+    ratio = b.add("Div", small, b.add("Where", zero, b.like(1, node), big))
+    root = b.add("Sqrt", b.add("Add", b.like(1, node), b.add("Mul", ratio, ratio)))
+    return b.add("Mul", big, root)
+
+
+def _sinc(b, node, x):
+    # sin(pi x) / (pi x), 1 at x = 0
+    px = b.add("Mul", x, b.like(math.pi, node))
+    zero = b.add("Equal", x, b.like(0, node))
+    safe = b.add("Where", zero, b.like(1, node), px)
+    return b.add("Where", zero, b.like(1, node), b.add("Div", b.add("Sin", safe), safe))
+
+
+def _logaddexp2(b, node, x, y):
+    # max(x, y) + log2(1 + 2^-|x - y|)
+    gap = b.add("Neg", b.add("Abs", b.add("Sub", x, y)))
+    tail = b.add("Log", b.add("Add", b.like(1, node), b.add("Pow", b.like(2, node), gap)))
+    return b.add("Add", b.add("Max", x, y), b.add("Div", tail, b.like(math.log(2), node)))
+
+
+def _cbrt(b, node, x):
+    return b.add("Mul", b.add("Sign", x), b.add("Pow", b.add("Abs", x), b.like(1 / 3, node)))
+
+
+def _fpick(compare):
+    """fmax / fmin: x where it wins (ties included) or y is nan, else y (nan only if both)."""
+    def row(b, node, x, y):
+        picks_x = b.add("Or", b.add(compare, x, y), b.add("IsNaN", y))
+        return b.add("Where", picks_x, x, y)
+    return row
+
+
+def _remainder(b, node, x, y):
+    # numpy's float remainder: fmod, moved by y when its sign differs from y's.
+    mod = b.add("Mod", x, y, fmod=1)
+    zero = b.like(0, node)
+    differs = b.add("Xor", b.add("Less", mod, zero), b.add("Less", y, zero))
+    move = b.add("And", differs, b.add("Not", b.add("Equal", mod, zero)))
+    return b.add("Where", move, b.add("Add", mod, y), mod)
+
+
+def _nan_to_num(b, node, x):
+    a, big = node.attrs, float(np.finfo(node.dtype).max)
+    posinf = big if a.get("posinf") is None else a["posinf"]
+    neginf = -big if a.get("neginf") is None else a["neginf"]
+    x = b.add("Where", b.add("IsNaN", x), b.like(a.get("nan", 0.0), node), x)
+    x = b.add("Where", b.add("IsInf", x, detect_negative=0), b.like(posinf, node), x)
+    return b.add("Where", b.add("IsInf", x, detect_positive=0), b.like(neginf, node), x)
+
+
+def _pads(padding):
+    return [int(lo) for lo, _ in padding] + [int(hi) for _, hi in padding]
+
+
+def _conv(b, node, x, w):
+    a = node.attrs
+    return b.add("Conv", x, w, strides=list(a["stride"]), pads=_pads(a["padding"]),
+                 dilations=list(a["dilation"]), group=int(a["groups"]))
+
+
+def _max_pool(b, node, x):
+    a = node.attrs
+    return b.add("MaxPool", x, kernel_shape=list(a["kernel"]), strides=list(a["stride"]),
+                 pads=_pads(a["padding"]), dilations=list(a["dilation"]))
+
+
 def _leaky_relu(b, node, x):
     slope = b.like(node.attrs.get("slope", 0.01), node)
     positive = b.add("Greater", x, b.like(0, node))
@@ -129,6 +257,9 @@ def _clip(b, node, x):
 
 def _getitem(b, node, x):
     index = node.attrs["index"]
+    if isinstance(index, InputIndex):  # an Embedding's lookup: rows at the input's values
+        position = b.add("Cast", b.inputs[index.position], to=onnx.TensorProto.INT64)
+        return b.add("Gather", x, position, axis=0)
     items = list(index) if isinstance(index, tuple) else [index]
     ndim = b.ndim(node.inputs[0])
     if any(i is Ellipsis for i in items):  # (`in` would compare arrays elementwise)
@@ -235,8 +366,12 @@ ONNX_OPS = {
     "sigmoid": _unary("Sigmoid"),
     "relu": _unary("Relu"),
     "leaky_relu": _leaky_relu,
-    "gelu": _gelu,
+    "gelu": _gelu_exact,
+    "gelu_tanh": _gelu,
+    "erf": _erf,
+    "erfc": lambda b, node, x: b.add("Sub", b.like(1, node), _erf(b, node, x)),
     "clip": _clip,
+    "clip_tensors": _clip_tensors,
     "astype": lambda b, node, x: b.add(
         "Cast", x, to=helper.np_dtype_to_tensor_dtype(np.dtype(node.attrs["dtype"]))),
     "sum": _reduction("ReduceSum"),
@@ -261,13 +396,50 @@ ONNX_OPS = {
     "softmax": lambda b, node, x: b.add("Softmax", x, axis=int(node.attrs.get("axis", -1))),
     "cross_entropy": _cross_entropy,
     "bce_with_logits": _bce_with_logits,
+    "tan": _unary("Tan"),
+    "sinh": _unary("Sinh"),
+    "cosh": _unary("Cosh"),
+    "arcsin": _unary("Asin"),
+    "arccos": _unary("Acos"),
+    "arctan": _unary("Atan"),
+    "arcsinh": _unary("Asinh"),
+    "arccosh": _unary("Acosh"),
+    "arctanh": _unary("Atanh"),
+    "arctan2": _arctan2,
+    "hypot": _hypot,
+    "sinc": _sinc,
+    "log2": lambda b, node, x: b.add("Div", b.add("Log", x), b.like(math.log(2), node)),
+    "log10": lambda b, node, x: b.add("Div", b.add("Log", x), b.like(math.log(10), node)),
+    "exp2": lambda b, node, x: b.add("Pow", b.like(2, node), x),
+    "logaddexp2": _logaddexp2,
+    "cbrt": _cbrt,
+    "fmax": _fpick("GreaterOrEqual"),
+    "fmin": _fpick("LessOrEqual"),
+    "remainder": _remainder,
+    "nan_to_num": _nan_to_num,
+    "einsum": lambda b, node, x, y: b.add("Einsum", x, y, equation=node.attrs["subscripts"]),
+    "einsum_unary": lambda b, node, x: b.add("Einsum", x, equation=node.attrs["subscripts"]),
+    "conv": _conv,
+    "conv_transpose": _not_in_onnx("conv_transpose", "it only appears in gradients of conv"),
+    "conv_weight": _not_in_onnx("conv_weight", "it only appears in gradients of conv"),
+    "max_pool": _max_pool,
+    # Decompositions and solves: the standard ONNX domain has no linear algebra past MatMul.
+    **{name: _not_in_onnx(name, "the standard ONNX operators have no matrix decompositions or "
+                                "solves; export this part with to_torch")
+       for name in ("solve", "solve_triangular", "inv", "slogdet", "cholesky", "eigh", "svd",
+                    "qr", "pinv")},
 }
+
+# Rows that always raise: the op has no ONNX equivalent (tests/test_onnx_export.py checks each).
+NOT_IN_ONNX = {"add_at", "conv_transpose", "conv_weight", "solve", "solve_triangular", "inv",
+               "slogdet", "cholesky", "eigh", "svd", "qr", "pinv"}
 
 
 # ---------------------------------------------------------------- the model
 def _value_info(name, dtype, shape):
     # BATCH is the input's batch axis; None a size that grows with it some other way.
-    dims = ["batch" if s == BATCH else None if s is None else int(s) for s in shape]
+    dims = ["batch" if s == BATCH else None if s is None or isinstance(s, Batches) else int(s)
+            for s in shape]
     return helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(np.dtype(dtype)),
                                          dims)
 

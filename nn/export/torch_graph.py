@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from .names import to_torch_layout, torch_names, transposed
-from .trace import BATCH
+from .trace import BATCH, Batches, InputIndex, follows_batch
 
 TOLERANCE = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-9}  # the self-check's
 
@@ -75,6 +75,10 @@ class Builder:
         if ref.kind == "param":
             flip = ref.key in self.flipped and not linear_weight
             return self.get(self.names[ref.key], flip)
+        if ref.kind == "fill":
+            value, shape = ref.key
+            return self.call(torch.full, self.shape(shape), value.item(),
+                             dtype=torch_dtype(value.dtype))
         return self.const(ref.key, scalar)
 
     def batch(self):
@@ -85,7 +89,9 @@ class Builder:
 
     def shape(self, shape):
         """A shape attribute with BATCH entries as the batch size of the call."""
-        return tuple(self.batch() if s == BATCH else int(s) for s in shape)
+        return tuple(self.batch() if s == BATCH else
+                     self.call(operator.mul, self.batch(), s.times) if isinstance(s, Batches)
+                     else int(s) for s in shape)
 
     def shape_of(self, ref):
         if ref.kind == "input":
@@ -94,6 +100,8 @@ class Builder:
             return self.trace.nodes[ref.key].shape
         if ref.kind == "param":
             return self.trace.params[ref.key].shape
+        if ref.kind == "fill":
+            return ref.key[1]
         return ref.key.shape
 
     def ndim(self, ref):
@@ -103,6 +111,8 @@ class Builder:
             return len(self.trace.nodes[ref.key].shape)
         if ref.kind == "param":
             return self.trace.params[ref.key].ndim
+        if ref.kind == "fill":
+            return len(ref.key[1])
         return ref.key.ndim
 
 
@@ -154,6 +164,8 @@ def _getitem(b, node, x):
     # torch's slices step forward only: a backward slice of a fixed axis becomes an
     # index_select of its positions first (numpy's order), and the slice a plain ':'.
     index = node.attrs["index"]
+    if isinstance(index, InputIndex):  # an Embedding's lookup: rows at the input's values
+        return b.call(operator.getitem, x, b.method("long", b.inputs[index.position]))
     items = list(index) if isinstance(index, tuple) else [index]
     if any(isinstance(i, slice) and i.step is not None and i.step < 0 for i in items):
         shape = b.shape_of(node.inputs[0])
@@ -182,7 +194,7 @@ def _getitem(b, node, x):
 def _add_at(b, node, y):
     # zeros(shape) with y added at index: a flat index_add, exact for repeated indices too.
     shape = node.attrs["shape"]
-    if BATCH in shape:
+    if follows_batch(shape):
         raise ValueError("to_torch: add_at with a batch-sized shape cannot be traced (it comes "
                          "from differentiating getitem); pass dynamic_batch=False")
     where = np.arange(int(np.prod(shape))).reshape(shape)[node.attrs["index"]]
@@ -218,6 +230,126 @@ def _reduce(b, node, losses):
     if reduction == "none":
         return losses
     return b.call(torch.mean if reduction == "mean" else torch.sum, losses)
+
+
+# ---------------------------------------------------------------- linear algebra
+# The decompositions pack several results into one array (autograd/ops/decompositions.py):
+# eigh as (..., 1 + n, n), w as row 0 then v; svd and qr as flat rows joined on the last axis.
+def _solve(b, node, a, rhs):
+    # numpy 2 reads b as a vector only when it is 1-d; torch also when b.shape == a.shape[:-1],
+    # so a stack of matrices one axis short gets a leading axis (numpy would broadcast it).
+    a_nd, b_nd = b.ndim(node.inputs[0]), b.ndim(node.inputs[1])
+    if b_nd == 1:
+        return b.method("squeeze", b.call(torch.linalg.solve, a, b.method("unsqueeze", rhs, -1)),
+                        -1)
+    if b_nd == a_nd - 1:
+        rhs = b.method("unsqueeze", rhs, 0)
+    return b.call(torch.linalg.solve, a, rhs)
+
+
+def _solve_triangular(b, node, a, rhs):
+    upper = not node.attrs.get("lower", False)
+    if b.ndim(node.inputs[1]) == 1:
+        column = b.method("unsqueeze", rhs, -1)
+        return b.method("squeeze", b.call(torch.linalg.solve_triangular, a, column,
+                                          upper=upper), -1)
+    return b.call(torch.linalg.solve_triangular, a, rhs, upper=upper)
+
+
+def _slogdet(b, node, a):
+    return b.call(operator.getitem, b.call(torch.linalg.slogdet, a), 1)
+
+
+def _eigh(b, node, a):
+    result = b.call(torch.linalg.eigh, a, node.attrs.get("UPLO", "L"))
+    w, v = b.call(operator.getitem, result, 0), b.call(operator.getitem, result, 1)
+    return b.call(torch.cat, (b.method("unsqueeze", w, -2), v), -2)
+
+
+def _svd(b, node, a):
+    result = b.call(torch.linalg.svd, a, full_matrices=False)
+    u, s, vh = (b.call(operator.getitem, result, i) for i in range(3))
+    return b.call(torch.cat, (b.method("flatten", u, -2), s, b.method("flatten", vh, -2)), -1)
+
+
+def _qr(b, node, a):
+    result = b.call(torch.linalg.qr, a)
+    q, r = (b.method("flatten", b.call(operator.getitem, result, i), -2) for i in range(2))
+    return b.call(torch.cat, (q, r), -1)
+
+
+def _pinv(b, node, a):
+    # numpy's cut-off: rcond (default 1e-15) times the largest singular value; torch's rtol is
+    # that same relative cut-off (its own default, max(m, n) * eps, is larger).
+    rcond = node.attrs.get("rcond")
+    rtol = 1e-15 if rcond is None else float(rcond)
+    return b.call(torch.linalg.pinv, a, rtol=rtol)
+
+
+# ---------------------------------------------------------------- convolution and pooling
+def _symmetric(padding):
+    return all(lo == hi for lo, hi in padding)
+
+
+def _pad(b, x, padding):
+    """x with numpy-style (before, after) pairs of zeros on its trailing spatial axes."""
+    flat = [int(v) for lo, hi in reversed(padding) for v in (lo, hi)]  # F.pad: last axis first
+    return b.call(F.pad, x, flat)
+
+
+def _conv(b, node, x, w):
+    a = node.attrs
+    padding, nd = a["padding"], len(a["stride"])
+    fn = (F.conv1d, F.conv2d, F.conv3d)[nd - 1]
+    if not _symmetric(padding):  # F.conv pads both sides alike
+        x, padding = _pad(b, x, padding), ((0, 0),) * nd
+    return b.call(fn, x, w, None, tuple(a["stride"]), tuple(lo for lo, _ in padding),
+                  tuple(a["dilation"]), int(a["groups"]))
+
+
+def _conv_grad(kind):
+    """conv_transpose (conv's input gradient) and conv_weight (its weight gradient), which only
+    appear when a gradient is exported: torch.nn.grad's functions, symmetric padding only."""
+    def row(b, node, first, second):
+        a = node.attrs
+        nd = len(a["stride"])
+        if not _symmetric(a["padding"]):
+            raise NotImplementedError(f"to_torch: {kind} with uneven padding {a['padding']} has "
+                                      "no torch.nn.grad equivalent")
+        if follows_batch(a["shape"]):
+            raise ValueError(f"to_torch: {kind} with a batch-sized shape cannot be traced (it "
+                             "comes from differentiating conv); pass dynamic_batch=False")
+        args = (tuple(a["stride"]), tuple(lo for lo, _ in a["padding"]), tuple(a["dilation"]),
+                int(a["groups"]))
+        shape = [int(s) for s in a["shape"]]
+        if kind == "conv_transpose":  # (g, w) -> dx of the given shape
+            fn = getattr(torch.nn.grad, f"conv{nd}d_input")
+            return b.call(fn, shape, second, first, *args)
+        fn = getattr(torch.nn.grad, f"conv{nd}d_weight")  # (x, g) -> dw of the given shape
+        return b.call(fn, first, shape, second, *args)
+    return row
+
+
+def _max_pool(b, node, x):
+    a = node.attrs
+    if not _symmetric(a["padding"]):  # (nn's pooling pads both sides alike, as torch does)
+        raise NotImplementedError(f"to_torch: max_pool with uneven padding {a['padding']}")
+    fn = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[len(a["kernel"]) - 1]
+    return b.call(fn, x, tuple(a["kernel"]), tuple(a["stride"]),
+                  tuple(lo for lo, _ in a["padding"]), tuple(a["dilation"]))
+
+
+# ---------------------------------------------------------------- other elementwise functions
+def _cbrt(b, node, x):
+    # torch has no cbrt: sign(x) |x|^(1/3), within an ulp or two of it.
+    return b.call(operator.mul, b.call(torch.sign, x),
+                  b.call(torch.pow, b.call(torch.abs, x), 1 / 3))
+
+
+def _nan_to_num(b, node, x):
+    a = node.attrs
+    return b.call(torch.nan_to_num, x, _number(a.get("nan", 0.0)), _number(a.get("posinf")),
+                  _number(a.get("neginf")))
 
 
 def _number(value):
@@ -257,9 +389,13 @@ TORCH_OPS = {
     "relu": _unary(torch.relu),
     "leaky_relu": lambda b, node, x: b.call(F.leaky_relu, x,
                                             float(node.attrs.get("slope", 0.01))),
-    "gelu": _unary(F.gelu, approximate="tanh"),
+    "gelu": _unary(F.gelu),
+    "gelu_tanh": _unary(F.gelu, approximate="tanh"),
+    "erf": _unary(torch.special.erf),
+    "erfc": _unary(torch.special.erfc),
     "clip": lambda b, node, x: b.call(torch.clamp, x, _number(node.attrs.get("lo")),
                                       _number(node.attrs.get("hi"))),
+    "clip_tensors": lambda b, node, x, lo, hi: b.call(torch.clamp, x, lo, hi),
     "astype": lambda b, node, x: b.method("to", x, torch_dtype(node.attrs["dtype"])),
     "sum": _reduction(torch.sum),
     "mean": _reduction(torch.mean),
@@ -284,11 +420,49 @@ TORCH_OPS = {
     "softmax": lambda b, node, x: b.call(F.softmax, x, node.attrs.get("axis", -1)),
     "cross_entropy": _cross_entropy,
     "bce_with_logits": _bce_with_logits,
+    "tan": _unary(torch.tan),
+    "sinh": _unary(torch.sinh),
+    "cosh": _unary(torch.cosh),
+    "arcsin": _unary(torch.asin),
+    "arccos": _unary(torch.acos),
+    "arctan": _unary(torch.atan),
+    "arcsinh": _unary(torch.asinh),
+    "arccosh": _unary(torch.acosh),
+    "arctanh": _unary(torch.atanh),
+    "arctan2": _binary(torch.atan2),
+    "hypot": _binary(torch.hypot),
+    "sinc": _unary(torch.sinc),
+    "log2": _unary(torch.log2),
+    "log10": _unary(torch.log10),
+    "exp2": _unary(torch.exp2),
+    "logaddexp2": _binary(torch.logaddexp2),
+    "cbrt": _cbrt,
+    "fmax": _binary(torch.fmax),
+    "fmin": _binary(torch.fmin),
+    "remainder": _binary(torch.remainder),
+    "nan_to_num": _nan_to_num,
+    "solve": _solve,
+    "solve_triangular": _solve_triangular,
+    "inv": _unary(torch.linalg.inv),
+    "slogdet": _slogdet,
+    "cholesky": _unary(torch.linalg.cholesky),
+    "eigh": _eigh,
+    "svd": _svd,
+    "qr": _qr,
+    "pinv": _pinv,
+    "einsum": lambda b, node, x, y: b.call(torch.einsum, node.attrs["subscripts"], x, y),
+    "einsum_unary": lambda b, node, x: b.call(torch.einsum, node.attrs["subscripts"], x),
+    "conv": _conv,
+    "conv_transpose": _conv_grad("conv_transpose"),
+    "conv_weight": _conv_grad("conv_weight"),
+    "max_pool": _max_pool,
 }
 
 # Ops whose tensor operands torch needs as tensors (not Python numbers).
 _TENSOR_ONLY = {"maximum", "minimum", "logaddexp", "matmul", "linear", "concatenate", "stack",
-                "cross_entropy", "bce_with_logits"}
+                "cross_entropy", "bce_with_logits", "clip_tensors", "arctan2", "hypot",
+                "logaddexp2", "fmax", "fmin", "solve", "solve_triangular", "einsum", "conv",
+                "conv_transpose", "conv_weight"}
 
 
 # ---------------------------------------------------------------- the module
@@ -304,14 +478,21 @@ def build(trace, model):
         args = [b.value(r, scalar, linear_weight=node.op.name == "linear")
                 for r in node.inputs]
         b.values.append(row(b, node, *args))
-    outputs = [b.value(r, scalar=False) for r in trace.outputs]
-    b.graph.output(outputs[0] if len(outputs) == 1 else tuple(outputs))
+    outputs = iter([b.value(r, scalar=False) for r in trace.outputs])
+    b.graph.output(_nest(trace.structure, outputs))
     gm = torch.fx.GraphModule({k: v for k, (v, _) in b.attrs.items()}, b.graph,
                               class_name=type(model).__name__)
     for target, (value, kind) in b.attrs.items():  # unused parameters too, with their kinds
         _put(gm, target, value, kind)
     gm.eval()  # npgrad's trace ran the model as it was; dropout in training is not traced
     return gm
+
+
+def _nest(structure, values):
+    """The flat output values in the model's nesting (an LSTM's (output, (h, c)))."""
+    if structure is None:
+        return next(values)
+    return tuple(_nest(part, values) for part in structure)
 
 
 def _put(module, target, value, kind):
@@ -338,12 +519,22 @@ def check(gm, trace, example):
               for a, d in zip(arrays, trace.input_dtypes)]
     with torch.no_grad():
         result = gm(*inputs)
-    results = result if isinstance(result, tuple) else (result,)
+    results = torch.utils._pytree.tree_leaves(result)
     for ours, theirs in zip(trace.values, results):
         theirs = theirs.numpy()
         tol = TOLERANCE.get(ours.dtype, 1e-9)
         if ours.shape != theirs.shape or not np.allclose(theirs, ours, rtol=tol, atol=tol,
                                                          equal_nan=True):
             raise RuntimeError(f"to_torch: the exported module's output (shape {theirs.shape}) "
-                               f"differs from npgrad's (shape {ours.shape}) on the example: an "
-                               "op mapping is wrong for this model; please report it")
+                               f"differs from npgrad's (shape {ours.shape}) on the example: "
+                               + _why(trace))
+
+
+def _why(trace):
+    signed = sorted({n.op.name for n in trace.nodes} & {"eigh", "svd"})
+    if signed:  # each vector is unique up to its sign only, and the libraries choose differently
+        return (f"the model uses {' and '.join(signed)}, whose vectors' signs are the LAPACK "
+                "library's choice (numpy's and torch's differ); an output that depends on "
+                "those signs cannot be reproduced (outputs such as eigenvalues, singular "
+                "values, v v^T or u s vh can)")
+    return "an op mapping is wrong for this model; please report it"

@@ -16,15 +16,36 @@ import numpy as np
 from autograd import Tensor
 from autograd.record import record
 
+from ..embedding import Embedding
 from ..layers import Dropout
 
 BATCH = "batch"  # a shape entry that is the batch size (axis 0 of every input)
 
 
+@dataclass(frozen=True)
+class Batches:
+    """A shape entry that is `times` batch sizes (a (N * C, ...) reshape, as pooling does)."""
+
+    times: int
+
+
+def follows_batch(shape) -> bool:
+    """Whether a shape attribute has an entry that grows with the batch."""
+    return any(s == BATCH or isinstance(s, Batches) for s in shape)
+
+
+@dataclass(frozen=True)
+class InputIndex:
+    """A getitem index that is integer input `position` itself (an Embedding's lookup)."""
+
+    position: int
+
+
 @dataclass
 class Ref:
     """Where an op's input comes from: kind "input" (index), "param" (npgrad name), "node"
-    (index of an earlier node) or "const" (an array recorded in the trace)."""
+    (index of an earlier node), "const" (an array recorded in the trace) or "fill" ((value,
+    shape): an array of one value whose shape follows the batch, such as a zero state)."""
 
     kind: str
     key: object
@@ -75,14 +96,43 @@ def _record(model, arrays, params):
     nodes = []
     for event in events:
         refs = [_ref(known, t, v, event.op.name) for t, v in zip(event.inputs, event.versions)]
-        nodes.append(Node(event.op, refs, event.attrs, event.out.data.shape,
-                          event.out.data.dtype))
+        attrs = dict(event.attrs)
+        if event.op.name == "getitem":
+            attrs["index"] = _input_index(attrs["index"], inputs)
+        nodes.append(Node(event.op, refs, attrs, event.out.data.shape, event.out.data.dtype))
         known[id(event.out)] = (Ref("node", len(nodes) - 1), event.out.version)
-    outs = list(result) if isinstance(result, (tuple, list)) else [result]
+    outs = _outputs(result)
     for o in outs:
         if not isinstance(o, Tensor):
             raise TypeError(f"export: the model returned a {type(o).__name__}, not a Tensor")
-    return inputs, nodes, [_ref(known, o, o.version, "the output") for o in outs], outs
+    return (inputs, nodes, [_ref(known, o, o.version, "the output") for o in outs], outs,
+            _structure(result))
+
+
+def _structure(result):
+    """The nesting of the output: None for one Tensor, else a tuple of structures."""
+    if isinstance(result, (tuple, list)):
+        return tuple(_structure(item) for item in result)
+    return None
+
+
+def _input_index(index, inputs):
+    """An integer index array holding an input's values (whole numbers, in a float Tensor as
+    Sequential passes them on) is that input, looked up in the graph at run time; any other
+    index stays the constant it is. (A constant that only happens to equal this example's
+    input differs from the input on the trace's second batch, and is refused there.)"""
+    if isinstance(index, np.ndarray) and index.dtype.kind in "iu":
+        for i, t in enumerate(inputs):
+            if t.data.shape == index.shape and np.array_equal(t.data, index):
+                return InputIndex(i)
+    return index
+
+
+def _outputs(result):
+    """The model's output Tensors in order, nested tuples (an LSTM's) flattened."""
+    if isinstance(result, (tuple, list)):
+        return [t for item in result for t in _outputs(item)]
+    return [result]
 
 
 def _ref(known, t, version, where):
@@ -112,11 +162,29 @@ def trace(model, example, dynamic_batch: bool = True) -> Trace:
     if dropping:  # its random mask would become a constant of the graph
         raise ValueError(f"export: Dropout {dropping[0]!r} is in training mode: call "
                          "model.eval() before exporting (an exported graph holds no random mask)")
+    padded = [name or type(model).__name__ for name, m in model.named_modules()
+              if isinstance(m, Embedding) and m.padding_idx is not None]
+    if padded:  # its gradient-free row is chosen by a numpy mask of the indices
+        raise NotImplementedError(f"export: Embedding {padded[0]!r} has a padding_idx, whose "
+                                  "row takes no gradient through a mask computed from the "
+                                  "indices, which a traced graph cannot follow; export a copy "
+                                  "with padding_idx=None for inference")
     params = dict(model._named_tensors())
-    inputs, nodes, outputs, values = _record(model, arrays, params)
+    saved = {name: np.array(t.data, copy=True) for name, t in params.items()}
+    try:  # a BatchNorm in training mode updates its running statistics at every call
+        return _trace(model, arrays, params, dynamic_batch)
+    finally:
+        for name, t in params.items():
+            if not np.array_equal(t.data, saved[name], equal_nan=True):
+                t.data[...] = saved[name]
+
+
+def _trace(model, arrays, params, dynamic_batch):
+    inputs, nodes, outputs, values, structure = _record(model, arrays, params)
     result = Trace([a.shape for a in arrays], [t.dtype for t in inputs], nodes, outputs, params,
                    dynamic_batch)
-    result.values = [v.data for v in values]
+    result.values, result.structure = [v.data for v in values], structure
+    _check_inputs_read(nodes, outputs, inputs)
     if not dynamic_batch:
         return result
     if any(a.ndim == 0 for a in arrays):
@@ -130,7 +198,7 @@ def trace(model, example, dynamic_batch: bool = True) -> Trace:
     if n == m:  # an empty example: a batch of 0 and another batch of 0 tell nothing apart
         raise ValueError("export: the example input has no rows; pass at least one")
     try:
-        _, other, other_outputs, _ = _record(model, more, params)
+        _, other, other_outputs, _, _ = _record(model, more, params)
     except (ValueError, IndexError, TypeError) as err:
         raise ValueError(f"export: the model runs on a batch of {n} rows but fails on {m} "
                          f"({err}): it holds values tied to the batch size, so a graph with a "
@@ -141,6 +209,31 @@ def trace(model, example, dynamic_batch: bool = True) -> Trace:
         if not a.same(b):
             raise ValueError("export: the model's output is not computed from its input")
     return result
+
+
+def _check_inputs_read(nodes, outputs, inputs):
+    """Raise if an input reaches the graph only through numpy (its values would be frozen)."""
+    read = {r.key for node in nodes for r in node.inputs if r.kind == "input"}
+    read |= {r.key for r in outputs if r.kind == "input"}
+    read |= {v.position for node in nodes for v in node.attrs.values()
+             if isinstance(v, InputIndex)}
+    for i, t in enumerate(inputs):
+        if i not in read:
+            raise ValueError(f"export: input {i} (shape {t.shape}, {t.data.dtype}) is read by no "
+                             "Tensor operation: the model uses its values through numpy (.data, "
+                             "a mask, an index other than a plain lookup), so the exported graph "
+                             "would hold this example's values as constants and ignore its input")
+
+
+def _fill(x, y, n, m, where):
+    """A "fill" Ref for constants x, y (batches n, m) of one value with a batch-sized shape."""
+    a, b = x.key, y.key
+    if (a.dtype != b.dtype or a.size == 0 or b.size == 0 or a.ndim != b.ndim
+            or not (np.all(a == a.flat[0]) and np.all(b == b.flat[0]))
+            or not _same_value(a.flat[0], b.flat[0])):
+        return None
+    shape = _batch_shape(a.shape, b.shape, n, m, where)
+    return Ref("fill", (a.flat[0], shape))
 
 
 def _compare(nodes, other, n, m):
@@ -155,6 +248,11 @@ def _compare(nodes, other, n, m):
             raise ValueError(f"export: {where} becomes {b.op.name} for another batch size: the "
                              "control flow depends on the batch, which a trace cannot follow")
         for j, (x, y) in enumerate(zip(a.inputs, b.inputs)):
+            if not x.same(y) and x.kind == y.kind == "const":
+                filled = _fill(x, y, n, m, f"{where}, input {j}")
+                if filled is not None:
+                    a.inputs[j] = filled
+                    continue
             if not x.same(y):
                 raise ValueError(f"export: {where}, input {j}: {_describe(x)} becomes "
                                  f"{_describe(y)} for a batch of {m} rows instead of {n}: a "
@@ -186,6 +284,8 @@ def _batch_shape(a, b, n, m, where, strict=True):
             out.append(x)
         elif (x, y) == (n, m):
             out.append(BATCH)
+        elif x and y and x % n == 0 and y % m == 0 and x // n == y // m:
+            out.append(Batches(x // n))
         elif not strict:
             out.append(None)
         else:
