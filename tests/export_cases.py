@@ -163,6 +163,11 @@ OP_CASES.update({
     "remainder": (lambda m, h: O.remainder(h, m.w) + O.remainder(h, 0.75), None, True),
     "nan_to_num": (lambda m, h: O.nan_to_num(h + _SPECIALS.astype(h.dtype), nan=0.5, posinf=3.0)
                    + O.nan_to_num(h + _SPECIALS.astype(h.dtype)) * 1e-300, None, True),
+    "cumsum": (lambda m, h: O.cumsum(h, axis=1) + O.cumsum(h, axis=0) * 0.5, None, True),
+    "cumprod": (lambda m, h: O.cumprod(h, axis=1) + O.cumprod(h * 0.5, axis=-2), None, True),
+    "copy": (lambda m, h: O.copy(h) * 2.0, None, True),
+    "setitem": (lambda m, h: O.setitem(h, m.w[:2] * 3.0, index=(slice(None), slice(1, 3))),
+                None, True),
     "einsum": (lambda m, h: O.einsum(h, m.m, subscripts="bi,ij->bj"), None, True),
     "einsum_unary": (lambda m, h: O.einsum_unary(h.reshape((-1, 2, 2)), subscripts="bii->b"),
                      None, True),
@@ -253,12 +258,15 @@ class Branches(nn.Module):
 
 
 def _batch_norm(cls, n, dtype, rng, train):
-    """A batch norm with running statistics and affine parameters away from their defaults."""
-    layer = cls(n, dtype=dtype)
+    """A batch norm with running statistics and affine parameters away from their defaults; in
+    training mode without running statistics (batch statistics only: a tracked one in training
+    mode updates its buffers, which an export refuses)."""
+    layer = cls(n, dtype=dtype, track_running_stats=not train)
     for t, values in ((layer.running_mean, rng.normal(size=n)),
                       (layer.running_var, rng.uniform(0.5, 2.0, size=n)),
                       (layer.weight, rng.normal(size=n)), (layer.bias, rng.normal(size=n))):
-        t.data[...] = values
+        if t is not None:
+            t.data[...] = values
     return layer.train(train)
 
 

@@ -110,6 +110,13 @@ def _reduction(op_type, identity="Identity"):
     return row
 
 
+def _cumsum(b, node, x):
+    axis = node.attrs.get("axis", 0)
+    if axis is None:  # numpy's: over the flattened array
+        x, axis = b.add("Reshape", x, b.const(np.array([-1], np.int64))), 0
+    return b.add("CumSum", x, b.const(np.array(int(axis), np.int64)))
+
+
 def _logaddexp(b, node, x, y):
     # max(x, y) + log(1 + exp(-|x - y|)): finite for any inputs.
     gap = b.add("Neg", b.add("Abs", b.add("Sub", x, y)))
@@ -417,6 +424,11 @@ ONNX_OPS = {
     "fmin": _fpick("LessOrEqual"),
     "remainder": _remainder,
     "nan_to_num": _nan_to_num,
+    "cumsum": _cumsum,
+    "cumprod": _not_in_onnx("cumprod", "ONNX has no cumulative product"),
+    "copy": lambda b, node, x: b.add("Identity", x),
+    "setitem": _not_in_onnx("setitem", "item assignment in a forward pass; write it with "
+                            "autograd.where or concatenate"),
     "einsum": lambda b, node, x, y: b.add("Einsum", x, y, equation=node.attrs["subscripts"]),
     "einsum_unary": lambda b, node, x: b.add("Einsum", x, equation=node.attrs["subscripts"]),
     "conv": _conv,
@@ -432,7 +444,7 @@ ONNX_OPS = {
 
 # Rows that always raise: the op has no ONNX equivalent (tests/test_onnx_export.py checks each).
 NOT_IN_ONNX = {"add_at", "conv_transpose", "conv_weight", "solve", "solve_triangular", "inv",
-               "slogdet", "cholesky", "eigh", "svd", "qr", "pinv"}
+               "slogdet", "cholesky", "eigh", "svd", "qr", "pinv", "cumprod", "setitem"}
 
 
 # ---------------------------------------------------------------- the model

@@ -360,6 +360,33 @@ def _binary(fn):
     return lambda b, node, x, y: b.call(fn, x, y)
 
 
+def _scan(fn):
+    """cumsum / cumprod along one axis (numpy's axis=None, over the flattened array, too)."""
+    def row(b, node, x):
+        axis = node.attrs.get("axis", 0)
+        if axis is None:
+            return b.call(fn, b.method("reshape", x, -1), dim=0)
+        return b.call(fn, x, dim=int(axis))
+    return row
+
+
+def _written(x, value, index):
+    """x with value written at index, as a new tensor (npgrad's recorded t[index] = value)."""
+    out = x.clone()
+    out[index] = value
+    return out
+
+
+def _setitem(b, node, x, value):
+    index = node.attrs["index"]
+    items = index if isinstance(index, tuple) else (index,)
+    if not all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))
+               for i in items):
+        raise NotImplementedError("to_torch: setitem with an index array (t[array] = v) has no "
+                                  "mapping; write it with autograd.where or concatenate")
+    return b.call(_written, x, value, index)
+
+
 def _unary(fn, **kwargs):
     return lambda b, node, x: b.call(fn, x, **kwargs)
 
@@ -441,6 +468,10 @@ TORCH_OPS = {
     "fmin": _binary(torch.fmin),
     "remainder": _binary(torch.remainder),
     "nan_to_num": _nan_to_num,
+    "cumsum": _scan(torch.cumsum),
+    "cumprod": _scan(torch.cumprod),
+    "copy": _unary(torch.clone),
+    "setitem": _setitem,
     "solve": _solve,
     "solve_triangular": _solve_triangular,
     "inv": _unary(torch.linalg.inv),

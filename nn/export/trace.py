@@ -162,6 +162,13 @@ def trace(model, example, dynamic_batch: bool = True) -> Trace:
     if dropping:  # its random mask would become a constant of the graph
         raise ValueError(f"export: Dropout {dropping[0]!r} is in training mode: call "
                          "model.eval() before exporting (an exported graph holds no random mask)")
+    updating = [f"{name or type(model).__name__} ({type(m).__name__})"
+                for name, m in model.named_modules() if m.training
+                and any(getattr(m, b, None) is not None for b in m._buffer_names)]
+    if updating:  # its running statistics' update is not an op: the graph would not repeat it
+        raise ValueError(f"export: {updating[0]} is in training mode, where it updates its "
+                         "buffers (running statistics) in place at every call, which an "
+                         "exported graph would not do: call model.eval() before exporting")
     padded = [name or type(model).__name__ for name, m in model.named_modules()
               if isinstance(m, Embedding) and m.padding_idx is not None]
     if padded:  # its gradient-free row is chosen by a numpy mask of the indices
