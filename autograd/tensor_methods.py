@@ -123,16 +123,19 @@ class TorchMethods:
         """As float64, differentiably."""
         return self.astype(np.float64)
 
-    def to(self, dtype, *args, **kwargs):
-        """PyTorch's t.to(dtype) for a float dtype (numpy's or torch's); "cpu" returns t, since
-        npgrad runs on numpy. t.to(other_tensor) takes its dtype."""
-        if isinstance(dtype, _t.Tensor):
-            return self.astype(dtype.dtype)
-        if dtype in ("cpu", None) or str(dtype) == "cpu":
-            return self if not args else self.to(*args, **kwargs)
-        if str(dtype).startswith("cuda") or str(dtype) == "mps":
-            raise ValueError(f"to({dtype!r}): npgrad runs on numpy, on the CPU only")
-        return self.astype(_numpy_dtype(dtype))
+    def to(self, *args, dtype=None, device=None):
+        """PyTorch's t.to(dtype), t.to(other) (its dtype) and t.to("cpu"): a float dtype,
+        numpy's or torch's; a device other than the CPU raises (npgrad runs on numpy)."""
+        for arg in args:
+            if isinstance(arg, _t.Tensor):
+                dtype = arg.dtype
+            elif _is_device(arg):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and str(device) != "cpu":
+            raise ValueError(f"to({str(device)!r}): npgrad runs on numpy, on the CPU only")
+        return self if dtype is None else self.astype(_numpy_dtype(dtype))
 
     def type_as(self, other):
         """This tensor in `other`'s dtype."""
@@ -242,11 +245,22 @@ def _along(axis, ndim, index):
     return (slice(None),) * (axis % ndim) + (index,)
 
 
+def _is_device(arg):
+    """"cpu", "cuda:0", torch.device(...): a device, as PyTorch's to() takes it."""
+    if type(arg).__name__ == "device":
+        return True
+    return isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps", "meta")
+
+
 def _numpy_dtype(dtype):
     """numpy's dtype for np.float32, "float32" or torch.float32 (by its name, without torch)."""
-    name = str(dtype).removeprefix("torch.")
     try:
-        return np.dtype({"float": "float32", "double": "float64"}.get(name, name))
+        return np.dtype(dtype)
+    except TypeError:
+        name = str(dtype).removeprefix("torch.")
+    try:
+        return np.dtype({"float": "float32", "double": "float64", "half": "float16"}.get(name,
+                                                                                      name))
     except TypeError:
         raise TypeError(f"to({dtype!r}): not a dtype npgrad knows (np.float32 or "
                         "np.float64)") from None
