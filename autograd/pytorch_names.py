@@ -196,6 +196,10 @@ def _with_numpys_keywords(function, args, kwargs):
                             "(PyTorch's and numpy's word): pass one")
         renamed[new], said[new] = value, key
     error = ""
+    if "dim" in kwargs and function.__name__ in ("max", "min") and len(args) == 1 and set(
+            renamed) <= {"axis", "keepdims"}:
+        from .tensor_methods import paired
+        return paired(args[0], function.__name__, renamed["axis"], renamed.get("keepdims", False))
     if different is None and not any(k in KEYWORDS for k in kwargs):
         try:
             result = function(*args, **renamed)
@@ -206,10 +210,6 @@ def _with_numpys_keywords(function, args, kwargs):
                 raise
             error = str(err)
         else:
-            if "dim" in kwargs and function.__name__ in ("max", "min"):
-                from .tensor_methods import paired
-                return paired(result, args[0].data, function.__name__, kwargs["dim"],
-                              renamed.get("keepdims", False))
             return result
     if different is not None:
         raise TypeError(f"{name}() got {', '.join(k + '=' for k in kwargs)}: {different}")

@@ -266,11 +266,20 @@ def _numpy_dtype(dtype):
                         "np.float64)") from None
 
 
-def paired(values, data, name, axis, keepdims):
-    """`t.max(dim=...)`: the values and PyTorch's indices (a plain integer array)."""
-    pair = MaxResult if name == "max" else MinResult
-    arg = data.argmax if name == "max" else data.argmin
-    return pair(values, arg(axis=axis, keepdims=keepdims))
+def paired(t, name, axis, keepdims):
+    """`t.max(dim=axis)`: PyTorch's (values, indices). The values are read at the indices, so
+    the gradient goes to the element each index names, as in PyTorch (t.max(axis=...) shares
+    it among tied elements instead)."""
+    if not isinstance(axis, numbers.Integral):
+        raise TypeError(f"{name}(dim={axis!r}): dim must be one int for PyTorch's (values, "
+                        f"indices); for several axes write t.{name}(axis={axis!r}), the values")
+    indices = (t.data.argmax if name == "max" else t.data.argmin)(axis=axis)
+    where = list(np.indices(indices.shape, sparse=True))
+    where.insert(axis % t.ndim, indices)
+    values = t[tuple(where)]
+    if keepdims:
+        values, indices = values.expand_dims(axis), np.expand_dims(indices, axis)
+    return (MaxResult if name == "max" else MinResult)(values, indices)
 
 
 def in_place(op, target, other, symbol):

@@ -288,3 +288,19 @@ def test_softmax_logsoftmax_and_flatten_layers_take_dim():
         nn.Softmax(1, dim=1)
     with pytest.raises(TypeError, match=r"Flatten: got both start_axis=0 and start_dim=0"):
         nn.Flatten(0, start_dim=0)
+
+
+def test_max_with_dim_sends_the_gradient_to_the_index_it_returns_and_axis_shares_it():
+    ties = np.array([[3.0, 3.0, 1.0], [0.0, 0.0, 0.0]])
+    t = Tensor(ties, requires_grad=True)
+    values, indices = t.max(dim=1)
+    np.testing.assert_array_equal(indices, [0, 0])  # the first of the tied elements
+    values.sum().backward()
+    np.testing.assert_array_equal(t.grad, [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    t.grad = None
+    t.max(axis=1).sum().backward()  # numpy's meaning: tied maxima share it
+    np.testing.assert_array_equal(t.grad, [[0.5, 0.5, 0.0], [1 / 3, 1 / 3, 1 / 3]])
+    assert gradcheck(lambda a: a.min(dim=0, keepdim=True).values, Tensor(DATA,
+                                                                          requires_grad=True))
+    with pytest.raises(TypeError, match=r"max\(dim=\(0, 1\)\): dim must be one int"):
+        t.max(dim=(0, 1))
