@@ -1,15 +1,16 @@
-"""PyTorch names that npgrad does not use, and what to write instead: one table, shown in errors.
+"""PyTorch's names and keywords: accepted where the meaning is numpy's, explained where not.
 
-`t.view(2, 3)` raises an AttributeError that says `t.reshape(2, 3)`; `t.sum(dim=1)` a TypeError
-that says `axis=1`; `t.size()` one that says `t.shape`. `install(Tensor)` puts the table on
-Tensor: each missing name (and each ndarray attribute Tensor lacks) as a property that raises
-the AttributeError with its hint, and a thin wrapper around the methods and functions that
-take `axis` (not around operators or the ops a training step runs), which turns an unexpected
-PyTorch keyword into the hint. (Not a `__getattr__`: a class with one makes every attribute
-read of every tensor slower, since Python can no longer specialise the lookup.) The hints stay
-out of dir(), help() and tab completion (`HidesHints`, `Tensor.__dir__`).
+`t.sum(dim=1, keepdim=True)` runs as `t.sum(axis=1, keepdims=True)` (SAME_KEYWORDS), and
+`t.max(dim=1)` gives PyTorch's (values, indices); `t.expand(2, 3)` raises an AttributeError
+that says `t.broadcast_to(shape)`, `t.var(unbiased=False)` a TypeError that says `ddof=`.
+`install(Tensor)` puts the table on Tensor: each missing name (and each ndarray attribute
+Tensor lacks) as a property that raises the AttributeError with its hint, and a thin wrapper
+around the methods and functions that take `axis` (not around operators or the ops a training
+step runs), which renames a PyTorch keyword or explains it. (Not a `__getattr__`: a class with
+one makes every attribute read of every tensor slower, since Python can no longer specialise
+the lookup.) The hints stay out of dir(), help() and tab completion (`HidesHints`,
+`Tensor.__dir__`).
 """
-
 import functools
 
 import numpy as np
