@@ -210,6 +210,10 @@ def _with_numpys_keywords(function, args, kwargs):
                     f"'{SAME_KEYWORDS[k]}'" in str(err) for k in kwargs if k in SAME_KEYWORDS):
                 raise
             error = str(err)
+            if "unexpected keyword" not in error:  # e.g. t.sum(1, dim=1): axis given twice
+                renames = ", ".join(f"{k}= as {SAME_KEYWORDS[k]}=" for k in kwargs
+                                    if k in SAME_KEYWORDS)
+                raise TypeError(f"{error} (PyTorch's {renames})") from None
         else:
             return result
     if different is not None:

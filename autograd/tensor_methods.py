@@ -182,10 +182,9 @@ class TorchMethods:
         if mask.dtype != bool:
             raise TypeError(f"masked_fill: the mask must be a bool array (a comparison such as "
                             f"t > 0 gives one), got dtype {mask.dtype}")
-        np.broadcast_shapes(mask.shape, self.shape)  # numpy's error names both shapes
-        if mask.ndim > self.ndim:
-            raise ValueError(f"masked_fill: mask of shape {mask.shape} has more axes than the "
-                             f"tensor {self.shape}")
+        if np.broadcast_shapes(mask.shape, self.shape) != self.shape:  # (numpy's error too)
+            raise ValueError(f"masked_fill: a mask of shape {mask.shape} does not broadcast to "
+                             f"the tensor's shape {self.shape}")
         return _t.apply(ops.where, _t.lift(value, self, "masked_fill"), self, condition=mask)
 
     def new_zeros(self, *shape, requires_grad=False):

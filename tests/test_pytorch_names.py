@@ -276,6 +276,12 @@ def test_a_pytorch_keyword_that_differs_is_a_type_error_that_says_what_to_write(
         call(t)
 
 
+def test_a_keyword_renamed_onto_a_positional_argument_says_so(t):
+    with pytest.raises(TypeError, match=r"got multiple values for argument 'axis' \(PyTorch's "
+                                        r"dim= as axis=\)$"):
+        t.sum(1, dim=1)
+
+
 def test_numpys_split_refuses_dim_since_pytorchs_split_means_another_thing(t):
     with pytest.raises(TypeError, match=r"^split\(\) got dim=: autograd\.split is numpy's split "
                                         r"\(n equal pieces, or at indices\); for PyTorch's "

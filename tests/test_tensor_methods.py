@@ -183,6 +183,12 @@ def test_masked_fill_broadcasts_the_mask_and_differentiates_a_tensor_value():
         t.masked_fill(np.ones(4), 0.0)
     with pytest.raises(ValueError, match="broadcast"):
         t.masked_fill(np.ones(3, bool), 0.0)
+    # broadcasts together, but to a larger shape than the tensor's: refused, as in PyTorch
+    with pytest.raises(ValueError, match=r"masked_fill: a mask of shape \(3, 1\) does not "
+                                         r"broadcast to the tensor's shape \(1, 4\)"):
+        Tensor(np.zeros((1, 4))).masked_fill(np.ones((3, 1), bool), 0.0)
+    with pytest.raises(ValueError, match=r"mask of shape \(2, 2, 3, 4\)"):
+        t.masked_fill(np.ones((2, 2, 3, 4), bool), 0.0)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
