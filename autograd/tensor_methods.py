@@ -215,7 +215,9 @@ class TorchMethods:
         if isinstance(split_size, numbers.Integral):
             if split_size < 1 and length:
                 raise ValueError(f"split: split_size must be at least 1, got {split_size}")
-            sizes = [min(split_size, length - i) for i in range(0, length, split_size or 1)]
+            # an empty axis gives one empty piece, as in PyTorch
+            sizes = [min(split_size, length - i) for i in range(0, length, split_size or 1)
+                     ] or [0]
         else:
             sizes = [int(n) for n in split_size]
             if sum(sizes) != length or min(sizes, default=0) < 0:
@@ -228,7 +230,9 @@ class TorchMethods:
         """PyTorch's chunk: at most `chunks` pieces of ceil(length / chunks) along `axis`."""
         if chunks < 1:
             raise ValueError(f"chunk: chunks must be at least 1, got {chunks}")
-        return self.split(max(-(-self.shape[axis] // chunks), 1), axis)
+        if self.shape[axis] == 0:  # PyTorch gives `chunks` empty pieces of an empty axis
+            return self.split([0] * chunks, axis)
+        return self.split(-(-self.shape[axis] // chunks), axis)
 
 
 def _starts(sizes):

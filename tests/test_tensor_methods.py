@@ -1,8 +1,12 @@
 """autograd/tensor_methods.py: the shape methods and the PyTorch-named Tensor methods, against
 numpy, closed forms and float64 central differences (no torch needed)."""
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd
 import nn
@@ -131,7 +135,7 @@ def test_clamp_with_tensor_bounds_differentiates_the_bounds():
 
 # ---------------------------------------------------------------- split and chunk
 @pytest.mark.parametrize("length, size, want", [
-    (7, 3, [3, 3, 1]), (6, 3, [3, 3]), (2, 5, [2]), (0, 2, []), (4, [1, 0, 3], [1, 0, 3]),
+    (7, 3, [3, 3, 1]), (6, 3, [3, 3]), (2, 5, [2]), (0, 2, [0]), (4, [1, 0, 3], [1, 0, 3]),
 ])
 def test_split_takes_pieces_of_a_size_as_pytorch(length, size, want):
     t = Tensor(np.arange(float(length * 2)).reshape(2, length), requires_grad=True)
@@ -145,10 +149,24 @@ def test_split_takes_pieces_of_a_size_as_pytorch(length, size, want):
 
 @pytest.mark.parametrize("length, chunks, want", [
     (7, 3, [3, 3, 1]), (6, 4, [2, 2, 2]), (5, 5, [1] * 5), (2, 5, [1, 1]), (6, 1, [6]),
+    (0, 3, [0, 0, 0]),
 ])
 def test_chunk_gives_at_most_n_pieces_of_ceil_length_over_n(length, chunks, want):
     pieces = Tensor(np.arange(float(length))).chunk(chunks)
     assert [p.shape[0] for p in pieces] == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(length=st.integers(0, 12), size=st.integers(1, 13), chunks=st.integers(1, 13))
+def test_split_and_chunk_cover_the_axis_in_order(length, size, chunks):
+    t = Tensor(np.arange(float(length)))
+    for pieces, most in ((t.split(size), size), (t.chunk(chunks), -(-length // chunks))):
+        lengths = [len(p) for p in pieces]
+        np.testing.assert_array_equal(np.concatenate([p.data for p in pieces] or [np.zeros(0)]),
+                                      t.data)
+        assert all(n == most for n in lengths[:-1]) and 0 < lengths[-1] <= most or length == 0
+    assert len(t.split(size)) == max(math.ceil(length / size), 1)  # an empty axis: one piece
+    assert len(t.chunk(chunks)) <= chunks
 
 
 def test_split_and_chunk_errors():

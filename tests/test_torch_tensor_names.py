@@ -197,3 +197,10 @@ def test_backward_keywords_match_pytorch():
     out_t.backward(gradient=torch.tensor(seed * 2), inputs=[bt])
     np.testing.assert_allclose(a.grad, at.grad.numpy())
     np.testing.assert_allclose(b.grad, bt.grad.numpy())
+
+
+@pytest.mark.parametrize("call", [lambda t: t.split(2), lambda t: t.split([0]),
+                                  lambda t: t.chunk(3), lambda t: t.split(0)])
+def test_split_and_chunk_of_an_empty_axis_match_pytorch(call):
+    pieces, pieces_t = call(Tensor(np.zeros((0, 2)))), call(torch.zeros((0, 2)))
+    assert [p.shape for p in pieces] == [tuple(p.shape) for p in pieces_t]
