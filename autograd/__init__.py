@@ -7,7 +7,19 @@
 
 from .anomaly import NonFiniteError, detect_anomaly
 from .compare import GradMismatchError, GradReport, compare_grads
-from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
+from .creation import (
+                       arange,
+                       eye,
+                       full,
+                       inference_mode,
+                       ones,
+                       ones_like,
+                       rand,
+                       randn,
+                       tensor,
+                       zeros,
+                       zeros_like,
+)
 from .engine import enable_grad, grad, is_grad_enabled, no_grad
 from .explain import explain_backward
 from .explorer import explore
@@ -20,6 +32,8 @@ from .random import manual_seed
 from .tensor import Tensor
 from .transforms import elementwise_grad, jvp, value_and_grad, vjp  # grad: autograd.transforms
 
+cat = concat = concatenate  # PyTorch's names (dim= is accepted as axis=)
+
 __all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck",
            "gradgradcheck", "GradcheckError"]
 __all__ += ["where", "maximum", "minimum", "logaddexp", "erf", "erfc", "concatenate", "stack",
@@ -28,4 +42,4 @@ __all__ += ["jacobian", "hessian", "hvp", "value_and_grad", "elementwise_grad", 
 __all__ += ["draw_graph", "save_graph", "compare_grads", "GradReport", "GradMismatchError"]
 __all__ += ["explain_backward", "explore", "detect_anomaly", "NonFiniteError"]
 __all__ += ["zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "rand", "randn",
-            "manual_seed"]
+            "manual_seed", "tensor", "cat", "concat", "inference_mode"]

@@ -33,13 +33,13 @@ def main(argv=None) -> int:
     roots, modules = [], []
     original = Tensor.backward
 
-    def remembering_backward(self, grad=None, retain_grads=False, create_graph=False):
+    def remembering_backward(self, gradient=None, **options):
         roots[:] = [self]
         # The caller's modules: a model local to the script's main() is gone once it returns.
         caller = sys._getframe(1)
         modules[:] = _modules(caller.f_locals) + _modules(caller.f_globals)
         # retain_grads=True keeps the gradients for the picture
-        return original(self, grad, retain_grads=True, create_graph=create_graph)
+        return original(self, gradient, **{**options, "retain_grads": True})
 
     Tensor.backward = remembering_backward
     saved_argv, saved_path = sys.argv, sys.path[:]

@@ -1,5 +1,5 @@
 """Tensors made from a shape, for PyTorch hands: zeros, ones, full, zeros_like, ones_like,
-arange, eye, rand, randn.
+arange, eye, rand, randn; and from data, `tensor` (a copy); `inference_mode`, PyTorch's no_grad.
 
 Each takes `dtype=` (np.float32 or np.float64, default float64: Tensors hold floats, so arange
 gives floats too) and `requires_grad=`. A shape is given as PyTorch does, `zeros(2, 3)`, or as
@@ -7,10 +7,12 @@ numpy does, `zeros((2, 3))`. rand and randn draw from `rng=` or from the default
 that `autograd.manual_seed` reseeds; a float32 draw is the float64 draw rounded.
 """
 
+import contextlib
 import numbers
 
 import numpy as np
 
+from . import engine
 from .pytorch_names import with_keyword_hints
 from .random import get_rng
 from .tensor import Tensor
@@ -117,3 +119,31 @@ def randn(*shape, rng: np.random.Generator | None = None, dtype=np.float64,
     """Standard normal samples: randn(2, 3) or randn((2, 3))."""
     shape, dtype = _shape(shape, "randn"), _dtype(dtype, "randn")
     return _tensor(get_rng(rng).standard_normal(shape).astype(dtype, copy=False), requires_grad)
+
+
+@with_keyword_hints
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A new leaf holding a copy of `data` (PyTorch's torch.tensor): numbers, lists, arrays
+    and Tensors (their values, without the graph); integers and bools become float64."""
+    if isinstance(data, Tensor):
+        data = data.data
+    dtype = None if dtype is None else _dtype(dtype, "tensor")
+    return Tensor(np.array(data, dtype=dtype, copy=True), requires_grad=requires_grad)
+
+
+class inference_mode(contextlib.ContextDecorator):
+    """PyTorch's inference_mode, a context manager and decorator: npgrad's no_grad() (nothing
+    is recorded inside); `inference_mode(False)` leaves grad mode as it is."""
+
+    def __init__(self, mode: bool = True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self._inner = engine.no_grad() if self.mode else contextlib.nullcontext()
+        return self._inner.__enter__()
+
+    def __exit__(self, *exc):
+        return self._inner.__exit__(*exc)
+
+    def _recreate_cm(self):
+        return type(self)(self.mode)  # a fresh one per decorated call: nested calls keep theirs

@@ -1,15 +1,16 @@
-"""PyTorch names that npgrad does not use, and what to write instead: one table, shown in errors.
+"""PyTorch's names and keywords: accepted where the meaning is numpy's, explained where not.
 
-`t.view(2, 3)` raises an AttributeError that says `t.reshape(2, 3)`; `t.sum(dim=1)` a TypeError
-that says `axis=1`; `t.size()` one that says `t.shape`. `install(Tensor)` puts the table on
-Tensor: each missing name (and each ndarray attribute Tensor lacks) as a property that raises
-the AttributeError with its hint, and a thin wrapper around the methods and functions that
-take `axis` (not around operators or the ops a training step runs), which turns an unexpected
-PyTorch keyword into the hint. (Not a `__getattr__`: a class with one makes every attribute
-read of every tensor slower, since Python can no longer specialise the lookup.) The hints stay
-out of dir(), help() and tab completion (`HidesHints`, `Tensor.__dir__`).
+`t.sum(dim=1, keepdim=True)` runs as `t.sum(axis=1, keepdims=True)` (SAME_KEYWORDS), and
+`t.max(dim=1)` gives PyTorch's (values, indices); `t.expand(2, 3)` raises an AttributeError
+that says `t.broadcast_to(shape)`, `t.var(unbiased=False)` a TypeError that says `ddof=`.
+`install(Tensor)` puts the table on Tensor: each missing name (and each ndarray attribute
+Tensor lacks) as a property that raises the AttributeError with its hint, and a thin wrapper
+around the methods and functions that take `axis` (not around operators or the ops a training
+step runs), which renames a PyTorch keyword or explains it. (Not a `__getattr__`: a class with
+one makes every attribute read of every tensor slower, since Python can no longer specialise
+the lookup.) The hints stay out of dir(), help() and tab completion (`HidesHints`,
+`Tensor.__dir__`).
 """
-
 import functools
 
 import numpy as np
@@ -18,51 +19,37 @@ import numpy as np
 # write in npgrad. Each value is said after "write", unless it starts with "drop it".
 NAMES = {
     # shapes
-    "view": "t.reshape(*shape) (numpy's name)",
-    "view_as": "t.reshape(other.shape)",
-    "permute": "t.transpose(*axes) (numpy's name: all the axes, in their new order)",
     "expand": "t.broadcast_to(shape)",
     "expand_as": "t.broadcast_to(other.shape)",
     "contiguous": "drop it: numpy manages the memory layout",
     "t": "t.T (all axes reversed) or t.mT (the last two swapped)",
     "flip": "t[::-1] (first axis) or t[:, ::-1] (second): indexing, with its gradient",
-    "chunk": "autograd.split(t, sections, axis)",
     "unbind": "[t[i] for i in range(len(t))]",
-    "cat": "autograd.concatenate(tensors, axis=...)",
     "hstack": "autograd.concatenate(tensors, axis=1) (axis=0 for 1-D tensors)",
     "vstack": "autograd.concatenate(tensors, axis=0) (rows of 1-D tensors: autograd.stack)",
     "repeat": "autograd.concatenate([t] * n, axis=...) (or t.broadcast_to for new axes) for "
               "PyTorch's repeat, numpy's tile; for numpy's repeat, indexing with repeated "
               "positions, t[np.repeat(np.arange(len(t)), n)]",
-    "numel": "t.size (a property: numpy's name for the number of elements)",
     "nelement": "t.size (a property: numpy's name for the number of elements)",
-    "dim": "t.ndim (a property)",
     "ndimension": "t.ndim (a property)",
     # dtypes and devices
-    "float": "t.astype(np.float32)",
-    "double": "t.astype(np.float64)",
     "half": "t.astype(np.float32): npgrad computes in float32 or float64",
     "int": "t.data.astype(np.int64), a plain integer array (Tensors hold floats)",
     "long": "t.data.astype(np.int64), a plain integer array (Tensors hold floats)",
     "bool": "a comparison (t > 0), which gives a plain numpy bool array",
     "type": "t.dtype to read the dtype, t.astype(np.float32) to convert",
-    "to": "t.astype(np.float32) for a dtype (npgrad runs on numpy, on the CPU only)",
     "cuda": "drop it: npgrad runs on numpy, on the CPU only",
-    "cpu": "drop it: a Tensor's data is already a numpy array in memory",
-    "tolist": "t.data.tolist() (plain numbers, no gradient)",
     # arithmetic and elementwise functions
     "add": "t + other", "sub": "t - other", "mul": "t * other", "div": "t / other", "neg": "-t",
     "pow": "t ** p", "mm": "t @ other", "bmm": "t @ other (batch axes broadcast)",
     "matmul": "t @ other (or np.matmul(t, other))",
     "outer": "np.outer(t, other)",
     "rsqrt": "1 / t.sqrt()",
-    "clamp": "t.clip(lo, hi)", "clamp_min": "t.clip(lo=...)", "clamp_max": "t.clip(hi=...)",
     "amax": "t.max(axis=...) (tied maxima share the gradient, as amax's do)",
     "amin": "t.min(axis=...) (tied minima share the gradient, as amin's do)",
     "maximum": "autograd.maximum(t, other) or np.maximum(t, other)",
     "minimum": "autograd.minimum(t, other) or np.minimum(t, other)",
     "logaddexp": "autograd.logaddexp(t, other) or np.logaddexp(t, other)",
-    "masked_fill": "autograd.where(mask, value, t) (a mask from a comparison, e.g. t > 0)",
     "masked_select": "t[mask] (numpy indexing with a bool array)",
     "index_select": "t[indices] or t[:, indices] (numpy indexing with an integer array)",
     "gather": "t[np.arange(len(t)), labels] (numpy indexing with integer arrays)",
@@ -72,12 +59,7 @@ NAMES = {
     "grad_fn": "t.op (the primitive that made t; None for a leaf) and t.parents",
     "register_hook": "t.retain_grad() before backward(), then read t.grad",
     "detach_": "t = t.detach() (a new leaf sharing the data)",
-    "zero_": "t.zero_grad() or t.grad = None to forget a gradient (t.grad is a plain numpy "
-             "array, so t.grad.zero_() does not exist either); to zero the values, "
-             "t.data[...] = 0 then t.mark_modified()",
     "fill_": "t.data[...] = value, then t.mark_modified()",
-    "new_zeros": "autograd.zeros(shape, dtype=t.dtype)",
-    "new_ones": "autograd.ones(shape, dtype=t.dtype)",
     "new_full": "autograd.full(shape, value, dtype=t.dtype)",
     "new_tensor": "autograd.Tensor(data, dtype=t.dtype)",
     # torch functions
@@ -91,16 +73,19 @@ NAMES = {
     "set_grad_enabled": "autograd.no_grad() or autograd.enable_grad(), as context managers",
 }
 
-# PyTorch's keywords -> npgrad's (numpy's), for the methods and functions that take them.
+# PyTorch's keywords whose meaning is numpy's: accepted, as numpy's word (t.sum(dim=1) is
+# t.sum(axis=1)). Not for autograd.split: numpy's split(t, 2) makes 2 pieces, PyTorch's pieces
+# of 2, so there dim= raises instead of picking one.
+SAME_KEYWORDS = {"dim": "axis", "keepdim": "keepdims", "start_dim": "start_axis",
+                 "end_dim": "end_axis", "negative_slope": "slope", "correction": "ddof",
+                 "min": "lo", "max": "hi"}
+DIFFERENT_MEANING = {"split": "autograd.split is numpy's split (n equal pieces, or at indices); "
+                              "for PyTorch's split(size, dim) write t.split(size, axis), the "
+                              "Tensor method"}
+
+# PyTorch's keywords that mean something else here -> what to write.
 KEYWORDS = {
-    "dim": "axis=",
-    "keepdim": "keepdims=",
     "unbiased": "ddof=1 (unbiased, PyTorch's default) or ddof=0 (numpy's and npgrad's default)",
-    "correction": "ddof=",
-    "negative_slope": "slope=",
-    "start_dim": "start_axis=",
-    "end_dim": "t.reshape(...) (flatten merges the axes from start_axis to the last)",
-    "min": "lo=", "max": "hi=",
     "generator": "rng= (a numpy.random.Generator)",
     "device": "drop it: npgrad runs on numpy, on the CPU only",
     "out": "drop it and use the result: npgrad never writes into a tensor you pass",
@@ -113,12 +98,6 @@ IN_PLACE = ("abs", "add", "clamp", "clamp_max", "clamp_min", "clip", "cos", "div
             "exp", "expm1", "log", "log10", "log1p", "log2", "masked_fill", "mul", "neg", "pow",
             "reciprocal", "relu", "rsqrt", "sigmoid", "sign", "sin", "sqrt", "square", "squeeze",
             "sub", "swapaxes", "t", "tanh", "transpose", "unsqueeze")
-
-NOTES = {  # said after the hint for these methods
-    "max": "t.max(axis) gives the values only; t.argmax(axis) gives PyTorch's indices",
-    "min": "t.min(axis) gives the values only; t.argmin(axis) gives PyTorch's indices",
-}
-
 
 def _say(value: str) -> str:
     return value if value.startswith("drop it") else f"write {value}"
@@ -179,37 +158,70 @@ def module_getattr(name):
 
 
 class Size(int):
-    """`t.size`: the number of elements, numpy's meaning (an int). Calling it, as PyTorch's
-    `t.size()` is called, raises a TypeError that says to write `t.shape`."""
-
-    __slots__ = ()
+    """`t.size`: the number of elements, numpy's meaning (an int). Called, as PyTorch's
+    `t.size()` is, it gives the shape (a tuple), and `t.size(d)` the length of axis d."""
 
     def __call__(self, dim=None):
-        wanted = "t.shape" if dim is None else f"t.shape[{dim}]"
-        raise TypeError(f"t.size is numpy's size, the number of elements ({int(self)}), not a "
-                        f"method: for PyTorch's t.size({'' if dim is None else dim}) write "
-                        f"{wanted}")
+        return self.shape if dim is None else self.shape[dim]
 
 
 def with_keyword_hints(function):
-    """`function`, whose TypeError for a PyTorch keyword (dim=, keepdim=, ...) says what to
-    write instead. Only the failed call pays: a try costs nothing while nothing is raised."""
-    name = function.__qualname__
-
+    """`function`, accepting PyTorch's keywords of SAME_KEYWORDS as numpy's, and with a
+    TypeError that says what to write for the others. Only a call with a PyTorch keyword pays:
+    it fails first (a try costs nothing while nothing is raised), then runs renamed.
+    `t.max(dim=1)` and `t.min(dim=1)` give PyTorch's (values, indices) pair."""
     @functools.wraps(function)
     def call(*args, **kwargs):
         try:
             return function(*args, **kwargs)
         except TypeError as err:
-            torch_words = [k for k in kwargs if k in KEYWORDS]
             # tb_next is None when the call itself failed, before the function's first line.
-            if not torch_words or err.__traceback__.tb_next is not None:
+            if err.__traceback__.tb_next is not None or not any(
+                    k in SAME_KEYWORDS or k in KEYWORDS for k in kwargs):
                 raise
-            fixes = "; ".join(f"for {k}= {_say(KEYWORDS[k])}" for k in torch_words)
-            note = f". {NOTES[function.__name__]}" if function.__name__ in NOTES else ""
-            raise TypeError(f"{name}() takes numpy's keywords, not PyTorch's: {fixes}"
-                            f"{note}") from None
+        return _with_numpys_keywords(function, args, kwargs)
     return call
+
+
+def _with_numpys_keywords(function, args, kwargs):
+    name = function.__qualname__
+    if "." in name:  # a method of Tensor or of one of its mixins
+        name = f"Tensor.{function.__name__}"
+    different = DIFFERENT_MEANING.get(name)
+    renamed, said = {}, {}
+    for key, value in kwargs.items():
+        new = key if different else SAME_KEYWORDS.get(key, key)
+        if new in renamed:
+            raise TypeError(f"{name}() got {said[new]}= and {key}=, the same argument twice "
+                            "(PyTorch's and numpy's word): pass one")
+        renamed[new], said[new] = value, key
+    error = ""
+    if "dim" in kwargs and function.__name__ in ("max", "min") and len(args) == 1 and set(
+            renamed) <= {"axis", "keepdims"}:
+        from .tensor_methods import paired
+        return paired(args[0], function.__name__, renamed["axis"], renamed.get("keepdims", False))
+    if different is None and not any(k in KEYWORDS for k in kwargs):
+        try:
+            result = function(*args, **renamed)
+        except TypeError as err:
+            # raised by the call itself, and about a word we renamed: say what happened
+            if err.__traceback__.tb_next is not None or not any(
+                    f"'{SAME_KEYWORDS[k]}'" in str(err) for k in kwargs if k in SAME_KEYWORDS):
+                raise
+            error = str(err)
+            if "unexpected keyword" not in error:  # e.g. t.sum(1, dim=1): axis given twice
+                renames = ", ".join(f"{k}= as {SAME_KEYWORDS[k]}=" for k in kwargs
+                                    if k in SAME_KEYWORDS)
+                raise TypeError(f"{error} (PyTorch's {renames})") from None
+        else:
+            return result
+    if different is not None:
+        raise TypeError(f"{name}() got {', '.join(k + '=' for k in kwargs)}: {different}")
+    fixes = "; ".join(f"for {k}= {_say(KEYWORDS[k])}" if k in KEYWORDS else
+                      f"{k}= is {SAME_KEYWORDS[k]}=, which {name}() does not take either"
+                      for k in kwargs if k in KEYWORDS or k in SAME_KEYWORDS and
+                      f"'{SAME_KEYWORDS[k]}'" in error)
+    raise TypeError(f"{name}() does not take PyTorch's keywords here: {fixes}") from None
 
 
 def refuse_torch_transpose(ndim, axes):
@@ -234,11 +246,17 @@ def refuse_torch_transpose(ndim, axes):
 HINTED_METHODS = ("sum", "mean", "max", "min", "prod", "var", "std", "logsumexp",
                   "argmax", "argmin", "softmax", "log_softmax", "squeeze", "expand_dims",
                   "unsqueeze", "flatten", "swapaxes", "clip", "leaky_relu", "cumsum",
-                  "cumprod", "take")
+                  "cumprod", "take", "split", "chunk")
 HINTED_FUNCTIONS = ("concatenate", "stack", "split")
 
 _tensor_class = None
 INSTALLED = set()  # the names install() put on Tensor as raising properties
+
+
+def _size(t):
+    size = Size(t.data.size)
+    size.shape = t.data.shape
+    return size
 
 
 def install(tensor_class) -> None:
@@ -253,8 +271,9 @@ def install(tensor_class) -> None:
         if not name.startswith("_") and not hasattr(tensor_class, name):
             setattr(tensor_class, name, _missing(name))
             INSTALLED.add(name)
-    tensor_class.size = property(lambda self: Size(self.data.size),
-                                 doc="Number of elements (an int; not callable as in PyTorch).")
+    tensor_class.size = property(_size, doc="Number of elements (an int, numpy's meaning); "
+                                            "t.size() is the shape and t.size(d) its d-th "
+                                            "entry, as in PyTorch.")
     for name in HINTED_METHODS:
         setattr(tensor_class, name, with_keyword_hints(getattr(tensor_class, name)))
     for name in HINTED_FUNCTIONS:

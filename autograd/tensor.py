@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from . import engine, ops, pytorch_names
+from . import engine, ops, pytorch_names, tensor_methods
 from .tensor_math import MathMethods
 
 # Every tensor gets the next number as `seq`, so it is newer than its parents: backward visits
@@ -19,7 +19,8 @@ from .tensor_math import MathMethods
 _creation_order = itertools.count()
 
 
-class Tensor(MathMethods, metaclass=pytorch_names.HidesHints):
+class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.TorchMethods,
+             metaclass=pytorch_names.HidesHints):
     """An n-dimensional array that records the operations applied to it.
 
     `Tensor(data, requires_grad=False, dtype=None)`: Python numbers, lists, integer and boolean
@@ -122,14 +123,23 @@ class Tensor(MathMethods, metaclass=pytorch_names.HidesHints):
         return f"Tensor({body}{extras})"
 
     # ------------------------------------------------------------ autograd
-    def backward(self, grad=None, retain_grads=False, create_graph=False):
+    def backward(self, gradient=None, *, retain_graph=None, create_graph=False, inputs=None,
+                 retain_grads=False, grad=None):
         """Accumulate the gradient of this tensor into `.grad` of the leaves that require grad.
 
-        `grad` is required unless the tensor holds one element, and must match its shape.
-        `create_graph=True` records the backward pass itself, for higher-order derivatives:
-        `.grad` then holds a Tensor with its own graph (an ndarray otherwise).
+        `gradient` (or `grad`) is required unless the tensor holds one element, and must match
+        its shape. `create_graph=True` records the backward pass itself, for higher-order
+        derivatives: `.grad` then holds a Tensor with its own graph (an ndarray otherwise).
+        `inputs=`: accumulate into these tensors' `.grad` only, as PyTorch's. `retain_graph`
+        is accepted and changes nothing: npgrad keeps the graph, so backward may run again.
+        `retain_grads=True` also keeps every intermediate's gradient (for graph pictures).
         """
-        engine.backward(self, grad, retain_grads, create_graph)
+        if gradient is not None and grad is not None:
+            raise TypeError("backward: got both gradient= and grad=; pass one")
+        gradient = grad if gradient is None else gradient
+        if inputs is None:
+            return engine.backward(self, gradient, retain_grads, create_graph)
+        tensor_methods.backward_into(self, gradient, create_graph, inputs)
 
     def requires_grad_(self, requires_grad=True):
         """Set `requires_grad` on this leaf in place (PyTorch's name); returns self."""
@@ -193,10 +203,10 @@ class Tensor(MathMethods, metaclass=pytorch_names.HidesHints):
     def __pos__(self): return self
 
     # In place, as in PyTorch: the tensor's own array changes (no new Tensor, no rebinding).
-    def __iadd__(self, other): return _in_place(ops.add, self, other, "+=")
-    def __isub__(self, other): return _in_place(ops.subtract, self, other, "-=")
-    def __imul__(self, other): return _in_place(ops.multiply, self, other, "*=")
-    def __itruediv__(self, other): return _in_place(ops.divide, self, other, "/=")
+    def __iadd__(self, other): return tensor_methods.in_place(ops.add, self, other, "+=")
+    def __isub__(self, other): return tensor_methods.in_place(ops.subtract, self, other, "-=")
+    def __imul__(self, other): return tensor_methods.in_place(ops.multiply, self, other, "*=")
+    def __itruediv__(self, other): return tensor_methods.in_place(ops.divide, self, other, "/=")
 
     # ------------------------------------------------------------ comparisons
     # Elementwise, with broadcasting, and no gradient: the result is a numpy bool array, which
@@ -376,68 +386,7 @@ class Tensor(MathMethods, metaclass=pytorch_names.HidesHints):
         target = _same_shape(self, target, "cross_entropy")
         return apply(ops.cross_entropy, self, target, reduction=reduction)
 
-    # ------------------------------------------------------------ shapes and indexing
-    def reshape(self, *shape):
-        """Like ndarray.reshape: `t.reshape(2, 3)` or `t.reshape((2, 3))`; -1 is inferred."""
-        if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
-            shape = tuple(shape[0])
-        return apply(ops.reshape, self, shape=tuple(int(n) for n in shape))
-
-    def ravel(self):
-        """The elements as one axis, in C order: `t.reshape(-1)` (numpy's ravel)."""
-        return self.reshape(-1)
-
-    def transpose(self, *axes):
-        """Permute axes, numpy's meaning: no arguments reverses them, else all the axes in their
-        new order. Two axes that PyTorch would swap but numpy would not (t.transpose(0, 1) of a
-        matrix, or any two of a tensor with more axes) raise, naming t.T, t.mT, t.swapaxes."""
-        if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], numbers.Integral)):
-            axes = () if axes[0] is None else tuple(axes[0])
-        elif len(axes) == 2:
-            pytorch_names.refuse_torch_transpose(self.ndim, axes)
-        return apply(ops.transpose, self, axes=tuple(int(a) for a in axes) if axes else None)
-
-    T = property(lambda self: self.transpose(), doc="The transpose (all axes reversed).")
-    mT = property(lambda self: self.swapaxes(-1, -2), doc="The last two axes swapped.")
-
-    def swapaxes(self, axis1, axis2):
-        """Exchange two axes (a transpose)."""
-        order = list(range(self.ndim))
-        order[axis1], order[axis2] = order[axis2], order[axis1]
-        return self.transpose(order)
-
-    def squeeze(self, axis=None):
-        """Drop axes of length 1 (all of them, or those in `axis`, which must have length 1)."""
-        axes = _axes(_axis(axis), self.ndim) if axis is not None else tuple(
-            i for i, n in enumerate(self.shape) if n == 1)
-        for i in axes:
-            if self.shape[i] != 1:
-                raise ValueError(f"squeeze: axis {i} has length {self.shape[i]}, not 1 (shape "
-                                 f"{self.shape})")
-        return self.reshape([n for i, n in enumerate(self.shape) if i not in axes])
-
-    def expand_dims(self, axis):
-        """Insert axes of length 1 at `axis` (an int or a tuple), like np.expand_dims."""
-        return self.reshape(np.expand_dims(np.empty(self.shape, bool), _axis(axis)).shape)
-
-    def unsqueeze(self, axis):
-        """PyTorch's name for `expand_dims` (one axis)."""
-        return self.expand_dims(axis)
-
-    def flatten(self, start_axis=0):
-        """Merge the axes from `start_axis` on into one (PyTorch's flatten(start_dim))."""
-        ndim = self.ndim or 1  # a 0-d tensor flattens from axis 0 (or -1), as in PyTorch
-        if not -ndim <= start_axis < ndim:
-            raise IndexError(f"flatten: start_axis {start_axis} is out of range for a tensor of "
-                             f"shape {self.shape} (from {-ndim} to {ndim - 1})")
-        start = start_axis % self.ndim if self.ndim else 0
-        return self.reshape(self.shape[:start] + (math.prod(self.shape[start:]),))
-
-    def broadcast_to(self, shape):
-        """A read-only view with `shape`; the gradient is summed back over the new axes."""
-        shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
-        return apply(ops.broadcast_to, self, shape=shape)
-
+    # ------------------------------------------------------------ indexing
     def __getitem__(self, index):
         """numpy indexing: slices, integers, boolean masks and integer arrays.
 
@@ -447,14 +396,14 @@ class Tensor(MathMethods, metaclass=pytorch_names.HidesHints):
 
     def __setitem__(self, index, value):
         """`t[index] = value`, numpy's assignment into t's own array; recorded when gradients
-        must flow through it, as the in-place operators are (see `_in_place`): value gets the
-        gradient of the places it lands on, t's untouched elements theirs."""
+        must flow through it, as the in-place operators are (`tensor_methods.in_place`): value
+        gets the gradient of the places it lands on, t's untouched elements theirs."""
         index, value = _plain_index(index), lift(value, self, "setitem")
         if engine._grad_mode.enabled and (self.requires_grad or value.requires_grad):
-            _refuse_leaf(self, "t[index] = value")
-            old = _snapshot(self)
-            _take_node(self, apply(ops.setitem, old, old if value is self else value,
-                                   index=index))
+            tensor_methods.refuse_leaf(self, "t[index] = value")
+            old = tensor_methods.snapshot(self)
+            tensor_methods.take_node(self, apply(ops.setitem, old, old if value is self else value,
+                                                 index=index))
             return
         self.data[index] = value.data
         self.mark_modified()
@@ -511,76 +460,6 @@ def _compare(func, t, other):
             if isinstance(other, Tensor):
                 engine.watcher.read(other)
     return out
-
-
-def _in_place(op, target, other, symbol):
-    """`target op= other` into target's own array; recorded when gradients must flow through it.
-
-    A leaf that requires grad is refused while recording (it is a parameter: its update belongs
-    in no_grad()). Any other tensor in a recorded computation gets the op as its new node, over a
-    snapshot of its old value; nodes recorded from the old value reach that snapshot in backward
-    (engine.as_recorded), so `h += f(h)` means `h = h + f(h)`.
-    """
-    other = lift(other, target, op.name)
-    if engine._grad_mode.enabled and (target.requires_grad or other.requires_grad):
-        _refuse_leaf(target, symbol)
-        old = _snapshot(target)
-        # `h *= h` reads the old value twice: the live `h` would become its own parent (a cycle)
-        result = apply(op, old, old if other is target else other)
-        _check_in_place(op, symbol, target, other, result.shape)
-        _take_node(target, result)
-        return target
-    try:
-        op.forward(target.data, other.data, out=target.data, casting="same_kind")
-    except ValueError:
-        try:
-            shape = np.broadcast_shapes(target.shape, other.shape)
-        except ValueError:
-            shape = "none (they do not broadcast)"
-        _check_in_place(op, symbol, target, other, shape)
-        raise
-    target.mark_modified()
-    return target
-
-
-def _refuse_leaf(target, symbol):
-    """Refuse a recorded in-place change of a parameter, or of an array another one shares."""
-    if target.requires_grad and target.op is None:
-        raise RuntimeError(
-            f"{symbol} on a leaf tensor that requires grad (shape {target.shape}) while "
-            "gradients are recorded: wrap the update in no_grad(), e.g. "
-            "`with no_grad(): p -= lr * p.grad`")
-    if target.data.base is not None:
-        # A view (t = a.reshape(...), t = h[0], t = x.T): the write would change the array it
-        # views too, a leaf's weights or values a recorded node reads, behind the graph's back.
-        made = f"made by {target.op.name}" if target.op is not None else "a leaf"
-        raise RuntimeError(
-            f"{symbol} on a tensor (shape {target.shape}, {made}) whose array is a view of "
-            "another one while gradients are recorded: the write would change that array too, "
-            "unseen by the graph; write into a copy (t = t.copy()) or rebind (t = t + ...)")
-
-
-def _take_node(target, result):
-    """Make `result`'s node target's own, its values written into target's array."""
-    target.data[...] = result.data
-    target.requires_grad, target.op, target.parents = True, result.op, result.parents
-    # Its node is new (a newer seq): nodes recorded from its old value go to the snapshot.
-    target.attrs, target.seq, target.version = result.attrs, result.seq, result.seq
-
-
-def _snapshot(t):
-    """A copy of `t` as it is now, node included: the input of an in-place op on `t`."""
-    copy = constant(t.data.copy())
-    copy.requires_grad, copy.op, copy.parents = t.requires_grad, t.op, t.parents
-    copy.attrs, copy.seq, copy.name = t.attrs, t.seq, t.name
-    copy.version = t.version  # a change before this one still shows to the nodes that read t
-    return copy
-
-
-def _check_in_place(op, symbol, target, other, shape):
-    if shape != target.shape:
-        raise ValueError(f"{op.name} in place ({symbol}): shapes {target.shape} and "
-                         f"{other.shape} give shape {shape}, not the tensor's own shape")
 
 
 def _same_shape(logits, target, op_name):

@@ -147,11 +147,18 @@ class Identity(Module):
         return x
 
 
-class Softmax(Module):
-    """exp(x) / sum(exp(x)) along `axis` (computed without overflow)."""
+def _either(layer, name, value, other_name, other, default):
+    """One of numpy's word and PyTorch's for the same argument, or the default."""
+    if value is not None and other is not None:
+        raise TypeError(f"{layer}: got both {name}={value} and {other_name}={other}; pass one")
+    return default if value is None and other is None else value if value is not None else other
 
-    def __init__(self, axis: int = -1):
-        self.axis = axis
+
+class Softmax(Module):
+    """exp(x) / sum(exp(x)) along `axis` (or PyTorch's `dim`), computed without overflow."""
+
+    def __init__(self, axis: int | None = None, *, dim: int | None = None):
+        self.axis = _either("Softmax", "axis", axis, "dim", dim, -1)
 
     def forward(self, x: Tensor) -> Tensor:
         return x.softmax(axis=self.axis)
@@ -165,9 +172,7 @@ class LogSoftmax(Module):
     finite for logits of 1e4. Feeds `NLLLoss`."""
 
     def __init__(self, dim: int | None = None, *, axis: int | None = None):
-        if dim is not None and axis is not None:
-            raise TypeError(f"LogSoftmax: got both dim={dim} and axis={axis}; pass one")
-        self.axis = -1 if dim is None and axis is None else dim if dim is not None else axis
+        self.axis = _either("LogSoftmax", "dim", dim, "axis", axis, -1)
 
     def forward(self, x: Tensor) -> Tensor:
         return x.log_softmax(axis=self.axis)
@@ -199,11 +204,13 @@ class Dropout(Module):
 class Flatten(Module):
     """Merge axes `start_axis`..`end_axis` into one: (n, 2, 3) -> (n, 6) by default.
 
-    PyTorch's nn.Flatten(start_dim=1, end_dim=-1), with numpy's word for a dimension.
+    PyTorch's nn.Flatten(start_dim=1, end_dim=-1): its keywords are accepted too.
     """
 
-    def __init__(self, start_axis: int = 1, end_axis: int = -1):
-        self.start_axis, self.end_axis = start_axis, end_axis
+    def __init__(self, start_axis: int | None = None, end_axis: int | None = None, *,
+                 start_dim: int | None = None, end_dim: int | None = None):
+        self.start_axis = _either("Flatten", "start_axis", start_axis, "start_dim", start_dim, 1)
+        self.end_axis = _either("Flatten", "end_axis", end_axis, "end_dim", end_dim, -1)
 
     def forward(self, x: Tensor) -> Tensor:
         shape = x.shape

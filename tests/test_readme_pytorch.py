@@ -4,6 +4,8 @@ namespace (each asserts what the text around it says)."""
 import re
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
@@ -23,3 +25,17 @@ def test_every_snippet_runs():
     for i, snippet in enumerate(_section_snippets("Coming from PyTorch")):
         exec(compile(snippet, f"README.md (Coming from PyTorch, snippet {i})", "exec"),
              namespace)
+
+
+def test_the_comparison_habit_fails_as_the_section_says_and_its_spellings_work():
+    import numpy as np
+
+    from autograd import Tensor
+
+    a = Tensor(np.array([-1.0, 0.5, 2.0]))
+    pred, y = np.array([0, 1, 2]), np.array([0, 1, 1])
+    with pytest.raises(AttributeError, match="'numpy.ndarray' object has no attribute 'float'"):
+        (pred == y).float()
+    assert (pred == y).mean() == 2 / 3
+    assert Tensor(a > 0).data.tolist() == [0.0, 1.0, 1.0]
+    assert (a * (a > 0)).data.tolist() == [0.0, 0.5, 2.0]
