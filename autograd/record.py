@@ -5,6 +5,8 @@ computation elsewhere (nn.export builds PyTorch and ONNX graphs from it).
 the list of `Event`s, one per `apply`: the op, its input and output Tensors (kept alive, so that
 their ids name them for the whole list), the versions they had then (an in-place change shows as
 a later version), and the attributes the op was given (arrays it saved for its VJPs left out).
+The list's `modified` holds the tensors changed in place outside any op (an in-place operator
+under no_grad, such as a running statistic's update), which a rebuilt graph would not repeat.
 """
 
 from dataclasses import dataclass
@@ -23,9 +25,19 @@ class Event:
     out: object
 
 
+class Events(list):
+    """The recorded Events, in order, and `modified`: tensors changed in place outside any op."""
+
+    modified: list
+
+
 class _Recorder(Watcher):
     def __init__(self):
-        self.events = []
+        self.events = Events()
+        self.events.modified = []
+
+    def modified(self, tensor):
+        self.events.modified.append(tensor)
 
     def forward(self, op, inputs, attrs, out):
         attrs = {k: v for k, v in attrs.items() if k not in op.saves}

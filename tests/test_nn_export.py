@@ -253,13 +253,15 @@ def test_an_embedding_with_padding_idx_is_refused():
 
 
 @pytest.mark.parametrize("cls", [nn.BatchNorm1d, nn.BatchNorm2d])
-def test_tracing_a_training_batch_norm_leaves_its_buffers(cls):
+def test_tracing_a_training_batch_norm_is_refused_and_leaves_its_buffers(cls):
     layer = cls(2)
     x = np.random.default_rng(0).normal(size=(4, 2) if cls is nn.BatchNorm1d else (4, 2, 3, 3))
     before = {k: v.copy() for k, v in layer.state_dict().items()}
-    trace(layer, x)  # two forward passes in training mode
+    with pytest.raises(ValueError, match=rf"running_mean|{cls.__name__}.*model\.eval\(\)"):
+        trace(layer, x)  # its running statistics would not update in the exported graph
     for k, v in layer.state_dict().items():
         assert np.array_equal(v, before[k]), k
+    trace(layer.eval(), x)
 
 
 def test_an_eval_batch_norm_graph_reads_its_buffers():

@@ -91,6 +91,14 @@ def _record(model, arrays, params):
     inputs = [Tensor(np.array(a, dtype=dtype if dtype and a.dtype.kind == "f" else a.dtype))
               for a in arrays]
     result, events = record(model, *inputs)
+    if events.modified:  # e.g. a BatchNorm's running statistics in training mode: not an op
+        changed = events.modified[0]
+        owner = next((f"{name} ({type(m).__name__})" for name, m in model.named_modules()
+                      if any(getattr(m, b, None) is changed for b in m._buffer_names)),
+                     f"a tensor of shape {changed.shape}")
+        raise ValueError(f"export: {owner} is changed in place during the forward pass (a "
+                         "running statistic in training mode), which an exported graph would "
+                         "not do: call model.eval() before exporting")
     known = {id(t): (Ref("input", i), t.version) for i, t in enumerate(inputs)}
     known.update({id(t): (Ref("param", n), t.version) for n, t in params.items()})
     nodes = []
@@ -162,13 +170,6 @@ def trace(model, example, dynamic_batch: bool = True) -> Trace:
     if dropping:  # its random mask would become a constant of the graph
         raise ValueError(f"export: Dropout {dropping[0]!r} is in training mode: call "
                          "model.eval() before exporting (an exported graph holds no random mask)")
-    updating = [f"{name or type(model).__name__} ({type(m).__name__})"
-                for name, m in model.named_modules() if m.training
-                and any(getattr(m, b, None) is not None for b in m._buffer_names)]
-    if updating:  # its running statistics' update is not an op: the graph would not repeat it
-        raise ValueError(f"export: {updating[0]} is in training mode, where it updates its "
-                         "buffers (running statistics) in place at every call, which an "
-                         "exported graph would not do: call model.eval() before exporting")
     padded = [name or type(model).__name__ for name, m in model.named_modules()
               if isinstance(m, Embedding) and m.padding_idx is not None]
     if padded:  # its gradient-free row is chosen by a numpy mask of the indices
