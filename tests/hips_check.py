@@ -80,9 +80,9 @@ def _substitute(args, argnums, leaves):
     return full
 
 
-def check_grads(fun, *args, argnums=None):
-    """HIPS's check_grads(fun, modes=['rev'], order=2)(*args), jointly over `argnums` (all the
-    arguments by default; a tuple or list of arrays counts as its arrays); the others are
+def check_grads(fun, *args, argnums=None, order=2):
+    """HIPS's check_grads(fun, modes=['rev'], order=order)(*args), jointly over `argnums` (all
+    the arguments by default; a tuple or list of arrays counts as its arrays); the others are
     passed through unchanged."""
     argnums = tuple(range(len(args))) if argnums is None else tuple(argnums)
     xs = [leaf for i in argnums for leaf in _leaves(args[i])]
@@ -92,6 +92,8 @@ def check_grads(fun, *args, argnums=None):
 
     rng = np.random.default_rng(0)
     y_v = _check_vjp(f, xs, rng)
+    if order == 1:
+        return
 
     def vjp(*wrt):  # the gradient of <f(x), y_v>, recorded so that it differentiates again
         total = _projection(_outputs(f(*wrt)), y_v)
