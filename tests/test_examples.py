@@ -336,3 +336,23 @@ def test_gaussian_process_likelihood_matches_scipy_and_its_gradient_central_diff
     np.testing.assert_allclose(value, expected, rtol=1e-10)
     f = autograd_value_and_grad(lambda p: example.negative_log_marginal_likelihood(p, x, y))
     assert example.central_difference_error(f, params) < 1e-6
+
+
+def test_variational_inference_finds_the_exact_gaussian_posterior_and_a_close_logistic_one(
+        load, tmp_path, capsys):
+    result = load("variational_inference").main(quick=True, out=tmp_path)
+    linear, logistic = result["linear"], result["logistic"]
+    for fit in (linear, logistic):
+        assert fit["grad_error"] < 1e-6
+        assert np.mean(fit["history"][-100:]) > fit["history"][0] + 5
+    # The conjugate posterior in closed form, which the grid summation also finds.
+    np.testing.assert_allclose(linear["grid_mean"], linear["reference_mean"], atol=1e-3)
+    # Posterior sd is about 0.08: the mean within an eighth of it, the covariance within 7%.
+    np.testing.assert_allclose(linear["mean"], linear["reference_mean"], atol=0.01)
+    np.testing.assert_allclose(linear["cov"], linear["reference_cov"], atol=5e-4)
+    # Not Gaussian (sd about 0.5): q matches the grid's mean and standard deviations closely.
+    np.testing.assert_allclose(logistic["mean"], logistic["reference_mean"], atol=0.05)
+    np.testing.assert_allclose(np.sqrt(np.diag(logistic["cov"])),
+                               np.sqrt(np.diag(logistic["reference_cov"])), rtol=0.1)
+    assert "logistic regression: ELBO gradient" in capsys.readouterr().out
+    assert_png(tmp_path / "variational_inference.png")
