@@ -27,6 +27,11 @@ npr = np.random.RandomState(0)
 R = npr.randn
 
 
+@pytest.fixture(autouse=True)
+def _seed():
+    npr.seed(0)  # the arrays a test draws do not depend on which tests ran before it
+
+
 def no_rule(name):
     return pytest.mark.xfail(strict=True, raises=TypeError,
                              reason=f"issue 18: {name} has no rule yet")
