@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from . import contractions, functions, linalg, norms, ops
+from . import arrange, contractions, functions, linalg, norms, ops
 from .tensor import Tensor, apply, lift
 
 # ---------------------------------------------------------------- ufuncs
@@ -42,6 +42,7 @@ BOOL_UFUNCS = {np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.gr
 CONSTANT_UFUNCS = {np.sign, np.floor, np.ceil, np.trunc, np.rint, np.floor_divide}
 # ufunc.reduce, as np.add.reduce(t, axis) and np.maximum.reduce are spelled by some
 REDUCERS = {np.add: "sum", np.multiply: "prod", np.maximum: "max", np.minimum: "min"}
+ACCUMULATORS = {np.add: arrange.cumsum, np.multiply: arrange.cumprod}  # np.add.accumulate(t)
 
 
 def array_ufunc(ufunc, method, inputs, kwargs):
@@ -59,6 +60,10 @@ def array_ufunc(ufunc, method, inputs, kwargs):
         _refuse(name, kwargs, ("axis", "keepdims"))
         return getattr(_tensor(x), REDUCERS[ufunc])(axis=kwargs.get("axis", 0),
                                                       keepdims=kwargs.get("keepdims", False))
+    if method == "accumulate" and ufunc in ACCUMULATORS:
+        (x,) = inputs
+        _refuse(name, kwargs, ("axis",))
+        return ACCUMULATORS[ufunc](x, axis=kwargs.get("axis", 0))
     if method != "__call__":
         raise TypeError(no_rule(name, f"{ufunc.__name__}.{method}", f"{name} on t.data"))
     _refuse(name, kwargs, ())
@@ -206,6 +211,15 @@ FUNCTIONS.update({
     np.einsum_path: _data_only(np.einsum_path),
 })
 
+# building and rearranging (autograd.arrange)
+FUNCTIONS.update({
+    f: getattr(arrange, f.__name__) for f in (
+        np.atleast_1d, np.atleast_2d, np.atleast_3d, np.hstack, np.vstack, np.dstack,
+        np.column_stack, np.append, np.repeat, np.tile, np.pad, np.flip, np.fliplr, np.flipud,
+        np.rot90, np.roll, np.moveaxis, np.diff, np.cumsum, np.cumprod, np.take_along_axis,
+        np.take, np.sort, np.copy)
+})
+
 
 def array_function(func, args, kwargs):
     """Tensor.__array_function__: a numpy function called with a Tensor among its arguments."""
@@ -222,28 +236,9 @@ def array_function(func, args, kwargs):
 # tables above, or as a Tensor method) leaves the messages without a change here.
 SPELLINGS = {
     # joining, repeating, reordering
-    "hstack": "autograd.concatenate(tensors, axis=1) (axis=0 for 1-D tensors)",
-    "vstack": "autograd.concatenate(tensors, axis=0) (autograd.stack(tensors) for 1-D rows)",
-    "column_stack": "autograd.stack(tensors, axis=1) (for 1-D columns)",
-    "append": "autograd.concatenate([t.reshape(-1), u.reshape(-1)]) (with axis=... for tensors "
-              "of one shape)",
-    "tile": "autograd.concatenate([t] * n, axis=...)",
-    "repeat": "t[np.repeat(np.arange(len(t)), n)] (axis 0; t[:, np.repeat(np.arange("
-              "t.shape[1]), n)] for axis 1: indexing, which adds up the copies' gradients)",
-    "flip": "t[::-1] (axis 0) or t[:, ::-1] (axis 1)", "flipud": "t[::-1]", "fliplr": "t[:, ::-1]",
-    "roll": "autograd.concatenate([t[-k:], t[:-k]]) (a roll by k along axis 0)",
-    "take": "t[indices] (axis 0) or t[:, indices] (axis 1)",
-    "sort": "t[np.argsort(t.data)] (1-D; the gradient follows the values)",
-    "moveaxis": "t.transpose(axes), all the axes in their new order",
-    "rollaxis": "t.transpose(axes), all the axes in their new order",
-    "atleast_2d": "t.reshape(1, -1) (or t[None])",
-    "copy": "t * 1 (a copy in the graph)",
+    "rollaxis": "np.moveaxis(t, axis, start) (start - 1 when start > axis)",
     # products and sums
     "multiply.outer": "np.outer(t, u) (or t[:, None] * u[None, :])",
-    "cumsum": "t @ np.triu(np.ones((n, n))) (a cumulative sum along the last axis, of length n)",
-    "add.accumulate": "np.triu(np.ones((n, n))).T @ t (a cumulative sum along axis 0, of "
-                      "length n)",
-    "diff": "t[1:] - t[:-1] (axis 0; t[:, 1:] - t[:, :-1] for axis 1)",
     "average": "(t * w).sum(axis) / w.sum(axis) for weights w (t.mean(axis) without)",
     "ptp": "t.max(axis) - t.min(axis)",
     "nansum": "autograd.where(np.isnan(t.data), 0, t).sum(axis)",

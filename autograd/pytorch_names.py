@@ -68,7 +68,6 @@ NAMES = {
     "gather": "t[np.arange(len(t)), labels] (numpy indexing with integer arrays)",
     "eq": "t == other", "ne": "t != other", "lt": "t < other", "le": "t <= other",
     "gt": "t > other", "ge": "t >= other",
-    "clone": "t * 1 (a copy in the graph) or autograd.Tensor(t.data.copy()) (without it)",
     # autograd
     "grad_fn": "t.op (the primitive that made t; None for a leaf) and t.parents",
     "register_hook": "t.retain_grad() before backward(), then read t.grad",
@@ -234,7 +233,8 @@ def refuse_torch_transpose(ndim, axes):
 # (norm takes PyTorch's p=, dim= and keepdim= itself.)
 HINTED_METHODS = ("sum", "mean", "max", "min", "prod", "var", "std", "logsumexp",
                   "argmax", "argmin", "softmax", "log_softmax", "squeeze", "expand_dims",
-                  "unsqueeze", "flatten", "swapaxes", "clip", "leaky_relu")
+                  "unsqueeze", "flatten", "swapaxes", "clip", "leaky_relu", "cumsum",
+                  "cumprod", "take")
 HINTED_FUNCTIONS = ("concatenate", "stack", "split")
 
 _tensor_class = None

@@ -445,6 +445,28 @@ class Tensor(MathMethods, metaclass=pytorch_names.HidesHints):
         """
         return apply(ops.getitem, self, index=_plain_index(index))
 
+    def __setitem__(self, index, value):
+        """`t[index] = value`, numpy's assignment into t's own array; recorded when gradients
+        must flow through it, as the in-place operators are (see `_in_place`): value gets the
+        gradient of the places it lands on, t's untouched elements theirs."""
+        index, value = _plain_index(index), lift(value, self, "setitem")
+        if engine._grad_mode.enabled and (self.requires_grad or value.requires_grad):
+            _refuse_leaf(self, "t[index] = value")
+            old = _snapshot(self)
+            _take_node(self, apply(ops.setitem, old, old if value is self else value,
+                                   index=index))
+            return
+        self.data[index] = value.data
+        self.mark_modified()
+
+    # ndarray's methods for copies and running sums (autograd.arrange, through numpy). No
+    # t.repeat: numpy's repeats elements, PyTorch's tiles, and neither guess should be silent.
+    def copy(self): return np.copy(self)
+    def clone(self): return np.copy(self)  # PyTorch's name
+    def cumsum(self, axis=None): return np.cumsum(self, axis)
+    def cumprod(self, axis=None): return np.cumprod(self, axis)
+    def take(self, indices, axis=None): return np.take(self, indices, axis)
+
     # ------------------------------------------------------------ numpy functions on Tensors
     # np.exp(t), np.sum(t, axis=1), np.concatenate([a, b]), ... run the matching op (see
     # autograd/numpy_api.py); a numpy function without a gradient rule raises a TypeError.
@@ -501,19 +523,12 @@ def _in_place(op, target, other, symbol):
     """
     other = lift(other, target, op.name)
     if engine._grad_mode.enabled and (target.requires_grad or other.requires_grad):
-        if target.requires_grad and target.op is None:
-            raise RuntimeError(
-                f"{symbol} on a leaf tensor that requires grad (shape {target.shape}) while "
-                "gradients are recorded: wrap the update in no_grad(), e.g. "
-                "`with no_grad(): p -= lr * p.grad`")
+        _refuse_leaf(target, symbol)
         old = _snapshot(target)
         # `h *= h` reads the old value twice: the live `h` would become its own parent (a cycle)
         result = apply(op, old, old if other is target else other)
         _check_in_place(op, symbol, target, other, result.shape)
-        target.data[...] = result.data
-        target.requires_grad, target.op, target.parents = True, result.op, result.parents
-        # Its node is new (a newer seq): nodes recorded from its old value go to the snapshot.
-        target.attrs, target.seq, target.version = result.attrs, result.seq, result.seq
+        _take_node(target, result)
         return target
     try:
         op.forward(target.data, other.data, out=target.data, casting="same_kind")
@@ -526,6 +541,31 @@ def _in_place(op, target, other, symbol):
         raise
     target.mark_modified()
     return target
+
+
+def _refuse_leaf(target, symbol):
+    """Refuse a recorded in-place change of a parameter, or of an array another one shares."""
+    if target.requires_grad and target.op is None:
+        raise RuntimeError(
+            f"{symbol} on a leaf tensor that requires grad (shape {target.shape}) while "
+            "gradients are recorded: wrap the update in no_grad(), e.g. "
+            "`with no_grad(): p -= lr * p.grad`")
+    if target.data.base is not None:
+        # A view (t = a.reshape(...), t = h[0], t = x.T): the write would change the array it
+        # views too, a leaf's weights or values a recorded node reads, behind the graph's back.
+        made = f"made by {target.op.name}" if target.op is not None else "a leaf"
+        raise RuntimeError(
+            f"{symbol} on a tensor (shape {target.shape}, {made}) whose array is a view of "
+            "another one while gradients are recorded: the write would change that array too, "
+            "unseen by the graph; write into a copy (t = t.copy()) or rebind (t = t + ...)")
+
+
+def _take_node(target, result):
+    """Make `result`'s node target's own, its values written into target's array."""
+    target.data[...] = result.data
+    target.requires_grad, target.op, target.parents = True, result.op, result.parents
+    # Its node is new (a newer seq): nodes recorded from its old value go to the snapshot.
+    target.attrs, target.seq, target.version = result.attrs, result.seq, result.seq
 
 
 def _snapshot(t):
@@ -683,6 +723,9 @@ def _describe_error(op, inputs, attrs, err):
                 f"linear: bias of shape {inputs[2].shape} does not broadcast to the output "
                 f"of {a} @ {b}"
             )
+    if op is ops.setitem:  # not two operands broadcast together: value into x[index]
+        return type(err)(f"setitem (t[index] = value): {err} (t of shape {inputs[0].shape}, "
+                         f"value of shape {inputs[1].shape}, index {attrs['index']!r})")
     if len(inputs) == 2 and "broadcast" in str(err):
         return ValueError(f"{op.name}: shapes {shapes} cannot be broadcast together")
     detail = ", ".join(f"{k}={v!r}" for k, v in attrs.items() if v is not None)

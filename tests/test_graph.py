@@ -424,6 +424,7 @@ SPECIAL_NODES = {
     "broadcast_to": lambda: ((ramp(3),), {"shape": (2, 3)}),
     "getitem": lambda: ((ramp(2, 3),), {"index": (0, slice(1, None))}),
     "add_at": lambda: ((ramp(2),), {"shape": (2, 3), "index": (0, slice(1, None))}),
+    "setitem": lambda: ((ramp(2, 3), ramp(2)), {"index": (slice(None), 1)}),
     "concatenate": lambda: ((ramp(2, 3), ramp(1, 3), ramp(2, 3)), {"axis": 0}),
     "stack": lambda: ((ramp(2, 3), ramp(2, 3)), {"axis": 1}),
     "astype": lambda: ((ramp(2, 3),), {"dtype": np.dtype(np.float32)}),

@@ -11,6 +11,7 @@ import re
 import numpy as np
 import pytest
 import scipy.special
+from test_arrange import ARRANGE_CASES
 
 import autograd
 from autograd import Tensor, concatenate, gradcheck, numpy_api
@@ -180,6 +181,7 @@ CASES = [
     (np.tril, lambda x: np.tril(x, -1), (normal(2, 3, 3),)),
     (np.triu, lambda x: np.triu(x, 1), (normal(3, 4),)),
 ]
+CASES += ARRANGE_CASES  # building and rearranging: tests/test_arrange.py
 
 
 def ids(cases):
@@ -278,13 +280,14 @@ def test_comparisons_and_tests_answer_with_bool_arrays(ufunc):
 
 # ---------------------------------------------------------------- refusals that name the function
 @pytest.mark.parametrize("call, message", [
-    (lambda x: np.cumsum(x), r"np\.cumsum has no gradient rule"),
-    (lambda x: np.sort(x), r"np\.sort has no gradient rule"),
+    (lambda x: np.nancumsum(x), r"np\.nancumsum has no gradient rule"),
+    (lambda x: np.partition(x, 1), r"np\.partition has no gradient rule"),
     (lambda x: np.linalg.eig(x), r"np\.linalg\.eig has no gradient rule"),
-    (lambda x: np.tile(x, 2), r"np\.tile has no gradient rule"),
+    (lambda x: np.resize(x, 5), r"np\.resize has no gradient rule"),
     (lambda x: np.fmod(x, 2.0), r"np\.fmod has no gradient rule"),
     (lambda x: np.linalg.lstsq(x, x), r"np\.linalg\.lstsq has no gradient rule"),
-    (lambda x: np.add.accumulate(x), r"np\.add\.accumulate has no gradient rule"),
+    (lambda x: np.maximum.accumulate(x), r"np\.maximum\.accumulate has no gradient rule"),
+    (lambda x: np.cumsum(x, dtype=np.float32), r"np\.cumsum\(\.\.\., dtype=/out=\)"),
     (lambda x: np.multiply.outer(x, x), r"np\.multiply\.outer has no gradient rule"),
     (lambda x: np.exp(x, out=np.empty((2, 2))), r"np\.exp\(\.\.\., out=\.\.\.\)"),
     (lambda x: np.exp(x, dtype=np.float32), r"np\.exp\(\.\.\., dtype=.*float32"),
@@ -326,28 +329,9 @@ def test_a_list_of_tensors_never_silently_loses_the_graph(func):
 A = np.array([[1.0, 2.5, -0.5], [0.75, -1.5, 3.0]])
 # numpy's name called on a Tensor, and the spelling its message gives, written out for A
 NO_RULE = {
-    "hstack": (lambda t: np.hstack([t, t]), lambda t: concatenate([t, t], axis=1)),
-    "vstack": (lambda t: np.vstack([t, t]), lambda t: concatenate([t, t], axis=0)),
-    "column_stack": (lambda t: np.column_stack([t[0], t[1]]),
-                     lambda t: autograd.stack([t[0], t[1]], axis=1)),
-    "append": (lambda t: np.append(t, t), lambda t: concatenate([t.reshape(-1), t.reshape(-1)])),
-    "tile": (lambda t: np.tile(t, 2), lambda t: concatenate([t] * 2, axis=1)),
-    "repeat": (lambda t: np.repeat(t, 2, axis=0), lambda t: t[np.repeat(np.arange(len(t)), 2)]),
-    "flip": (lambda t: np.flip(t, 1), lambda t: t[:, ::-1]),
-    "flipud": (np.flipud, lambda t: t[::-1]),
-    "fliplr": (np.fliplr, lambda t: t[:, ::-1]),
-    "roll": (lambda t: np.roll(t, 1, axis=0), lambda t: concatenate([t[-1:], t[:-1]])),
-    "take": (lambda t: np.take(t, [2, 0], axis=1), lambda t: t[:, [2, 0]]),
-    "sort": (lambda t: np.sort(t[1]), lambda t: t[1][np.argsort(t[1].data)]),
-    "moveaxis": (lambda t: np.moveaxis(t, 0, 1), lambda t: t.transpose((1, 0))),
-    "rollaxis": (lambda t: np.rollaxis(t, 1), lambda t: t.transpose((1, 0))),
-    "atleast_2d": (lambda t: np.atleast_2d(t[0]), lambda t: t[0].reshape(1, -1)),
-    "copy": (np.copy, lambda t: t * 1),
+    "rollaxis": (lambda t: np.rollaxis(t, 1), lambda t: np.moveaxis(t, 1, 0)),
     "multiply.outer": (lambda t: np.multiply.outer(t[0], t[1]),
                        lambda t: t[0][:, None] * t[1][None, :]),
-    "cumsum": (lambda t: np.cumsum(t, axis=-1), lambda t: t @ np.triu(np.ones((3, 3)))),
-    "add.accumulate": (np.add.accumulate, lambda t: np.triu(np.ones((2, 2))).T @ t),
-    "diff": (lambda t: np.diff(t, axis=1), lambda t: t[:, 1:] - t[:, :-1]),
     "average": (lambda t: np.average(t, axis=0, weights=[1.0, 3.0]),
                 lambda t: (t * np.array([[1.0], [3.0]])).sum(axis=0) / 4.0),
     "ptp": (lambda t: np.ptp(t, axis=1), lambda t: t.max(axis=1) - t.min(axis=1)),
@@ -391,12 +375,14 @@ def test_each_spelling_names_what_exists(key):
         assert hasattr(autograd, function), (key, function)
 
 
-def test_an_ndarray_method_without_a_rule_says_the_spelling_then_the_data():
+def test_an_ndarray_method_without_a_rule_says_the_spelling_then_the_data(monkeypatch):
+    monkeypatch.setitem(numpy_api.SPELLINGS, "partition", "np.sort(t)")  # read at each error
     with pytest.raises(AttributeError, match=re.escape(
-            "'Tensor' object has no attribute 'cumsum': ndarray.cumsum has no gradient rule in "
-            f"npgrad; with a gradient, write {numpy_api.SPELLINGS['cumsum']}; t.data.cumsum "
-            "gives a plain array without a gradient")):
-        Tensor(A).cumsum(1)
+            "'Tensor' object has no attribute 'partition': ndarray.partition has no gradient "
+            "rule in npgrad; with a gradient, write np.sort(t); t.data.partition gives a plain "
+            "array without a gradient")):
+        Tensor(A).partition(1)
+    monkeypatch.undo()
     with pytest.raises(AttributeError, match=r"ndarray\.argpartition has no gradient rule in "
                                              r"npgrad \(see the README's table .*\); "
                                              r"t\.data\.argpartition gives a plain array"):

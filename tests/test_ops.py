@@ -70,6 +70,12 @@ def _add_at_reference(g):
     return out
 
 
+def _setitem_reference(x, v):
+    out = x.copy()
+    out[INDEX] = v
+    return out
+
+
 @dataclass(frozen=True)
 class Case:
     op: Op
@@ -202,6 +208,15 @@ CASES = [
          lambda x, y: np.einsum("iijl,jk->ki", x, y), (normal(3, 3, 2, 4), normal(2, 5))),
     Case(ops.einsum_unary, lambda x: np.einsum("iij->j", x), lambda x: np.einsum("iij->j", x),
          (normal(3, 3, 2),)),
+    # arrange: running sums and products, a copy, and item assignment (row 0 written twice:
+    # only the last write of value's rows lands, and gets a gradient)
+    Case(ops.cumsum, lambda x: np.cumsum(x, axis=1), lambda x: np.cumsum(x, axis=1),
+         (normal(3, 4),)),
+    Case(ops.cumprod, lambda x: np.cumprod(x, axis=0), lambda x: np.cumprod(x, axis=0),
+         (normal(3, 4),)),
+    Case(ops.copy, np.copy, np.copy, (normal(2, 3),)),
+    Case(ops.setitem, lambda x, v: ops.setitem(x, v, index=INDEX),
+         lambda x, v: _setitem_reference(x, v), (normal(3, 4), normal(3, 3))),
 ]
 CASES += [Case(*row) for row in CONV_ROWS]  # the convolution family: tests/test_ops_conv.py
 BY_NAME = pytest.mark.parametrize("case", CASES, ids=[case.op.name for case in CASES])

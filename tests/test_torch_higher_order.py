@@ -46,6 +46,11 @@ def _qr(x):
     return torch.cat([(q * sign).reshape(-1), (r * sign.mT).reshape(-1)])
 
 
+WRITTEN = np.zeros((3, 4), bool)
+WRITTEN[INDEX] = True
+_WRITER = np.full((3, 4), -1)
+_WRITER[INDEX] = np.arange(9).reshape(3, 3)
+LANDS = np.isin(np.arange(9), _WRITER).reshape(3, 3)  # the writes no later one overwrites
 ROWS = torch.tensor(INDEX[0])[:, None]
 COLS = torch.arange(4)[INDEX[1]][None, :]
 TORCH = {
@@ -123,6 +128,14 @@ TORCH = {
     "conv_transpose": lambda g, w: torch.nn.grad.conv2d_input(X_SHAPE, w, g, **PUBLIC),
     "conv_weight": lambda x, g: torch.nn.grad.conv2d_weight(x, W_SHAPE, g, **PUBLIC),
     "max_pool": lambda x: F.max_pool2d(x, (3, 2), (2, 1), 1),
+    "cumsum": lambda x: torch.cumsum(x, 1),
+    "cumprod": lambda x: torch.cumprod(x, 0),
+    "copy": lambda x: x.clone(),
+    # x[INDEX] = v: PyTorch's index_put gives both copies of a repeated position a gradient,
+    # numpy keeps the last write; the exact function, spelled with masks: x where INDEX does not
+    # write, plus the values that land
+    "setitem": lambda x, v: (x * torch.tensor(~WRITTEN)).index_put(
+        (ROWS, COLS), v * torch.tensor(LANDS), accumulate=True),
 }
 BY_NAME = pytest.mark.parametrize("case", CASES, ids=[case.op.name for case in CASES])
 

@@ -33,6 +33,13 @@ SQUARE = NORMAL[:, :3] + 3 * np.eye(3)
 SPD = NORMAL[:, :3] @ NORMAL[:, :3].T + np.eye(3)
 
 
+def _put(x, y):
+    """Item assignment into an intermediate, the same code for both libraries."""
+    h = x * 1.0
+    h[:, 1:3] = y[0, :2] * 2.0
+    return h
+
+
 @dataclass(frozen=True)
 class Row:
     name: str
@@ -192,6 +199,12 @@ ROWS = [
         lambda x, y: torch.einsum("ij,kj->ik", x, y), (EDGES, TIES)),
     Row("einsum diagonal", lambda x: np.einsum("ii->i", x),
         lambda x: torch.einsum("ii->i", x), (EDGES[:, :3],)),
+    # running sums and products (zeros in cumprod), a copy, item assignment
+    Row("cumsum", lambda x: np.cumsum(x, axis=1), lambda x: torch.cumsum(x, 1), (EDGES,)),
+    Row("cumprod zeros", lambda x: np.cumprod(x, axis=1), lambda x: torch.cumprod(x, 1),
+        (WITH_ZEROS,)),
+    Row("copy", lambda x: x.clone(), lambda x: x.clone(), (NORMAL,)),
+    Row("setitem", lambda x, y: _put(x, y), lambda x, y: _put(x, y), (NORMAL, EDGES)),
     # convolution and pooling (images (1, 1, 3, 4)); tests/test_torch_conv.py has the rest
     Row("conv", lambda x, w: conv(x, w, stride=(1, 2), padding=1),
         lambda x, w: F.conv2d(x, w, stride=(1, 2), padding=1),

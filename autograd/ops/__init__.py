@@ -28,10 +28,12 @@ the input's shape and dtype in one place (`engine.reduce_to`). The families, one
     trig         tan sinh cosh arcsin arccos arctan arcsinh arccosh arctanh arctan2 hypot sinc
     bases        log2 log10 exp2 logaddexp2 cbrt
     piecewise    fmax fmin remainder nan_to_num
+    arrange      cumsum cumprod copy setitem
 """
 
 from . import (
     arithmetic,
+    arrange,
     bases,
     contractions,
     decompositions,
@@ -57,6 +59,7 @@ from .arithmetic import (
                          subtract,
                          where,
 )
+from .arrange import copy, cumprod, cumsum, setitem
 from .bases import cbrt, exp2, log2, log10, logaddexp2
 from .contractions import einsum, einsum_unary
 from .conv import conv, conv_transpose, conv_weight, max_pool
@@ -103,7 +106,7 @@ from .trig import (
 )
 
 FAMILIES = (arithmetic, elementwise, special, reductions, shapes, linalg, losses, decompositions,
-            contractions, convolution, trig, bases, piecewise)
+            contractions, convolution, trig, bases, piecewise, arrange)
 OPS = [v for family in FAMILIES for v in vars(family).values() if isinstance(v, Op)]
 
 __all__ = ["Op", "Variadic", "reads", "OPS", *(op.name for op in OPS)]

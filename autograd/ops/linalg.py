@@ -51,8 +51,10 @@ def _product_grad(g, x, w):
 
 def _is_layer(g, x, w):
     """The usual case: (..., in) @ (in, out), whose bias neither widened nor promoted it."""
+    # `is`: numpy's builtin dtypes are singletons, and == on dtypes costs a conversion; a dtype
+    # that is equal but not the same object only takes the general path, with the same result.
     return (x.ndim >= 2 and w.ndim == 2 and g.shape == x.shape[:-1] + w.shape[1:]
-            and g.dtype == x.dtype == w.dtype)
+            and g.dtype is x.dtype is w.dtype)
 
 
 def _linear_vjp_x(g, out, x, w, b):

@@ -1,0 +1,253 @@
+"""autograd.arrange and ops/arrange.py: numpy's building and rearranging functions on Tensors,
+values against numpy and gradients against central differences (first and second order), on
+ordinary, size-1, empty and 0-d shapes; cumprod's gradient with zeros; numpy's errors.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import autograd
+from autograd import Tensor, gradcheck, gradgradcheck
+
+
+def normal(*shape):
+    return lambda rng: rng.normal(size=shape)
+
+
+def distinct(*shape):
+    """Values at least 0.25 apart, so that a sort's order survives a finite difference."""
+    n = int(np.prod(shape))
+    return lambda rng: (rng.permutation(n) - n / 2).reshape(shape) * 0.25
+
+
+# (numpy function, call, samplers): call on Tensors equals call on arrays and differentiates.
+# tests/test_numpy_api.py runs these too, as its cases for the functions.
+ARRANGE_CASES = [
+    (np.atleast_1d, lambda x: np.atleast_1d(x), (normal(),)),
+    (np.atleast_1d, lambda x, y: np.atleast_1d(x, y)[0] * np.atleast_1d(x, y)[1],
+     (normal(), normal(2, 3))),
+    (np.atleast_2d, lambda x: np.atleast_2d(x), (normal(3),)),
+    (np.atleast_2d, lambda x: np.atleast_2d(x), (normal(),)),
+    (np.atleast_3d, lambda x: np.atleast_3d(x), (normal(3),)),
+    (np.atleast_3d, lambda x: np.atleast_3d(x), (normal(2, 3),)),
+    (np.atleast_3d, lambda x: np.atleast_3d(x), (normal(),)),
+    (np.hstack, lambda x, y: np.hstack([x, y]), (normal(2, 3), normal(2, 1))),
+    (np.hstack, lambda x, y: np.hstack((x, y)), (normal(3), normal(0))),
+    (np.hstack, lambda x, y: np.hstack([x, y]), (normal(), normal(2))),
+    (np.vstack, lambda x, y: np.vstack([x, y]), (normal(3), normal(2, 3))),
+    (np.vstack, lambda x, y: np.vstack([x, y]), (normal(), normal(1))),
+    (np.dstack, lambda x, y: np.dstack([x, y]), (normal(3), normal(3))),
+    (np.dstack, lambda x, y: np.dstack([x, y]), (normal(2, 3), normal(2, 3, 2))),
+    (np.column_stack, lambda x, y: np.column_stack([x, y]), (normal(3), normal(3, 2))),
+    (np.column_stack, lambda x: np.column_stack([x, 2.0 * x]), (normal(1),)),
+    (np.append, lambda x, y: np.append(x, y), (normal(2, 3), normal(2))),
+    (np.append, lambda x, y: np.append(x, y, axis=0), (normal(2, 3), normal(1, 3))),
+    (np.append, lambda x: np.append(x, [1.0, 2.0]), (normal(),)),
+    (np.repeat, lambda x: np.repeat(x, 3), (normal(2, 2),)),
+    (np.repeat, lambda x: np.repeat(x, 2, axis=-1), (normal(2, 3),)),
+    (np.repeat, lambda x: np.repeat(x, [2, 0, 1], axis=0), (normal(3, 2),)),
+    (np.repeat, lambda x: np.repeat(x, 0, axis=1), (normal(2, 3),)),
+    (np.repeat, lambda x: np.repeat(x, 4), (normal(),)),
+    (np.repeat, lambda x: np.repeat(x, 2, axis=0), (normal(0, 3),)),
+    (np.tile, lambda x: np.tile(x, 2), (normal(2, 3),)),
+    (np.tile, lambda x: np.tile(x, (2, 1, 3)), (normal(2, 2),)),
+    (np.tile, lambda x: np.tile(x, (3,)), (normal(),)),
+    (np.tile, lambda x: np.tile(x, (0, 2)), (normal(2, 1),)),
+    (np.pad, lambda x: np.pad(x, 1), (normal(2, 3),)),
+    (np.pad, lambda x: np.pad(x, ((1, 0), (2, 3)), constant_values=((4.0, 5.0), (6.0, 7.0))),
+     (normal(2, 3),)),
+    (np.pad, lambda x: np.pad(x, (0, 2), mode="edge"), (normal(1, 3),)),
+    (np.pad, lambda x: np.pad(x, ((3, 1), (2, 2)), mode="edge"), (normal(2, 3),)),
+    (np.pad, lambda x: np.pad(x, (2, 7), mode="reflect"), (normal(3),)),  # past its length
+    (np.pad, lambda x: np.pad(x, 2, mode="reflect"), (normal(1, 2),)),
+    (np.pad, lambda x: np.pad(x, ((4, 9), (1, 0)), mode="wrap"), (normal(3, 2),)),
+    (np.pad, lambda x: np.pad(x, 2), (normal(0, 2),)),
+    (np.pad, lambda x: np.pad(x, 2), (normal(),)),
+    (np.flip, lambda x: np.flip(x), (normal(2, 3, 2),)),
+    (np.flip, lambda x: np.flip(x, (0, -1)), (normal(2, 3, 2),)),
+    (np.flip, lambda x: np.flip(x), (normal(),)),
+    (np.fliplr, lambda x: np.fliplr(x), (normal(2, 3),)),
+    (np.flipud, lambda x: np.flipud(x), (normal(3),)),
+    (np.rot90, lambda x: np.rot90(x), (normal(2, 3),)),
+    (np.rot90, lambda x: np.rot90(x, 2), (normal(2, 3),)),
+    (np.rot90, lambda x: np.rot90(x, -1, axes=(2, 0)), (normal(2, 3, 4),)),
+    (np.rot90, lambda x: np.rot90(x, 4), (normal(2, 3),)),
+    (np.roll, lambda x: np.roll(x, 4), (normal(2, 3),)),
+    (np.roll, lambda x: np.roll(x, -1, axis=1), (normal(2, 3),)),
+    (np.roll, lambda x: np.roll(x, (1, 5, -2), axis=(0, 1, 0)), (normal(3, 4),)),
+    (np.roll, lambda x: np.roll(x, 2), (normal(0),)),
+    (np.roll, lambda x: np.roll(x, 3), (normal(),)),
+    (np.moveaxis, lambda x: np.moveaxis(x, 0, -1), (normal(2, 3, 4),)),
+    (np.moveaxis, lambda x: np.moveaxis(x, (0, 2), (2, 1)), (normal(2, 3, 4),)),
+    (np.diff, lambda x: np.diff(x), (normal(2, 4),)),
+    (np.diff, lambda x: np.diff(x, n=3, axis=0), (normal(5, 2),)),
+    (np.diff, lambda x, y: np.diff(x, prepend=1.5, append=y), (normal(2, 3), normal(2, 1))),
+    (np.diff, lambda x: np.diff(x, n=2), (normal(1),)),
+    (np.cumsum, lambda x: np.cumsum(x), (normal(2, 3),)),
+    (np.cumsum, lambda x: np.cumsum(x, axis=0), (normal(3, 2),)),
+    (np.cumsum, lambda x: np.cumsum(x, axis=1), (normal(2, 0),)),
+    (np.cumsum, lambda x: np.cumsum(x), (normal(),)),
+    (np.cumprod, lambda x: np.cumprod(x, axis=-1), (normal(2, 4),)),
+    (np.cumprod, lambda x: np.cumprod(x), (normal(2, 3),)),
+    (np.cumprod, lambda x: np.cumprod(x, axis=0), (normal(1, 3),)),
+    (np.cumprod, lambda x: np.cumprod(x, axis=1), (normal(2, 0),)),
+    (np.sort, lambda x: np.sort(x), (distinct(3, 4),)),
+    (np.sort, lambda x: np.sort(x, axis=0), (distinct(3, 4),)),
+    (np.sort, lambda x: np.sort(x, axis=None), (distinct(2, 3),)),
+    (np.sort, lambda x: np.sort(x), (distinct(1),)),
+    (np.sort, lambda x: np.sort(x), (normal(2, 0),)),
+    (np.take_along_axis, lambda x: np.take_along_axis(x, np.array([[2, 0, 2]]), axis=1),
+     (normal(1, 4),)),
+    (np.take_along_axis, lambda x: np.take_along_axis(x, np.array([[1], [0], [1]]), axis=0),
+     (normal(2, 3),)),
+    (np.take_along_axis, lambda x: np.take_along_axis(x, np.array([5, 0, 5]), axis=None),
+     (normal(2, 3),)),
+    (np.take, lambda x: np.take(x, [4, 0, 4]), (normal(2, 3),)),
+    (np.take, lambda x: np.take(x, [[1, -1], [0, 1]], axis=1), (normal(2, 3),)),
+    (np.take, lambda x: np.take(x, 2, axis=0), (normal(3, 2),)),
+    (np.copy, lambda x: np.copy(x), (normal(2, 3),)),
+    (np.copy, lambda x: np.copy(x), (normal(),)),
+]
+IDS = [f"{f.__name__}-{i}" for i, (f, _, _) in enumerate(ARRANGE_CASES)]
+
+
+def _inputs(samplers, dtype=np.float64):
+    rng = np.random.default_rng(0)
+    return [sample(rng).astype(dtype) for sample in samplers]
+
+
+@pytest.mark.parametrize("func, call, samplers", ARRANGE_CASES, ids=IDS)
+def test_values_match_numpy_and_gradients_both_orders(func, call, samplers):
+    arrays = _inputs(samplers)
+    x = [Tensor(a, requires_grad=True) for a in arrays]
+    out, want = call(*x), call(*arrays)
+    assert isinstance(out, Tensor) and out.shape == np.shape(want)
+    np.testing.assert_array_equal(out.data, want)
+    weights = np.random.default_rng(1).normal(size=out.shape)
+    assert gradcheck(lambda *t: call(*t) * weights, *x)
+    assert gradgradcheck(lambda *t: call(*t) * weights, *x)
+
+
+@pytest.mark.parametrize("func, call, samplers", ARRANGE_CASES, ids=IDS)
+def test_float32_stays_float32(func, call, samplers):
+    x = [Tensor(a, requires_grad=True) for a in _inputs(samplers, np.float32)]
+    out = call(*x)
+    assert out.dtype == np.float32
+    out.backward(np.ones(out.shape, np.float32))
+    assert all(t.grad.dtype == np.float32 and t.grad.shape == t.shape for t in x)
+
+
+def test_every_function_of_the_module_has_a_case():
+    tested = {f.__name__ for f, _, _ in ARRANGE_CASES}
+    public = {n for n, v in vars(autograd.arrange).items()
+              if callable(v) and not n.startswith("_") and v.__module__ == "autograd.arrange"}
+    assert public <= tested, public - tested
+
+
+# ---------------------------------------------------------------- cumprod: exact with zeros
+@pytest.mark.parametrize("values", [
+    [2.0, 0.0, 3.0, -1.5], [0.0, 0.0, 2.0, 3.0], [1.5, -2.0, 0.5, 0.0], [0.0], [0.0, 4.0],
+])
+def test_cumprod_gradient_is_exact_where_elements_are_zero(values):
+    x = np.array(values)
+    t = Tensor(x, requires_grad=True)
+    weights = np.arange(1.0, len(x) + 1)
+    (np.cumprod(t) * weights).sum().backward()
+    # closed form: d/dx_i sum_j w_j prod_{k<=j} x_k = sum_{j>=i} w_j prod_{k<=j, k!=i} x_k
+    want = [sum(weights[j] * np.prod(np.delete(x[:j + 1], i)) for j in range(i, len(x)))
+            for i in range(len(x))]
+    np.testing.assert_array_equal(t.grad, want)
+    assert gradgradcheck(lambda u: np.cumprod(u) * weights, Tensor(x, requires_grad=True))
+
+
+def test_cumprod_with_zeros_matches_central_differences_batched():
+    x = np.random.default_rng(2).normal(size=(3, 5, 2))
+    x[0, 1, 0] = x[2, 3, 1] = x[2, 0, 1] = 0.0
+    assert gradcheck(lambda t: np.cumprod(t, axis=1) * np.arange(30.0).reshape(3, 5, 2),
+                     Tensor(x, requires_grad=True))
+
+
+def test_cumsum_and_cumprod_tensor_methods_and_ufunc_accumulate():
+    x = np.random.default_rng(3).normal(size=(3, 4))
+    t = Tensor(x, requires_grad=True)
+    np.testing.assert_array_equal(t.cumsum(1).data, x.cumsum(1))
+    np.testing.assert_array_equal(t.cumprod().data, x.cumprod())
+    np.testing.assert_array_equal(np.add.accumulate(t).data, np.add.accumulate(x))
+    np.testing.assert_array_equal(np.multiply.accumulate(t, axis=1).data,
+                                  np.multiply.accumulate(x, axis=1))
+    assert np.add.accumulate(t).op is autograd.ops.cumsum
+
+
+def test_sort_sends_each_gradient_to_the_element_it_came_from():
+    t = Tensor([3.0, 1.0, 2.0, 1.0], requires_grad=True)
+    out = np.sort(t)
+    np.testing.assert_array_equal(out.data, [1.0, 1.0, 2.0, 3.0])
+    (out * np.array([10.0, 20.0, 30.0, 40.0])).sum().backward()
+    np.testing.assert_array_equal(t.grad, [40.0, 10.0, 30.0, 20.0])  # ties: numpy's stable order
+
+
+def test_copy_and_clone_are_new_arrays_in_the_graph():
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    for c in (t.copy(), t.clone(), np.copy(t)):
+        assert c.data is not t.data and not np.shares_memory(c.data, t.data)
+        assert c.op is autograd.ops.copy and c.parents == (t,)
+    u = Tensor([1.0, 2.0])
+    c = u.clone()
+    c.data[0] = 9.0
+    assert u.data[0] == 1.0
+
+
+def test_take_method_matches_numpy():
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(Tensor(x).take([0, 5]).data, x.take([0, 5]))
+    np.testing.assert_array_equal(Tensor(x).take([2], axis=1).data, x.take([2], axis=1))
+
+
+# ---------------------------------------------------------------- errors that name the problem
+@pytest.mark.parametrize("call, error, message", [
+    (lambda t: np.pad(t, 1, mode="symmetric"), ValueError, r"pad: mode 'symmetric' has no "),
+    (lambda t: np.pad(t[:, :0], 1, mode="wrap"), ValueError, r"axis 1 of length 0"),
+    (lambda t: np.pad(t, -1), ValueError, r"non-negative"),
+    (lambda t: np.repeat(t, -1), ValueError, r"repeats must be non-negative"),
+    (lambda t: np.roll(t, 1, axis=2), np.exceptions.AxisError, r"roll: axis 2 is out of bounds"),
+    (lambda t: np.moveaxis(t, [0, 0], [0, 1]), ValueError, r"repeated axis"),
+    (lambda t: np.rot90(t, axes=(1, 1)), ValueError, r"same axis"),
+    (lambda t: np.fliplr(t[0]), ValueError, r"fliplr: needs at least 2"),
+    (lambda t: np.diff(t.sum()), ValueError, r"diff: needs at least 1"),
+    (lambda t: np.take(t, [0.5]), IndexError, r"take: indices must be integers"),
+    (lambda t: np.take(t, [7]), IndexError, r"out of bounds"),
+    (lambda t: np.take_along_axis(t, np.array([0]), axis=0), ValueError, r"same number"),
+    (lambda t: np.cumsum(t, axis=3), np.exceptions.AxisError, r"cumsum: axis 3"),
+    (lambda t: np.cumsum(t, out=np.empty(6)), TypeError, r"dtype=/out="),
+    (lambda t: np.sort(t, order="x"), TypeError, r"no fields"),
+    (lambda t: autograd.arrange.hstack([]), ValueError, r"hstack: needs at least one"),
+])
+def test_errors_name_the_function_and_the_problem(call, error, message):
+    with pytest.raises(error, match=message):
+        call(Tensor(np.ones((2, 3)), requires_grad=True))
+
+
+# ---------------------------------------------------------------- properties over shapes
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=3))
+def test_roll_flip_and_pad_match_numpy_on_any_shape(data, shape):
+    x = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-2, 2)), label="x")
+    axis = data.draw(st.integers(0, len(shape) - 1), label="axis")
+    shift = data.draw(st.integers(-7, 7), label="shift")
+    width = data.draw(st.tuples(st.integers(0, 4), st.integers(0, 4)), label="width")
+    mode = data.draw(st.sampled_from(["constant", "edge", "reflect", "wrap"]), label="mode")
+    widths = [(0, 0)] * len(shape)
+    widths[axis] = width
+    calls = [lambda a: np.roll(a, shift, axis=axis), lambda a: np.flip(a, axis),
+             lambda a: np.cumsum(a, axis=axis)]
+    if shape[axis] or mode == "constant":
+        calls.append(lambda a: np.pad(a, widths, mode=mode))
+    for call in calls:
+        t = Tensor(x, requires_grad=True)
+        out = call(t)
+        np.testing.assert_array_equal(out.data, call(x))
+        w = np.random.default_rng(0).normal(size=out.shape)
+        assert gradcheck(lambda u, call=call, w=w: call(u) * w, t)
