@@ -70,17 +70,14 @@ def test_sum():
     check_grads(lambda x: np.sum(x, axis=(1, 2)), npr.randn(10, 11, 7))
 
 
-@no_rule("np.flipud")
 def test_flipud():
     check_grads(np.flipud, npr.randn(10, 11))
 
 
-@no_rule("np.fliplr")
 def test_fliplr():
     check_grads(np.fliplr, npr.randn(10, 11))
 
 
-@no_rule("np.rot90")
 def test_rot90():
     check_grads(np.rot90, npr.randn(10, 11))
 
@@ -88,7 +85,6 @@ def test_rot90():
 @pytest.mark.parametrize(("shape", "axis"), [((10, 11), 0), ((10, 11), 1), ((10,), None),
                                              ((10, 11), None)],
                          ids=["axis0", "axis1", "1d", "no_axis"])
-@no_rule("np.cumsum")
 def test_cumsum(shape, axis):
     check_grads(lambda x: np.cumsum(x, axis=axis), npr.randn(*shape))
 
@@ -128,12 +124,12 @@ def test_reshape(fun):
     check_grads(fun, npr.randn(5, 6, 4))
 
 
-@no_rule("np.append")
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="np.append of a list of Tensors is refused (numpy would drop the graph)")
 def test_simple_append_list():
     check_grads(np.append, [1.0, 2.0, 3.0], 4.0)
 
 
-@no_rule("np.append")
 def test_simple_append_arr():
     check_grads(np.append, np.array([1.0, 2.0, 3.0]), 4.0)
 
@@ -180,12 +176,10 @@ def test_transpose():
     check_grads(lambda x: x.T, npr.randn(8, 8))
 
 
-@no_rule("np.roll")
 def test_roll():
     check_grads(lambda x: np.roll(x, 2, axis=1), npr.randn(4, 5))
 
 
-@no_rule("np.roll")
 def test_roll_no_axis():
     check_grads(lambda x: np.roll(x, 2), npr.randn(4, 5))
 
@@ -295,7 +289,6 @@ def test_squeeze():
 @pytest.mark.parametrize(("shape", "repeats", "axis"), [
     ((5, 3, 4), 2, 1), ((5, 3, 4), 1, 1), ((5, 3), 2, 0), ((5,), 2, 0), ((5, 1), 1, 0),
 ], ids=["repeat", "axis1_rep1", "axis0", "1d_axis0", "axis0_rep1"])
-@no_rule("np.repeat")
 def test_repeat(shape, repeats, axis):
     check_grads(lambda x: np.repeat(x, repeats, axis=axis), npr.randn(*shape))
 
