@@ -20,6 +20,7 @@ import pytest
 from dot_source import graph_texts
 
 import nn
+from autograd.transforms import value_and_grad as autograd_value_and_grad
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -308,3 +309,50 @@ def test_lstm_adding_beats_answering_one(load, tmp_path, capsys):
     x, y = example.adding_batch(64, 10, np.random.default_rng(0))
     assert (x[:, :, 1].sum(axis=1) == 2).all() and (x[:, :5, 1].sum(axis=1) == 1).all()
     np.testing.assert_allclose(y[:, 0], (x[:, :, 0] * x[:, :, 1]).sum(axis=1))
+
+
+def test_gaussian_process_fits_hyperparameters_near_the_generating_ones(load, tmp_path, capsys):
+    example = load("gaussian_process")
+    result = example.main(quick=True, out=tmp_path)
+    assert result["success"] and result["grad_error"] < 1e-6
+    # L-BFGS reaches the maximum likelihood: below the generating hyperparameters' value.
+    assert result["nlml"] < result["nlml_true"] < result["nlml_start"]
+    np.testing.assert_array_less(np.abs(np.log(result["fitted"] / result["true"])), np.log(2))
+    # The band is narrowest where the data are, and never wider than the prior's 2 sd.
+    assert np.all(result["std"] <= np.sqrt(result["fitted"][1]) + 1e-9)
+    assert "L-BFGS-B:" in capsys.readouterr().out
+    assert_png(tmp_path / "gaussian_process.png")
+
+
+def test_gaussian_process_likelihood_matches_scipy_and_its_gradient_central_differences(load):
+    stats = pytest.importorskip("scipy.stats")
+    example = load("gaussian_process")
+    x, y = example.make_data(15, np.random.default_rng(1))
+    params = np.array([0.3, -0.2, -1.5])
+    cov = (example.kernel(x, x, *params[:2])
+           + (np.exp(params[2]) + example.JITTER) * np.eye(len(x)))
+    expected = -stats.multivariate_normal(np.zeros(len(x)), cov).logpdf(y)
+    value = example.negative_log_marginal_likelihood(params, x, y)
+    np.testing.assert_allclose(value, expected, rtol=1e-10)
+    f = autograd_value_and_grad(lambda p: example.negative_log_marginal_likelihood(p, x, y))
+    assert example.central_difference_error(f, params) < 1e-6
+
+
+def test_variational_inference_finds_the_exact_gaussian_posterior_and_a_close_logistic_one(
+        load, tmp_path, capsys):
+    result = load("variational_inference").main(quick=True, out=tmp_path)
+    linear, logistic = result["linear"], result["logistic"]
+    for fit in (linear, logistic):
+        assert fit["grad_error"] < 1e-6
+        assert np.mean(fit["history"][-100:]) > fit["history"][0] + 5
+    # The conjugate posterior in closed form, which the grid summation also finds.
+    np.testing.assert_allclose(linear["grid_mean"], linear["reference_mean"], atol=1e-3)
+    # Posterior sd is about 0.08: the mean within an eighth of it, the covariance within 7%.
+    np.testing.assert_allclose(linear["mean"], linear["reference_mean"], atol=0.01)
+    np.testing.assert_allclose(linear["cov"], linear["reference_cov"], atol=5e-4)
+    # Not Gaussian (sd about 0.5): q matches the grid's mean and standard deviations closely.
+    np.testing.assert_allclose(logistic["mean"], logistic["reference_mean"], atol=0.05)
+    np.testing.assert_allclose(np.sqrt(np.diag(logistic["cov"])),
+                               np.sqrt(np.diag(logistic["reference_cov"])), rtol=0.1)
+    assert "logistic regression: ELBO gradient" in capsys.readouterr().out
+    assert_png(tmp_path / "variational_inference.png")

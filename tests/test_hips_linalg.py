@@ -2,10 +2,10 @@
 Intelligent Probabilistic Systems Group); the triangular solves from its earlier version, which
 called scipy.linalg.solve_triangular (here autograd.linalg.solve_triangular).
 
-The functions are the same numpy calls, run on Tensors. `check_grads` keeps HIPS's check and its
-tolerances: a random projection of the reverse-mode gradient against a central difference
-along a random direction (EPS = 1e-6), equal within TOL = 1e-6 absolute or RTOL = 1e-6
-relative, to second order (the gradient's own gradient, checked the same way).
+The functions are the same numpy calls, run on Tensors. `check_grads` (tests/hips_check.py)
+keeps HIPS's check and its tolerances: a random projection of the reverse-mode gradient against
+a central difference along a random direction (EPS = 1e-6), equal within TOL = 1e-6 absolute or
+RTOL = 1e-6 relative, to second order (the gradient's own gradient, checked the same way).
 Not ported: test_sqrtm (scipy.linalg.sqrtm has no rule in npgrad).
 No case of this file needs complex numbers.
 """
@@ -14,14 +14,9 @@ import itertools
 
 import numpy as np
 import pytest
+from hips_check import check_grads
 
-import autograd
-from autograd import Tensor
 from autograd import linalg as la
-
-TOL = 1e-6
-RTOL = 1e-6
-EPS = 1e-6
 
 npr = np.random.RandomState(1)
 
@@ -29,47 +24,6 @@ npr = np.random.RandomState(1)
 @pytest.fixture(autouse=True)
 def _seed():
     npr.seed(1)
-
-
-def _close(a, b):
-    return abs(a - b) < TOL or abs(a - b) / abs(a + b) < RTOL
-
-
-def _outputs(out):
-    return list(out) if isinstance(out, (tuple, list)) else [out]
-
-
-def _check_vjp(f, x, rng):
-    """<x_v, vjp(y_v)> against <y_v, (f(x + x_v eps/2) - f(x - x_v eps/2)) / eps>."""
-    xt = Tensor(x, requires_grad=True)
-    ys = _outputs(f(xt))
-    y_v = [rng.normal(size=y.shape) for y in ys]
-    x_v = rng.normal(size=x.shape)
-    total = sum((y * v).sum() for y, v in zip(ys, y_v))
-    g = autograd.grad(total, xt, allow_unused=True)[0] if total.requires_grad else None
-    exact = 0.0 if g is None else float(np.sum(x_v * g.data))
-    # recorded: the second-order check's f differentiates inside itself
-    plus = _outputs(f(Tensor(x + x_v * EPS / 2, requires_grad=True)))
-    minus = _outputs(f(Tensor(x - x_v * EPS / 2, requires_grad=True)))
-    numeric = sum(float(np.sum(v * (p.data - m.data))) for v, p, m in zip(y_v, plus, minus)) / EPS
-    assert _close(numeric, exact), f"analytic {exact} numeric {numeric}"
-    return y_v
-
-
-def check_grads(fun, *args):
-    """HIPS's check_grads(fun, modes=['rev'])(*args), order 2, for the first argument."""
-    rng = np.random.default_rng(0)
-    rest = args[1:]
-    f = lambda x: fun(x, *rest)  # noqa: E731
-    y_v = _check_vjp(f, args[0], rng)
-
-    def vjp(x):  # the gradient of <f(x), y_v>, recorded so that it differentiates again
-        total = sum((y * v).sum() for y, v in zip(_outputs(f(x)), y_v))
-        if not total.requires_grad:
-            return Tensor(np.zeros(x.shape))
-        return autograd.grad(total, x, create_graph=True, allow_unused=True)[0]
-
-    _check_vjp(vjp, args[0], rng)
 
 
 def check_symmetric_matrix_grads(fun, *args):
