@@ -39,7 +39,7 @@ def compile_step(model: Module, loss_fn, optimizer, skip_nonfinite: bool = False
     `clip_grad_norm`: clip the gradients' joint 2-norm to it before each update (then the
     optimizer runs its own `step()`, after `nn.clip_grad_norm_`).
     What a compiled step freezes, and what makes it run eagerly with a CompileWarning, is
-    described in autograd/compile.py and the README ("Compiled steps").
+    described in autograd/compile/ and the README ("Compiled steps").
     """
     return TrainingStep(model, loss_fn, optimizer, skip_nonfinite, clip_grad_norm)
 
