@@ -10,8 +10,8 @@ import functools
 
 import numpy as np
 
-from autograd import Tensor
-from autograd.compile import AdamUpdate, CompiledStep, SGDUpdate, Update
+from autograd import Tensor, engine
+from autograd.compile import ONE_HOT, AdamUpdate, CompiledStep, SGDUpdate, Update
 
 from . import functional as F
 from .clip_grad import clip_grad_norm_
@@ -20,9 +20,10 @@ from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module
 from .optim import SGD, Adam
 
-# Losses whose targets we may prepare before the step, exactly as they would inside it: class
-# labels become one-hot rows (arrays built inside a step from data cannot be replayed), and
-# targets take the output's dtype.
+# Losses whose targets we may prepare, exactly as they would be inside them: class labels become
+# one-hot rows inside the step, made by a function the replay knows (it moves the 1s of the last
+# step's rows instead of building new ones), and targets take the output's dtype.
+ONE_HOT.add(F._one_hot)
 _LABEL_LOSSES = (CrossEntropyLoss, F.cross_entropy)
 _SAME_SHAPE_LOSSES = (MSELoss, BCELoss, BCEWithLogitsLoss, F.mse_loss, F.bce_loss,
                       F.bce_with_logits_loss)
@@ -78,7 +79,21 @@ class TrainingStep:
 
     def _forward(self, x, y):
         out = self.model(x)
+        if self._targets == "labels" and type(y) is np.ndarray and y.dtype.kind in "iu":
+            y = self._rows(y, out)
         return self.loss_fn(out, y), out
+
+    @staticmethod
+    def _rows(y, out):
+        """Labels as the one-hot rows cross_entropy makes of them, told to a recording watcher;
+        labels it would treat otherwise (ignore_index, out of range) stay labels."""
+        k = out.shape[-1] if out.ndim else 0
+        if not (y.shape == out.shape[:-1] and (not y.size or 0 <= y.min() and y.max() < k)):
+            return y
+        rows = F._one_hot(y, k, out.dtype)
+        if engine.watcher is not None:
+            engine.watcher.made(rows, F._one_hot, y, k, out.dtype)
+        return rows
 
     def __call__(self, x, y) -> float:
         if self._dropouts and self.model.training:
@@ -96,8 +111,9 @@ class TrainingStep:
                         "(running statistics) in place at every training step, which a replay "
                         "would not repeat; training steps run eagerly (after model.eval() they "
                         "are compiled)"))
-        # Targets that may need preparing: labels, or a dtype other than the input's.
+        # Targets that may need preparing: a dtype other than the input's (labels go as they are).
         if (self._targets is not None and type(y) is np.ndarray
+                and not (self._targets == "labels" and y.dtype.kind in "iu")
                 and (y.dtype.kind != "f" or y.dtype != getattr(x, "dtype", y.dtype))):
             key = (getattr(x, "shape", None), getattr(x, "dtype", None))
             out = self._outputs.get(key)
@@ -114,9 +130,6 @@ class TrainingStep:
         """The target as the loss would see it inside the step (same values, same checks)."""
         if y.dtype == dtype and y.shape == shape:  # nothing to do: the common case first
             return y
-        if (self._targets == "labels" and shape and y.shape == shape[:-1] and y.dtype.kind in "iu"
-                and (not y.size or y.min() >= 0)):  # a negative label may be ignore_index
-            return F._one_hot(y, shape[-1], dtype)
         if y.shape == shape and y.dtype != dtype and y.dtype.kind in "biuf":
             return y.astype(dtype)
         return y

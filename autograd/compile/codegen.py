@@ -11,7 +11,7 @@ class _Value:
     """An array of the step: an input, a bound array, a constant, a buffer or a local."""
 
     __slots__ = ("kind", "ref", "name", "fold", "tensor", "index", "last", "sources",
-                 "buffer", "fixed", "born", "summed", "view")
+                 "buffer", "fixed", "born", "summed", "view", "one_hot")
 
     def __init__(self, kind, ref, **fields):
         self.kind = kind  # "input", "bound", "const", "buffer", "local"
@@ -27,6 +27,7 @@ class _Value:
         self.born = -1  # the instruction that writes it
         self.summed = False  # a buffer holding a running sum of gradients
         self.view = None  # for a "local" that is a buffer's transpose: that buffer
+        self.one_hot = False  # rows holding one 1 each (class labels), 0 elsewhere
         for k, v in fields.items():
             setattr(self, k, v)
 

@@ -229,10 +229,15 @@ def _v_cross_entropy(b, g, out, ins, attrs, raw):
             and raw.shape == x.ref.shape):
         return None
     reduction, probs = attrs["reduction"], attrs["probs"]
+    factor = ops.losses._row_grad(g.ref, x.ref, reduction)
+    if t.one_hot:  # each row of t sums to exactly 1, and probs * 1 is probs: skip both
+        o = b.buffer(raw)
+        b.call(None, np.subtract, probs, t, o)
+        b.call(None, np.multiply, o, factor, o)
+        return o
     rows = b.buffer(np.empty(t.ref.shape[:-1] + (1,), t.ref.dtype))
     o = b.buffer(raw)
     # ops._cross_entropy_vjp_logits; the row factor only depends on g, a constant here.
-    factor = ops.losses._row_grad(g.ref, x.ref, reduction)
     b.call(None, add_reduce, t, -1, None, rows, True)
     b.call(None, np.multiply, probs, rows, o)
     b.call(None, np.subtract, o, t, o)
@@ -266,3 +271,42 @@ VJP_KERNELS = {
     (ops.cross_entropy, 0): _v_cross_entropy, (ops.bce_with_logits, 0): _v_bce_with_logits,
     (ops.sum, 0): _v_fill, (ops.mean, 0): _v_fill, (ops.astype, 0): _v_identity,
 }
+
+
+# ---------------------------------------------------------------- class labels
+# Functions f(labels, k, dtype) that return one-hot rows, (labels[..., None] == arange(k))
+# .astype(dtype), and raise for a label outside [0, k) (nn registers its own). A step that
+# turns integer labels into rows with one of them replays it by moving the 1s of one array
+# kept from step to step: two small writes instead of n * k comparisons and a new array.
+ONE_HOT = set()
+
+
+def _one_hot_rows(b, labels, array, k):
+    """The value of `array` = f(labels, k, dtype) for an f in ONE_HOT, or None (not the case)."""
+    ref = labels.ref
+    if not (labels.kind == "input" and ref.ndim == 1 and ref.size and array.ndim == 2
+            and array.shape == (ref.size, k) and array.flags.c_contiguous
+            and ref.dtype.kind in "iu" and np.result_type(ref.dtype, np.intp) == np.intp):
+        return None
+    offsets = np.arange(ref.size, dtype=np.intp) * k
+    positions = offsets + ref  # where the 1s are, as flat indices
+    rows = np.zeros_like(array)
+    np.put(rows, positions, 1)
+    if not (rows.tobytes() == array.tobytes() and rows.dtype == array.dtype):
+        return None
+    b.begin()
+    v = b.define("const", rows, fold=False, one_hot=True)
+    b.call(None, _move_ones, rows, positions, labels, offsets)
+    return v
+
+
+def _move_ones(rows, positions, labels, offsets):
+    """rows: the last labels' one-hot rows -> these labels' (checked to lie in [0, k) before)."""
+    np.put(rows, positions, 0)
+    np.add(labels, offsets, positions)
+    np.put(rows, positions, 1)
+
+
+def _bad_labels(labels, unsigned, k):
+    """True when a label lies outside [0, k) (a negative one looks huge as unsigned)."""
+    return labels.view(unsigned).max() >= k

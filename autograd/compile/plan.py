@@ -9,7 +9,16 @@ import numpy as np
 from ..tensor import Tensor
 from .codegen import _attr_values, _Builder, _function, _literal, _nth, _same_bits, _Value
 from .flat import _aligned_zeros, _layout
-from .kernels import _VALUE_ATTRS, FORWARD_KERNELS, SAVING_KERNELS, VJP_KERNELS, add_reduce
+from .kernels import (
+    _VALUE_ATTRS,
+    FORWARD_KERNELS,
+    ONE_HOT,
+    SAVING_KERNELS,
+    VJP_KERNELS,
+    _bad_labels,
+    _one_hot_rows,
+    add_reduce,
+)
 from .recording import _Unreplayable
 
 
@@ -28,6 +37,7 @@ class _Plan:
         self._bound = []  # (tensor, array, requires_grad): checked before every replay
         self._inputs = {id(a): i for i, a in enumerate(trace.arrays)}
         self._nodes = {}
+        self.labels = []  # (input index, its unsigned dtype, k): class labels the replay moves
         self._forward()
         self._backward()
         self.replay = self._generate()
@@ -93,7 +103,16 @@ class _Plan:
                                     "would not write it); use Tensor operations")
             operands = [self._operand(a, version) for a, version in zip(args, versions)]
             values = [o for o in operands if isinstance(o, _Value)]
-            if all(o.kind == "const" and o.fold for o in values):
+            rows = None
+            if (func in ONE_HOT and self.kernels and len(operands) == 3
+                    and isinstance(operands[0], _Value) and isinstance(operands[1], int)):
+                rows = _one_hot_rows(self.b, operands[0], array, operands[1])
+            if rows is not None:
+                v = rows
+                labels = operands[0].ref
+                self.labels.append((operands[0].index, labels.dtype.str.replace("i", "u"),
+                                    operands[1]))
+            elif all(o.kind == "const" and o.fold for o in values):
                 v = _Value("const", array)  # made from Python numbers alone
             else:
                 self.b.begin()
@@ -378,6 +397,8 @@ class _Plan:
         lines, consts, name = b.source()
         self.guards = [f"{name(t)}.data is not {name(a)} or {name(t)}.requires_grad is not {rg}"
                        for t, a, rg in self._bound]
+        self.guards += [f"{name(_bad_labels)}(a{i}, {name(unsigned)}, {k})"
+                        for i, unsigned, k in self.labels]
         self.args = ", ".join(f"a{i}" for i in range(len(self._trace.arrays)))
         self.lines, self.consts = lines, consts
         self.source = "\n".join(self._lines())
@@ -401,6 +422,10 @@ class _Plan:
         """Set `fast`: the replay, then the update's lines while the `key` checks are false."""
         self.fast = _function("step", self.args, self._lines(update, key, skip_nonfinite),
                               dict(self.consts, isfinite_=math.isfinite, **consts))
+
+    def rejects(self, arrays):
+        """True when labels of these inputs lie outside [0, k): this call runs eagerly."""
+        return any(_bad_labels(arrays[i], unsigned, k) for i, unsigned, k in self.labels)
 
     def check(self, trace):
         """Replay the recorded inputs: True when every result has the eager step's bits.

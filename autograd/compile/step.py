@@ -97,6 +97,8 @@ class CompiledStep:
             if len(self.plans) >= MAX_PLANS:
                 return self._eager(inputs, f"more than {MAX_PLANS} input signatures")
             return self._record(signature, inputs, arrays)
+        if plan.rejects(arrays):  # labels the replay cannot take (ignore_index, or an error)
+            return self._eager(inputs)
         # Its guards failed: a parameter's .data (or another array it uses) was replaced, or a
         # tensor was frozen or unfrozen (which only records again).
         self._replans += any(t.data is not a for t, a in plan.bound)
