@@ -110,7 +110,7 @@ def labels_plan(step):
     """The step's one plan, and the k of each labels input whose one-hot rows it moves."""
     (plan,) = step.compiled.plans.values()
     assert isinstance(plan, _Plan)
-    return plan, [k for _, _, k in plan.labels]
+    return plan, [r.k for r in plan.labels]
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -128,8 +128,7 @@ def test_integer_labels_replay_by_moving_ones_with_eager_bits(dtype, loss_fn, ro
 def test_every_integer_label_dtype_matches_eager(label_dtype):
     data = [(x, y.astype(label_dtype)) for x, y in classification(12, "float32", 8, 4)]
     step = compare([8, 12, 4], "relu", "float32", "Adam", nn.CrossEntropyLoss(), data, lr=1e-2)
-    # uint64 plus an index gives floats in numpy: those rows are made afresh at every step.
-    assert labels_plan(step)[1] == ([] if label_dtype == "uint64" else [4])
+    assert labels_plan(step)[1] == [4]
 
 
 def test_labels_the_replay_cannot_take_run_that_call_eagerly_with_eager_bits():
@@ -140,6 +139,29 @@ def test_labels_the_replay_cannot_take_run_that_call_eagerly_with_eager_bits():
     data[5] = (data[5][0], ignored)
     step = compare([8, 12, 4], "tanh", "float64", "SGD", nn.CrossEntropyLoss(), data, lr=0.1)
     assert labels_plan(step)[1] == [4]
+
+
+@pytest.mark.parametrize("label_dtype,classes", [("int64", 4), ("int8", 4), ("int8", 300),
+                                                 ("int16", 40000), ("uint64", 4)])
+def test_a_label_outside_the_classes_raises_as_in_eager(label_dtype, classes):
+    # As unsigned, int8's -1 is 255: a class when there are 256 or more, so its maximum is
+    # checked; np.take refuses it below that. A replay must never pick a wrong row.
+    model, opt = setup([8, 3, classes], "tanh", "float64", "SGD", lr=0.1)
+    step = nn.compile_step(model, nn.CrossEntropyLoss(), opt)
+    x, y = classification(1, "float64", 8, 4)[0]
+    y = y.astype(label_dtype)
+    step(x, y)
+    step(x, y)
+    assert labels_plan(step)[1] == [classes]
+    fits = classes <= np.iinfo(label_dtype).max
+    for bad in ([-1] if label_dtype[0] == "i" else []) + [classes] * fits:
+        wrong = y.copy()
+        wrong[3] = bad
+        with pytest.raises(ValueError, match=rf"class labels must lie in \[0, {classes}\)"):
+            step(x, wrong)
+    before = [p.data.copy() for p in model.parameters()]
+    step(x, y)  # and the plan still replays
+    assert any(not np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
 
 
 def test_an_empty_batch_of_labels_matches_eager():

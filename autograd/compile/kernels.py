@@ -276,37 +276,46 @@ VJP_KERNELS = {
 # ---------------------------------------------------------------- class labels
 # Functions f(labels, k, dtype) that return one-hot rows, (labels[..., None] == arange(k))
 # .astype(dtype), and raise for a label outside [0, k) (nn registers its own). A step that
-# turns integer labels into rows with one of them replays it by moving the 1s of one array
-# kept from step to step: two small writes instead of n * k comparisons and a new array.
+# turns integer labels into rows with one of them replays it as one np.take of identity rows
+# into an array kept from step to step, done by the replay's guard, which refuses the labels
+# eager code treats otherwise (ignore_index, or an error): those calls run eagerly.
 ONE_HOT = set()
 
 
+class LabelRows:
+    """The one-hot rows of the labels in input `index`: `misfit(labels)` fills `rows`."""
+
+    def __init__(self, index, labels, rows):
+        self.index, self.k = index, rows.shape[1]
+        self.eye = np.eye(self.k, dtype=rows.dtype)  # the rows to take: exact 0s and 1s
+        self.rows = rows
+        self.unsigned = np.dtype(labels.dtype.str.replace("i", "u"))
+        # As unsigned, a negative label is at least 2 ** (bits - 1): np.take refuses it when
+        # that is k or more; only 8-byte labels (indices that wrap) need their maximum checked.
+        bits = 8 * labels.dtype.itemsize
+        self.check_max = bits == 64 or (labels.dtype.kind == "i" and self.k > 2 ** (bits - 1))
+
+    def misfit(self, labels):
+        """False once `rows` holds the labels' one-hot rows; True for a label outside [0, k)."""
+        u = labels.view(self.unsigned)
+        if self.check_max and u.max() >= self.k:
+            return True
+        try:
+            np.take(self.eye, u, 0, self.rows)
+        except IndexError:
+            return True
+        return False
+
+
 def _one_hot_rows(b, labels, array, k):
-    """The value of `array` = f(labels, k, dtype) for an f in ONE_HOT, or None (not the case)."""
+    """(value of `array` = f(labels, k, dtype) for an f in ONE_HOT, its LabelRows), or None."""
     ref = labels.ref
     if not (labels.kind == "input" and ref.ndim == 1 and ref.size and array.ndim == 2
             and array.shape == (ref.size, k) and array.flags.c_contiguous
-            and ref.dtype.kind in "iu" and np.result_type(ref.dtype, np.intp) == np.intp):
+            and ref.dtype.kind in "iu"):
         return None
-    offsets = np.arange(ref.size, dtype=np.intp) * k
-    positions = offsets + ref  # where the 1s are, as flat indices
-    rows = np.zeros_like(array)
-    np.put(rows, positions, 1)
-    if not (rows.tobytes() == array.tobytes() and rows.dtype == array.dtype):
+    rows = np.empty_like(array)
+    label_rows = LabelRows(labels.index, ref, rows)
+    if label_rows.misfit(ref) or rows.tobytes() != array.tobytes():
         return None
-    b.begin()
-    v = b.define("const", rows, fold=False, one_hot=True)
-    b.call(None, _move_ones, rows, positions, labels, offsets)
-    return v
-
-
-def _move_ones(rows, positions, labels, offsets):
-    """rows: the last labels' one-hot rows -> these labels' (checked to lie in [0, k) before)."""
-    np.put(rows, positions, 0)
-    np.add(labels, offsets, positions)
-    np.put(rows, positions, 1)
-
-
-def _bad_labels(labels, unsigned, k):
-    """True when a label lies outside [0, k) (a negative one looks huge as unsigned)."""
-    return labels.view(unsigned).max() >= k
+    return b.define("const", rows, fold=False, one_hot=True), label_rows

@@ -15,7 +15,6 @@ from .kernels import (
     ONE_HOT,
     SAVING_KERNELS,
     VJP_KERNELS,
-    _bad_labels,
     _one_hot_rows,
     add_reduce,
 )
@@ -37,7 +36,7 @@ class _Plan:
         self._bound = []  # (tensor, array, requires_grad): checked before every replay
         self._inputs = {id(a): i for i, a in enumerate(trace.arrays)}
         self._nodes = {}
-        self.labels = []  # (input index, its unsigned dtype, k): class labels the replay moves
+        self.labels = []  # LabelRows: class labels the guards turn into one-hot rows
         self._forward()
         self._backward()
         self.replay = self._generate()
@@ -108,10 +107,8 @@ class _Plan:
                     and isinstance(operands[0], _Value) and isinstance(operands[1], int)):
                 rows = _one_hot_rows(self.b, operands[0], array, operands[1])
             if rows is not None:
-                v = rows
-                labels = operands[0].ref
-                self.labels.append((operands[0].index, labels.dtype.str.replace("i", "u"),
-                                    operands[1]))
+                v, label_rows = rows
+                self.labels.append(label_rows)
             elif all(o.kind == "const" and o.fold for o in values):
                 v = _Value("const", array)  # made from Python numbers alone
             else:
@@ -397,8 +394,7 @@ class _Plan:
         lines, consts, name = b.source()
         self.guards = [f"{name(t)}.data is not {name(a)} or {name(t)}.requires_grad is not {rg}"
                        for t, a, rg in self._bound]
-        self.guards += [f"{name(_bad_labels)}(a{i}, {name(unsigned)}, {k})"
-                        for i, unsigned, k in self.labels]
+        self.guards += [f"{name(r.misfit)}(a{r.index})" for r in self.labels]
         self.args = ", ".join(f"a{i}" for i in range(len(self._trace.arrays)))
         self.lines, self.consts = lines, consts
         self.source = "\n".join(self._lines())
@@ -425,7 +421,7 @@ class _Plan:
 
     def rejects(self, arrays):
         """True when labels of these inputs lie outside [0, k): this call runs eagerly."""
-        return any(_bad_labels(arrays[i], unsigned, k) for i, unsigned, k in self.labels)
+        return any(r.misfit(arrays[r.index]) for r in self.labels)
 
     def check(self, trace):
         """Replay the recorded inputs: True when every result has the eager step's bits.
