@@ -291,14 +291,17 @@ class LabelRows:
         self.rows = rows
         self.unsigned = np.dtype(labels.dtype.str.replace("i", "u"))
         # As unsigned, a negative label is at least 2 ** (bits - 1): np.take refuses it when
-        # that is k or more; only 8-byte labels (indices that wrap) need their maximum checked.
+        # that is k or more. 8-byte labels wrap around as indices: their maximum is checked;
+        # narrow signed labels with more classes than that: their minimum.
         bits = 8 * labels.dtype.itemsize
-        self.check_max = bits == 64 or (labels.dtype.kind == "i" and self.k > 2 ** (bits - 1))
+        self.check = ("max" if bits == 64 else
+                      "min" if labels.dtype.kind == "i" and self.k > 2 ** (bits - 1) else None)
 
     def misfit(self, labels):
         """False once `rows` holds the labels' one-hot rows; True for a label outside [0, k)."""
         u = labels.view(self.unsigned)
-        if self.check_max and u.max() >= self.k:
+        if self.check is not None and (u.max() >= self.k if self.check == "max"
+                                       else labels.min() < 0):
             return True
         try:
             np.take(self.eye, u, 0, self.rows)
