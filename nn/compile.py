@@ -30,36 +30,40 @@ _SAME_SHAPE_LOSSES = (MSELoss, BCELoss, BCEWithLogitsLoss, F.mse_loss, F.bce_los
 
 
 def compile_step(model: Module, loss_fn, optimizer, skip_nonfinite: bool = False,
-                 clip_grad_norm: float | None = None):
+                 clip_grad_norm: float | None = None, on_eager=None):
     """A compiled training step: `step(x, y)` returns the loss as a float.
 
     Works with any optimizer (nn.optim.SGD, Adam and AdamW run as generated code, others and
     options the generated code does not know through their own `step()`). `step.output` is
     the model's output of the last call (a new array).
     `skip_nonfinite=True`: when the loss is inf or nan, the parameters are not updated.
-    `clip_grad_norm`: clip the gradients' joint 2-norm to it before each update (then the
-    optimizer runs its own `step()`, after `nn.clip_grad_norm_`).
+    `clip_grad_norm`: clip the joint 2-norm of the model's gradients to it before each update
+    (then the optimizer runs its own `step()`, after `nn.clip_grad_norm_`).
+    `on_eager(message)`: called, instead of a CompileWarning, when a step runs eagerly.
+    A loss that hands its targets unchanged to another loss says so with an attribute
+    `targets_like` (that loss): its class labels are then prepared as that loss's would be.
     What a compiled step freezes, and what makes it run eagerly with a CompileWarning, is
     described in autograd/compile/ and the README ("Compiled steps").
     """
-    return TrainingStep(model, loss_fn, optimizer, skip_nonfinite, clip_grad_norm)
+    return TrainingStep(model, loss_fn, optimizer, skip_nonfinite, clip_grad_norm, on_eager)
 
 
 class TrainingStep:
     """What `compile_step` returns: call it with a batch (x, y)."""
 
-    def __init__(self, model, loss_fn, optimizer, skip_nonfinite=False, clip_grad_norm=None):
+    def __init__(self, model, loss_fn, optimizer, skip_nonfinite=False, clip_grad_norm=None,
+                 on_eager=None):
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         step = type(optimizer).step  # what the update does, whatever the class is called
         if clip_grad_norm is not None:
-            update = Update(_Clipped(optimizer, clip_grad_norm))
+            update = Update(_Clipped(model.parameters(), optimizer, clip_grad_norm))
         else:  # AdamW is Adam's step with another default: AdamUpdate reads its options
             update = (SGDUpdate(optimizer, flat=True) if step is SGD.step
                       else AdamUpdate(optimizer) if step is Adam.step else Update(optimizer))
         # The signature includes the model's training flag (read without a Python call).
         self.compiled = CompiledStep(self._forward, optimizer.params, update,
                                      key=functools.partial(getattr, model, "training"),
-                                     skip_nonfinite=skip_nonfinite)
+                                     skip_nonfinite=skip_nonfinite, on_eager=on_eager)
         # Dropout draws a new mask from random numbers at every training step: those steps run
         # eagerly (a replay would reuse one mask), named here rather than as "an array".
         self._dropouts = [(name, m) for name, m in model.named_modules()
@@ -70,6 +74,7 @@ class TrainingStep:
         self._buffered = [(name, m) for name, m in model.named_modules()
                           if any(getattr(m, b, None) is not None for b in m._buffer_names)]
         # (weight, ignore_index and label_smoothing give labels a meaning one-hot rows lack)
+        loss_fn = getattr(loss_fn, "targets_like", loss_fn)
         plain = (getattr(loss_fn, "weight", None) is None
                  and not getattr(loss_fn, "label_smoothing", 0)
                  and getattr(loss_fn, "ignore_index", -100) == -100)
@@ -147,13 +152,14 @@ class TrainingStep:
 
 
 class _Clipped:
-    """An optimizer's step after clipping the gradients' joint norm (what fit does eagerly)."""
+    """An optimizer's step after clipping the joint norm of the model's gradients (what fit
+    does eagerly)."""
 
-    def __init__(self, optimizer, max_norm):
-        self.optimizer, self.max_norm = optimizer, max_norm
+    def __init__(self, params, optimizer, max_norm):
+        self.params, self.optimizer, self.max_norm = params, optimizer, max_norm
 
     def step(self):
-        clip_grad_norm_(self.optimizer.params, self.max_norm)
+        clip_grad_norm_(self.params, self.max_norm)
         self.optimizer.step()
 
 

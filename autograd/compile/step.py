@@ -32,9 +32,10 @@ class CompiledStep:
     `key()`, if given, is part of each call's signature (e.g. a model's training flag).
     `skip_nonfinite=True`: a loss that is inf or nan is returned without an update.
     Inputs are numpy arrays or Tensors that do not require grad; anything else runs eagerly.
+    `on_eager(message)`, if given, is called instead of a CompileWarning (once per message).
     """
 
-    def __init__(self, fn, params, update=None, key=None, skip_nonfinite=False):
+    def __init__(self, fn, params, update=None, key=None, skip_nonfinite=False, on_eager=None):
         self.fn = fn
         self.params = list(params)
         if update is not None and not isinstance(update, Update):
@@ -42,6 +43,7 @@ class CompiledStep:
         self.update = update
         self.key = key
         self.skip_nonfinite = skip_nonfinite
+        self.on_eager = on_eager
         self.plans = {}  # signature -> _Plan, or the reason why that signature runs eagerly
         self._fast = {}  # signature -> its plan's `fast` function, once that exists
         self.outputs = ()
@@ -225,6 +227,9 @@ class CompiledStep:
     def _warn(self, message):
         if message not in self._warned:
             self._warned.add(message)
+            if self.on_eager is not None:
+                self.on_eager(f"compiled step: {message}")
+                return
             warnings.warn(f"compiled step: {message}", CompileWarning, stacklevel=4)
 
 
