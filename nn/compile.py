@@ -21,8 +21,9 @@ from .module import Module
 from .optim import SGD, Adam
 
 # Losses whose targets we may prepare, exactly as they would be inside them: class labels become
-# one-hot rows inside the step, made by a function the replay knows (it moves the 1s of the last
-# step's rows instead of building new ones), and targets take the output's dtype.
+# one-hot rows inside the step, made by a function the replay knows (it takes identity rows into
+# one kept array instead of comparing every label with every class), and targets take the
+# output's dtype.
 ONE_HOT.add(F._one_hot)
 _LABEL_LOSSES = (CrossEntropyLoss, F.cross_entropy)
 _SAME_SHAPE_LOSSES = (MSELoss, BCELoss, BCEWithLogitsLoss, F.mse_loss, F.bce_loss,

@@ -537,3 +537,18 @@ def test_fit_runs_eagerly_and_quietly_where_it_cannot_compile_and_says_why():
         history = nn.fit(model, numpy_loss, nn.optim.SGD(model.parameters(), 0.1), X, LABELS,
                          epochs=2, batch_size=10, progress=False)
     assert history.compiled is False and "numpy code" in history.eager_reason
+
+
+@pytest.mark.parametrize("compile", [None, True])
+def test_fit_clips_the_models_gradients_compiled_as_eager_with_a_partial_optimizer(compile):
+    # Regression: the compiled step clipped the optimizer's parameters only, eager fit the
+    # model's: with an optimizer over the first layer, the norms and so the weights differed.
+    runs = []
+    for mode in (False, compile):
+        model = _classifier(seed=4)
+        opt = nn.optim.SGD(model[0].parameters(), lr=0.5)
+        history = nn.fit(model, nn.CrossEntropyLoss(), opt, X, LABELS, epochs=3, batch_size=10,
+                         clip_grad_norm=0.01, progress=False, rng=np.random.default_rng(2),
+                         compile=mode)
+        runs.append((history.history, [p.data.tobytes() for p in model.parameters()]))
+    assert runs[0] == runs[1]
