@@ -15,15 +15,21 @@ function does the whole step. What cannot be replayed runs eagerly, with a `Comp
 An array made inside `fn` is replayed by what made it, never by comparing samples of its
 values: an input is read afresh; an array made from Python numbers is a constant; a mask or a
 conversion the watcher saw made from values of the step (`Tensor(x) > 0`, `Tensor(ints)`) is
-computed again. Anything else (numpy code on the data, random numbers as Dropout draws them,
-numpy scalars, a data mask as an index, a Python number read from a tensor with item(),
-float() or bool()) runs eagerly with a CompileWarning that says what it was.
+computed again; one-hot rows made from integer labels by a function in `ONE_HOT` are one
+np.take of identity rows (labels outside [0, k) run that call eagerly). Anything else (numpy
+code on the data, random numbers as Dropout draws them, numpy scalars, a data mask as an
+index, a Python number read from a tensor with item(), float() or bool()) runs eagerly with a
+CompileWarning that says what it was.
 Frozen at trace time (a plan replays the numpy work of its recording, nothing else): Python
 control flow and numbers that `fn` computes with numpy from its inputs (`float(x.sum())`, `if
 x[0] > 0`: nothing tells the watcher), op attributes (axes, reductions), and checks or prints
 written in Python. `p.grad` holds a buffer reused by every step; parameters that do not
 require grad stay put and keep `.grad` None; `SGDUpdate(opt, flat=True)` moves the
 parameters' arrays into one array (p.data becomes a view of it).
+
+The parts: recording (the watcher), codegen (values, buffers, source), kernels (out= forms of
+an MLP's ops), plan (a recorded step as a replay), flat (parameters in one array), updates
+(optimizer updates), step (CompiledStep).
 """
 from .codegen import _function  # noqa: F401 - the parts below are reached from here by tests
 from .flat import flatten
