@@ -31,7 +31,7 @@ _SAME_SHAPE_LOSSES = (MSELoss, BCELoss, BCEWithLogitsLoss, F.mse_loss, F.bce_los
 
 
 def compile_step(model: Module, loss_fn, optimizer, skip_nonfinite: bool = False,
-                 clip_grad_norm: float | None = None, on_eager=None):
+                 clip_grad_norm: float | None = None, on_eager=None, flat: bool = True):
     """A compiled training step: `step(x, y)` returns the loss as a float.
 
     Works with any optimizer (nn.optim.SGD, Adam and AdamW run as generated code, others and
@@ -41,25 +41,29 @@ def compile_step(model: Module, loss_fn, optimizer, skip_nonfinite: bool = False
     `clip_grad_norm`: clip the joint 2-norm of the model's gradients to it before each update
     (then the optimizer runs its own `step()`, after `nn.clip_grad_norm_`).
     `on_eager(message)`: called, instead of a CompileWarning, when a step runs eagerly.
+    `flat`: with plain SGD, move the parameters' arrays into one array (each p.data becomes a
+    view of it, so arrays taken from p.data before are no longer the parameters'); the update
+    is then two numpy calls. `flat=False` leaves every array where it is.
     A loss that hands its targets unchanged to another loss says so with an attribute
     `targets_like` (that loss): its class labels are then prepared as that loss's would be.
     What a compiled step freezes, and what makes it run eagerly with a CompileWarning, is
     described in autograd/compile/ and the README ("Compiled steps").
     """
-    return TrainingStep(model, loss_fn, optimizer, skip_nonfinite, clip_grad_norm, on_eager)
+    return TrainingStep(model, loss_fn, optimizer, skip_nonfinite, clip_grad_norm, on_eager,
+                        flat)
 
 
 class TrainingStep:
     """What `compile_step` returns: call it with a batch (x, y)."""
 
     def __init__(self, model, loss_fn, optimizer, skip_nonfinite=False, clip_grad_norm=None,
-                 on_eager=None):
+                 on_eager=None, flat=True):
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         step = type(optimizer).step  # what the update does, whatever the class is called
         if clip_grad_norm is not None:
             update = Update(_Clipped(model.parameters(), optimizer, clip_grad_norm))
         else:  # AdamW is Adam's step with another default: AdamUpdate reads its options
-            update = (SGDUpdate(optimizer, flat=True) if step is SGD.step
+            update = (SGDUpdate(optimizer, flat=flat) if step is SGD.step
                       else AdamUpdate(optimizer) if step is Adam.step else Update(optimizer))
         # The signature includes the model's training flag (read without a Python call).
         self.compiled = CompiledStep(self._forward, optimizer.params, update,

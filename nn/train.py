@@ -255,8 +255,10 @@ def _train_step(model: Module, loss_fn, optimizer, clip_grad_norm: float | None,
                             clip_grad_norm=clip_grad_norm).with_output
     if compile is None:
         reasons = []
+        # flat=False: by default fit leaves the parameters' arrays where they are.
         compiled = compile_step(model, loss_fn, optimizer, skip_nonfinite=True,
-                                clip_grad_norm=clip_grad_norm, on_eager=reasons.append)
+                                clip_grad_norm=clip_grad_norm, on_eager=reasons.append,
+                                flat=False)
         compiled_step = compiled.with_output
 
         def auto_step(xb, yb):
@@ -380,3 +382,4 @@ def _report(bar, epoch: int, epochs: int, record: dict, progress: bool) -> None:
     else:
         bar.set_postfix_str(line, refresh=False)
         bar.update(1)
+

@@ -552,3 +552,12 @@ def test_fit_clips_the_models_gradients_compiled_as_eager_with_a_partial_optimiz
                          compile=mode)
         runs.append((history.history, [p.data.tobytes() for p in model.parameters()]))
     assert runs[0] == runs[1]
+
+
+def test_fit_compiled_by_default_keeps_the_parameters_arrays():
+    model = _classifier()
+    arrays = [p.data for p in model.parameters()]
+    history = nn.fit(model, nn.CrossEntropyLoss(), nn.optim.SGD(model.parameters(), 0.1), X,
+                     LABELS, epochs=2, batch_size=10, progress=False)
+    assert history.compiled
+    assert all(p.data is a for p, a in zip(model.parameters(), arrays))
