@@ -10,8 +10,8 @@ import functools
 
 import numpy as np
 
-from autograd import Tensor, engine
-from autograd.compile import ONE_HOT, AdamUpdate, CompiledStep, SGDUpdate, Update
+from autograd import Tensor
+from autograd.compile import ONE_HOT, AdamUpdate, CompiledStep, SGDUpdate, Update, labels_as_rows
 
 from . import functional as F
 from .clip_grad import clip_grad_norm_
@@ -100,10 +100,7 @@ class TrainingStep:
         k = out.shape[-1] if out.ndim else 0
         if not (y.shape == out.shape[:-1] and (not y.size or 0 <= y.min() and y.max() < k)):
             return y
-        rows = F._one_hot(y, k, out.dtype)
-        if engine.watcher is not None:
-            engine.watcher.made(rows, F._one_hot, y, k, out.dtype)
-        return rows
+        return labels_as_rows(F._one_hot, y, k, out.dtype)
 
     def __call__(self, x, y) -> float:
         if self._dropouts and self.model.training:

@@ -35,10 +35,10 @@ from .codegen import _function  # noqa: F401 - the parts below are reached from 
 from .flat import flatten
 from .kernels import FORWARD_KERNELS, ONE_HOT, SAVING_KERNELS, VJP_KERNELS, _k_unary  # noqa: F401
 from .plan import _Plan  # noqa: F401
-from .recording import _Unreplayable  # noqa: F401
+from .recording import _Unreplayable, labels_as_rows  # noqa: F401
 from .step import CHECKED_UPDATES, MAX_PLANS, CompiledStep, CompileWarning, _CallUpdate  # noqa: F401
 from .updates import AdamUpdate, SGDUpdate, Update
 
 __all__ = ["AdamUpdate", "CHECKED_UPDATES", "CompiledStep", "CompileWarning", "FORWARD_KERNELS",
            "MAX_PLANS", "ONE_HOT", "SAVING_KERNELS", "SGDUpdate", "Update", "VJP_KERNELS",
-           "flatten"]
+           "flatten", "labels_as_rows"]
