@@ -11,7 +11,7 @@ import functools
 import numpy as np
 
 from autograd import Tensor
-from autograd.compile import AdamUpdate, CompiledStep, SGDUpdate, Update
+from autograd.compile import ONE_HOT, AdamUpdate, CompiledStep, SGDUpdate, Update, labels_as_rows
 
 from . import functional as F
 from .clip_grad import clip_grad_norm_
@@ -20,45 +20,55 @@ from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module
 from .optim import SGD, Adam
 
-# Losses whose targets we may prepare before the step, exactly as they would inside it: class
-# labels become one-hot rows (arrays built inside a step from data cannot be replayed), and
-# targets take the output's dtype.
+# Losses whose targets we may prepare, exactly as they would be inside them: class labels become
+# one-hot rows inside the step, made by a function the replay knows (it takes identity rows into
+# one kept array instead of comparing every label with every class), and targets take the
+# output's dtype.
+ONE_HOT.add(F._one_hot)
 _LABEL_LOSSES = (CrossEntropyLoss, F.cross_entropy)
 _SAME_SHAPE_LOSSES = (MSELoss, BCELoss, BCEWithLogitsLoss, F.mse_loss, F.bce_loss,
                       F.bce_with_logits_loss)
 
 
 def compile_step(model: Module, loss_fn, optimizer, skip_nonfinite: bool = False,
-                 clip_grad_norm: float | None = None):
+                 clip_grad_norm: float | None = None, on_eager=None, flat: bool = True):
     """A compiled training step: `step(x, y)` returns the loss as a float.
 
     Works with any optimizer (nn.optim.SGD, Adam and AdamW run as generated code, others and
     options the generated code does not know through their own `step()`). `step.output` is
     the model's output of the last call (a new array).
     `skip_nonfinite=True`: when the loss is inf or nan, the parameters are not updated.
-    `clip_grad_norm`: clip the gradients' joint 2-norm to it before each update (then the
-    optimizer runs its own `step()`, after `nn.clip_grad_norm_`).
+    `clip_grad_norm`: clip the joint 2-norm of the model's gradients to it before each update
+    (then the optimizer runs its own `step()`, after `nn.clip_grad_norm_`).
+    `on_eager(message)`: called, instead of a CompileWarning, when a step runs eagerly.
+    `flat`: with plain SGD, move the parameters' arrays into one array (each p.data becomes a
+    view of it, so arrays taken from p.data before are no longer the parameters'); the update
+    is then two numpy calls. `flat=False` leaves every array where it is.
+    A loss that hands its targets unchanged to another loss says so with an attribute
+    `targets_like` (that loss): its class labels are then prepared as that loss's would be.
     What a compiled step freezes, and what makes it run eagerly with a CompileWarning, is
-    described in autograd/compile.py and the README ("Compiled steps").
+    described in autograd/compile/ and the README ("Compiled steps").
     """
-    return TrainingStep(model, loss_fn, optimizer, skip_nonfinite, clip_grad_norm)
+    return TrainingStep(model, loss_fn, optimizer, skip_nonfinite, clip_grad_norm, on_eager,
+                        flat)
 
 
 class TrainingStep:
     """What `compile_step` returns: call it with a batch (x, y)."""
 
-    def __init__(self, model, loss_fn, optimizer, skip_nonfinite=False, clip_grad_norm=None):
+    def __init__(self, model, loss_fn, optimizer, skip_nonfinite=False, clip_grad_norm=None,
+                 on_eager=None, flat=True):
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         step = type(optimizer).step  # what the update does, whatever the class is called
         if clip_grad_norm is not None:
-            update = Update(_Clipped(optimizer, clip_grad_norm))
+            update = Update(_Clipped(model.parameters(), optimizer, clip_grad_norm))
         else:  # AdamW is Adam's step with another default: AdamUpdate reads its options
-            update = (SGDUpdate(optimizer, flat=True) if step is SGD.step
+            update = (SGDUpdate(optimizer, flat=flat) if step is SGD.step
                       else AdamUpdate(optimizer) if step is Adam.step else Update(optimizer))
         # The signature includes the model's training flag (read without a Python call).
         self.compiled = CompiledStep(self._forward, optimizer.params, update,
                                      key=functools.partial(getattr, model, "training"),
-                                     skip_nonfinite=skip_nonfinite)
+                                     skip_nonfinite=skip_nonfinite, on_eager=on_eager)
         # Dropout draws a new mask from random numbers at every training step: those steps run
         # eagerly (a replay would reuse one mask), named here rather than as "an array".
         self._dropouts = [(name, m) for name, m in model.named_modules()
@@ -69,6 +79,7 @@ class TrainingStep:
         self._buffered = [(name, m) for name, m in model.named_modules()
                           if any(getattr(m, b, None) is not None for b in m._buffer_names)]
         # (weight, ignore_index and label_smoothing give labels a meaning one-hot rows lack)
+        loss_fn = getattr(loss_fn, "targets_like", loss_fn)
         plain = (getattr(loss_fn, "weight", None) is None
                  and not getattr(loss_fn, "label_smoothing", 0)
                  and getattr(loss_fn, "ignore_index", -100) == -100)
@@ -78,7 +89,18 @@ class TrainingStep:
 
     def _forward(self, x, y):
         out = self.model(x)
+        if self._targets == "labels" and type(y) is np.ndarray and y.dtype.kind in "iu":
+            y = self._rows(y, out)
         return self.loss_fn(out, y), out
+
+    @staticmethod
+    def _rows(y, out):
+        """Labels as the one-hot rows cross_entropy makes of them, told to a recording watcher;
+        labels it would treat otherwise (ignore_index, out of range) stay labels."""
+        k = out.shape[-1] if out.ndim else 0
+        if not (y.shape == out.shape[:-1] and (not y.size or 0 <= y.min() and y.max() < k)):
+            return y
+        return labels_as_rows(F._one_hot, y, k, out.dtype)
 
     def __call__(self, x, y) -> float:
         if self._dropouts and self.model.training:
@@ -96,8 +118,9 @@ class TrainingStep:
                         "(running statistics) in place at every training step, which a replay "
                         "would not repeat; training steps run eagerly (after model.eval() they "
                         "are compiled)"))
-        # Targets that may need preparing: labels, or a dtype other than the input's.
+        # Targets that may need preparing: a dtype other than the input's (labels go as they are).
         if (self._targets is not None and type(y) is np.ndarray
+                and not (self._targets == "labels" and y.dtype.kind in "iu")
                 and (y.dtype.kind != "f" or y.dtype != getattr(x, "dtype", y.dtype))):
             key = (getattr(x, "shape", None), getattr(x, "dtype", None))
             out = self._outputs.get(key)
@@ -114,9 +137,6 @@ class TrainingStep:
         """The target as the loss would see it inside the step (same values, same checks)."""
         if y.dtype == dtype and y.shape == shape:  # nothing to do: the common case first
             return y
-        if (self._targets == "labels" and shape and y.shape == shape[:-1] and y.dtype.kind in "iu"
-                and (not y.size or y.min() >= 0)):  # a negative label may be ignore_index
-            return F._one_hot(y, shape[-1], dtype)
         if y.shape == shape and y.dtype != dtype and y.dtype.kind in "biuf":
             return y.astype(dtype)
         return y
@@ -134,13 +154,14 @@ class TrainingStep:
 
 
 class _Clipped:
-    """An optimizer's step after clipping the gradients' joint norm (what fit does eagerly)."""
+    """An optimizer's step after clipping the joint norm of the model's gradients (what fit
+    does eagerly)."""
 
-    def __init__(self, optimizer, max_norm):
-        self.optimizer, self.max_norm = optimizer, max_norm
+    def __init__(self, params, optimizer, max_norm):
+        self.params, self.optimizer, self.max_norm = params, optimizer, max_norm
 
     def step(self):
-        clip_grad_norm_(self.optimizer.params, self.max_norm)
+        clip_grad_norm_(self.params, self.max_norm)
         self.optimizer.step()
 
 

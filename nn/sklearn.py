@@ -63,6 +63,7 @@ class _Penalized:
     def __init__(self, loss_fn, model: MLP, alpha: float, scale: float):
         self.loss_fn, self.model = loss_fn, model
         self.reduction = loss_fn.reduction  # what fit checks
+        self.targets_like = loss_fn  # compile_step prepares the targets as loss_fn's
         self.weights = [m.weight for m in model.modules() if isinstance(m, Linear)]
         self.coefficient = scale * 0.5 * alpha
 

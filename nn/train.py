@@ -49,7 +49,9 @@ class History:
     other param groups). `history.epoch` lists the epoch numbers (from 0). Why training ended:
     `stopped_by` is "epochs", "early_stopping" or "callback", and `stop_reason` says it in a
     sentence; `best_epoch` is the epoch whose weights early stopping restored (None without
-    `patience`).
+    `patience`). `compiled` says whether the batches ran as a compiled step, and
+    `eager_reason` why not (or why they stopped: "compile=False", a Dropout layer in training,
+    a loss made with numpy code, ...), None when they did.
     """
 
     def __init__(self):
@@ -58,6 +60,8 @@ class History:
         self.stopped_by: str | None = None
         self.stop_reason: str | None = None
         self.best_epoch: int | None = None
+        self.compiled: bool = False
+        self.eager_reason: str | None = None
 
     def append(self, epoch: int, record: dict[str, float]) -> None:
         """Add one epoch's values, {name: value}."""
@@ -138,7 +142,7 @@ def fit(model: Module, loss_fn, optimizer, X, y, epochs: int = 1, batch_size: in
         shuffle: bool = True, rng: np.random.Generator | None = None, scheduler=None,
         clip_grad_norm: float | None = None, patience: int | None = None,
         monitor: str = "val_loss", mode: str = "auto", min_delta: float = 0.0,
-        callbacks=(), compile: bool = False) -> History:
+        callbacks=(), compile: bool | None = None) -> History:
     """Train `model` on (X, y) for `epochs` passes of mini-batches; returns the History.
 
     `batch_size=None` uses the whole set (full-batch gradient descent). Training loss and
@@ -156,9 +160,12 @@ def fit(model: Module, loss_fn, optimizer, X, y, epochs: int = 1, batch_size: in
       a gain of `min_delta` or less does not count as improving (but can be the best epoch).
     - `callbacks`: callables (or one) called after each epoch with the record,
       {"epoch": e, "loss": ..., ...}; one that returns False stops training.
-    - `compile`: each batch runs as `nn.compile_step` (the same bits, faster on small
-      networks; see its docstring for what a compiled step freezes). On a non-finite loss its
-      backward pass has already run, so `.grad` holds that batch's gradients when fit raises.
+    Compiled by default: each batch runs as `nn.compile_step` (the same bits, faster on small
+    networks) whenever the model, loss and optimizer allow it, and eagerly otherwise, quietly,
+    with the reason in `history.eager_reason` (from the first batch that cannot be compiled
+    on). `compile=False` runs eagerly; `compile=True` compiles, warning (CompileWarning) about
+    what runs eagerly. When compiled, a non-finite loss's backward pass has already run, so
+    `.grad` holds that batch's gradients when fit raises.
     Progress: a tqdm bar when tqdm is installed, otherwise a line per epoch; `progress=False`
     prints nothing. A loss that becomes inf or nan stops training with a FloatingPointError,
     before that batch's update. Afterwards the model is back in the mode it had before.
@@ -178,8 +185,8 @@ def fit(model: Module, loss_fn, optimizer, X, y, epochs: int = 1, batch_size: in
     batches(X, y, size)  # checks shapes and batch_size before any work
     callbacks = [callbacks] if callable(callbacks) else list(callbacks)
     stopper = _watch(patience, monitor, mode, min_delta, scheduler, functions, validation_data)
-    step = _train_step(model, loss_fn, optimizer, clip_grad_norm, compile)
     history, was_training = History(), model.training
+    step = _train_step(model, loss_fn, optimizer, clip_grad_norm, compile, history)
     history.stopped_by, history.stop_reason = "epochs", f"completed {epochs} epochs"
     bar = _progress_bar(epochs) if progress else None
     try:
@@ -227,22 +234,42 @@ def fit(model: Module, loss_fn, optimizer, X, y, epochs: int = 1, batch_size: in
 
 
 def _train_step(model: Module, loss_fn, optimizer, clip_grad_norm: float | None,
-                compile: bool = False):
+                compile: bool | None = False, history: History | None = None):
     """The per-batch work of `fit`: step(xb, yb) -> (output, loss value).
 
     Forward, loss, then (only when the loss is finite) zero_grad, backward, optional clipping
-    and the optimizer's step; or all of that as one compiled step. `fit` does nothing else per
+    and the optimizer's step; or all of that as one compiled step (`compile` None: compiled
+    until a batch cannot be, then eager, the reason in `history`). `fit` does nothing else per
     batch but add up the loss.
     """
+    history = History() if history is None else history
     if clip_grad_norm is not None:
         if not (isinstance(clip_grad_norm, numbers.Real) and clip_grad_norm > 0):
             raise ValueError(f"fit: clip_grad_norm must be a number > 0, got {clip_grad_norm!r}")
         params = model.parameters()
+    history.compiled = compile is not False
+    if compile is False:
+        history.eager_reason = "compile=False"
     if compile:
         return compile_step(model, loss_fn, optimizer, skip_nonfinite=True,
                             clip_grad_norm=clip_grad_norm).with_output
+    if compile is None:
+        reasons = []
+        # flat=False: by default fit leaves the parameters' arrays where they are.
+        compiled = compile_step(model, loss_fn, optimizer, skip_nonfinite=True,
+                                clip_grad_norm=clip_grad_norm, on_eager=reasons.append,
+                                flat=False)
+        compiled_step = compiled.with_output
 
-    def step(xb, yb):
+        def auto_step(xb, yb):
+            if reasons:  # a batch ran eagerly (its result is eager's): from now on all do
+                return eager_step(xb, yb)
+            result = compiled_step(xb, yb)
+            if reasons:
+                history.compiled, history.eager_reason = False, reasons[0]
+            return result
+
+    def eager_step(xb, yb):
         out = model(xb)
         loss = loss_fn(out, yb)
         value = loss.item()
@@ -254,7 +281,7 @@ def _train_step(model: Module, loss_fn, optimizer, clip_grad_norm: float | None,
             optimizer.step()
         return out, value
 
-    return step
+    return auto_step if compile is None else eager_step
 
 
 class _EarlyStopping:
@@ -355,3 +382,4 @@ def _report(bar, epoch: int, epochs: int, record: dict, progress: bool) -> None:
     else:
         bar.set_postfix_str(line, refresh=False)
         bar.update(1)
+

@@ -41,6 +41,9 @@ def test_quick_run_prints_every_row_and_the_losses_agree(tmp_path):
     expected = {(w, d, i) for w in workloads for d in ("float64", "float32") for i in impls}
     # A compiled step is a training step: the MLP workloads have one, the deepchains none.
     expected |= {(w, d, "compiled") for w in workloads[:4] for d in ("float64", "float32")}
+    # Integer-label rows (npgrad-int, compiled-int) where the loss is cross-entropy.
+    expected |= {(w, d, i) for w in ("digits32", "digits256", "wide")
+                 for d in ("float64", "float32") for i in ("npgrad-int", "compiled-int")}
     assert {(r["workload"], r["dtype"], r["impl"]) for r in result["rows"]} == expected
     for workload, dtype, impl in expected:  # and each is a line of the printed table
         assert re.search(rf"^{workload}\s+{dtype}\s+{impl}\s+\d+\.\d+\s+\d+\.\d+x", out, re.M)
@@ -52,11 +55,12 @@ def test_quick_run_prints_every_row_and_the_losses_agree(tmp_path):
     # Three steps from the same weights on the same batches: the very same loss.
     finals = {(r["workload"], r["dtype"], r["impl"]): r["final"] for r in result["rows"]}
     for workload, dtype, impl in expected:
-        if impl in ("npgrad", "compiled"):
+        if impl in ("npgrad", "compiled", "npgrad-int", "compiled-int"):
             np.testing.assert_allclose(finals[workload, dtype, impl],
                                        finals[workload, dtype, "numpy"], rtol=1e-5)
-        if impl == "compiled":  # the same bits as the eager loop
-            assert finals[workload, dtype, impl] == finals[workload, dtype, "npgrad"]
+        if impl.startswith("compiled"):  # the same bits as the eager loop
+            eager = impl.replace("compiled", "npgrad")
+            assert finals[workload, dtype, impl] == finals[workload, dtype, eager]
     # npgrad's graph grows with the chain: ten times the ops, about ten times the memory.
     rows = {(r["workload"], r["dtype"], r["impl"]): r for r in result["rows"]}
     for dtype in ("float64", "float32"):

@@ -106,11 +106,91 @@ def test_binary_and_regression_losses_match_eager(dtype):
     compare([2, 5, 1], "tanh", dtype, "SGD", nn.BCEWithLogitsLoss(reduction="sum"), data, lr=0.1)
 
 
-def test_class_labels_become_one_hot_rows_before_the_step_and_replay():
-    data = classification(20, "float64", 8, 4)
-    step = compare([8, 12, 4], "tanh", "float64", "SGD", nn.CrossEntropyLoss(), data, lr=0.1)
+def labels_plan(step):
+    """The step's one plan, and the k of each labels input whose one-hot rows it moves."""
     (plan,) = step.compiled.plans.values()
     assert isinstance(plan, _Plan)
+    return plan, [r.k for r in plan.labels]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("loss_fn", [nn.CrossEntropyLoss(), nn.CrossEntropyLoss(reduction="sum"),
+                                     nn.functional.cross_entropy], ids=["mean", "sum", "F"])
+@pytest.mark.parametrize("rows", [1, 2, 16])
+def test_integer_labels_replay_by_moving_ones_with_eager_bits(dtype, loss_fn, rows):
+    # Labels go into the step as they are; the replay moves the 1s of one kept array of rows.
+    data = classification(30, dtype, 8, 4, rows=rows)
+    step = compare([8, 12, 4], "tanh", dtype, "SGD", loss_fn, data, lr=0.1, momentum=0.9)
+    assert labels_plan(step)[1] == [4]
+
+
+@pytest.mark.parametrize("label_dtype", ["int8", "int32", "uint8", "uint32", "uint64"])
+def test_every_integer_label_dtype_matches_eager(label_dtype):
+    data = [(x, y.astype(label_dtype)) for x, y in classification(12, "float32", 8, 4)]
+    step = compare([8, 12, 4], "relu", "float32", "Adam", nn.CrossEntropyLoss(), data, lr=1e-2)
+    assert labels_plan(step)[1] == [4]
+
+
+def test_labels_the_replay_cannot_take_run_that_call_eagerly_with_eager_bits():
+    # ignore_index (-100) in one batch: eager skips those rows; the replay must not move a 1
+    # to a flat index of -100 (a silently wrong row), nor record that batch as the plan.
+    data = classification(12, "float64", 8, 4)
+    ignored = np.where(np.arange(16) % 3 == 0, -100, data[5][1])
+    data[5] = (data[5][0], ignored)
+    step = compare([8, 12, 4], "tanh", "float64", "SGD", nn.CrossEntropyLoss(), data, lr=0.1)
+    assert labels_plan(step)[1] == [4]
+
+
+@pytest.mark.parametrize("label_dtype,classes", [("int64", 4), ("int8", 4), ("int8", 300),
+                                                 ("int16", 40000), ("uint64", 4)])
+def test_a_label_outside_the_classes_raises_as_in_eager(label_dtype, classes):
+    # As unsigned, int8's -1 is 255: a class when there are 256 or more, so its maximum is
+    # checked; np.take refuses it below that. A replay must never pick a wrong row.
+    model, opt = setup([8, 3, classes], "tanh", "float64", "SGD", lr=0.1)
+    step = nn.compile_step(model, nn.CrossEntropyLoss(), opt)
+    x, y = classification(1, "float64", 8, 4)[0]
+    y = y.astype(label_dtype)
+    step(x, y)
+    step(x, y)
+    assert labels_plan(step)[1] == [classes]
+    fits = classes <= np.iinfo(label_dtype).max
+    for bad in ([-1] if label_dtype[0] == "i" else []) + [classes] * fits:
+        wrong = y.copy()
+        wrong[3] = bad
+        with pytest.raises(ValueError, match=rf"class labels must lie in \[0, {classes}\)"):
+            step(x, wrong)
+    before = [p.data.copy() for p in model.parameters()]
+    step(x, y)  # and the plan still replays
+    assert any(not np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
+
+
+def test_an_empty_batch_of_labels_matches_eager():
+    data = classification(3, "float64", 8, 4) + classification(2, "float64", 8, 4, rows=0)
+    step = compare([8, 12, 4], "tanh", "float64", "SGD", nn.CrossEntropyLoss(), data, lr=0.1)
+    assert all(isinstance(p, _Plan) for p in step.compiled.plans.values())
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_extreme_logits_with_labels_give_eager_bits_even_nan():
+    # A logit 3e308 below the row's largest: log_softmax is -inf there, and eager's
+    # one-hot row times it is 0 * -inf = nan. Moving 1s must keep that nan.
+    def make():
+        model = nn.Linear(2, 3)
+        model.weight.data[...] = [[1.0, -1.0, 0.5], [0.0, 1.0, -1.0]]
+        model.bias.data[...] = 0
+        return model, nn.optim.SGD(model.parameters(), lr=0.0)
+    x = np.array([[1.5e308, 0.0], [1.0, 2.0], [-1.0, 0.5]])
+    data = [(x, np.array([0, 1, 2])), (x[1:] * 3, np.array([2, 0])), (x, np.array([2, 2, 1]))]
+    data += [(x[1:], np.array([1, 1]))]
+    me, oe = make()
+    mc, oc = make()
+    eager = eager_losses(me, nn.CrossEntropyLoss(), oe, data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileWarning)
+        *compiled, step = compiled_losses(mc, nn.CrossEntropyLoss(), oc, data)
+    assert np.isnan(eager[0][0]) and np.isnan(eager[0][2])
+    assert [bits(v) for v in eager[0]] == [bits(v) for v in compiled[0]]
+    assert all(plan.labels for plan in step.compiled.plans.values())
 
 
 def test_targets_in_another_dtype_are_converted_as_the_loss_would():

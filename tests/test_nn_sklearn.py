@@ -370,3 +370,30 @@ def test_a_frozen_layer_stays_put_through_warm_start_and_partial_fit():
     clf.fit(X_STD, Y_BLOBS).partial_fit(X_STD, Y_BLOBS)
     np.testing.assert_array_equal(clf.model_[0].weight.data, frozen)
     assert not np.array_equal(clf.model_[2].weight.data, last)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: MLPClassifier((6,), solver="sgd", alpha=1e-3, batch_size=16, max_iter=6,
+                          random_state=0),
+    lambda: MLPClassifier((6,), solver="adam", early_stopping=True, max_iter=6, random_state=1,
+                          dtype="float32"),
+    lambda: MLPRegressor((5,), solver="adamw", alpha=1e-2, batch_size=32, max_iter=5,
+                         random_state=2),
+], ids=["sgd-alpha", "adam-early-stopping-f32", "regressor-adamw"])
+def test_estimators_compile_by_default_with_eagers_bits(make, monkeypatch):
+    y = Y_BLOBS if isinstance(make(), MLPClassifier) else X_BLOBS[:, :2] @ [1.0, -2.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # compiled quietly, or eager with the reason recorded
+        compiled = make().fit(X_BLOBS, y)
+        if not compiled.early_stopping:
+            compiled.partial_fit(X_BLOBS, y)
+    assert compiled.history_.compiled and compiled.history_.eager_reason is None
+    eager_fit = nn.sklearn.fit
+    monkeypatch.setattr(nn.sklearn, "fit", lambda *a, **kw: eager_fit(*a, **kw, compile=False))
+    eager = make().fit(X_BLOBS, y)
+    if not eager.early_stopping:
+        eager.partial_fit(X_BLOBS, y)
+    assert not eager.history_.compiled
+    assert eager.loss_curve_ == compiled.loss_curve_
+    assert [p.data.tobytes() for p in eager.model_.parameters()] == [
+        p.data.tobytes() for p in compiled.model_.parameters()]

@@ -1,12 +1,14 @@
 """nn/train.py: fit's records, modes and progress output; accuracy; evaluate; float32 training."""
 
 import sys
+import warnings
 
 import numpy as np
 import pytest
 
 import nn
-from autograd import is_grad_enabled
+from autograd import Tensor, is_grad_enabled
+from autograd.compile import CompileWarning
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(50, 3))
@@ -112,8 +114,10 @@ def test_fit_learns_a_linear_regression():
 def test_training_forwards_record_a_graph_and_validation_runs_in_eval_without_one():
     probe = Probe(_classifier())
     probe.eval()
+    # compile=False: a compiled step calls forward only when it records a batch.
     nn.fit(probe, nn.CrossEntropyLoss(), nn.optim.SGD(probe.parameters(), 0.1), X, LABELS,
-           epochs=2, batch_size=25, validation_data=(X_VAL, LABELS_VAL), progress=False)
+           epochs=2, batch_size=25, validation_data=(X_VAL, LABELS_VAL), progress=False,
+           compile=False)
     assert probe.calls == [(True, True, 25), (True, True, 25), (False, False, 20)] * 2
     assert not probe.training and not probe.model[0].training  # the mode it had before
 
@@ -121,7 +125,7 @@ def test_training_forwards_record_a_graph_and_validation_runs_in_eval_without_on
 def test_batch_size_none_is_full_batch_and_shuffling_is_reproducible():
     probe = Probe(_classifier())
     nn.fit(probe, nn.CrossEntropyLoss(), _frozen(probe), X, LABELS, epochs=3, batch_size=None,
-           progress=False)
+           progress=False, compile=False)
     assert [size for *_, size in probe.calls] == [50, 50, 50]
     assert probe.training
 
@@ -456,3 +460,104 @@ def test_fit_compiled_stops_on_a_non_finite_loss_like_eager():
     with pytest.raises(FloatingPointError, match="the loss became"):
         nn.fit(model, nn.MSELoss(), nn.optim.SGD(model.parameters(), lr=1e6), X, Y_REG * 1e6,
                epochs=20, batch_size=10, progress=False, compile=True)
+
+
+# Every option of fit, each run eagerly, compiled by default and with compile=True: the same
+# History (every record as floats compared exactly, how it stopped) and the same weights' bits.
+FIT_OPTIONS = {
+    "batch_size=None": dict(batch_size=None),
+    "batch_size=7 (a short last batch)": dict(batch_size=7),
+    "shuffle=False": dict(shuffle=False),
+    "validation_data+metrics": dict(validation_data=(X_VAL, LABELS_VAL),
+                                    metrics=("accuracy", lambda t, p: float(p.max()))),
+    "StepLR": dict(scheduler=lambda opt: nn.optim.lr_scheduler.StepLR(opt, 1, gamma=0.5)),
+    "ReduceLROnPlateau": dict(scheduler=lambda opt: nn.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, patience=0, factor=0.5), validation_data=(X_VAL, LABELS_VAL)),
+    "clip_grad_norm": dict(clip_grad_norm=0.05),
+    "patience": dict(patience=1, monitor="val_loss", validation_data=(X_VAL, LABELS_VAL),
+                     min_delta=1e-3),
+    "patience on accuracy": dict(patience=0, monitor="accuracy", mode="max",
+                                 metrics="accuracy"),
+    "callbacks": dict(callbacks=lambda record: record["epoch"] < 2),
+    "epochs=0": dict(epochs=0),
+    "progress": dict(progress=True),
+}
+
+
+@pytest.mark.parametrize("options", FIT_OPTIONS.values(), ids=FIT_OPTIONS.keys())
+@pytest.mark.parametrize("make_opt", [
+    lambda ps: nn.optim.SGD(ps, lr=0.3, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    lambda ps: nn.optim.AdamW(ps, lr=0.02),
+    lambda ps: nn.optim.RMSprop(ps, lr=0.01),  # its own step() inside the compiled step
+], ids=["SGD", "AdamW", "RMSprop"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_fit_with_every_option_is_bit_identical_eager_and_compiled(options, make_opt, dtype,
+                                                                   capsys):
+    runs = []
+    for compile in (False, None, True):
+        model = nn.MLP([3, 8, 2], activation="tanh", rng=np.random.default_rng(3), dtype=dtype)
+        opt = make_opt(model.parameters())
+        kw = dict(epochs=4, batch_size=16, progress=False, rng=np.random.default_rng(1))
+        kw.update(options)
+        if callable(kw.get("scheduler")):
+            kw["scheduler"] = kw["scheduler"](opt)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", CompileWarning)
+            history = nn.fit(model, nn.CrossEntropyLoss(), opt, X, LABELS, compile=compile, **kw)
+        runs.append((history.history, history.epoch, history.stopped_by, history.best_epoch,
+                     [p.data.tobytes() for p in model.parameters()]))
+        assert history.compiled is (compile is not False)
+        assert history.eager_reason == ("compile=False" if compile is False else None)
+    assert runs[0] == runs[1] == runs[2]
+    capsys.readouterr()
+
+
+def test_fit_runs_eagerly_and_quietly_where_it_cannot_compile_and_says_why():
+    def make():
+        nn.manual_seed(5)
+        return nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Dropout(0.3), nn.Linear(8, 2))
+    runs = []
+    for compile in (False, None):
+        model = make()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no CompileWarning: the reason is in the History
+            history = nn.fit(model, nn.CrossEntropyLoss(), nn.optim.SGD(model.parameters(), 0.1),
+                             X, LABELS, epochs=3, batch_size=10, progress=False,
+                             rng=np.random.default_rng(0), compile=compile)
+        runs.append((history.history, [p.data.tobytes() for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    assert history.compiled is False and "Dropout(p=0.3)" in history.eager_reason
+    # a loss made with numpy code from the data cannot be replayed either
+    model = _classifier()
+
+    def numpy_loss(out, y):
+        return ((out - Tensor(np.eye(2)[y])) ** 2).mean()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = nn.fit(model, numpy_loss, nn.optim.SGD(model.parameters(), 0.1), X, LABELS,
+                         epochs=2, batch_size=10, progress=False)
+    assert history.compiled is False and "numpy code" in history.eager_reason
+
+
+@pytest.mark.parametrize("compile", [None, True])
+def test_fit_clips_the_models_gradients_compiled_as_eager_with_a_partial_optimizer(compile):
+    # Regression: the compiled step clipped the optimizer's parameters only, eager fit the
+    # model's: with an optimizer over the first layer, the norms and so the weights differed.
+    runs = []
+    for mode in (False, compile):
+        model = _classifier(seed=4)
+        opt = nn.optim.SGD(model[0].parameters(), lr=0.5)
+        history = nn.fit(model, nn.CrossEntropyLoss(), opt, X, LABELS, epochs=3, batch_size=10,
+                         clip_grad_norm=0.01, progress=False, rng=np.random.default_rng(2),
+                         compile=mode)
+        runs.append((history.history, [p.data.tobytes() for p in model.parameters()]))
+    assert runs[0] == runs[1]
+
+
+def test_fit_compiled_by_default_keeps_the_parameters_arrays():
+    model = _classifier()
+    arrays = [p.data for p in model.parameters()]
+    history = nn.fit(model, nn.CrossEntropyLoss(), nn.optim.SGD(model.parameters(), 0.1), X,
+                     LABELS, epochs=2, batch_size=10, progress=False)
+    assert history.compiled
+    assert all(p.data is a for p, a in zip(model.parameters(), arrays))

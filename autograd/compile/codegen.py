@@ -1,0 +1,204 @@
+"""Code generation: values of a step, instructions over them, buffers shared by lifetime,
+and the Python source (with its closure constants) a plan compiles into one function.
+"""
+import itertools
+
+import numpy as np
+
+
+# ---------------------------------------------------------------- values and instructions
+class _Value:
+    """An array of the step: an input, a bound array, a constant, a buffer or a local."""
+
+    __slots__ = ("kind", "ref", "name", "fold", "tensor", "index", "last", "sources",
+                 "buffer", "fixed", "born", "summed", "view", "one_hot")
+
+    def __init__(self, kind, ref, **fields):
+        self.kind = kind  # "input", "bound", "const", "buffer", "local"
+        self.ref = ref  # its value in the recorded step (shape, dtype, and the check)
+        self.name = None
+        self.fold = kind == "const"  # constants that no step changes fold into constants
+        self.tensor = None  # for "bound": the Tensor whose .data it is
+        self.index = None  # for "input": the position of the argument
+        self.last = -1  # the last instruction that reads it
+        self.sources = ()  # for "local": values it may share memory with
+        self.buffer = None  # for "buffer": the array it lives in (chosen after planning)
+        self.fixed = None  # a buffer it must live in (a parameter's .grad)
+        self.born = -1  # the instruction that writes it
+        self.summed = False  # a buffer holding a running sum of gradients
+        self.view = None  # for a "local" that is a buffer's transpose: that buffer
+        self.one_hot = False  # rows holding one 1 each (class labels), 0 elsewhere
+        for k, v in fields.items():
+            setattr(self, k, v)
+
+
+class _Builder:
+    """Collects instructions (lines of Python over values) and plans their buffers."""
+
+    def __init__(self):
+        self.instrs = []  # each: (lines, defined values); a line is (format, args)
+        self.names = {}  # id(literal) -> (name, literal) for constants in the code
+        self.counter = itertools.count()
+
+    def begin(self):
+        self.instrs.append(([], []))
+
+    def define(self, kind, ref, **fields):
+        v = _Value(kind, ref, **fields)
+        if kind in ("buffer", "local"):
+            self.instrs[-1][1].append(v)
+            v.born = len(self.instrs) - 1
+        return v
+
+    def buffer(self, ref):
+        """A new value of ref's shape and dtype, written by the current instruction."""
+        return self.define("buffer", ref)
+
+    def code(self, fmt, *args):
+        """One line; `{0}`, `{1}` ... name the args: values, or any Python object."""
+        self.instrs[-1][0].append((fmt, args))
+        n = len(self.instrs) - 1
+        for a in args:
+            if isinstance(a, _Value):
+                a.last = max(a.last, n)
+
+    def call(self, result, func, *args, **kwargs):
+        """`result = func(*args, **kwargs)` (result None: no assignment)."""
+        parts = [f"{{{i + 1}}}" for i in range(len(args))]
+        parts += [f"{k}={{{len(args) + 1 + i}}}" for i, k in enumerate(kwargs)]
+        target = "" if result is None else f"{{{len(args) + len(kwargs) + 1}}} = "
+        extra = () if result is None else (result,)
+        self.code(target + "{0}(" + ", ".join(parts) + ")", func, *args, *kwargs.values(),
+                  *extra)
+
+    # ------------------------------------------------------------ buffers and code
+    def allocate(self):
+        """Give every buffer value an array; values whose lifetimes do not overlap share one."""
+        end = {}  # id(buffer value) -> last instruction reading it or anything sharing it
+        for _, defined in self.instrs:
+            for v in defined:
+                end[id(v)] = v.last
+        for _, defined in self.instrs:
+            for v in defined:
+                if v.kind == "local":
+                    for root in _roots(v):
+                        end[id(root)] = max(end[id(root)], v.last)
+        free = {}  # (shape, dtype) -> arrays free again
+        releases = {}  # instruction -> buffers free after it
+        for n, (_, defined) in enumerate(self.instrs):
+            for v in defined:
+                if v.kind != "buffer":
+                    continue
+                if v.fixed is not None:
+                    v.buffer = v.fixed
+                    continue
+                key = (v.ref.shape, v.ref.dtype.str)
+                pool = free.get(key)
+                v.buffer = pool.pop() if pool else np.empty(v.ref.shape, v.ref.dtype)
+                releases.setdefault(max(end[id(v)], n), []).append((key, v.buffer))
+            for key, array in releases.pop(n, ()):
+                free.setdefault(key, []).append(array)
+
+    def source(self):
+        """The lines of the generated function, its closure constants, and the namer."""
+        consts = {}
+        lines = []
+
+        def name(a):
+            if isinstance(a, _Value):
+                if a.kind == "input":
+                    return f"a{a.index}"
+                if a.kind == "local":
+                    if a.name is None:  # a buffer's transpose is made once, like the buffer
+                        a.name = (constant(a.view.buffer.mT) if a.view is not None
+                                  else f"v{next(self.counter)}")
+                    return a.name
+                array = a.buffer if a.kind == "buffer" else a.ref
+                return constant(array)
+            return constant(a)
+
+        def constant(obj):
+            entry = self.names.get(id(obj))
+            if entry is None:
+                entry = self.names[id(obj)] = (f"k{len(self.names)}", obj)
+                consts[entry[0]] = obj
+            return entry[0]
+
+        for instr_lines, _ in self.instrs:
+            for fmt, args in instr_lines:
+                lines.append(fmt.format(*(name(a) for a in args)))
+        return lines, consts, name
+
+
+def _roots(v, seen=None):
+    """The buffer values a local may share memory with."""
+    out = []
+    for s in v.sources:
+        if s.kind == "buffer":
+            out.append(s)
+        elif s.kind == "local":
+            out += _roots(s)
+    return out
+
+
+def _literal(obj):
+    """True for Python numbers, strings, None and dtypes, and lists and tuples of them."""
+    if isinstance(obj, (list, tuple)):
+        return all(map(_literal, obj))
+    return (type(obj) in (int, float, bool, complex, str, type(None))
+            or isinstance(obj, (np.dtype, type)))
+
+
+def _attr_values(attrs):
+    """The values among op attributes (masks the replay computes)."""
+    return [v for v in attrs.values() if isinstance(v, _Value)]
+
+
+def _nth(iterable, i):
+    """Item i of an op's vjps (any iterable zipped with the inputs, never indexed)."""
+    item = None
+    for _, item in zip(range(i + 1), iterable):  # noqa: B007 - the last one is item i
+        pass
+    return item
+
+
+def _typed(number, like):
+    """A Python number as a 0-d array of like's dtype, when that holds it exactly.
+
+    numpy converts a Python number operand to the array's dtype at every call (NEP 50); done
+    once here, the call skips that cast and computes the same bits.
+    """
+    dtype = like.dtype if isinstance(like, np.ndarray) else like.ref.dtype
+    typed = np.array(number, dtype)
+    return typed if typed == number else number
+
+
+def _contiguous(*values):
+    return all(v.ref.flags.c_contiguous for v in values)
+
+
+def _same_dtype(*values):
+    return len({v.ref.dtype for v in values}) == 1
+
+
+
+def _function(name, args, lines, consts):
+    """Compile `def name(args): lines` with `consts` as closure variables (fast to read)."""
+    source = [f"def _make({', '.join(consts)}):", f"    def {name}({args}):"]
+    source += ["        " + line for line in lines] or ["        pass"]
+    source.append(f"    return {name}")
+    namespace = {}
+    exec(compile("\n".join(source), f"<compiled {name}>", "exec"), namespace)  # noqa: S102
+    return namespace["_make"](**consts)
+
+
+def _accumulate(t, g):
+    """A leaf outside `params` adds up its gradients across steps, as backward does."""
+    t.grad = np.array(g) if t.grad is None else t.grad + g
+
+
+def _same_bits(a, b):
+    if a is None or b is None:
+        return a is b
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()

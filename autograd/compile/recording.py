@@ -1,0 +1,72 @@
+"""Recording a step: run it once eagerly while the engine's watcher keeps every operation,
+every gradient, and what made each array used inside it.
+"""
+
+from .. import engine
+from ..tensor import Tensor
+
+
+class _Unreplayable(Exception):
+    """What in a recorded step a plan cannot replay (the message says what and why)."""
+
+
+# ---------------------------------------------------------------- recording a step
+class _Recorder(engine.Watcher):
+    """Keeps every operation `apply` runs and every gradient `backward` computes, in order."""
+
+    def __init__(self):
+        self.forwards = []  # (op, inputs, attrs, out, versions of the inputs when used)
+        self.backwards = []  # (node, index, parent, reduced gradient)
+        self.leaf_grads = {}  # id(leaf that requires grad) -> its .grad before the step
+        self.origins = {}  # id(array) -> (array, func, args, versions, its values then)
+        self.reads = []  # (tensor, version): Python numbers read from tensors
+        self.changed = []  # tensors changed in place outside any recorded op
+
+    def forward(self, op, inputs, attrs, out):
+        self.forwards.append((op, inputs, attrs, out, [t.version for t in inputs]))
+        for t in inputs:
+            if t.requires_grad and t.op is None and id(t) not in self.leaf_grads:
+                self.leaf_grads[id(t)] = t.grad
+
+    def backward(self, node, index, parent, grad):
+        self.backwards.append((node, index, parent, grad))
+
+    def made(self, array, func, *args):
+        versions = [a.version if isinstance(a, Tensor) else None for a in args]
+        # A copy: numpy code may write into the array later, which a replay would not do.
+        self.origins[id(array)] = (array, func, args, versions, array.copy())
+
+    def read(self, tensor):
+        self.reads.append((tensor, tensor.version))
+
+    def modified(self, tensor):
+        self.changed.append(tensor)
+
+
+class _Trace:
+    """One eager step run under a _Recorder: what it did and what it left in `.grad`."""
+
+    def __init__(self, fn, inputs, arrays, params):
+        self.arrays = arrays
+        self.start = Tensor(0.0).seq  # tensors made from here on were made inside the step
+        rec = self.rec = _Recorder()
+        for p in params:
+            p.grad = None
+        with engine.watching(rec):
+            result = fn(*inputs)
+            loss, self.extras = (result[0], result[1:]) if isinstance(result, tuple) else (
+                result, ())
+            self.backward_in_forward = len(rec.backwards)
+            loss.backward()
+        self.loss = loss
+        self.value = loss.item()
+        self.grads = [p.grad for p in params]
+
+
+def labels_as_rows(func, labels, k, dtype):
+    """func(labels, k, dtype): one-hot rows by a function of ONE_HOT, told to a recording
+    watcher as made from the labels (so a replay makes them again from its labels)."""
+    rows = func(labels, k, dtype)
+    if engine.watcher is not None:
+        engine.watcher.made(rows, func, labels, k, dtype)
+    return rows
