@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from . import engine, ops, pytorch_names, tensor_methods
+from .masks import Indices, Mask
 from .tensor_math import MathMethods
 
 # Every tensor gets the next number as `seq`, so it is newer than its parents: backward visits
@@ -339,12 +340,12 @@ class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.TorchMetho
         return apply(ops.logsumexp, self, axis=_axis(axis), keepdims=keepdims)
 
     def argmax(self, axis=None, keepdims=False):
-        """Indices of the maxima: a plain integer array (no gradient)."""
-        return self.data.argmax(axis=axis, keepdims=keepdims)
+        """Indices of the maxima: a numpy integer array (no gradient; `.float()` as PyTorch)."""
+        return _indices(self.data.argmax(axis=axis, keepdims=keepdims))
 
     def argmin(self, axis=None, keepdims=False):
-        """Indices of the minima: a plain integer array (no gradient)."""
-        return self.data.argmin(axis=axis, keepdims=keepdims)
+        """Indices of the minima: a numpy integer array (no gradient; `.float()` as PyTorch)."""
+        return _indices(self.data.argmin(axis=axis, keepdims=keepdims))
 
     def softmax(self, axis=-1): return apply(ops.softmax, self, axis=axis)
     def log_softmax(self, axis=-1): return apply(ops.log_softmax, self, axis=axis)
@@ -449,11 +450,17 @@ def _plain(value):
     return value.data if isinstance(value, Tensor) else value
 
 
+def _indices(out):
+    return out.view(Indices) if type(out) is np.ndarray else out  # (a numpy int for axis=None)
+
+
 def _compare(func, t, other):
     """`func(t.data, other)`, told to a watcher: a mask made from values of the computation."""
     out = func(t.data, _plain(other))
+    if type(out) is np.ndarray:
+        out = out.view(Mask)  # a bool array with PyTorch's .float() (autograd.masks)
     if engine.watcher is not None:
-        if type(out) is np.ndarray:
+        if type(out) is Mask:
             engine.watcher.made(out, func, t, other)
         else:  # a numpy bool from one element: a Python value (`if t > 0:`)
             engine.watcher.read(t)

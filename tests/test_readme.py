@@ -257,9 +257,9 @@ def test_comparisons_give_numpy_bool_arrays():
         for result, expected in [(compare(x, column), compare(x.data, column.data)),
                                  (compare(x, 0.5), compare(x.data, 0.5)),
                                  (compare(0.5, x), compare(0.5, x.data))]:
-            assert type(result) is np.ndarray and result.dtype == bool
+            assert isinstance(result, np.ndarray) and result.dtype == bool
             np.testing.assert_array_equal(result, expected)
-    assert type(x > 0) is np.ndarray and (x < column).shape == (2, 3)
+    assert isinstance(x > 0, np.ndarray) and (x < column).shape == (2, 3)
     (x * (x > 0)).sum().backward()
     np.testing.assert_array_equal(x.grad, [0.0, 1.0, 1.0])
     x.grad = None
