@@ -186,15 +186,7 @@ def explain_backward(root, grad=None, params=None, accumulate: bool = False):
     numbers = {id(node): n for n, (node, _, _) in enumerate(explainer.visits, start=1)}
 
     def label(t):
-        name = names.get(id(t)) or t.name
-        if t.op is not None:
-            ref = f"#{numbers[id(t)]} {t.op.name}" if id(t) in numbers else t.op.name
-            return f"{name} ({ref})" if name else ref
-        if name:
-            return name
-        if t.requires_grad:
-            return "parameter"
-        return f"constant {t.data.item():.4g}" if t.data.size == 1 else "constant"
+        return node_label(t, names, numbers)
 
     steps = []
     for n, (node, g_norm, sent) in enumerate(explainer.visits, start=1):
@@ -229,3 +221,17 @@ def _norm(value):
 
 def _shape(shape):
     return "scalar" if shape == () else str(shape)
+
+
+def node_label(t, names, numbers):
+    """A node's short name: its parameter name, `#3 tanh` (`numbers`: id -> its backward step,
+    from 1), or its kind (explain_backward's table and the explorer's nodes)."""
+    name = names.get(id(t)) or t.name
+    if t.op is not None:
+        ref = f"#{numbers[id(t)]} {t.op.name}" if id(t) in numbers else t.op.name
+        return f"{name} ({ref})" if name else ref
+    if name:
+        return name
+    if t.requires_grad:
+        return "parameter"
+    return f"constant {t.data.item():.4g}" if t.data.size == 1 else "constant"

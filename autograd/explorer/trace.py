@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import engine
 from ..anomaly import user_line
-from ..explain import Arrivals, array_of
+from ..explain import Arrivals, array_of, node_label
 from ..graph import _names, _targets, op_text, recorded_parents, walk
 
 THRESHOLD = 64  # arrays with more elements print truncated, as numpy's print does beyond 1000
@@ -141,7 +141,7 @@ def collect(root, params=None, grad=None):
     index = {id(t): i for i, t in enumerate(order)}
     names = _names(params)
     visits, leaf_grads = run_backward(root, grad)
-    step_of = {id(node): n for n, (node, _, _) in enumerate(visits)}
+    numbers = {id(node): n for n, (node, _, _) in enumerate(visits, start=1)}  # backward steps
     grads = {id(node): g for node, g, _ in visits}
     grads.update(leaf_grads)
     # One array is often shown several times (what a node sends is what its only input
@@ -158,7 +158,7 @@ def collect(root, params=None, grad=None):
         source, modules = source_of(t)
         g = grads.get(id(t))
         nodes.append(dict(
-            id=f"t{i}", label=_label(t, names, step_of), kind=_kind(t), name=names.get(id(t))
+            id=f"t{i}", label=node_label(t, names, numbers), kind=_kind(t), name=names.get(id(t))
             or t.name, op=op_text(t)[1] if t.op is not None else None,
             shape=_shape(t.shape), dtype=str(t.dtype), value=shown(t.data),
             grad=shown(g) if g is not None else None, source=source,
@@ -273,19 +273,6 @@ def _kind(t):
     if t.op is not None:
         return "intermediate"
     return "parameter" if t.requires_grad else "constant"
-
-
-def _label(t, names, step_of):
-    """A node's short name: its parameter name, `#3 tanh` (backward step 3), or its kind."""
-    name = names.get(id(t)) or t.name
-    if t.op is not None:
-        ref = f"#{step_of[id(t)] + 1} {t.op.name}" if id(t) in step_of else t.op.name
-        return f"{name} ({ref})" if name else ref
-    if name:
-        return name
-    if t.requires_grad:
-        return "parameter"
-    return f"constant {t.data.item():.4g}" if t.data.size == 1 else "constant"
 
 
 def _shape(shape):
