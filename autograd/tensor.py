@@ -6,7 +6,6 @@ forward and, when grad mode is on and an input requires grad, records the node (
 """
 
 import itertools
-import math
 import numbers
 
 import numpy as np
@@ -20,8 +19,8 @@ from .tensor_math import MathMethods
 _creation_order = itertools.count()
 
 
-class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.TorchMethods,
-             metaclass=pytorch_names.HidesHints):
+class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.ArrayMethods,
+             tensor_methods.TorchMethods, metaclass=pytorch_names.HidesHints):
     """An n-dimensional array that records the operations applied to it.
 
     `Tensor(data, requires_grad=False, dtype=None)`: Python numbers, lists, integer and boolean
@@ -303,25 +302,6 @@ class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.TorchMetho
         """Product along `axis`; the gradient is exact where elements are 0 (no division)."""
         return apply(ops.prod, self, axis=_axis(axis), keepdims=keepdims)
 
-    def var(self, axis=None, ddof=0, keepdims=False):
-        """Variance along `axis` with numpy's `ddof` (PyTorch's default is ddof=1: unbiased).
-
-        nan without a warning where fewer than ddof + 1 elements are reduced.
-        """
-        count = math.prod(self.shape[i] for i in _axes(_axis(axis), self.ndim))
-        centered = self - self.mean(axis=axis, keepdims=True)
-        scale = 1.0 / (count - ddof) if count > ddof else np.nan
-        return (centered * centered).sum(axis=axis, keepdims=keepdims) * scale
-
-    def std(self, axis=None, ddof=0, keepdims=False):
-        """Standard deviation along `axis`, with numpy's `ddof`: the norm of the deviations over
-        sqrt(n - ddof), so that its gradient where all values are equal is 0 (as in PyTorch),
-        not sqrt's 0 * inf. nan without a warning where n <= ddof."""
-        count = math.prod(self.shape[i] for i in _axes(_axis(axis), self.ndim)) - ddof
-        scale = count ** -0.5 if count > 0 else np.nan
-        centered = self - self.mean(axis=axis, keepdims=True)
-        return centered.norm(axis=axis, keepdims=keepdims) * scale
-
     def norm(self, ord=None, axis=None, keepdims=False, *, p=None, dim=None, keepdim=None):
         """The `ord` norm (the first argument, as in np.linalg.norm and torch.norm) over `axis`.
 
@@ -349,11 +329,6 @@ class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.TorchMetho
 
     def softmax(self, axis=-1): return apply(ops.softmax, self, axis=axis)
     def log_softmax(self, axis=-1): return apply(ops.log_softmax, self, axis=axis)
-
-    # products and diagonals, as ndarray's methods (autograd.contractions, through numpy)
-    def dot(self, other): return np.dot(self, other)
-    def trace(self, offset=0, axis1=0, axis2=1): return np.trace(self, offset, axis1, axis2)
-    def diagonal(self, offset=0, axis1=0, axis2=1): return np.diagonal(self, offset, axis1, axis2)
 
     def linear(self, weight, bias=None):
         """`self @ weight + bias` as one fused node; weight is (in_features, out_features)."""
@@ -408,14 +383,6 @@ class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.TorchMetho
             return
         self.data[index] = value.data
         self.mark_modified()
-
-    # ndarray's methods for copies and running sums (autograd.arrange, through numpy). No
-    # t.repeat: numpy's repeats elements, PyTorch's tiles, and neither guess should be silent.
-    def copy(self): return np.copy(self)
-    def clone(self): return np.copy(self)  # PyTorch's name
-    def cumsum(self, axis=None): return np.cumsum(self, axis)
-    def cumprod(self, axis=None): return np.cumprod(self, axis)
-    def take(self, indices, axis=None): return np.take(self, indices, axis)
 
     # ------------------------------------------------------------ numpy functions on Tensors
     # np.exp(t), np.sum(t, axis=1), np.concatenate([a, b]), ... run the matching op (see

@@ -1,9 +1,10 @@
-"""Tensor's shape methods and the PyTorch-named methods, as mixins Tensor inherits from.
+"""Tensor's methods beyond its core, as mixins Tensor inherits from.
 
 `ShapeMethods`: reshape, transpose, squeeze, flatten, ... (numpy's meaning, PyTorch's where
-they agree). `TorchMethods`: the names PyTorch users type that mean the same here (view,
-float(), clamp, permute, split(size), masked_fill, zero_(), ...), each a composite of Tensor
-methods with no gradient code. Also `in_place`, the in-place operators' one implementation.
+they agree). `ArrayMethods`: var, std, dot, trace, copy, cumsum, ... (ndarray's, composites).
+`TorchMethods`: the names PyTorch users type that mean the same here (view, float(), clamp,
+permute, split(size), masked_fill, zero_(), ...), each a composite of Tensor methods with no
+gradient code. Also `in_place`, the in-place operators' one implementation.
 """
 
 import math
@@ -91,6 +92,43 @@ class ShapeMethods:
         """A read-only view with `shape`; the gradient is summed back over the new axes."""
         shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
         return _t.apply(ops.broadcast_to, self, shape=shape)
+
+
+class ArrayMethods:
+    """ndarray's statistics, products, copies and running sums: composites of Tensor methods,
+    or numpy's functions, which numpy dispatch runs on the ops (autograd.contractions,
+    autograd.arrange). No t.repeat: numpy's repeats elements, PyTorch's tiles, and neither
+    guess should be silent."""
+
+    __slots__ = ()
+
+    def var(self, axis=None, ddof=0, keepdims=False):
+        """Variance along `axis` with numpy's `ddof` (PyTorch's default is ddof=1: unbiased).
+
+        nan without a warning where fewer than ddof + 1 elements are reduced.
+        """
+        count = math.prod(self.shape[i] for i in _t._axes(_t._axis(axis), self.ndim))
+        centered = self - self.mean(axis=axis, keepdims=True)
+        scale = 1.0 / (count - ddof) if count > ddof else np.nan
+        return (centered * centered).sum(axis=axis, keepdims=keepdims) * scale
+
+    def std(self, axis=None, ddof=0, keepdims=False):
+        """Standard deviation along `axis`, with numpy's `ddof`: the norm of the deviations over
+        sqrt(n - ddof), so that its gradient where all values are equal is 0 (as in PyTorch),
+        not sqrt's 0 * inf. nan without a warning where n <= ddof."""
+        count = math.prod(self.shape[i] for i in _t._axes(_t._axis(axis), self.ndim)) - ddof
+        scale = count ** -0.5 if count > 0 else np.nan
+        centered = self - self.mean(axis=axis, keepdims=True)
+        return centered.norm(axis=axis, keepdims=keepdims) * scale
+
+    def dot(self, other): return np.dot(self, other)
+    def trace(self, offset=0, axis1=0, axis2=1): return np.trace(self, offset, axis1, axis2)
+    def diagonal(self, offset=0, axis1=0, axis2=1): return np.diagonal(self, offset, axis1, axis2)
+    def copy(self): return np.copy(self)
+    def clone(self): return np.copy(self)  # PyTorch's name
+    def cumsum(self, axis=None): return np.cumsum(self, axis)
+    def cumprod(self, axis=None): return np.cumprod(self, axis)
+    def take(self, indices, axis=None): return np.take(self, indices, axis)
 
 
 class TorchMethods:
