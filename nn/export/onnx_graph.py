@@ -24,7 +24,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from .names import torch_names
-from .trace import BATCH, Batches, InputIndex
+from .trace import BATCH, Batches, InputIndex, ref_ndim
 
 OPSET = 18
 TOLERANCE = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
@@ -73,15 +73,7 @@ class Builder:
         return self.const(ref.key)
 
     def ndim(self, ref):
-        if ref.kind == "input":
-            return len(self.trace.input_shapes[ref.key])
-        if ref.kind == "node":
-            return len(self.trace.nodes[ref.key].shape)
-        if ref.kind == "param":
-            return self.trace.params[ref.key].ndim
-        if ref.kind == "fill":
-            return len(ref.key[1])
-        return ref.key.ndim
+        return ref_ndim(self.trace, ref)
 
     def shape(self, shape):
         """A shape attribute as a 1-D int64 tensor, its BATCH entries read from the input."""

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from .names import to_torch_layout, torch_names, transposed
-from .trace import BATCH, Batches, InputIndex, follows_batch
+from .trace import BATCH, Batches, InputIndex, follows_batch, ref_ndim
 
 TOLERANCE = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-9}  # the self-check's
 
@@ -105,15 +105,7 @@ class Builder:
         return ref.key.shape
 
     def ndim(self, ref):
-        if ref.kind == "input":
-            return len(self.trace.input_shapes[ref.key])
-        if ref.kind == "node":
-            return len(self.trace.nodes[ref.key].shape)
-        if ref.kind == "param":
-            return self.trace.params[ref.key].ndim
-        if ref.kind == "fill":
-            return len(ref.key[1])
-        return ref.key.ndim
+        return ref_ndim(self.trace, ref)
 
 
 # ---------------------------------------------------------------- the op table

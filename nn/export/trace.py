@@ -59,6 +59,19 @@ class Ref:
         return self.key == other.key
 
 
+def ref_ndim(trace, ref) -> int:
+    """The number of axes of what `ref` names in `trace` (both graph builders ask it)."""
+    if ref.kind == "input":
+        return len(trace.input_shapes[ref.key])
+    if ref.kind == "node":
+        return len(trace.nodes[ref.key].shape)
+    if ref.kind == "param":
+        return trace.params[ref.key].ndim
+    if ref.kind == "fill":
+        return len(ref.key[1])
+    return ref.key.ndim
+
+
 @dataclass
 class Node:
     """One primitive: its op, where its inputs come from, its attributes (saved arrays dropped)
