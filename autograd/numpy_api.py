@@ -185,9 +185,13 @@ FUNCTIONS = {
         x).nan_to_num(nan, posinf, neginf),
     np.sinc: lambda x: _tensor(x).sinc(),
     np.real: lambda val: _tensor(val).real, np.imag: lambda val: _tensor(val).imag,
+    # a real number's angle is 0 or pi (gradient 0: a constant), and it is its own real part
+    np.angle: lambda z, deg=False: Tensor(np.angle(_tensor(z).data, deg)),
+    np.real_if_close: lambda a, tol=100: _tensor(a),
     # new arrays from a tensor's shape and dtype: plain arrays, as numpy returns, with no graph
     **{f: _data_only(f) for f in (np.zeros_like, np.ones_like, np.full_like, np.empty_like)},
     **{f: _data_only(f) for f in (np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort,
+                                  np.argpartition,
                                   np.nonzero, np.count_nonzero, np.allclose, np.isclose,
                                   np.array_equal, np.result_type, np.iscomplexobj,
                                   np.isrealobj, np.any, np.all, np.array_repr, np.array_str)},
@@ -208,6 +212,7 @@ FUNCTIONS.update({
         _refuse("np.trace", dict(dtype=dtype, out=out), ()),
         contractions.trace(a, offset, axis1, axis2))[1],
     np.diagonal: contractions.diagonal, np.tril: contractions.tril, np.triu: contractions.triu,
+    np.cross: contractions.cross,
     np.einsum_path: _data_only(np.einsum_path),
 })
 
@@ -217,7 +222,8 @@ FUNCTIONS.update({
         np.atleast_1d, np.atleast_2d, np.atleast_3d, np.hstack, np.vstack, np.dstack,
         np.column_stack, np.append, np.repeat, np.tile, np.pad, np.flip, np.fliplr, np.flipud,
         np.rot90, np.roll, np.moveaxis, np.diff, np.cumsum, np.cumprod, np.take_along_axis,
-        np.take, np.sort, np.copy)
+        np.take, np.sort, np.copy, np.linspace, np.array_split, np.vsplit, np.hsplit, np.dsplit,
+        np.rollaxis, np.partition, np.select)
 })
 
 
@@ -235,8 +241,6 @@ def array_function(func, args, kwargs):
 # spelling of the same thing. Read only where no rule exists: a name that gets a rule (in the
 # tables above, or as a Tensor method) leaves the messages without a change here.
 SPELLINGS = {
-    # joining, repeating, reordering
-    "rollaxis": "np.moveaxis(t, axis, start) (start - 1 when start > axis)",
     # products and sums
     "multiply.outer": "np.outer(t, u) (or t[:, None] * u[None, :])",
     "average": "(t * w).sum(axis) / w.sum(axis) for weights w (t.mean(axis) without)",
