@@ -228,7 +228,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None) -> Tensor:
                          f"{b.shape[-1]}")
     if a.shape[-1] == 2 or b.shape[-1] == 2:
         warnings.warn("cross: arrays of 2-dimensional vectors are deprecated in numpy 2.0; use "
-                      "3-dimensional vectors", DeprecationWarning, stacklevel=3)
+                      "3-dimensional vectors", DeprecationWarning, stacklevel=4)
     z = a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
     if a.shape[-1] == b.shape[-1] == 2:
         return z
