@@ -373,3 +373,29 @@ def test_roll_flip_and_pad_match_numpy_on_any_shape(data, shape):
         np.testing.assert_array_equal(out.data, call(x))
         w = np.random.default_rng(0).normal(size=out.shape)
         assert gradcheck(lambda u, call=call, w=w: call(u) * w, t)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=5))
+def test_array_split_and_partition_match_numpy_on_any_shape(data, shape):
+    x = data.draw(hnp.arrays(np.float64, shape, elements=st.integers(-3, 3).map(float)),
+                  label="x")  # small integers: many ties for partition
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1), label="axis")
+    sections = data.draw(st.integers(1, 6), label="sections")
+    t = Tensor(x, requires_grad=True)
+    pieces = np.array_split(t, sections, axis=axis)
+    for got, want in zip(pieces, np.array_split(x, sections, axis=axis), strict=True):
+        np.testing.assert_array_equal(got.data, want)
+    joined(pieces, axis).sum().backward()
+    sizes = [p.shape[axis] for p in pieces]
+    counts = np.repeat(np.arange(1.0, sections + 1), sizes)  # piece i counts i + 1 times
+    np.testing.assert_array_equal(t.grad, np.broadcast_to(
+        counts.reshape([-1 if d == axis % len(shape) else 1 for d in range(len(shape))]), shape))
+    if shape[axis]:
+        kth = data.draw(st.integers(-shape[axis], shape[axis] - 1), label="kth")
+        u = Tensor(x, requires_grad=True)
+        out = np.partition(u, kth, axis=axis)
+        np.testing.assert_array_equal(out.data, np.partition(x, kth, axis=axis))
+        w = np.random.default_rng(0).normal(size=shape)
+        (out * w).sum().backward()
+        np.testing.assert_array_equal(np.sort(u.grad, axis=axis), np.sort(w, axis=axis))
