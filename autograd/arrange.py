@@ -53,9 +53,9 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     i = np.arange(num, dtype=delta.dtype).reshape((-1,) + (1,) * delta.ndim)
     step = delta / div if div > 0 else np.nan  # numpy's step: nan when there is none
     if div > 0 and not (step.data == 0).any():
-        y = i * step + start
+        y = step * i + start
     else:  # numpy's order of operations for a zero (or denormal) step, and for num <= 1
-        y = (i / div if div > 0 else i) * delta + start
+        y = delta * (i / div if div > 0 else i) + start
     if endpoint and num > 1:
         y = concatenate([y[:-1], stop.broadcast_to((1,) + y.shape[1:])])
     if axis != 0:

@@ -278,6 +278,13 @@ def test_linspace_dtype_and_float32():
                          Tensor([[2.0], [3.0]], requires_grad=True))
 
 
+@pytest.mark.parametrize("start, stop", [(0.0, 5e-324), (-0.0, 1e-310), (2.0, 2.0)])
+def test_linspace_with_a_zero_or_denormal_step_gives_numpys_values(start, stop):
+    for num in (3, 4):
+        out = np.linspace(Tensor(start, requires_grad=True), stop, num, endpoint=num == 3)
+        np.testing.assert_array_equal(out.data, np.linspace(start, stop, num, endpoint=num == 3))
+
+
 def test_partition_with_ties_gives_numpys_values_and_moves_each_gradient_once():
     x = np.random.default_rng(5).integers(0, 4, size=(3, 40)).astype(float)  # many ties
     for kth in (0, 17, [3, 20, 39]):
