@@ -1,5 +1,6 @@
-"""Building and rearranging arrays, as numpy spells it: stacking, repeating, padding, rolling,
-flipping, moving axes, differences, running sums and products, sorting and taking.
+"""Building and rearranging arrays, as numpy spells it: evenly spaced values, stacking, splitting,
+repeating, padding, rolling, flipping, moving axes, differences, running sums and products,
+sorting, partitioning, selecting and taking.
 
 Each is a composite of recorded ops (reshape, concatenate, getitem, ...), so its gradient puts
 every element back where it came from with no rule of its own; only cumsum and cumprod are op
@@ -7,11 +8,12 @@ rows (ops/arrange.py). Plain arrays and numbers join in the first Tensor's dtype
 """
 
 import numbers
+import operator
 
 import numpy as np
 
 from . import ops
-from .functions import _tensors, concatenate
+from .functions import _tensors, concatenate, split, stack, where
 from .tensor import Tensor, apply
 
 
@@ -29,6 +31,38 @@ def _axis_in(axis, ndim, name):
         raise np.exceptions.AxisError(f"{name}: axis {axis} is out of bounds for an array of "
                                       f"dimension {ndim}")
     return int(axis) % ndim
+
+
+# ---------------------------------------------------------------- evenly spaced values
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
+             device=None):
+    """np.linspace between Tensor ends (broadcast together; the samples along `axis`): numpy's
+    values, sample i being start + i * step and the last one `stop` itself when `endpoint`. So
+    sample i's gradient goes to start and stop in the proportions 1 - i/div and i/div."""
+    num = operator.index(num)
+    if num < 0:
+        raise ValueError(f"linspace: number of samples, {num}, must be non-negative")
+    if device not in (None, "cpu"):
+        raise ValueError(f"linspace: device must be None or 'cpu', got {device!r}")
+    if dtype is not None and np.dtype(dtype).kind != "f":
+        raise TypeError(f"np.linspace(..., dtype={np.dtype(dtype)}) of Tensors: Tensors hold "
+                        "floats (np.linspace on t.data gives a plain array without a gradient)")
+    start, stop = _tensors([start, stop], "linspace")
+    div = num - 1 if endpoint else num
+    delta = stop - start
+    i = np.arange(num, dtype=delta.dtype).reshape((-1,) + (1,) * delta.ndim)
+    step = delta / div if div > 0 else np.nan  # numpy's step: nan when there is none
+    if div > 0 and not (step.data == 0).any():
+        y = step * i + start
+    else:  # numpy's order of operations for a zero (or denormal) step, and for num <= 1
+        y = delta * (i / div if div > 0 else i) + start
+    if endpoint and num > 1:
+        y = concatenate([y[:-1], stop.broadcast_to((1,) + y.shape[1:])])
+    if axis != 0:
+        y = moveaxis(y, 0, axis)
+    if dtype is not None and np.dtype(dtype) != y.dtype:
+        y = y.astype(dtype)
+    return (y, step) if retstep else y
 
 
 # ---------------------------------------------------------------- dimensions and stacking
@@ -90,11 +124,62 @@ def column_stack(tup) -> Tensor:
 
 
 def append(arr, values, axis=None) -> Tensor:
-    """np.append: both flattened and joined (axis=None), or joined along `axis`."""
-    arr, values = _tensors([arr, values], "append")
+    """np.append: both flattened and joined (axis=None), or joined along `axis`. Either may be
+    a list holding Tensors (numpy's array_like): its items are stacked, in the graph."""
+    arr, values = _tensors([_array_like(arr), _array_like(values)], "append")
     if axis is None:
         return concatenate([arr.reshape(-1), values.reshape(-1)])
     return concatenate([arr, values], axis=axis)
+
+
+def _holds_tensor(value):
+    return isinstance(value, Tensor) or (
+        isinstance(value, (list, tuple)) and any(_holds_tensor(v) for v in value))
+
+
+def _array_like(value):
+    """A (nested) list of Tensors and numbers, stacked as np.array would join it but recorded;
+    anything else as it is."""
+    if isinstance(value, (list, tuple)) and _holds_tensor(value):
+        return stack([_array_like(v) for v in value])
+    return value
+
+
+# ---------------------------------------------------------------- splitting
+def array_split(ary, indices_or_sections, axis=0) -> list:
+    """np.array_split: np.split, except that n sections need not be equal (the first
+    length % n of them get one element more). Each piece is a slice, in the graph."""
+    ary = _one(ary, "array_split")
+    axis = _axis_in(axis, ary.ndim, "array_split")
+    try:
+        sections = operator.index(indices_or_sections)
+    except TypeError:  # a sequence of split points: np.split's meaning
+        return split(ary, indices_or_sections, axis)
+    if sections <= 0:
+        raise ValueError(f"array_split: the number of sections must be larger than 0, got "
+                         f"{sections}")
+    each, extra = divmod(ary.shape[axis], sections)
+    sizes = [each + 1] * extra + [each] * (sections - extra)
+    return split(ary, np.cumsum(sizes)[:-1].tolist(), axis)
+
+
+def _directional_split(name, axis, min_ndim):
+    def run(ary, indices_or_sections) -> list:
+        ary = _one(ary, name)
+        if ary.ndim < min_ndim:
+            raise ValueError(f"{name}: needs an array of at least {min_ndim} dimensions, got "
+                             f"shape {ary.shape}")
+        along = 0 if name == "hsplit" and ary.ndim == 1 else axis
+        return split(ary, indices_or_sections, along)
+    run.__name__ = name
+    run.__doc__ = (f"np.{name}: np.split along axis {axis}"
+                   + (" (axis 0 of a 1-D array)." if name == "hsplit" else "."))
+    return run
+
+
+vsplit = _directional_split("vsplit", 0, 2)
+hsplit = _directional_split("hsplit", 1, 1)
+dsplit = _directional_split("dsplit", 2, 3)
 
 
 # ---------------------------------------------------------------- repeating and padding
@@ -256,6 +341,20 @@ def moveaxis(a, source, destination) -> Tensor:
     return a.transpose(order)
 
 
+def rollaxis(a, axis, start=0) -> Tensor:
+    """np.rollaxis: `axis` moved to just before the axis now at `start` (np.moveaxis's older
+    spelling)."""
+    a = _one(a, "rollaxis")
+    axis = _axis_in(axis, a.ndim, "rollaxis")
+    start = start + a.ndim if start < 0 else start
+    if not 0 <= start <= a.ndim:
+        raise np.exceptions.AxisError(f"rollaxis: start {start} must be in [{-a.ndim}, "
+                                      f"{a.ndim}] for an array of dimension {a.ndim}")
+    order = [i for i in range(a.ndim) if i != axis]
+    order.insert(start - 1 if axis < start else start, axis)
+    return a.transpose(order)
+
+
 def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue) -> Tensor:
     """np.diff: the n-th difference along `axis`, after joining `prepend` and `append`."""
     a = _one(a, "diff")
@@ -344,6 +443,45 @@ def sort(a, axis=-1, kind=None, order=None) -> Tensor:
         raise np.exceptions.AxisError(f"sort: axis {axis} is out of bounds for a 0-d array")
     positions = np.argsort(a.data, axis=axis, kind="stable" if kind is None else kind)
     return take_along_axis(a, positions, axis)
+
+
+def partition(a, kth, axis=-1, kind="introselect", order=None) -> Tensor:
+    """np.partition: numpy's values (the kth elements where a sort puts them, smaller ones
+    before, larger after); each value's gradient goes back to an element it came from."""
+    if order is not None:
+        raise TypeError("np.partition(..., order=) on a Tensor: Tensors have no fields")
+    a = _one(a, "partition")
+    if axis is None:
+        a, axis = a.reshape(-1), 0
+    values = np.partition(a.data, kth, axis=axis, kind=kind)
+    # the j-th smallest output reads the j-th smallest input (both in stable order): equal
+    # values, so the output is numpy's whatever order it leaves around the kth elements
+    by_value = np.argsort(a.data, axis=axis, kind="stable")
+    slots = np.argsort(values, axis=axis, kind="stable")
+    positions = np.empty_like(slots)
+    np.put_along_axis(positions, slots, by_value, axis)
+    return take_along_axis(a, positions, axis)
+
+
+def select(condlist, choicelist, default=0) -> Tensor:
+    """np.select: at each position, the choice of the first condition that holds there, else
+    `default` (all broadcast together). Conditions are bool arrays (comparisons give them);
+    each choice's gradient goes to the positions where it was picked."""
+    condlist, choicelist = list(condlist), list(choicelist)
+    if len(condlist) != len(choicelist):
+        raise ValueError(f"select: {len(condlist)} conditions and {len(choicelist)} choices; "
+                         "the lists must have the same length")
+    if not condlist:
+        raise ValueError("select: an empty condition list is not possible")
+    masks = [np.asarray(c.data if isinstance(c, Tensor) else c) for c in condlist]
+    for i, mask in enumerate(masks):
+        if mask.dtype != bool:
+            raise TypeError(f"select: entry {i} of condlist should be a bool array, got "
+                            f"{mask.dtype}")
+    *choices, result = _tensors([*choicelist, default], "select")
+    for mask, choice in zip(masks[::-1], choices[::-1]):  # the first condition wins: it is last
+        result = where(mask, choice, result)
+    return result
 
 
 def copy(a, order="K", subok=False) -> Tensor:

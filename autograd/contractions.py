@@ -1,6 +1,7 @@
 """Products and sums over axes, as numpy spells them: einsum (explicit or implicit output,
 ellipsis, repeated letters for traces and diagonals), tensordot, dot, vdot, inner, outer, kron,
-trace, diag, diagonal, tril, triu. All of them are einsums (two rows of the op table) or masks.
+trace, diag, diagonal, tril, triu, and the cross product. All of them are einsums (two rows of
+the op table), masks, or products of slices.
 
 An einsum of three or more operands runs as a chain of two-operand einsums in the order
 `np.einsum_path` gives (with `optimize=`, or numpy's greedy order without it): each link is one
@@ -8,11 +9,13 @@ node of the graph, and `optimize=` is passed on to each.
 """
 
 import string
+import warnings
 
 import numpy as np
 
 from . import ops
-from .functions import _tensors, where
+from .arrange import _axis_in, moveaxis, pad
+from .functions import _tensors, stack, where
 from .tensor import Tensor, apply
 
 
@@ -207,3 +210,30 @@ def triu(m, k=0) -> Tensor:
     """np.triu: zeros below the k-th diagonal of the last two axes."""
     (m,) = _tensors([m], "triu")
     return where(~np.tri(*m.shape[-2:], k=k - 1, dtype=bool), m, 0)
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None) -> Tensor:
+    """np.cross: cross products of the 3-vectors along axisa of a and axisb of b (broadcast over
+    the other axes), the result's vectors along axisc; `axis` sets all three. A 2-vector has a
+    zero third component, and two 2-vectors give the scalar z component, as in numpy."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = _tensors([a, b], "cross")
+    if a.ndim < 1 or b.ndim < 1:
+        raise ValueError(f"cross: needs vectors, got shapes {a.shape} and {b.shape}")
+    a = moveaxis(a, _axis_in(axisa, a.ndim, "cross (axisa)"), -1)
+    b = moveaxis(b, _axis_in(axisb, b.ndim, "cross (axisb)"), -1)
+    if a.shape[-1] not in (2, 3) or b.shape[-1] not in (2, 3):
+        raise ValueError(f"cross: vectors must have 2 or 3 components, got {a.shape[-1]} and "
+                         f"{b.shape[-1]}")
+    if a.shape[-1] == 2 or b.shape[-1] == 2:
+        warnings.warn("cross: arrays of 2-dimensional vectors are deprecated in numpy 2.0; use "
+                      "3-dimensional vectors", DeprecationWarning, stacklevel=4)
+    z = a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
+    if a.shape[-1] == b.shape[-1] == 2:
+        return z
+    a, b = (pad(v, [(0, 0)] * (v.ndim - 1) + [(0, 1)]) if v.shape[-1] == 2 else v for v in (a, b))
+    x = a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1]
+    y = a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2]
+    c = stack([x, y, z], axis=-1)
+    return moveaxis(c, -1, _axis_in(axisc, c.ndim, "cross (axisc)"))

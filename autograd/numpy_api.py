@@ -185,9 +185,13 @@ FUNCTIONS = {
         x).nan_to_num(nan, posinf, neginf),
     np.sinc: lambda x: _tensor(x).sinc(),
     np.real: lambda val: _tensor(val).real, np.imag: lambda val: _tensor(val).imag,
+    # a real number's angle is 0 or pi (gradient 0: a constant), and it is its own real part
+    np.angle: lambda z, deg=False: Tensor(np.angle(_tensor(z).data, deg)),
+    np.real_if_close: lambda a, tol=100: _tensor(a),
     # new arrays from a tensor's shape and dtype: plain arrays, as numpy returns, with no graph
     **{f: _data_only(f) for f in (np.zeros_like, np.ones_like, np.full_like, np.empty_like)},
     **{f: _data_only(f) for f in (np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort,
+                                  np.argpartition,
                                   np.nonzero, np.count_nonzero, np.allclose, np.isclose,
                                   np.array_equal, np.result_type, np.iscomplexobj,
                                   np.isrealobj, np.any, np.all, np.array_repr, np.array_str)},
@@ -208,6 +212,7 @@ FUNCTIONS.update({
         _refuse("np.trace", dict(dtype=dtype, out=out), ()),
         contractions.trace(a, offset, axis1, axis2))[1],
     np.diagonal: contractions.diagonal, np.tril: contractions.tril, np.triu: contractions.triu,
+    np.cross: contractions.cross,
     np.einsum_path: _data_only(np.einsum_path),
 })
 
@@ -217,7 +222,8 @@ FUNCTIONS.update({
         np.atleast_1d, np.atleast_2d, np.atleast_3d, np.hstack, np.vstack, np.dstack,
         np.column_stack, np.append, np.repeat, np.tile, np.pad, np.flip, np.fliplr, np.flipud,
         np.rot90, np.roll, np.moveaxis, np.diff, np.cumsum, np.cumprod, np.take_along_axis,
-        np.take, np.sort, np.copy)
+        np.take, np.sort, np.copy, np.linspace, np.array_split, np.vsplit, np.hsplit, np.dsplit,
+        np.rollaxis, np.partition, np.select)
 })
 
 
@@ -235,8 +241,6 @@ def array_function(func, args, kwargs):
 # spelling of the same thing. Read only where no rule exists: a name that gets a rule (in the
 # tables above, or as a Tensor method) leaves the messages without a change here.
 SPELLINGS = {
-    # joining, repeating, reordering
-    "rollaxis": "np.moveaxis(t, axis, start) (start - 1 when start > axis)",
     # products and sums
     "multiply.outer": "np.outer(t, u) (or t[:, None] * u[None, :])",
     "average": "(t * w).sum(axis) / w.sum(axis) for weights w (t.mean(axis) without)",
@@ -258,6 +262,23 @@ def no_rule(name: str, key: str, plain: str) -> str:
         return (f"{name} has no gradient rule in npgrad (see the README's table of the Tensor "
                 f"surface); {fallback}")
     return f"{name} has no gradient rule in npgrad; with a gradient, write {spelling}; {fallback}"
+
+
+# ---------------------------------------------------------------- what numpy converts itself
+# np.array([a, b]), np.r_[a, b], np.c_[a, b] and np.int64(t) reach no dispatch hook: np.array's
+# like= dispatches on `like` alone, the index tricks call np.array on each item, and the scalar
+# types convert directly. All of them end in Tensor.__array__, which refuses a tensor that
+# requires grad (the graph would be lost) with this message, naming the spellings that record.
+def conversion_refused(shape) -> str:
+    """Tensor.__array__'s refusal for a tensor of `shape` that requires grad."""
+    return (f"numpy would turn this Tensor (shape {shape}) into a plain array and drop the graph "
+            "of a tensor that requires grad: use t.data (or t.detach()) for its values without "
+            "a gradient; with the gradient, write np.array([a, b]) as np.stack([a, b]) (nested "
+            "lists: a stack of stacks), np.array(t) as np.copy(t), np.r_[a, b] as "
+            "np.concatenate([a, b]), np.c_[a, b] as np.column_stack([a, b]), np.sum([a, b]) as "
+            "a + b (or np.stack([a, b]).sum(axis=0)); np.int64(t) is int(t) for one element "
+            "(a number, without a gradient, as float(t)) and t.data.astype(np.int64) for "
+            "integer indices")
 
 
 # ---------------------------------------------------------------- helpers

@@ -103,10 +103,8 @@ class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.ArrayMetho
         # np.asarray(t) and np.sum([a, b]) would hand out the values without the graph: refused
         # for a tensor that requires grad, as PyTorch does; t.data is the explicit way.
         if self.requires_grad:
-            raise TypeError(
-                f"numpy would turn this Tensor (shape {self.shape}) into a plain array and drop "
-                "the graph of a tensor that requires grad: use t.data (or t.detach()) for its "
-                "values, or Tensor operations (np.sum([a, b]) is a + b, np.stack([a, b]) works)")
+            from .numpy_api import conversion_refused  # (numpy_api imports this module)
+            raise TypeError(conversion_refused(self.shape))
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __repr__(self):

@@ -1,6 +1,7 @@
 """autograd.arrange and ops/arrange.py: numpy's building and rearranging functions on Tensors,
 values against numpy and gradients against central differences (first and second order), on
-ordinary, size-1, empty and 0-d shapes; cumprod's gradient with zeros; numpy's errors.
+ordinary, size-1, empty and 0-d shapes; cumprod's gradient with zeros; linspace's ends and
+step; partition and select with ties and overlaps; numpy's errors.
 """
 
 import numpy as np
@@ -21,6 +22,14 @@ def distinct(*shape):
     """Values at least 0.25 apart, so that a sort's order survives a finite difference."""
     n = int(np.prod(shape))
     return lambda rng: (rng.permutation(n) - n / 2).reshape(shape) * 0.25
+
+
+def joined(pieces, axis=0):
+    """A split's pieces joined again, piece i times i + 1 (so that each piece's gradient counts)."""
+    return np.concatenate([p * (i + 1) for i, p in enumerate(pieces)], axis=axis)
+
+
+CONDITIONS = [np.array([[True, False, True], [False, False, True]]), np.array([True, True, False])]
 
 
 # (numpy function, call, samplers): call on Tensors equals call on arrays and differentiates.
@@ -110,6 +119,37 @@ ARRANGE_CASES = [
     (np.take, lambda x: np.take(x, 2, axis=0), (normal(3, 2),)),
     (np.copy, lambda x: np.copy(x), (normal(2, 3),)),
     (np.copy, lambda x: np.copy(x), (normal(),)),
+    (np.linspace, lambda x, y: np.linspace(x, y, 5), (normal(), normal())),
+    (np.linspace, lambda x, y: np.linspace(x, y, 4, endpoint=False, axis=-1),
+     (normal(2, 1), normal(3))),
+    (np.linspace, lambda x: np.linspace(x, 2.5, 1), (normal(2),)),
+    (np.linspace, lambda x: np.linspace(-1.0, x, 2, axis=1), (normal(2, 3),)),
+    (np.linspace, lambda x: np.linspace(x, x, 3), (normal(),)),  # a zero step: numpy's branch
+    (np.linspace, lambda x, y: np.linspace(x, y, 0), (normal(2), normal(2))),
+    (np.array_split, lambda x: joined(np.array_split(x, 3)), (normal(7),)),
+    (np.array_split, lambda x: joined(np.array_split(x, [1, 5], axis=1), 1), (normal(2, 6),)),
+    (np.array_split, lambda x: joined(np.array_split(x, 4)), (normal(2, 2),)),  # empty pieces
+    (np.array_split, lambda x: joined(np.array_split(x, 2, axis=-1), -1), (normal(3, 0),)),
+    (np.vsplit, lambda x: joined(np.vsplit(x, 2)), (normal(4, 2),)),
+    (np.hsplit, lambda x: joined(np.hsplit(x, [1, 3]), 1), (normal(2, 4),)),
+    (np.hsplit, lambda x: joined(np.hsplit(x, 2)), (normal(4),)),
+    (np.dsplit, lambda x: joined(np.dsplit(x, 2), 2), (normal(1, 2, 4),)),
+    (np.rollaxis, lambda x: np.rollaxis(x, 2), (normal(2, 3, 4),)),
+    (np.rollaxis, lambda x: np.rollaxis(x, 0, 3), (normal(2, 3, 4),)),
+    (np.rollaxis, lambda x: np.rollaxis(x, -1, -2), (normal(2, 3, 4),)),
+    (np.rollaxis, lambda x: np.rollaxis(x, 1, 1), (normal(2, 3),)),
+    (np.partition, lambda x: np.partition(x, 2), (distinct(5),)),
+    (np.partition, lambda x: np.partition(x, [1, 4], axis=1), (distinct(3, 6),)),
+    (np.partition, lambda x: np.partition(x, -1, axis=None), (distinct(2, 3),)),
+    (np.partition, lambda x: np.partition(x, 0, axis=0), (distinct(1, 3),)),
+    (np.partition, lambda x: np.partition(x, 1, axis=0), (normal(3, 0),)),
+    (np.select, lambda x, y: np.select(CONDITIONS, [x, y], default=0.5),
+     (normal(2, 3), normal(3))),
+    (np.select, lambda x, y, z: np.select(CONDITIONS[::-1], [x, y], default=z),
+     (normal(3), normal(1), normal(2, 1))),
+    (np.select, lambda x: np.select([x > 0.1, x < -0.6], [x, 2 * x], default=-x),
+     (normal(2, 3),)),
+    (np.select, lambda x: np.select([np.ones((0, 3), bool)], [x]), (normal(3),)),
 ]
 IDS = [f"{f.__name__}-{i}" for i, (f, _, _) in enumerate(ARRANGE_CASES)]
 
@@ -206,6 +246,81 @@ def test_take_method_matches_numpy():
     np.testing.assert_array_equal(Tensor(x).take([2], axis=1).data, x.take([2], axis=1))
 
 
+# ---------------------------------------------------------------- linspace, partition, select
+@pytest.mark.parametrize("num, endpoint", [(5, True), (4, False), (1, True), (1, False)])
+def test_linspace_sends_each_sample_to_both_ends_in_proportion(num, endpoint):
+    start, stop = Tensor(-1.5, requires_grad=True), Tensor(2.0, requires_grad=True)
+    samples, step = np.linspace(start, stop, num, endpoint=endpoint, retstep=True)
+    want, want_step = np.linspace(-1.5, 2.0, num, endpoint=endpoint, retstep=True)
+    np.testing.assert_array_equal(samples.data, want)
+    weights = np.arange(1.0, num + 1)
+    (samples * weights).sum().backward()
+    div = num - 1 if endpoint else num
+    share = np.arange(num) / div if div else np.zeros(num)  # closed form: i / div
+    np.testing.assert_allclose(stop.grad, weights @ share, rtol=1e-15)
+    np.testing.assert_allclose(start.grad, weights @ (1 - share), rtol=1e-15)
+    if div:
+        assert float(step) == want_step
+        (grad,) = autograd.grad(step, [stop])
+        assert float(grad) == 1 / div
+    else:
+        assert np.isnan(step) and np.isnan(want_step)
+
+
+def test_linspace_dtype_and_float32():
+    start = Tensor(np.float32(0.5), requires_grad=True)
+    out = np.linspace(start, 3, 7)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.data, np.linspace(np.float32(0.5), 3, 7))
+    assert np.linspace(start, 3, 7, dtype=np.float64).dtype == np.float64
+    assert gradgradcheck(lambda a, b: np.linspace(a, b, 6, axis=-1) ** 2,
+                         Tensor([0.5, -1.0], requires_grad=True),
+                         Tensor([[2.0], [3.0]], requires_grad=True))
+
+
+@pytest.mark.parametrize("start, stop", [(0.0, 5e-324), (-0.0, 1e-310), (2.0, 2.0)])
+def test_linspace_with_a_zero_or_denormal_step_gives_numpys_values(start, stop):
+    for num in (3, 4):
+        out = np.linspace(Tensor(start, requires_grad=True), stop, num, endpoint=num == 3)
+        np.testing.assert_array_equal(out.data, np.linspace(start, stop, num, endpoint=num == 3))
+
+
+def test_partition_with_ties_gives_numpys_values_and_moves_each_gradient_once():
+    x = np.random.default_rng(5).integers(0, 4, size=(3, 40)).astype(float)  # many ties
+    for kth in (0, 17, [3, 20, 39]):
+        t = Tensor(x, requires_grad=True)
+        out = np.partition(t, kth, axis=1)
+        np.testing.assert_array_equal(out.data, np.partition(x, kth, axis=1))
+        weights = np.random.default_rng(6).normal(size=x.shape)
+        (out * weights).sum().backward()
+        # a permutation per row: each input gets exactly one weight, and equal values only
+        np.testing.assert_array_equal(np.sort(t.grad, axis=1), np.sort(weights, axis=1))
+        for row in range(3):
+            for value in range(4):
+                got = np.sort(t.grad[row][x[row] == value])
+                np.testing.assert_array_equal(got, np.sort(weights[row][out.data[row] == value]))
+
+
+def test_select_takes_the_first_condition_that_holds():
+    x, y = Tensor([1.0, 2.0, 3.0], requires_grad=True), Tensor([10.0, 20.0, 30.0],
+                                                               requires_grad=True)
+    out = np.select([np.array([True, False, False]), np.array([True, True, False])], [x, y],
+                    default=-1.0)
+    np.testing.assert_array_equal(out.data, [1.0, 20.0, -1.0])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(y.grad, [0.0, 1.0, 0.0])
+
+
+def test_append_of_a_list_holding_tensors_is_recorded():
+    a, b = Tensor(1.0, requires_grad=True), Tensor([2.0, 3.0], requires_grad=True)
+    out = np.append([[a, 0.5]], b)
+    np.testing.assert_array_equal(out.data, [1.0, 0.5, 2.0, 3.0])
+    (out * np.array([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    assert float(a.grad) == 1.0
+    np.testing.assert_array_equal(b.grad, [3.0, 4.0])
+
+
 # ---------------------------------------------------------------- errors that name the problem
 @pytest.mark.parametrize("call, error, message", [
     (lambda t: np.pad(t, 1, mode="symmetric"), ValueError, r"pad: mode 'symmetric' has no "),
@@ -224,6 +339,20 @@ def test_take_method_matches_numpy():
     (lambda t: np.cumsum(t, out=np.empty(6)), TypeError, r"dtype=/out="),
     (lambda t: np.sort(t, order="x"), TypeError, r"no fields"),
     (lambda t: autograd.arrange.hstack([]), ValueError, r"hstack: needs at least one"),
+    (lambda t: np.linspace(t, 1.0, -1), ValueError, r"linspace: number of samples, -1"),
+    (lambda t: np.linspace(t, 1.0, 3, dtype=int), TypeError, r"dtype=int64.*np\.linspace"),
+    (lambda t: np.array_split(t, 0), ValueError, r"array_split: the number of sections"),
+    (lambda t: np.array_split(t, 2, axis=2), np.exceptions.AxisError, r"array_split: axis 2"),
+    (lambda t: np.vsplit(t[0], 3), ValueError, r"vsplit: needs an array of at least 2 dim"),
+    (lambda t: np.dsplit(t, 3), ValueError, r"dsplit: needs an array of at least 3 dim"),
+    (lambda t: np.hsplit(t, 2), ValueError, r"split: an axis of length 3 does not split"),
+    (lambda t: np.rollaxis(t, 0, 3), np.exceptions.AxisError, r"rollaxis: start 3 must be"),
+    (lambda t: np.rollaxis(t, -3), np.exceptions.AxisError, r"rollaxis: axis -3 is out of"),
+    (lambda t: np.partition(t, 3), ValueError, r"kth\(=3\) out of bounds"),
+    (lambda t: np.partition(t, 1, order="x"), TypeError, r"partition.*no fields"),
+    (lambda t: np.select([t.data > 0], [t, t]), ValueError, r"select: 1 conditions and 2 "),
+    (lambda t: autograd.arrange.select([], []), ValueError, r"select: an empty condition list"),
+    (lambda t: np.select([t], [t]), TypeError, r"select: entry 0 of condlist should be a bool"),
 ])
 def test_errors_name_the_function_and_the_problem(call, error, message):
     with pytest.raises(error, match=message):
@@ -251,3 +380,29 @@ def test_roll_flip_and_pad_match_numpy_on_any_shape(data, shape):
         np.testing.assert_array_equal(out.data, call(x))
         w = np.random.default_rng(0).normal(size=out.shape)
         assert gradcheck(lambda u, call=call, w=w: call(u) * w, t)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=5))
+def test_array_split_and_partition_match_numpy_on_any_shape(data, shape):
+    x = data.draw(hnp.arrays(np.float64, shape, elements=st.integers(-3, 3).map(float)),
+                  label="x")  # small integers: many ties for partition
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1), label="axis")
+    sections = data.draw(st.integers(1, 6), label="sections")
+    t = Tensor(x, requires_grad=True)
+    pieces = np.array_split(t, sections, axis=axis)
+    for got, want in zip(pieces, np.array_split(x, sections, axis=axis), strict=True):
+        np.testing.assert_array_equal(got.data, want)
+    joined(pieces, axis).sum().backward()
+    sizes = [p.shape[axis] for p in pieces]
+    counts = np.repeat(np.arange(1.0, sections + 1), sizes)  # piece i counts i + 1 times
+    np.testing.assert_array_equal(t.grad, np.broadcast_to(
+        counts.reshape([-1 if d == axis % len(shape) else 1 for d in range(len(shape))]), shape))
+    if shape[axis]:
+        kth = data.draw(st.integers(-shape[axis], shape[axis] - 1), label="kth")
+        u = Tensor(x, requires_grad=True)
+        out = np.partition(u, kth, axis=axis)
+        np.testing.assert_array_equal(out.data, np.partition(x, kth, axis=axis))
+        w = np.random.default_rng(0).normal(size=shape)
+        (out * w).sum().backward()
+        np.testing.assert_array_equal(np.sort(u.grad, axis=axis), np.sort(w, axis=axis))

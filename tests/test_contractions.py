@@ -1,6 +1,6 @@
-"""autograd.contractions through numpy (np.einsum(..., t), np.tensordot, np.dot, ...): values
-against numpy, gradients against float64 central differences (first and second order), edge
-shapes (0-d, size-1, empty axes), float32, the chain of two-operand einsums, and errors.
+"""autograd.contractions through numpy (np.einsum(..., t), np.tensordot, np.dot, np.cross, ...):
+values against numpy, gradients against float64 central differences (first and second order),
+edge shapes (0-d, size-1, empty axes), float32, the chain of two-operand einsums, and errors.
 """
 
 import numpy as np
@@ -92,6 +92,15 @@ CASES = [
     ("diagonal-empty", lambda x: np.diagonal(x, 5), (normal(3, 3),)),
     ("trace-1x1", lambda x: np.trace(x), (normal(1, 1),)),
     ("kron-size-1", lambda x, y: np.kron(x, y), (normal(1, 1), normal(2, 1))),
+    # cross products: batched, broadcast, moved axes, size-1 and empty batches
+    ("cross", lambda x, y: np.cross(x, y), (normal(3), normal(3))),
+    ("cross-broadcast", lambda x, y: np.cross(x, y), (normal(4, 3), normal(2, 1, 3))),
+    ("cross-axes", lambda x, y: np.cross(x, y, axisa=0, axisb=1, axisc=0),
+     (normal(3, 2), normal(2, 3))),
+    ("cross-axis", lambda x, y: np.cross(x, y, axis=0), (normal(3, 2), normal(3, 1))),
+    ("cross-plain", lambda x: np.cross(x, np.array([0.5, -1.0, 2.0])), (normal(2, 3),)),
+    ("cross-size-1", lambda x, y: np.cross(x, y), (normal(1, 3), normal(3))),
+    ("cross-empty", lambda x, y: np.cross(x, y), (normal(0, 3), normal(0, 3))),
 ]
 IDS = [case[0] for case in CASES]
 
@@ -186,6 +195,29 @@ def test_plain_arrays_give_a_constant_tensor():
     np.testing.assert_array_equal(out.data, np.full((2, 2), 3.0))
 
 
+@pytest.mark.parametrize("shapes", [((2,), (2,)), ((4, 2), (3,)), ((3,), (2, 1, 2)),
+                                    ((2, 2), (2, 2))])
+def test_cross_of_2_vectors_is_numpys_and_deprecated_as_numpy_says(shapes):
+    x = make([normal(*s) for s in shapes])
+    with pytest.warns(DeprecationWarning, match="2-dimensional vectors"):
+        out = np.cross(*x)
+    with pytest.warns(DeprecationWarning):
+        want = np.cross(*(t.data for t in x))
+    np.testing.assert_array_equal(out.data, want)
+    with pytest.warns(DeprecationWarning):
+        assert gradcheck(weighted(np.cross, out.shape), *x)
+        assert gradgradcheck(weighted(np.cross, out.shape), *x)
+
+
+def test_cross_gradient_is_the_closed_form():
+    # d/da <w, a x b> = b x w and d/db = w x a
+    a, b = make((normal(3), normal(3)))
+    w = np.array([0.5, -2.0, 1.5])
+    (np.cross(a, b) * w).sum().backward()
+    np.testing.assert_allclose(a.grad, np.cross(b.data, w), rtol=1e-14)
+    np.testing.assert_allclose(b.grad, np.cross(w, a.data), rtol=1e-14)
+
+
 # ---------------------------------------------------------------- errors that name the problem
 @pytest.mark.parametrize("call, error, message", [
     (lambda x: np.einsum("ij,jk", x), ValueError, r"einsum: 'ij,jk' names 2 operands, got 1"),
@@ -202,6 +234,11 @@ def test_plain_arrays_give_a_constant_tensor():
     (lambda x: np.diag(x[None]), ValueError, r"diag: input must be 1-D or 2-D, got shape"),
     (lambda x: np.diagonal(x[0]), ValueError, r"diagonal: needs at least 2 dimensions"),
     (lambda x: np.trace(x, out=np.empty(())), TypeError, r"np\.trace\(\.\.\., out="),
+    (lambda x: np.cross(x, np.ones((2, 4))), ValueError,
+     r"cross: vectors must have 2 or 3 components, got 3 and 4"),
+    (lambda x: np.cross(x.sum(), x), ValueError, r"cross: needs vectors, got shapes \(\)"),
+    (lambda x: np.cross(x, x, axisa=2), np.exceptions.AxisError, r"cross \(axisa\): axis 2"),
+    (lambda x: np.cross(x, x, axisc=2), np.exceptions.AxisError, r"cross \(axisc\): axis 2"),
 ])
 def test_bad_calls_raise_naming_the_function(call, error, message):
     with pytest.raises(error, match=message):

@@ -1,6 +1,8 @@
 """Building and rearranging against PyTorch: values, gradients and second derivatives of
 autograd.arrange's functions, cumsum and cumprod (zeros included), and item assignment, where
-PyTorch has the function. Needs the `torch` extra; skipped without it.
+PyTorch has the function (np.linspace against torch.lerp, as torch.linspace records no
+gradient; np.partition's kth values against torch.kthvalue). Needs the `torch` extra; skipped
+without it.
 """
 
 from collections.abc import Callable
@@ -26,6 +28,17 @@ class Row:
     ours: Callable  # Tensors -> Tensor
     theirs: Callable  # torch tensors -> torch tensor
     inputs: tuple
+
+
+def _joined(pieces, axis, cat):
+    """A split's pieces joined again, piece i times i + 1 (each piece's gradient counts)."""
+    return cat([p * (i + 1) for i, p in enumerate(pieces)], axis)
+
+
+def _lerp_samples(x, y, num):
+    """np.linspace(x, y, num, axis=-1) in PyTorch, whose own linspace is not differentiable."""
+    weights = torch.linspace(0, 1, num, dtype=torch.float64)
+    return torch.lerp(x[..., None], y[..., None], weights)
 
 
 def _assign(h, v):
@@ -84,6 +97,20 @@ ROWS = [
         lambda x: torch.take(x, torch.tensor([[0, 11], [5, 5]])), (NORMAL,)),
     Row("copy", lambda x: x.clone(), lambda x: x.clone(), (NORMAL,)),
     Row("setitem", _assign, _assign, (NORMAL, NORMAL[:2, :2])),
+    Row("linspace", lambda x, y: np.linspace(x, y, 5, axis=-1),
+        lambda x, y: _lerp_samples(x, y, 5), (NORMAL[0], NORMAL[1])),
+    Row("array_split", lambda x: _joined(np.array_split(x, 3, axis=1), 1, np.concatenate),
+        lambda x: _joined(torch.tensor_split(x, 3, dim=1), 1, torch.cat), (NORMAL,)),
+    Row("array_split indices", lambda x: _joined(np.array_split(x, [1, 3]), 0, np.concatenate),
+        lambda x: _joined(torch.tensor_split(x, [1, 3]), 0, torch.cat), (NORMAL,)),
+    Row("vsplit", lambda x: _joined(np.vsplit(x, 3), 0, np.concatenate),
+        lambda x: _joined(torch.vsplit(x, 3), 0, torch.cat), (NORMAL,)),
+    Row("hsplit", lambda x: _joined(np.hsplit(x, [1, 3]), 1, np.concatenate),
+        lambda x: _joined(torch.hsplit(x, [1, 3]), 1, torch.cat), (NORMAL,)),
+    Row("dsplit", lambda x: _joined(np.dsplit(x, 2), 2, np.concatenate),
+        lambda x: _joined(torch.dsplit(x, 2), 2, torch.cat), (CUBE,)),
+    Row("partition kth", lambda x: np.partition(x, 2, axis=1)[:, 2],
+        lambda x: torch.kthvalue(x, 3, dim=1).values, (DISTINCT,)),
 ]
 
 

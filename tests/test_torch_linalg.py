@@ -98,6 +98,10 @@ CASES = [
     ("diag-matrix", lambda x: np.diag(x, 1), lambda x: torch.diag(x, 1), (normal((3, 4)),)),
     ("tril", lambda x: np.tril(x, -1), lambda x: torch.tril(x, -1), (normal((2, 3, 4)),)),
     ("triu", lambda x: np.triu(x, 1), lambda x: torch.triu(x, 1), (normal((4, 3)),)),
+    ("cross", lambda x, y: np.cross(x, y), lambda x, y: torch.linalg.cross(x, y),
+     (normal((1, 4, 3)), normal((2, 1, 3)))),
+    ("cross-axis", lambda x, y: np.cross(x, y, axis=0),
+     lambda x, y: torch.linalg.cross(x, y, dim=0), (normal((3, 2)), normal((3, 2)))),
 ]
 
 
