@@ -94,7 +94,8 @@ class _Plan:
         else:
             origin = self._trace.rec.origins.get(id(array))
             if origin is None or origin[0] is not array:
-                raise _Unreplayable(self._unknown(array))
+                v = self._arrays[id(array)] = self._numpy_made(array)
+                return v
             _, func, args, versions, values = origin
             if not _same_bits(array, values):
                 raise _Unreplayable(f"an array of shape {array.shape} made inside the step is "
@@ -126,9 +127,15 @@ class _Plan:
             return self._array(a)
         if _literal(a):
             return a
-        raise _Unreplayable(f"a value of type {type(a).__name__} made inside the step ({a!r:.40}) "
-                            "becomes an array: if it comes from the data (a numpy scalar such "
-                            "as x.mean()), a replay would freeze it; use Tensor operations")
+        if isinstance(a, np.generic):
+            return self._numpy_made(a)
+        raise _Unreplayable(_made_from(a))
+
+    def _numpy_made(self, value):
+        """The value of an array (or numpy scalar) made inside the step by numpy code: refused
+        here; a plan that can prove such values unchanged by other means may freeze them."""
+        raise _Unreplayable(_made_from(value) if isinstance(value, np.generic)
+                            else self._unknown(value))
 
     def _unknown(self, array):
         """Why an array made inside the step other than by Tensor operations is refused."""
@@ -448,6 +455,13 @@ class _Plan:
                 t.grad = g
         return ok
 
+
+
+def _made_from(a):
+    """Why an array made from `a` (not a Python number, a Tensor or an array) is refused."""
+    return (f"a value of type {type(a).__name__} made inside the step ({a!r:.40}) becomes an "
+            "array: if it comes from the data (a numpy scalar such as x.mean()), a replay would "
+            "freeze it; use Tensor operations")
 
 
 def _accumulate(t, g):

@@ -46,10 +46,12 @@ class _Recorder(engine.Watcher):
 class _Trace:
     """One eager step run under a _Recorder: what it did and what it left in `.grad`."""
 
+    recorder = _Recorder  # what watches the step (a subclass may record differently)
+
     def __init__(self, fn, inputs, arrays, params):
         self.arrays = arrays
         self.start = Tensor(0.0).seq  # tensors made from here on were made inside the step
-        rec = self.rec = _Recorder()
+        rec = self.rec = self.recorder()
         for p in params:
             p.grad = None
         with engine.watching(rec):
