@@ -275,6 +275,7 @@ def _transform(fun, argnum, compile, where):  # noqa: A002
             transformed.eager_reason = runs.calls.eager_reason
         return result[0] if where == "grad" else (result[1], result[0])
     transformed.compiled, transformed.eager_reason = False, None if compile else "compile=False"
+    transformed._runs = runs  # its signatures, for tests
     return transformed
 
 
@@ -293,21 +294,23 @@ class _CompiledCalls:
         argnums = _argnums(self.argnum)
         if not all(-len(args) <= i < len(args) for i in argnums):
             return None  # the eager call raises the error
-        diff = {i % len(args) for i in argnums}
+        order = [i % len(args) for i in argnums]  # the differentiated arguments, in order
+        if len(set(order)) != len(order):
+            return None
         signature, watched, values = [], [], []
         try:
+            for i in order:
+                for leaf in _leaves(args[i]):
+                    data = leaf.data if isinstance(leaf, Tensor) else np.asarray(leaf)
+                    if isinstance(leaf, Tensor) and leaf.requires_grad:
+                        raise NotCompiled("a differentiated argument is a Tensor that requires "
+                                          "grad (a transform inside another)")
+                    values.append(data)
+                    signature.append((type(leaf) if isinstance(leaf, (Tensor, np.ndarray))
+                                      else None, data.shape, data.dtype.str, data.strides))
+                signature.append(_structure(args[i]))
             for i, arg in enumerate(args):
-                if i in diff:
-                    for leaf in _leaves(arg):
-                        data = leaf.data if isinstance(leaf, Tensor) else np.asarray(leaf)
-                        if isinstance(leaf, Tensor) and leaf.requires_grad:
-                            raise NotCompiled("a differentiated argument is a Tensor that "
-                                              "requires grad (a transform inside another)")
-                        values.append(data)
-                        signature.append((type(leaf) if isinstance(leaf, (Tensor, np.ndarray))
-                                          else None, data.shape, data.dtype.str, data.strides))
-                    signature.append(_structure(arg))
-                else:
+                if i not in order:
                     signature.append(_static(arg, watched))
             signature.append(_static(kwargs, watched))
         except NotCompiled as err:
@@ -322,7 +325,7 @@ class _CompiledCalls:
             leaves = [Tensor(v.astype(_dtype(v)), requires_grad=True) for v in values]
             new_args = list(args)
             fresh = iter(leaves)
-            for i in sorted(diff):
+            for i in order:
                 new_args[i] = _rebuild(args[i], fresh)
 
             def fn():
@@ -339,10 +342,10 @@ class _CompiledCalls:
         value, grads = result
         grads = iter(np.zeros(v.shape, _dtype(v)) if g is None else np.array(g)
                      for g, v in zip(grads, values))
+        # _Trace.result uses no state of a trace: an array or a Tensor, as eager gives them
         trees = [_rebuild(args[i], (_Trace.result(None, next(grads), leaf, False)
-                                    for leaf in _leaves(args[i])))
-                 for i in (i % len(args) for i in argnums)]
-        plain = not any(isinstance(leaf, Tensor) for i in diff for leaf in _leaves(args[i]))
+                                    for leaf in _leaves(args[i]))) for i in order]
+        plain = not any(isinstance(leaf, Tensor) for i in order for leaf in _leaves(args[i]))
         value = _scalar_if_0d(value) if plain else Tensor(value)
         return (trees[0] if isinstance(self.argnum, numbers.Integral) else tuple(trees)), value
 

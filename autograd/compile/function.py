@@ -109,35 +109,35 @@ class GradientFunction:
         entry = self.entries.get(signature)
         if entry.__class__ is str:
             return self._eager(entry)
-        if entry is None:
-            if len(self.entries) >= MAX_PLANS:
-                return self._eager(f"more than {MAX_PLANS} argument signatures")
-            try:
-                entry = setup()
-            except NotCompiled as err:
-                return self._refuse(signature, str(err))
-            fill(entry.leaves)
-            return self._record(signature, entry, watched)
+        if entry is None and len(self.entries) >= MAX_PLANS:
+            return self._eager(f"more than {MAX_PLANS} argument signatures")
+        if entry is None or not _same_values(watched, entry.watched):
+            return self._record(signature, setup, fill, watched)
         fill(entry.leaves)
-        if not _same_values(watched, entry.watched):
-            return self._record(signature, entry, watched)
         if entry.confirmed < CONFIRMATIONS and not all(
                 map(_same_bits, (t.data for t in entry.leaves), entry.seen)):
-            return self._confirm(signature, entry, watched)
+            return self._confirm(signature, entry, (setup, fill, watched))
         kept = [t.grad for t in entry.leaves] if entry.keep_grads else None
         result = entry.plan.replay()
         if result is None:  # a guard: a tensor's array was replaced, or its requires_grad
-            return self._record(signature, entry, watched)
+            return self._record(signature, setup, fill, watched)
         self.compiled, self.eager_reason = True, None
         return self._result(entry, result[0], kept)
 
     # ------------------------------------------------------------ recording and checking
-    def _record(self, signature, entry, watched):
+    def _record(self, signature, setup, fill, watched):
+        """Run this call eagerly under the recorder, and plan it (afresh: what `setup` makes
+        closes over this call's arguments)."""
         count = self._recordings[signature] = self._recordings.get(signature, 0) + 1
         if count > MAX_RECORDINGS:
             return self._refuse(signature, "the arrays or values it reads from outside (its "
                                 "closure, arguments that are not differentiated, the arrays "
                                 "of parameters) keep changing between calls")
+        try:
+            entry = setup()
+        except NotCompiled as err:
+            return self._refuse(signature, str(err))
+        fill(entry.leaves)
         kept = [t.grad for t in entry.leaves] if entry.keep_grads else None
         try:
             trace = _GradientTrace(_checked(entry), (), [], entry.leaves)
@@ -161,7 +161,7 @@ class GradientFunction:
         entry.loss_like = trace.loss.shape, trace.loss.dtype
         return self._result(entry, trace.value, kept, trace.grads)
 
-    def _confirm(self, signature, entry, watched):
+    def _confirm(self, signature, entry, again):
         """An eager run at new values, and the replay there: the same bits, or eager for good."""
         kept = [t.grad for t in entry.leaves] if entry.keep_grads else None
         for t in entry.leaves:
@@ -175,7 +175,7 @@ class GradientFunction:
         value, grads = loss.item(), [t.grad for t in entry.leaves]
         result = entry.plan.replay()
         if result is None:
-            return self._record(signature, entry, watched)
+            return self._record(signature, *again)
         if _same_bits(result[0], value) and all(
                 map(_same_bits, (t.grad for t in entry.leaves), grads)):
             entry.confirmed += 1
