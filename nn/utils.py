@@ -39,15 +39,16 @@ def vector_to_parameters(vector, params: Module | Iterable[Tensor]) -> None:
     """
     params = _parameters(params)
     vector = np.asarray(vector, dtype=np.float64)
-    expected = sum(p.size for p in params)
+    expected = sum(p.data.size for p in params)
     if vector.ndim != 1 or vector.size != expected:
         raise ValueError(f"vector_to_parameters: expected a 1-D vector of {expected} values (the "
                          f"parameters' total size), got shape {vector.shape}")
     start = 0
-    for p in params:
-        p.data[...] = vector[start:start + p.size].reshape(p.shape)
+    for p in params:  # p.data, not p's properties: scipy calls this thousands of times
+        data = p.data
+        data[...] = vector[start:start + data.size].reshape(data.shape)
         p.mark_modified()
-        start += p.size
+        start += data.size
 
 
 def value_and_grad(model: Module, loss_fn: Callable, X, y, compile: bool | None = None
