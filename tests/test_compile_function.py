@@ -6,6 +6,7 @@ new shapes), and everything a replay cannot prove the same runs eagerly with its
 import functools
 import importlib.util
 import sys
+import types
 import warnings
 from pathlib import Path
 
@@ -105,6 +106,21 @@ def test_a_global_number_the_function_reads_is_watched(monkeypatch, gp):
         fast(q)
     monkeypatch.setattr(gp, "JITTER", 1e-3)  # read by negative_log_marginal_likelihood
     same(fast(p[0]), eager(p[0]))
+
+
+def test_module_attributes_and_object_attributes_the_function_reads_are_watched(monkeypatch, gp):
+    data = types.SimpleNamespace(x=np.linspace(-2, 2, 12), y=np.sin(np.linspace(-2, 2, 12)))
+    eager, fast = both(lambda p: gp.negative_log_marginal_likelihood(p, data.x, data.y))
+    p = [np.array([0.1, 0.2, -1.0]), np.array([0.2, 0.1, -1.5]), np.array([0.3, 0.0, -2.0])]
+    for q in p * 2:
+        fast(q)
+    assert fast.compiled
+    data.y[3] = 5.0  # an object's array, changed in place
+    same(fast(p[0]), eager(p[0]))
+    for q in p * 2:
+        fast(q)
+    monkeypatch.setattr(gp, "JITTER", 1e-2)  # a module's global, read through gp.
+    same(fast(p[1]), eager(p[1]))
 
 
 # ---------------------------------------------------------------- arguments and results

@@ -245,7 +245,8 @@ def _checked(entry):
 # ---------------------------------------------------------------- watched values
 def _snapshot(values):
     return [v.copy() if isinstance(v, np.ndarray) else
-            _snapshot(v) if isinstance(v, (list, tuple)) else v for v in values]
+            _snapshot(v.values() if isinstance(v, dict) else v)
+            if isinstance(v, (list, tuple, dict)) else v for v in values]
 
 
 def _same_values(now, then):
@@ -258,6 +259,8 @@ def _same_values(now, then):
             if not (isinstance(a, np.ndarray) and _same_bits(a, b)):
                 return False
         elif isinstance(b, list):
+            if isinstance(a, dict):
+                a = list(a.values())
             if not (isinstance(a, (list, tuple)) and _same_values(a, b)):
                 return False
         elif a is not b and not (type(a) is type(b) and _plain(b) and a == b):
@@ -270,42 +273,59 @@ def _plain(value):
 
 
 def closure_getters(fn, depth=4):
-    """Functions that read what `fn` reads from outside itself: its closure cells, and the
-    module globals its code names, followed into the functions among them (`depth` levels).
-    Arrays, numbers, strings and containers of them are watched; modules, classes and other
-    objects are not (their state is frozen into a replay, like Python control flow)."""
+    """Functions that read what `fn` reads from outside itself: its closure cells, the module
+    globals its code names, the attributes its code names of objects and modules among them,
+    followed into the functions they hold (`depth` levels; not into numpy's or npgrad's own).
+    Arrays, numbers, strings and lists, tuples and dicts of them are watched; other state of
+    objects is not (frozen into a replay, like Python control flow)."""
     getters, seen = [], set()
 
     def visit(f, depth):
         while isinstance(f, (functools.partial, types.MethodType)):
             if isinstance(f, functools.partial):
                 for value in (*f.args, *f.keywords.values()):
-                    add(lambda v=value: v, value, depth)
+                    add(lambda v=value: v, value, depth, ())
             f = f.func if isinstance(f, functools.partial) else f.__func__
         f = getattr(f, "__wrapped__", f)
-        if not isinstance(f, types.FunctionType) or id(f) in seen:
+        if not isinstance(f, types.FunctionType) or id(f) in seen or _library(f):
             return
         seen.add(id(f))
-        for cell in f.__closure__ or ():
-            try:
-                add(lambda c=cell: _contents(c), cell.cell_contents, depth)
-            except ValueError:  # an empty cell (a name assigned later)
-                getters.append(lambda c=cell: _contents(c))
         names = set()
         for code in _codes(f.__code__):
             names.update(code.co_names)
-        for name in sorted(names):
+        names = sorted(names)
+        for cell in f.__closure__ or ():
+            try:
+                add(lambda c=cell: _contents(c), cell.cell_contents, depth, names)
+            except ValueError:  # an empty cell (a name assigned later)
+                getters.append(lambda c=cell: _contents(c))
+        for name in names:
             if name in f.__globals__:
-                add(lambda g=f.__globals__, n=name: g.get(n), f.__globals__[name], depth)
+                add(lambda g=f.__globals__, n=name: g.get(n), f.__globals__[name], depth, names)
 
-    def add(get, value, depth):
+    def add(get, value, depth, names):
         if _watchable(value):
             getters.append(get)
-        elif callable(value) and depth > 0 and not isinstance(value, type):
+        elif depth <= 0 or _library(value):
+            return
+        elif isinstance(value, (types.FunctionType, functools.partial, types.MethodType)):
             visit(value, depth - 1)
+        elif isinstance(getattr(value, "__dict__", None), dict):  # an object or a module
+            attrs = vars(value)
+            for name in names:  # the attributes the code may read (`data.x`, `example.JITTER`)
+                if name in attrs:
+                    add(lambda o=value, n=name: vars(o).get(n), attrs[name], depth - 1, names)
 
     visit(fn, depth)
     return getters
+
+
+def _library(value):
+    """numpy's, scipy's, npgrad's and Python's own objects, whose state nobody changes."""
+    name = value.__name__ if isinstance(value, types.ModuleType) else getattr(
+        value, "__module__", None)
+    return isinstance(value, type) or (isinstance(name, str) and name.split(".")[0] in (
+        "numpy", "scipy", "autograd", "nn", "builtins", "math", "functools"))
 
 
 def _contents(cell):
@@ -324,6 +344,8 @@ def _codes(code):
 
 
 def _watchable(value):
+    if isinstance(value, dict):
+        value = list(value.values())
     if isinstance(value, (list, tuple)):
         return bool(value) and all(map(_watchable, value))
     return isinstance(value, np.ndarray) or _plain(value)
