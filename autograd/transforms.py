@@ -365,7 +365,7 @@ def _static(tree, watched):
     Arrays (and Tensors without grad) by shape and dtype, their values watched; numbers,
     strings and None by value; containers item by item; other objects by identity.
     """
-    from .compile.function import NotCompiled
+    from .compile.function import NotCompiled, bits
     if isinstance(tree, Tensor):
         if tree.requires_grad:
             raise NotCompiled(f"an argument that is not differentiated is a Tensor of shape "
@@ -375,7 +375,7 @@ def _static(tree, watched):
         watched.append(tree)
         return ("array", tree.shape, tree.dtype.str, tree.strides)
     if isinstance(tree, (numbers.Number, str, bytes, type(None))):
-        return (type(tree), tree)
+        return (type(tree), bits(tree))
     if isinstance(tree, dict):
         return (type(tree), tuple((k, _static(v, watched)) for k, v in tree.items()))
     if isinstance(tree, (tuple, list)):

@@ -326,3 +326,13 @@ def test_the_gp_solves_replay_through_the_op_rows(gp):
         return np.sum(cho_solve((factor, True), x)) + np.sum(np.linalg.solve(cov, x))
     fast = run_many(f, lambda rng: (rng.normal(size=1),))
     assert fast.compiled
+
+
+def test_a_number_argument_records_per_value_telling_minus_zero_from_zero():
+    def f(w, c):
+        return np.sum(w * np.copysign(1.0, c))  # -1 for c = -0.0
+    eager, fast = both(f)
+    w = np.array([1.0, 2.0])
+    for k, c in enumerate((0.0, -0.0, 2.0, 2) * 4):
+        same(fast(w + k, c), eager(w + k, c))
+    assert fast.compiled and len(fast_entries(fast)) == 4

@@ -263,13 +263,25 @@ def _same_values(now, then):
                 a = list(a.values())
             if not (isinstance(a, (list, tuple)) and _same_values(a, b)):
                 return False
-        elif a is not b and not (type(a) is type(b) and _plain(b) and a == b):
+        elif a is not b and not (type(a) is type(b) and _plain(b) and bits(a) == bits(b)):
             return False
     return True
 
 
 def _plain(value):
     return isinstance(value, (numbers.Number, str, bytes, type(None)))
+
+
+def bits(value):
+    """A number as a key that tells -0.0 from 0.0 (and a float from an equal int); any other
+    plain value as it is."""
+    if isinstance(value, np.generic):
+        return value.dtype.str, value.tobytes()
+    if isinstance(value, float):
+        return value.hex()
+    if isinstance(value, complex):
+        return value.real.hex(), value.imag.hex()
+    return value
 
 
 def closure_getters(fn, depth=4):
