@@ -336,3 +336,14 @@ def test_a_number_argument_records_per_value_telling_minus_zero_from_zero():
     for k, c in enumerate((0.0, -0.0, 2.0, 2) * 4):
         same(fast(w + k, c), eager(w + k, c))
     assert fast.compiled and len(fast_entries(fast)) == 4
+
+
+def test_in_place_operators_on_tensors_of_the_function_replay_through_the_moved_nodes():
+    def f(w):
+        h = np.tanh(w) * 2.0
+        before = (h * h).sum()  # uses h's first node
+        h -= w  # h moves on to a subtract node; `before` keeps the old one
+        h *= h
+        return before + h.sum() + (h * w).sum()
+    fast = run_many(f, lambda rng: (rng.normal(size=(2, 3)),))
+    assert fast.compiled

@@ -67,7 +67,10 @@ class _GradientTrace(_Trace):
 
 
 class _FrozenPlan(_Plan):
-    """A plan that keeps arrays numpy code made inside the function as constants (copies)."""
+    """A plan that keeps arrays numpy code made inside the function as constants (copies), and
+    follows in-place operators (second-order VJPs use them)."""
+
+    follows_in_place = True
 
     def _numpy_made(self, value):
         if isinstance(value, np.generic):

@@ -15,7 +15,9 @@ class _Recorder(engine.Watcher):
     """Keeps every operation `apply` runs and every gradient `backward` computes, in order."""
 
     def __init__(self):
-        self.forwards = []  # (op, inputs, attrs, out, versions of the inputs when used)
+        # (op, inputs, attrs, out, versions and seqs of the inputs when used, out's seq then):
+        # a recorded in-place operator later moves a tensor to a newer node and seq.
+        self.forwards = []
         self.backwards = []  # (node, index, parent, reduced gradient)
         self.leaf_grads = {}  # id(leaf that requires grad) -> its .grad before the step
         self.origins = {}  # id(array) -> (array, func, args, versions, its values then)
@@ -23,7 +25,8 @@ class _Recorder(engine.Watcher):
         self.changed = []  # tensors changed in place outside any recorded op
 
     def forward(self, op, inputs, attrs, out):
-        self.forwards.append((op, inputs, attrs, out, [t.version for t in inputs]))
+        self.forwards.append((op, inputs, attrs, out, [t.version for t in inputs],
+                              [t.seq for t in inputs], out.seq))
         for t in inputs:
             if t.requires_grad and t.op is None and id(t) not in self.leaf_grads:
                 self.leaf_grads[id(t)] = t.grad
