@@ -17,6 +17,7 @@ import weakref
 import numpy as np
 
 from . import engine
+from .compile.function import GradientFunction, NotCompiled, Setup, bits, closure_getters
 from .functions import concatenate, stack
 from .tensor import Tensor
 
@@ -283,14 +284,12 @@ class _CompiledCalls:
     """value_and_grad(fun, argnum, compile=True)'s calls, as a GradientFunction sees them."""
 
     def __init__(self, fun, argnum, where):
-        from .compile.function import GradientFunction  # the compiler, only when asked for
         self.fun, self.argnum, self.where = fun, argnum, where
         self.calls = GradientFunction(warn=True)
         self.getters = None
 
     def __call__(self, args, kwargs):
         """(gradient, value) as _gradient_and_value gives them, or None: run it eagerly."""
-        from .compile.function import NotCompiled, Setup, closure_getters
         argnums = _argnums(self.argnum)
         if not all(-len(args) <= i < len(args) for i in argnums):
             return None  # the eager call raises the error
@@ -365,7 +364,6 @@ def _static(tree, watched):
     Arrays (and Tensors without grad) by shape and dtype, their values watched; numbers,
     strings and None by value; containers item by item; other objects by identity.
     """
-    from .compile.function import NotCompiled, bits
     if isinstance(tree, Tensor):
         if tree.requires_grad:
             raise NotCompiled(f"an argument that is not differentiated is a Tensor of shape "
