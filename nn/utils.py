@@ -3,8 +3,10 @@
 `value_and_grad(model, loss_fn, X, y)` is a function theta -> (loss, gradient) for
 `minimize(f, parameters_to_vector(model), jac=True)`, and `hessian_vector_product` gives the
 `hessp=` of Newton-CG and trust-ncg. Gradients come from `loss.backward()` and `autograd.grad`:
-nothing here knows a derivative. Gradient clipping (nn/clip_grad.py) is re-exported here, where
-PyTorch users look for it: `nn.utils.clip_grad_norm_`, `nn.utils.clip_grad_value_`.
+nothing here knows a derivative. Both are compiled (autograd.compile.function): recorded at
+the first call, replayed after, with the eager bits. Gradient clipping (nn/clip_grad.py) is
+re-exported here, where PyTorch users look for it: `nn.utils.clip_grad_norm_`,
+`nn.utils.clip_grad_value_`.
 """
 
 from collections.abc import Callable, Iterable
