@@ -10,12 +10,15 @@ examples/gaussian_process.py's (`autograd.transforms.value_and_grad` of the nega
 marginal likelihood of 120 points). Each is called at the same arguments eagerly
 (`compile=False`) and compiled, in interleaved rounds; every compiled result must have the
 eager bits (exit status 1 if not). Reported: the median microseconds per call, and the wall
-time of each whole example (`main()`, pictures included) with its COMPILE off and on.
+time of each whole example (`main()`, pictures included) with its COMPILE off and on, and the
+load average around the run. The GP's time goes mostly to BLAS (Cholesky, solves and their
+VJPs): on a busy machine its threads contend, so quote it with OPENBLAS_NUM_THREADS=1 too.
 """
 
 import argparse
 import importlib.util
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -110,6 +113,7 @@ def main():
     args = parser.parse_args()
     calls, rounds = (QUICK_CALLS, QUICK_ROUNDS) if args.quick else (CALLS, ROUNDS)
     results, ok = {}, True
+    load = os.getloadavg()[0]
     for name, (eager, fast, arguments) in functions().items():
         for a in arguments:  # record, confirm, and check every argument tuple's bits
             if not same_bits(eager(*a), fast(*a)):
@@ -139,6 +143,8 @@ def main():
         else:  # a whole example
             e, c = f"{r['eager_s']:.2f} s", f"{r['compiled_s']:.2f} s"
         print(f"{name:<36} {e:>12} {c:>12} {r['speedup']:>8.2f}x")
+    print(f"load average (1 min) {load:.2f} before, {os.getloadavg()[0]:.2f} after; "
+          f"{os.cpu_count()} cores; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0 if ok else 1

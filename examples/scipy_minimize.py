@@ -13,7 +13,7 @@ and reports what that cost: iterations, loss+gradient evaluations and Hessian-ve
 
 `value_and_grad` and `hessian_vector_product` compile themselves (COMPILE below): the first
 call records the forward and backward pass, later calls replay them as one numpy function with
-the same bits, about twice as fast (benchmarks/bench_functions.py measures it).
+the same bits, two to three times as fast per call (benchmarks/bench_functions.py).
 
 Run: python examples/scipy_minimize.py [--quick] [--out DIR]    (pictures in out/scipy_minimize/)
 """
