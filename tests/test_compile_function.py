@@ -347,3 +347,35 @@ def test_in_place_operators_on_tensors_of_the_function_replay_through_the_moved_
         return before + h.sum() + (h * w).sum()
     fast = run_many(f, lambda rng: (rng.normal(size=(2, 3)),))
     assert fast.compiled
+
+
+def test_an_argument_not_differentiated_that_requires_grad_runs_eagerly():
+    scale = Tensor([2.0], requires_grad=True)
+    fast = value_and_grad(lambda w, s: (w * s).sum(), compile=True)
+    with pytest.warns(CompileWarning, match="not differentiated is a Tensor of shape \\(1,\\)"):
+        value, g = fast(np.ones(2), scale)
+    np.testing.assert_array_equal(g.data, [2.0, 2.0])  # a Tensor: scale's graph reaches it
+    assert scale.grad is None and not fast.compiled
+
+
+def test_a_leaf_made_inside_the_function_and_retain_grad_run_eagerly():
+    def leaf_inside(w):
+        return (w * Tensor([1.0, 2.0, 3.0], requires_grad=True)).sum()
+    reason_of(leaf_inside, POINTS, "depends on a tensor of shape (3,) that requires grad other")
+
+    def retains(w):
+        h = (w * 2.0).retain_grad()
+        return h.sum()
+    reason_of(retains, POINTS, "retain_grad() on a tensor inside the step")
+
+
+def test_a_plan_that_fails_or_differs_runs_eagerly_and_asks_for_a_report(monkeypatch):
+    def f(w):
+        return np.sum(np.exp(w))
+    monkeypatch.setattr(compiled_function._FrozenPlan, "check", lambda self, trace: False)
+    reason_of(f, POINTS, "its replay differs from the eager run (please report this)")
+
+    def broken(self, *args):
+        raise KeyError("boom")
+    monkeypatch.setattr(compiled_function._FrozenPlan, "__init__", broken)
+    reason_of(f, POINTS, "planning failed (KeyError: 'boom'; please report this)")
