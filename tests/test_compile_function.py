@@ -379,3 +379,16 @@ def test_a_plan_that_fails_or_differs_runs_eagerly_and_asks_for_a_report(monkeyp
         raise KeyError("boom")
     monkeypatch.setattr(compiled_function._FrozenPlan, "__init__", broken)
     reason_of(f, POINTS, "planning failed (KeyError: 'boom'; please report this)")
+
+
+def test_watched_arrays_compare_bit_for_bit_without_copies():
+    same_array = compiled_function._same_array
+    a = np.array([0.0, np.nan, 1.0])
+    assert same_array(a, a.copy())  # a nan equals itself, bit for bit
+    assert not same_array(a, np.array([-0.0, np.nan, 1.0]))
+    assert not same_array(a, a.astype(np.float32)) and not same_array(a, a[:2])
+    strided = np.arange(12.0).reshape(3, 4)[:, ::2]
+    assert same_array(strided, strided.copy())
+    assert not same_array(strided, strided + 1)
+    c = np.array([1 + 2j, 3j])
+    assert same_array(c, c.copy()) and not same_array(c, c.conj())
