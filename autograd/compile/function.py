@@ -12,6 +12,8 @@ np.eye(n)): they are frozen into the replay as copies, which holds while what th
 from stays the same: the `watched` values (closure arrays, non-differentiated arguments) are
 compared bit for bit at every call (a change records again), and a value computed from the
 differentiated arguments' `.data` or from random draws shows up in the confirmations.
+A Hessian-vector product records its inner `grad(..., create_graph=True)` as operations, and
+the in-place operators of second-order VJPs (`g -= t`) replay through the nodes they move to.
 Frozen at trace time, as in a compiled step: Python control flow on Python state that is not
 watched (attributes of objects), and numpy code on `.data` that agreed at those calls.
 """
