@@ -2,6 +2,8 @@
 differences of the loss in theta, and scipy's L-BFGS-B reaching a closed-form optimum.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.optimize import minimize
@@ -305,6 +307,12 @@ def test_dropout_in_training_runs_eagerly_with_its_reason_and_a_warning_when_ask
         for k in range(4):
             f(theta + k)
     assert not f.compiled and f.eager_reason
+    default = value_and_grad(model, nn.MSELoss(), X, y)  # compiled when it can, quietly
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for k in range(4):
+            default(theta + k)
+    assert not default.compiled and default.eager_reason == f.eager_reason
     model.eval()  # a new signature: no random draws in evaluation mode
     quiet = value_and_grad(model, nn.MSELoss(), X, y)
     for k in range(4):
