@@ -33,6 +33,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_mlp.py
 	$(BIN)/python benchmarks/bench_layers.py
 	$(BIN)/python benchmarks/bench_rnn.py
+	$(BIN)/python benchmarks/bench_functions.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

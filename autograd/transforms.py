@@ -17,6 +17,7 @@ import weakref
 import numpy as np
 
 from . import engine
+from .compile.function import GradientFunction, NotCompiled, Setup, bits, closure_getters
 from .functions import concatenate, stack
 from .tensor import Tensor
 
@@ -235,24 +236,150 @@ def _gradient_and_value(fun, argnum, args, kwargs, where):
 
 
 # ---------------------------------------------------------------- the transforms
-def grad(fun, argnum=0):
+def grad(fun, argnum=0, compile=False):  # noqa: A002 - the keyword the issue names
     """The function x -> d fun / d x, for a `fun` that returns one number. `argnum` picks the
     argument (a tuple of them gives a tuple of gradients); each gradient has the structure,
-    shapes and dtypes of its argument."""
-    @functools.wraps(fun)
-    def gradient(*args, **kwargs):
-        return _gradient_and_value(fun, argnum, args, kwargs, "grad")[0]
-    return gradient
+    shapes and dtypes of its argument. `compile`: as for `value_and_grad`."""
+    return _transform(fun, argnum, compile, "grad")
 
 
-def value_and_grad(fun, argnum=0):
+def value_and_grad(fun, argnum=0, compile=False):  # noqa: A002 - the keyword the issue names
     """The function x -> (fun(x), d fun / d x): one evaluation for both, as scipy.optimize's
-    `jac=True` wants them."""
+    `jac=True` wants them.
+
+    `compile=True`: per signature (the structure, shapes and dtypes of the differentiated
+    arguments, and the other arguments' values) the first call is recorded, and later calls
+    replay it as one generated numpy function (autograd.compile.function), with the same bits
+    as eager. What the replay cannot prove the same runs eagerly, with a CompileWarning that
+    says why: a number read from a Tensor (item(), float(), `if t > 0`), an argument that
+    requires grad (inside another transform), a closure parameter that requires grad, numpy
+    code on values of the arguments or random draws. Arrays numpy makes from the closure (a
+    distance matrix, np.eye(n)) are frozen, and watched: closure arrays and numbers, and
+    arguments that are not differentiated, are compared at every call (a change records
+    again). Python state in objects (attributes) is frozen as it was at the recording. After
+    each call `.compiled` says whether a replay ran and `.eager_reason` why not.
+    """
+    return _transform(fun, argnum, compile, "value_and_grad")
+
+
+def _transform(fun, argnum, compile, where):  # noqa: A002
+    """grad or value_and_grad (`where` names it), compiled when asked (see value_and_grad)."""
+    runs = _CompiledCalls(fun, argnum, where) if compile else None
+
     @functools.wraps(fun)
-    def both(*args, **kwargs):
-        gradient, value = _gradient_and_value(fun, argnum, args, kwargs, "value_and_grad")
-        return value, gradient
-    return both
+    def transformed(*args, **kwargs):
+        result = runs(args, kwargs) if runs is not None else None
+        if result is None:
+            result = _gradient_and_value(fun, argnum, args, kwargs, where)
+        if runs is not None:
+            transformed.compiled = runs.calls.compiled
+            transformed.eager_reason = runs.calls.eager_reason
+        return result[0] if where == "grad" else (result[1], result[0])
+    transformed.compiled, transformed.eager_reason = False, None if compile else "compile=False"
+    transformed._runs = runs  # its signatures, for tests
+    return transformed
+
+
+class _CompiledCalls:
+    """value_and_grad(fun, argnum, compile=True)'s calls, as a GradientFunction sees them."""
+
+    def __init__(self, fun, argnum, where):
+        self.fun, self.argnum, self.where = fun, argnum, where
+        self.calls = GradientFunction(warn=True)
+        self.getters = None
+
+    def __call__(self, args, kwargs):
+        """(gradient, value) as _gradient_and_value gives them, or None: run it eagerly."""
+        argnums = _argnums(self.argnum)
+        if not all(-len(args) <= i < len(args) for i in argnums):
+            return None  # the eager call raises the error
+        order = [i % len(args) for i in argnums]  # the differentiated arguments, in order
+        if len(set(order)) != len(order):
+            return None
+        signature, watched, values = [], [], []
+        try:
+            for i in order:
+                for leaf in _leaves(args[i]):
+                    data = leaf.data if isinstance(leaf, Tensor) else np.asarray(leaf)
+                    if isinstance(leaf, Tensor) and leaf.requires_grad:
+                        raise NotCompiled("a differentiated argument is a Tensor that requires "
+                                          "grad (a transform inside another)")
+                    values.append(data)
+                    signature.append((type(leaf) if isinstance(leaf, (Tensor, np.ndarray))
+                                      else None, data.shape, data.dtype.str, data.strides))
+                signature.append(_structure(args[i]))
+            for i, arg in enumerate(args):
+                if i not in order:
+                    signature.append(_static(arg, watched))
+            signature.append(_static(kwargs, watched))
+        except NotCompiled as err:
+            return self.calls._eager(str(err))
+        except TypeError:
+            return None  # the eager call raises the error
+        if self.getters is None:
+            self.getters = closure_getters(self.fun)
+        watched += [get() for get in self.getters]
+
+        def setup():
+            leaves = [Tensor(v.astype(_dtype(v)), requires_grad=True) for v in values]
+            new_args = list(args)
+            fresh = iter(leaves)
+            for i in order:
+                new_args[i] = _rebuild(args[i], fresh)
+
+            def fn():
+                return _one_element(self.fun(*new_args, **kwargs), self.where)
+            return Setup(fn, leaves)
+
+        def fill(leaves):
+            for leaf, v in zip(leaves, values):
+                np.copyto(leaf.data, v, casting="unsafe")
+
+        result = self.calls(tuple(signature), setup, fill, watched)
+        if result is None:
+            return None
+        value, grads = result
+        grads = iter(np.zeros(v.shape, _dtype(v)) if g is None else np.array(g)
+                     for g, v in zip(grads, values))
+        # _Trace.result uses no state of a trace: an array or a Tensor, as eager gives them
+        trees = [_rebuild(args[i], (_Trace.result(None, next(grads), leaf, False)
+                                    for leaf in _leaves(args[i]))) for i in order]
+        plain = not any(isinstance(leaf, Tensor) for i in order for leaf in _leaves(args[i]))
+        value = _scalar_if_0d(value) if plain else Tensor(value)
+        return (trees[0] if isinstance(self.argnum, numbers.Integral) else tuple(trees)), value
+
+
+def _structure(tree):
+    """The shape of a tree without its leaves: types, lengths and dict keys."""
+    if _is_leaf(tree):
+        return None
+    if isinstance(tree, dict):
+        return (type(tree), tuple((k, _structure(v)) for k, v in tree.items()))
+    return (type(tree), tuple(_structure(item) for item in tree))
+
+
+def _static(tree, watched):
+    """The signature of an argument that is not differentiated; its arrays go to `watched`.
+
+    Arrays (and Tensors without grad) by shape and dtype, their values watched; numbers,
+    strings and None by value; containers item by item; other objects by identity.
+    """
+    if isinstance(tree, Tensor):
+        if tree.requires_grad:
+            raise NotCompiled(f"an argument that is not differentiated is a Tensor of shape "
+                              f"{tree.shape} that requires grad")
+        tree = tree.data
+    if isinstance(tree, np.ndarray):
+        watched.append(tree)
+        return ("array", tree.shape, tree.dtype.str, tree.strides)
+    if isinstance(tree, (numbers.Number, str, bytes, type(None))):
+        return (type(tree), bits(tree))
+    if isinstance(tree, dict):
+        return (type(tree), tuple((k, _static(v, watched)) for k, v in tree.items()))
+    if isinstance(tree, (tuple, list)):
+        return (type(tree), tuple(_static(item, watched) for item in tree))
+    watched.append(tree)  # compared by identity, which holding it keeps unique
+    return ("object", id(tree))
 
 
 def elementwise_grad(fun, argnum=0):

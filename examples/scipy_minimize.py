@@ -11,6 +11,10 @@ take exact Hessian-vector products (`hessp=nn.utils.hessian_vector_product(...)`
 backward pass through the recorded first one), next to BFGS. Each runs until the SSE is 1e-10
 and reports what that cost: iterations, loss+gradient evaluations and Hessian-vector products.
 
+`value_and_grad` and `hessian_vector_product` compile themselves (COMPILE below): the first
+call records the forward and backward pass, later calls replay them as one numpy function with
+the same bits, two to three times as fast per call (benchmarks/bench_functions.py).
+
 Run: python examples/scipy_minimize.py [--quick] [--out DIR]    (pictures in out/scipy_minimize/)
 """
 
@@ -39,12 +43,13 @@ TARGET_SSE = 1e-10  # the second-order race ends here (the callback stops each m
 # Tolerances tight enough that no method stops on its own before the target; a cap on steps.
 TIGHT = {"BFGS": {"gtol": 1e-12}, "Newton-CG": {"xtol": 1e-12}, "trust-ncg": {"gtol": 1e-12}}
 MAX_ITERATIONS = 1000
+COMPILE = True  # replay the recorded loss and gradient (False: every call runs eagerly)
 
 
 def fit(y, bias: bool, method: str) -> dict:
     """Sigmoid hidden layer of 2, linear output, SSE: minimised over the flat parameter vector."""
     model = nn.MLP([2, 2, 1], activation="sigmoid", bias=bias, rng=np.random.default_rng(SEED))
-    f = value_and_grad(model, nn.MSELoss(reduction="sum"), X, y)
+    f = value_and_grad(model, nn.MSELoss(reduction="sum"), X, y, compile=COMPILE)
     theta0 = parameters_to_vector(model)
     # How far the bridge's gradient is from scipy's own finite-difference estimate.
     grad_error = check_grad(lambda t: f(t)[0], lambda t: f(t)[1], theta0)
@@ -56,7 +61,7 @@ def fit(y, bias: bool, method: str) -> dict:
     r = float(pearsonr(y.ravel(), predicted.ravel())[0])
     return {"r": r, "sse": float(res.fun), "nit": int(res.nit), "nfev": int(res.nfev),
             "parameters": res.x.size, "grad_error": float(grad_error), "success": res.success,
-            "predicted": predicted, "losses": losses, "method": method}
+            "predicted": predicted, "losses": losses, "method": method, "compiled": f.compiled}
 
 
 def make_model(bias: bool):
@@ -72,7 +77,8 @@ def race(y, bias: bool, method: str) -> dict:
     model = make_model(bias)
     loss = nn.MSELoss(reduction="sum")
     second_order = method != "BFGS"
-    hessp = {"hessp": hessian_vector_product(model, loss, X, y)} if second_order else {}
+    hessp = ({"hessp": hessian_vector_product(model, loss, X, y, compile=COMPILE)}
+             if second_order else {})
     losses = []
 
     def callback(intermediate_result):
@@ -80,8 +86,9 @@ def race(y, bias: bool, method: str) -> dict:
         if intermediate_result.fun <= TARGET_SSE:
             raise StopIteration  # scipy ends the run and reports what it has (scipy >= 1.11)
 
-    res = minimize(value_and_grad(model, loss, X, y), parameters_to_vector(model), jac=True,
-                   method=method, callback=callback, **hessp,
+    f = value_and_grad(model, loss, X, y, compile=COMPILE)
+    res = minimize(f, parameters_to_vector(model), jac=True, method=method, callback=callback,
+                   **hessp,
                    options={**TIGHT[method], "maxiter": MAX_ITERATIONS})
     return {"method": method, "nit": int(res.nit), "nfev": int(res.nfev),
             "nhev": int(res.nhev) if second_order else 0, "sse": float(res.fun),
@@ -142,7 +149,8 @@ def report(name: str, y, result: dict) -> None:
     print(f"{name}: {result['parameters']} parameters, {result['method']} with jac=True")
     print(f"  gradient vs scipy check_grad finite differences: norm of difference "
           f"{result['grad_error']:.1e}")
-    print(f"  {result['nit']} iterations, {result['nfev']} loss+gradient evaluations, "
+    compiled = " (compiled)" if result["compiled"] else ""
+    print(f"  {result['nit']} iterations, {result['nfev']} loss+gradient evaluations{compiled}, "
           f"SSE {result['sse']:.2e}, Pearson r {result['r']:.6f}")
     print(f"  targets {y.ravel().tolist()} -> predictions "
           f"{(np.round(result['predicted'].ravel(), 4) + 0.0).tolist()}")

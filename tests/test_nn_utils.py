@@ -2,6 +2,8 @@
 differences of the loss in theta, and scipy's L-BFGS-B reaching a closed-form optimum.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.optimize import minimize
@@ -220,3 +222,99 @@ def test_hessian_vector_product_names_a_vector_of_the_wrong_length():
     with pytest.raises(ValueError, match=r"hessian_vector_product: p must be a 1-D vector of 26 "
                                          r"values .*got shape \(25,\)"):
         hessp(parameters_to_vector(model), np.ones(25))
+
+
+# ---------------------------------------------------------------- compiled (issue 22)
+def same_bits(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def scipy_example_net(bias, dtype=np.float64):
+    """examples/scipy_minimize.py's network: sigmoid hidden layer of 2, linear output."""
+    return nn.MLP([2, 2, 1], activation="sigmoid", bias=bias, rng=np.random.default_rng(0),
+                  dtype=dtype)
+
+
+COMPILED_CASES = [  # (model maker, loss, X, y)
+    (lambda: scipy_example_net(False), nn.MSELoss(reduction="sum"),
+     np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]]), np.array([[1.0], [0], [0], [1]])),
+    (lambda: scipy_example_net(True, np.float32), nn.MSELoss(reduction="sum"),
+     np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]]), np.array([[1.0], [1], [0], [0]])),
+    (lambda: small_mlp(seed=2), LOSSES[0][0], np.random.default_rng(3).standard_normal((5, 3)),
+     LOSSES[0][1]),
+    (lambda: small_mlp(seed=2), LOSSES[1][0], np.random.default_rng(3).standard_normal((5, 3)),
+     LOSSES[1][1]),
+    (lambda: nn.Sequential(nn.Linear(3, 1)), nn.MSELoss(), np.ones((0, 3)), np.ones((0, 1))),
+]
+
+
+@pytest.mark.parametrize("case", range(len(COMPILED_CASES)))
+def test_compiled_value_and_grad_and_hessp_have_the_eager_bits_at_many_thetas(case):
+    make, loss_fn, X, y = COMPILED_CASES[case]
+    eager_model, fast_model = make(), make()
+    f_eager, f_fast = (value_and_grad(m, loss_fn, X, y, compile=c)
+                       for m, c in ((eager_model, False), (fast_model, None)))
+    h_eager, h_fast = (hessian_vector_product(m, loss_fn, X, y, compile=c)
+                       for m, c in ((eager_model, False), (fast_model, None)))
+    rng = np.random.default_rng(case)
+    theta = parameters_to_vector(fast_model)
+    for k in range(10):
+        theta = theta + 0.1 * rng.standard_normal(theta.size) * (k % 3 != 2)  # some repeat
+        p = rng.standard_normal(theta.size)
+        (a, g), (b, h) = f_eager(theta), f_fast(theta)
+        assert isinstance(b, float) and same_bits(a, b) and same_bits(g, h)
+        assert same_bits(h_eager(theta, p), h_fast(theta, p))
+    # (cross-entropy's second-order VJP subtracts in place: the plan follows the moved node)
+    assert f_fast.compiled and f_fast.eager_reason is None
+    assert h_fast.compiled and h_fast.eager_reason is None
+    assert f_eager.eager_reason == "compile=False" and not f_eager.compiled
+
+
+def test_compiled_hessp_leaves_grad_as_it_was():
+    model = small_mlp(seed=4)
+    X = np.random.default_rng(6).standard_normal((4, 3))
+    theta = parameters_to_vector(model)
+    f = value_and_grad(model, nn.MSELoss(), X, np.ones((4, 2)))
+    hessp = hessian_vector_product(model, nn.MSELoss(), X, np.ones((4, 2)))
+    f(theta)
+    grads = [p.grad.copy() for p in model.parameters()]
+    for k in range(5):
+        hessp(theta, np.full(theta.size, float(k)))
+    assert hessp.compiled
+    assert all(same_bits(p.grad, g) for p, g in zip(model.parameters(), grads))
+
+
+def test_labels_changed_in_place_are_read_again():
+    model, X = small_mlp(seed=5), np.random.default_rng(7).standard_normal((5, 3))
+    y = np.array([0, 1, 1, 0, 1])
+    f = value_and_grad(model, nn.CrossEntropyLoss(), X, y)
+    theta = parameters_to_vector(model)
+    for k in range(4):
+        f(theta + k)
+    y[:] = [1, 1, 0, 0, 0]
+    eager = value_and_grad(small_mlp(seed=5), nn.CrossEntropyLoss(), X, y, compile=False)
+    (a, g), (b, h) = eager(theta), f(theta)
+    assert a == b and same_bits(g, h)
+
+
+def test_dropout_in_training_runs_eagerly_with_its_reason_and_a_warning_when_asked():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 1))
+    X, y = np.random.default_rng(8).standard_normal((6, 3)), np.zeros((6, 1))
+    f = value_and_grad(model, nn.MSELoss(), X, y, compile=True)
+    theta = parameters_to_vector(model)
+    with pytest.warns(Warning, match="compiled function: .*(random|differs from eager)"):
+        for k in range(4):
+            f(theta + k)
+    assert not f.compiled and f.eager_reason
+    default = value_and_grad(model, nn.MSELoss(), X, y)  # compiled when it can, quietly
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for k in range(4):
+            default(theta + k)
+    assert not default.compiled and default.eager_reason == f.eager_reason
+    model.eval()  # a new signature: no random draws in evaluation mode
+    quiet = value_and_grad(model, nn.MSELoss(), X, y)
+    for k in range(4):
+        quiet(theta + k)
+    assert quiet.compiled

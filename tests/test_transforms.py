@@ -357,3 +357,47 @@ def test_a_zero_d_value_or_tangent_is_a_numpy_scalar_as_numpys_reductions_give()
     assert type(value) is np.float64 and type(tangent) is np.float64
     np.testing.assert_allclose(tangent, 2 * X.sum(), rtol=1e-15)
     assert type(vjp(lambda x: np.sum(x * x), X)[0]) is np.float64
+
+
+# ---------------------------------------------------------------- compile= (issue 22)
+def bits(tree):
+    if isinstance(tree, (tuple, list)):
+        return [type(tree).__name__] + [bits(t) for t in tree]
+    if isinstance(tree, dict):
+        return {k: bits(v) for k, v in tree.items()}
+    data = tree.data if isinstance(tree, Tensor) else np.asarray(tree)
+    return type(tree).__name__, data.shape, data.dtype.str, data.tobytes()
+
+
+def test_compile_is_off_by_default_and_says_so():
+    f = value_and_grad(lambda x: (x**2).sum())
+    f(X)
+    assert not f.compiled and f.eager_reason == "compile=False"
+    assert grad(lambda x: (x**2).sum()).eager_reason == "compile=False"
+
+
+def test_compiled_value_and_grad_of_a_namedtuple_has_the_eager_bits():
+    Pair = namedtuple("Pair", "w b")
+
+    def loss(p, x):
+        return np.sum(np.tanh(x @ p.w + p.b) ** 2)
+    eager, fast = value_and_grad(loss), value_and_grad(loss, compile=True)
+    rng = np.random.default_rng(1)
+    for _ in range(6):
+        p = Pair(rng.normal(size=(3, 2)), rng.normal(size=2))
+        assert bits(fast(p, A)) == bits(eager(p, A))
+    assert fast.compiled
+
+
+def test_compiled_grad_under_no_grad_and_inside_other_transforms_stays_right():
+    def f(x):
+        return np.sum(np.sin(x) * x)
+    g = grad(f, compile=True)
+    with no_grad():
+        for k in range(4):
+            assert bits(g(X + k)) == bits(grad(f)(X + k))
+    assert g.compiled
+    # Inside jacobian, the argument is a Tensor that requires grad: that call runs eagerly.
+    with pytest.warns(autograd.compile.CompileWarning, match="a transform inside another"):
+        h = jacobian(g)(X)
+    np.testing.assert_allclose(h, jacobian(grad(f))(X), rtol=0, atol=0)

@@ -29,7 +29,8 @@ parameters' arrays into one array (p.data becomes a view of it).
 
 The parts: recording (the watcher), codegen (values, buffers, source), kernels (out= forms of
 an MLP's ops), plan (a recorded step as a replay), flat (parameters in one array), updates
-(optimizer updates), step (CompiledStep).
+(optimizer updates), step (CompiledStep); function: gradient functions (a loss and its gradient
+over leaf tensors, for scipy.optimize) compiled the same way.
 """
 from .codegen import _function  # noqa: F401 - the parts below are reached from here by tests
 from .flat import flatten

@@ -24,6 +24,10 @@ from .recording import _Unreplayable
 class _Plan:
     """One input signature's replay, built from a trace: `replay(*arrays)` runs it."""
 
+    # Replay recorded in-place operators (`h -= t` on a tensor of the step) by following the
+    # node they move the tensor to; off for training steps, whose in-place changes run eagerly.
+    follows_in_place = False
+
     def __init__(self, trace, params, kernels=True):
         self.params = params
         self.updates = {}  # the update function per optimizer configuration
@@ -35,7 +39,8 @@ class _Plan:
         self._arrays = {}  # id(array) -> its value, for arrays used outside their Tensors
         self._bound = []  # (tensor, array, requires_grad): checked before every replay
         self._inputs = {id(a): i for i, a in enumerate(trace.arrays)}
-        self._nodes = {}
+        self._nodes = {}  # seq of a node of the step -> what its VJPs need
+        self._by_seq = {}  # seq of a node of the step -> the value of its output
         self.labels = []  # LabelRows: class labels the guards turn into one-hot rows
         self._forward()
         self._backward()
@@ -44,11 +49,19 @@ class _Plan:
         # a plan keeps only its buffers and constants.
         self.bound = [(t, a) for t, a, _ in self._bound]  # what the guards check
         self._trace = self._values = self._nodes = self._bound = self._arrays = self.b = None
+        self._by_seq = None
         self.outputs = self.value = None
         self.leaves = [(t, None) for t, _ in self.leaves]
 
     # ------------------------------------------------------------ what each tensor is
-    def _value(self, t, version):
+    def _value(self, t, version, seq=None):
+        if self.follows_in_place and seq is not None and t.op is not None:
+            # A tensor an op of the step made, found by the seq of the node it held when used:
+            # a recorded in-place operator (`g -= t`, as second-order VJPs run) gives the tensor
+            # its result's node and seq, and its old node to a snapshot.
+            v = self._by_seq.get(seq)
+            if v is not None:
+                return v
         v = self._values.get(id(t))
         if v is None:
             v = self._values[id(t)] = self._classify(t)
@@ -94,7 +107,8 @@ class _Plan:
         else:
             origin = self._trace.rec.origins.get(id(array))
             if origin is None or origin[0] is not array:
-                raise _Unreplayable(self._unknown(array))
+                v = self._arrays[id(array)] = self._numpy_made(array)
+                return v
             _, func, args, versions, values = origin
             if not _same_bits(array, values):
                 raise _Unreplayable(f"an array of shape {array.shape} made inside the step is "
@@ -126,9 +140,15 @@ class _Plan:
             return self._array(a)
         if _literal(a):
             return a
-        raise _Unreplayable(f"a value of type {type(a).__name__} made inside the step ({a!r:.40}) "
-                            "becomes an array: if it comes from the data (a numpy scalar such "
-                            "as x.mean()), a replay would freeze it; use Tensor operations")
+        if isinstance(a, np.generic):
+            return self._numpy_made(a)
+        raise _Unreplayable(_made_from(a))
+
+    def _numpy_made(self, value):
+        """The value of an array (or numpy scalar) made inside the step by numpy code: refused
+        here; a plan that can prove such values unchanged by other means may freeze them."""
+        raise _Unreplayable(_made_from(value) if isinstance(value, np.generic)
+                            else self._unknown(value))
 
     def _unknown(self, array):
         """Why an array made inside the step other than by Tensor operations is refused."""
@@ -178,22 +198,25 @@ class _Plan:
                                 "graph inside the step (an in-place operator under no_grad, "
                                 "such as a running statistic's update), which a replay would "
                                 "not repeat")
-        for op, inputs, attrs, out, versions in rec.forwards:
-            ins = [self._value(t, v) for t, v in zip(inputs, versions)]
+        before = self._before_in_place()
+        for op, inputs, attrs, out, versions, seqs, seq in rec.forwards:
+            ins = [self._value(t, v, s) for t, v, s in zip(inputs, versions, seqs)]
             static = self._attrs(op, {k: v for k, v in attrs.items() if k not in op.saves})
             saved = {k: attrs[k] for k in op.saves}
+            data = out.data if out.seq == seq or not self.follows_in_place else before[seq]
             if all(v.kind == "const" and v.fold for v in (*ins, *_attr_values(static))):
-                res = _Value("const", out.data)
+                res = _Value("const", data)
                 extras = {k: _Value("const", a) for k, a in saved.items()}
             else:
-                res, extras = self._emit_forward(op, ins, static, out.data, saved)
-            self._values[id(out)] = res
+                res, extras = self._emit_forward(op, ins, static, data, saved)
+            self._values[id(out)] = self._by_seq[seq] = res
             self._versions[id(out)] = 0
-            self._arrays.setdefault(id(out.data), res)
+            if data is out.data:
+                self._arrays.setdefault(id(data), res)
             if out.retains_grad:
                 raise _Unreplayable("retain_grad() on a tensor inside the step")
             if out.op is not None:
-                self._nodes[id(out)] = (op, ins, static, extras, res)
+                self._nodes[seq] = (op, ins, static, extras, res)
         for t, version in rec.reads:
             v = self._value(t, version) if t.op is None else self._values.get(id(t))
             if v is None or not (v.kind == "const" and v.fold):
@@ -201,6 +224,17 @@ class _Plan:
                     f"a Python number is read from a tensor of shape {t.shape} inside the step "
                     "(item(), float(), int(), bool(), a format): a replay would freeze it, "
                     "though it can change with the data or the parameters")
+
+    def _before_in_place(self):
+        """{seq of a node: its output's values} for the nodes a recorded in-place operator
+        moved a tensor away from: the snapshot that holds the old node keeps them."""
+        before = {}
+        if self.follows_in_place:
+            for _, inputs, _, _, _, seqs, _ in self._trace.rec.forwards:
+                for t, seq in zip(inputs, seqs):
+                    if t.op is not None and t.seq == seq:
+                        before.setdefault(seq, t.data)
+        return before
 
     def _emit_forward(self, op, ins, static, out, saved):
         b = self.b
@@ -245,7 +279,7 @@ class _Plan:
             if node_t is not node:
                 node = node_t
                 g = self._sum(pending.pop(id(node)))
-                op, ins, static, extras, out = self._nodes[id(node)]
+                op, ins, static, extras, out = self._nodes[node.seq]
             raw = self._emit_vjp(op, i, g, out, ins, static, extras)
             part = self._reduce(raw, parent.data)
             if not _same_bits(part.ref, gx):
@@ -448,6 +482,13 @@ class _Plan:
                 t.grad = g
         return ok
 
+
+
+def _made_from(a):
+    """Why an array made from `a` (not a Python number, a Tensor or an array) is refused."""
+    return (f"a value of type {type(a).__name__} made inside the step ({a!r:.40}) becomes an "
+            "array: if it comes from the data (a numpy scalar such as x.mean()), a replay would "
+            "freeze it; use Tensor operations")
 
 
 def _accumulate(t, g):

@@ -15,7 +15,9 @@ class _Recorder(engine.Watcher):
     """Keeps every operation `apply` runs and every gradient `backward` computes, in order."""
 
     def __init__(self):
-        self.forwards = []  # (op, inputs, attrs, out, versions of the inputs when used)
+        # (op, inputs, attrs, out, versions and seqs of the inputs when used, out's seq then):
+        # a recorded in-place operator later moves a tensor to a newer node and seq.
+        self.forwards = []
         self.backwards = []  # (node, index, parent, reduced gradient)
         self.leaf_grads = {}  # id(leaf that requires grad) -> its .grad before the step
         self.origins = {}  # id(array) -> (array, func, args, versions, its values then)
@@ -23,7 +25,8 @@ class _Recorder(engine.Watcher):
         self.changed = []  # tensors changed in place outside any recorded op
 
     def forward(self, op, inputs, attrs, out):
-        self.forwards.append((op, inputs, attrs, out, [t.version for t in inputs]))
+        self.forwards.append((op, inputs, attrs, out, [t.version for t in inputs],
+                              [t.seq for t in inputs], out.seq))
         for t in inputs:
             if t.requires_grad and t.op is None and id(t) not in self.leaf_grads:
                 self.leaf_grads[id(t)] = t.grad
@@ -46,10 +49,12 @@ class _Recorder(engine.Watcher):
 class _Trace:
     """One eager step run under a _Recorder: what it did and what it left in `.grad`."""
 
+    recorder = _Recorder  # what watches the step (a subclass may record differently)
+
     def __init__(self, fn, inputs, arrays, params):
         self.arrays = arrays
         self.start = Tensor(0.0).seq  # tensors made from here on were made inside the step
-        rec = self.rec = _Recorder()
+        rec = self.rec = self.recorder()
         for p in params:
             p.grad = None
         with engine.watching(rec):
