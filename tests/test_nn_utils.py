@@ -123,6 +123,7 @@ def test_lbfgsb_reaches_the_least_squares_solution():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((50, 3))
     y = X @ np.array([[1.5], [-2.0], [0.5]]) + 0.7 + 0.1 * rng.standard_normal((50, 1))
+    nn.manual_seed(0)  # unseeded, about 1 start in 200 ended in L-BFGS-B's line-search failure
     model = nn.Linear(3, 1)
     res = minimize(value_and_grad(model, nn.MSELoss(), X, y), parameters_to_vector(model),
                    jac=True, method="L-BFGS-B", options=dict(gtol=1e-10, ftol=1e-14))
