@@ -13,6 +13,7 @@ import numpy as np
 from . import engine, ops, pytorch_names, tensor_methods
 from .masks import Indices, Mask
 from .tensor_math import MathMethods
+from .tensor_methods import plain_axis as _axis
 
 # Every tensor gets the next number as `seq`, so it is newer than its parents: backward visits
 # the graph newest first.
@@ -302,19 +303,6 @@ class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.ArrayMetho
         """Product along `axis`; the gradient is exact where elements are 0 (no division)."""
         return apply(ops.prod, self, axis=_axis(axis), keepdims=keepdims)
 
-    def norm(self, ord=None, axis=None, keepdims=False, *, p=None, dim=None, keepdim=None):
-        """The `ord` norm (the first argument, as in np.linalg.norm and torch.norm) over `axis`.
-
-        One axis (or a 1-D tensor): a vector norm, any real p, inf, -inf, 0 (nonzeros counted,
-        no gradient); None (the default) is the 2-norm of all the elements, or over any axes.
-        Two axes: a matrix norm, numpy's orders 'fro', 1, -1, inf, -inf, and 2, -2, 'nuc'
-        (singular values: no gradient rule, so these raise where a gradient is wanted).
-        A number without an axis on a tensor of 2 or more axes raises: numpy reads it as a
-        matrix norm, PyTorch as a vector norm of all the elements. PyTorch's p=, dim=, keepdim=
-        are accepted. At kinks the gradient is PyTorch's subgradient (0 at 0, ties share).
-        """
-        return norms.norm(self, *norms.arguments(self.ndim, ord, axis, keepdims, p, dim, keepdim))
-
     def logsumexp(self, axis=None, keepdims=False):
         """log(sum(exp(x))) along `axis`, computed without overflow; -inf over no elements."""
         return apply(ops.logsumexp, self, axis=_axis(axis), keepdims=keepdims)
@@ -384,25 +372,9 @@ class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.ArrayMetho
         self.data[index] = value.data
         self.mark_modified()
 
-    # ------------------------------------------------------------ numpy functions on Tensors
-    # np.exp(t), np.sum(t, axis=1), np.concatenate([a, b]), ... run the matching op (see
-    # autograd/numpy_api.py); a numpy function without a gradient rule raises a TypeError.
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        return numpy_api.array_ufunc(ufunc, method, inputs, kwargs)
-
-    def __array_function__(self, func, types, args, kwargs):
-        return numpy_api.array_function(func, args, kwargs)
-
-
-def _axis(axis):
-    """An axis argument as the ops take it: None, an int, or a tuple of ints."""
-    if axis is None or isinstance(axis, numbers.Integral):
-        return axis if axis is None else int(axis)
-    return tuple(int(a) for a in axis)
-
-
-def _axes(axis, ndim):
-    return ops.core.axes_of(axis, ndim)
+    # np.exp(t), np.sum(t, axis=1), ... run the ops through __array_ufunc__ and
+    # __array_function__, and t.norm is norms.py's: autograd/__init__.py installs them (those
+    # modules are built on this one), with the hints for PyTorch's names (pytorch_names.py).
 
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -594,7 +566,7 @@ def _apply_lifted(op, *args, **attrs):
 
 
 ops.Op.on_tensors = staticmethod(_apply_lifted)
-
-from . import norms, numpy_api  # noqa: E402  (they need Tensor, defined above)
-
-pytorch_names.install(Tensor)  # hints for PyTorch names: t.view, t.sum(dim=1), t.size(), ...
+# The modules below this one (the engine, the method mixins) import no Tensor: they apply ops
+# and make Tensors through the Tensors they are handed, with these.
+Tensor._apply, Tensor._lift = staticmethod(apply), staticmethod(lift)
+Tensor._constant = staticmethod(constant)
