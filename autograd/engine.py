@@ -173,8 +173,10 @@ def backward(root, grad=None, retain_grads=False, create_graph=False):
     `create_graph=True` runs the VJPs on Tensors, recording the backward pass as a graph of
     its own: every `.grad` it sets is then a Tensor that can be differentiated again.
     """
-    _propagate([(root, _seed(root, grad, create_graph, "backward"))], create_graph,
-               retain_grads=retain_grads)
+    seeds = [(root, _seed(root, grad, create_graph, "backward"))]
+    if not create_graph:  # (the usual case, without _propagate's call)
+        return _walk(seeds, False, retain_grads, None)
+    _propagate(seeds, create_graph, retain_grads=retain_grads)
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=False):
@@ -230,8 +232,9 @@ def _seed(root, grad, create_graph, where):
                 f"{where}: output is not a scalar (shape {root.shape}); "
                 "pass grad= with the output's shape, or reduce it first (e.g. .sum())"
             )
-        grad = np.empty_like(root.data)
-        grad.fill(1)  # np.ones_like's Python wrapper costs several times more
+        grad = np.array(1, root.data.dtype)  # (np.ones_like's Python wrapper costs much more)
+        if root.data.ndim:
+            grad = grad.reshape(root.data.shape)
     elif create_graph and is_tensor(grad):
         pass  # kept as it is: a second derivative may be taken with respect to it
     else:
@@ -311,9 +314,11 @@ def _walk(seeds, create_graph, retain_grads, capture):
             attrs = {k: v for k, v in node.attrs.items() if k not in op.saves}
         else:
             args, out, attrs = inputs, node.data, node.attrs
-        for i, (parent, x, vjp) in enumerate(zip(parents, inputs, op.vjps)):
+        i = 0
+        for parent, vjp in zip(parents, op.vjps):
             if parent.requires_grad:
-                gx = vjp(g, out, *args, **attrs)
+                gx = vjp(g, out, *args, **attrs) if attrs else vjp(g, out, *args)
+                x = inputs[i]
                 if gx.shape != x.shape or gx.dtype is not x.dtype:  # `is`: a cheap first test
                     gx = reduce_to(gx, x)
                 if watch is not None:
@@ -325,3 +330,4 @@ def _walk(seeds, create_graph, retain_grads, capture):
                 else:
                     grads[key] = gx
                     heappush(heap, (-parent.seq, key, parent))
+            i += 1

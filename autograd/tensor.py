@@ -7,6 +7,7 @@ forward and, when grad mode is on and an input requires grad, records the node (
 
 import itertools
 import numbers
+from operator import attrgetter
 
 import numpy as np
 
@@ -33,7 +34,7 @@ class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.ArrayMetho
                  "retains_grad", "seq", "version", "__weakref__")
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
-        if isinstance(data, Tensor):
+        if type(data) is not np.ndarray and isinstance(data, Tensor):  # (arrays: the usual)
             data = data.data
         try:
             array = np.array(data, dtype=dtype, copy=None if not requires_grad else True)
@@ -59,10 +60,11 @@ class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.ArrayMetho
         self.version = 0
 
     # ------------------------------------------------------------ array facts
-    shape = property(lambda self: self.data.shape, doc="Shape of the data, a tuple.")
-    ndim = property(lambda self: self.data.ndim, doc="Number of dimensions.")
-    size = property(lambda self: self.data.size, doc="Number of elements.")
-    dtype = property(lambda self: self.data.dtype, doc="numpy dtype of data and grad.")
+    # (attrgetter: read in C, without a Python call; layers and losses check shapes each step)
+    shape = property(attrgetter("data.shape"), doc="Shape of the data, a tuple.")
+    ndim = property(attrgetter("data.ndim"), doc="Number of dimensions.")
+    size = property(attrgetter("data.size"), doc="Number of elements.")
+    dtype = property(attrgetter("data.dtype"), doc="numpy dtype of data and grad.")
     is_leaf = property(lambda self: self.op is None, doc="True unless made by a recorded op.")
 
     def __dir__(self):
@@ -322,7 +324,9 @@ class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.ArrayMetho
         """`self @ weight + bias` as one fused node; weight is (in_features, out_features)."""
         if bias is None:
             return self @ weight
-        return apply(ops.linear, self, lift(weight, self, "linear"), lift(bias, self, "linear"))
+        if type(weight) is not Tensor or type(bias) is not Tensor:  # (parameters: Tensors)
+            weight, bias = lift(weight, self, "linear"), lift(bias, self, "linear")
+        return apply(ops.linear, self, weight, bias)
 
     def bce_with_logits(self, target, reduction="mean"):
         """Binary cross-entropy of logits against targets in [0, 1] of the same shape.
@@ -411,7 +415,7 @@ def _compare(func, t, other):
 def _same_shape(logits, target, op_name):
     """Lift a loss target; losses never broadcast, since (n,) against (n, 1) is a silent bug."""
     target = lift(target, logits, op_name)
-    if target.shape != logits.shape:
+    if target.data.shape != logits.data.shape:
         raise ValueError(
             f"{op_name}: logits shape {logits.shape} and target shape {target.shape} differ"
         )
@@ -451,9 +455,20 @@ def lift(value, like, op_name):
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (float, int)):  # the common case first: a Python number
-        array = np.asarray(value, dtype=like.data.dtype)
+        dtype = like.data.dtype
+        numbers_of = (_NUMBERS_64 if dtype is _FLOAT64 else _NUMBERS_32 if dtype is _FLOAT32
+                      else None)
+        if numbers_of is not None and engine.watcher is None:
+            known = numbers_of.get(value)
+            if known is not None:
+                return constant(known)
+        array = np.asarray(value, dtype=dtype)
         if engine.watcher is not None:  # a number, or a numpy scalar (np.float64 is a float)
             engine.watcher.made(array, np.asarray, value, array.dtype)
+            return constant(array)
+        if numbers_of is not None and value and value == value and len(numbers_of) < 256:
+            array.flags.writeable = False  # shared from now on: nothing may change it
+            numbers_of[value] = array
         return constant(array)
     if isinstance(value, np.ndarray) and value.dtype is like.data.dtype:
         return constant(value)
@@ -469,7 +484,13 @@ def lift(value, like, op_name):
     raise TypeError(f"{op_name}: unsupported operand type {type(value).__name__} with a Tensor")
 
 
+# Python numbers lifted to float64 and float32 constants, kept by value: `y * 1.0001` on every
+# step (or 100,000 times in a chain) makes its constant once. Never while a watcher is
+# installed (it is told where each array comes from), nor 0 (-0.0 == 0.0) or nan (!= itself).
+_FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
+_NUMBERS_64, _NUMBERS_32 = {}, {}
 _new_tensor = Tensor.__new__
+_grad_mode = engine._grad_mode  # (one object for good: apply reads it without the module)
 
 
 def constant(data):
@@ -490,11 +511,18 @@ def constant(data):
 
 def apply(op, *inputs, **attrs):
     """Run primitive `op` on Tensors and record the node if any input needs a gradient."""
-    arrays = []
-    for t in inputs:  # a loop: a list comprehension is a function call before Python 3.12
-        arrays.append(t.data)
-    try:
-        data = op.forward(*arrays, **attrs)
+    n = len(inputs)
+    try:  # (unrolled for the usual cases: no list of arrays to build, no empty **attrs to pass)
+        if attrs:
+            data = op.forward(*[t.data for t in inputs], **attrs)
+        elif n == 2:
+            data = op.forward(inputs[0].data, inputs[1].data)
+        elif n == 1:
+            data = op.forward(inputs[0].data)
+        elif n == 3:
+            data = op.forward(inputs[0].data, inputs[1].data, inputs[2].data)
+        else:
+            data = op.forward(*[t.data for t in inputs])
     except (ValueError, IndexError) as err:
         raise _describe_error(op, inputs, attrs, err) from None
     if op.saves:
@@ -511,7 +539,7 @@ def apply(op, *inputs, **attrs):
     out.retains_grad = False
     out.seq = next(_creation_order)
     out.version = 0
-    if engine._grad_mode.enabled:
+    if _grad_mode.enabled:
         for t in inputs:
             if t.requires_grad:
                 out.requires_grad = True

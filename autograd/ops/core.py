@@ -148,13 +148,20 @@ def sum_to(g, shape):
     """Undo broadcasting: sum `g` over the axes that broadcasting added or stretched to `g`'s
     shape, down to `shape`. The one place where broadcasting is undone (the engine reduces
     every gradient with `reduce_to`; a few VJPs call this directly)."""
+    # (np.add.reduce on arrays: ndarray.sum is a Python function around it; a Tensor, with
+    # create_graph=True, sums itself)
+    add = np.add.reduce if type(g) is np.ndarray else _tensor_sum
     extra = g.ndim - len(shape)
     if extra:
-        g = g.sum(axis=tuple(range(extra)))
+        g = add(g, axis=tuple(range(extra)))
     if g.shape != shape:
         stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-        g = g.sum(axis=stretched, keepdims=True)
+        g = add(g, axis=stretched, keepdims=True)
     return g
+
+
+def _tensor_sum(g, axis, keepdims=False):
+    return g.sum(axis=axis, keepdims=keepdims)
 
 
 def reduce_to(g, like):
