@@ -452,8 +452,10 @@ def lift(value, like, op_name):
     Plain data joins the tensor's computation in the tensor's dtype, so float32 stays float32
     (numpy would upcast float32 with a float64 array). Two Tensors follow numpy's promotion.
     """
-    if isinstance(value, Tensor):
+    if type(value) is Tensor:  # (exact types first: isinstance(v, Tensor) costs more on a miss)
         return value
+    if type(value) is np.ndarray and value.dtype is like.data.dtype:
+        return constant(value)
     if isinstance(value, (float, int)):  # the common case first: a Python number
         dtype = like.data.dtype
         numbers_of = (_NUMBERS_64 if dtype is _FLOAT64 else _NUMBERS_32 if dtype is _FLOAT32
@@ -470,6 +472,8 @@ def lift(value, like, op_name):
             array.flags.writeable = False  # shared from now on: nothing may change it
             numbers_of[value] = array
         return constant(array)
+    if isinstance(value, Tensor):
+        return value
     if isinstance(value, np.ndarray) and value.dtype is like.data.dtype:
         return constant(value)
     if isinstance(value, (numbers.Real, np.ndarray, np.generic, list)):
