@@ -36,7 +36,8 @@ def _is_parameter(value: Tensor) -> bool:
     if value.op is not None:
         return False
     if value.requires_grad:
-        _register(value)
+        if id(value) not in _PARAMETERS:  # (registered once: this runs on every call)
+            _register(value)
         return True
     ref = _PARAMETERS.get(id(value))
     return ref is not None and ref() is value
