@@ -376,9 +376,8 @@ class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.ArrayMetho
         self.data[index] = value.data
         self.mark_modified()
 
-    # np.exp(t), np.sum(t, axis=1), ... run the ops through __array_ufunc__ and
-    # __array_function__, and t.norm is norms.py's: autograd/__init__.py installs them (those
-    # modules are built on this one), with the hints for PyTorch's names (pytorch_names.py).
+    # numpy dispatch (np.exp(t): __array_ufunc__, __array_function__), t.norm and PyTorch's hints
+    # come from modules built on this one: autograd/__init__.py installs them.
 
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -456,21 +455,20 @@ def lift(value, like, op_name):
         return value
     if type(value) is np.ndarray and value.dtype is like.data.dtype:
         return constant(value)
-    if isinstance(value, (float, int)):  # the common case first: a Python number
+    if isinstance(value, (float, int)):  # a Python number (a numpy float64 is one too)
         dtype = like.data.dtype
-        numbers_of = (_NUMBERS_64 if dtype is _FLOAT64 else _NUMBERS_32 if dtype is _FLOAT32
-                      else None)
-        if numbers_of is not None and engine.watcher is None:
-            known = numbers_of.get(value)
+        kept = _NUMBERS_64 if dtype is _FLOAT64 else _NUMBERS_32 if dtype is _FLOAT32 else None
+        if kept is not None and engine.watcher is None:
+            known = kept.get(value)
             if known is not None:
                 return constant(known)
         array = np.asarray(value, dtype=dtype)
         if engine.watcher is not None:  # a number, or a numpy scalar (np.float64 is a float)
             engine.watcher.made(array, np.asarray, value, array.dtype)
             return constant(array)
-        if numbers_of is not None and value and value == value and len(numbers_of) < 256:
+        if kept is not None and value and value == value and len(kept) < 256:
             array.flags.writeable = False  # shared from now on: nothing may change it
-            numbers_of[value] = array
+            kept[value] = array
         return constant(array)
     if isinstance(value, Tensor):
         return value
@@ -488,9 +486,8 @@ def lift(value, like, op_name):
     raise TypeError(f"{op_name}: unsupported operand type {type(value).__name__} with a Tensor")
 
 
-# Python numbers lifted to float64 and float32 constants, kept by value: `y * 1.0001` on every
-# step (or 100,000 times in a chain) makes its constant once. Never while a watcher is
-# installed (it is told where each array comes from), nor 0 (-0.0 == 0.0) or nan (!= itself).
+# Python numbers lifted to float64 and float32, kept by value (`y * 1.0001` makes its array once),
+# except under a watcher (told where each array comes from), 0 (-0.0 == 0.0) and nan.
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
 _NUMBERS_64, _NUMBERS_32 = {}, {}
 _new_tensor = Tensor.__new__
@@ -534,8 +531,7 @@ def apply(op, *inputs, **attrs):
         attrs.update(saved)  # a fresh dict per call: safe to extend
     if type(data) is not np.ndarray:  # numpy returns scalars from 0-d operations
         data = np.asarray(data)
-    # The slots are set here rather than through constant(): this runs for every operation,
-    # and setting each slot once saves a call and four writes per node.
+    # The slots are set here, not through constant(): a call and four writes fewer per node.
     out = _new_tensor(Tensor)
     out.data = data
     out.grad = None
