@@ -10,7 +10,8 @@ import os
 import runpy
 import sys
 
-from .graph import MAX_WIDTH, save_graph
+from .graph import MAX_WIDTH
+from .graph_files import save_graph
 from .tensor import Tensor
 
 

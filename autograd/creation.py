@@ -131,6 +131,18 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     return Tensor(np.array(data, dtype=dtype, copy=True), requires_grad=requires_grad)
 
 
+# Tensor's new_zeros and new_ones: defined here, beside zeros and ones, and installed on Tensor
+# by autograd/__init__.py (tensor.py sits below this module).
+def new_zeros(self, *shape, requires_grad=False):
+    """Zeros of `shape` in this tensor's dtype."""
+    return zeros(*shape, dtype=self.dtype, requires_grad=requires_grad)
+
+
+def new_ones(self, *shape, requires_grad=False):
+    """Ones of `shape` in this tensor's dtype."""
+    return ones(*shape, dtype=self.dtype, requires_grad=requires_grad)
+
+
 class inference_mode(contextlib.ContextDecorator):
     """PyTorch's inference_mode, a context manager and decorator: npgrad's no_grad() (nothing
     is recorded inside); `inference_mode(False)` leaves grad mode as it is."""

@@ -15,6 +15,8 @@ from heapq import heappop, heappush
 
 import numpy as np
 
+from .ops.core import reduce_to, sum_to  # noqa: F401  (sum_to: re-exported, public)
+
 
 # ---------------------------------------------------------------- grad mode (per thread)
 class _GradMode(threading.local):
@@ -124,26 +126,6 @@ def toposort(root):
     return order
 
 
-def sum_to(g, shape):
-    """Undo broadcasting: sum `g` over the axes that broadcasting added or stretched to `g`'s
-    shape, down to `shape`. The one place where broadcasting is undone."""
-    extra = g.ndim - len(shape)
-    if extra:
-        g = g.sum(axis=tuple(range(extra)))
-    if g.shape != shape:
-        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-        g = g.sum(axis=stretched, keepdims=True)
-    return g
-
-
-def reduce_to(g, like):
-    """`g` summed down to the shape of array `like` (undoing broadcasting), in its dtype."""
-    g = sum_to(g, like.shape)
-    if g.dtype != like.dtype:
-        g = g.astype(like.dtype)
-    return g
-
-
 def as_recorded(t, seq):
     """Tensor `t` as the node recorded at `seq` used it.
 
@@ -191,8 +173,10 @@ def backward(root, grad=None, retain_grads=False, create_graph=False):
     `create_graph=True` runs the VJPs on Tensors, recording the backward pass as a graph of
     its own: every `.grad` it sets is then a Tensor that can be differentiated again.
     """
-    _propagate([(root, _seed(root, grad, create_graph, "backward"))], create_graph,
-               retain_grads=retain_grads)
+    seeds = [(root, _seed(root, grad, create_graph, "backward"))]
+    if not create_graph:  # (the usual case, without _propagate's call)
+        return _walk(seeds, False, retain_grads, None)
+    _propagate(seeds, create_graph, retain_grads=retain_grads)
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=False):
@@ -204,11 +188,11 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
     the gradients carry their own graph and can be differentiated again, to any order. An input
     the outputs do not depend on raises, unless `allow_unused=True` (its gradient is None).
     """
-    outputs = [outputs] if _is_tensor(outputs) else list(outputs)
-    inputs = [inputs] if _is_tensor(inputs) else list(inputs)
+    outputs = [outputs] if is_tensor(outputs) else list(outputs)
+    inputs = [inputs] if is_tensor(inputs) else list(inputs)
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
-    elif _is_tensor(grad_outputs) or isinstance(grad_outputs, np.ndarray):
+    elif is_tensor(grad_outputs) or isinstance(grad_outputs, np.ndarray):
         grad_outputs = [grad_outputs]
     else:
         grad_outputs = list(grad_outputs)
@@ -224,19 +208,15 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
             raise RuntimeError(f"grad: input {i} (shape {t.shape}) was not used to compute the "
                                "outputs (or does not require grad); pass allow_unused=True to "
                                "get None for it")
-        if g is not None and not _is_tensor(g):
-            g = _constant(np.array(g))  # a private copy: VJPs may hand out shared views
+        if g is not None and not is_tensor(g):
+            g = t._constant(np.array(g))  # a private copy: VJPs may hand out shared views
         results.append(g)
     return tuple(results)
 
 
-def _is_tensor(value):
+def is_tensor(value):
+    """True for a Tensor (the engine and the layers below tensor.py import no Tensor class)."""
     return hasattr(value, "requires_grad") and hasattr(value, "parents")
-
-
-def _constant(array):
-    from .tensor import constant  # the engine knows Tensors only through what it is handed
-    return constant(array)
 
 
 def _seed(root, grad, create_graph, where):
@@ -252,16 +232,18 @@ def _seed(root, grad, create_graph, where):
                 f"{where}: output is not a scalar (shape {root.shape}); "
                 "pass grad= with the output's shape, or reduce it first (e.g. .sum())"
             )
-        grad = np.empty_like(root.data)
-        grad.fill(1)  # np.ones_like's Python wrapper costs several times more
-    elif create_graph and _is_tensor(grad):
+        grad = np.array(1, root.data.dtype)  # (np.ones_like's Python wrapper costs much more)
+        if root.data.ndim:
+            grad = grad.reshape(root.data.shape)
+    elif create_graph and is_tensor(grad):
         pass  # kept as it is: a second derivative may be taken with respect to it
     else:
         grad = np.array(getattr(grad, "data", grad), dtype=root.data.dtype)  # a private copy
     if grad.shape != root.data.shape:
         raise ValueError(f"{where}: grad has shape {grad.shape} but the output has shape "
                          f"{root.shape}")
-    return _constant(grad) if create_graph and not _is_tensor(grad) else grad
+    # The engine imports no Tensor class: it makes Tensors through the ones it is handed.
+    return root._constant(grad) if create_graph and not is_tensor(grad) else grad
 
 
 def _propagate(seeds, create_graph, retain_grads=False, capture=None):
@@ -332,9 +314,11 @@ def _walk(seeds, create_graph, retain_grads, capture):
             attrs = {k: v for k, v in node.attrs.items() if k not in op.saves}
         else:
             args, out, attrs = inputs, node.data, node.attrs
-        for i, (parent, x, vjp) in enumerate(zip(parents, inputs, op.vjps)):
+        i = 0
+        for parent, vjp in zip(parents, op.vjps):
             if parent.requires_grad:
-                gx = vjp(g, out, *args, **attrs)
+                gx = vjp(g, out, *args, **attrs) if attrs else vjp(g, out, *args)
+                x = inputs[i]
                 if gx.shape != x.shape or gx.dtype is not x.dtype:  # `is`: a cheap first test
                     gx = reduce_to(gx, x)
                 if watch is not None:
@@ -346,3 +330,4 @@ def _walk(seeds, create_graph, retain_grads, capture):
                 else:
                     grads[key] = gx
                     heappush(heap, (-parent.seq, key, parent))
+            i += 1

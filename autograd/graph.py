@@ -2,13 +2,12 @@
 
 `draw_graph(loss, params=dict(model.named_parameters()))` is a graphviz.Digraph: inline in
 Jupyter (top to bottom, at most 10 inches wide); `.render("graph", format="svg")` or
-`save_graph(loss, "graph.svg")` elsewhere. `show_rules=True` writes each op's local derivative
-beside it (the chain rule, node by node). The first NaN or inf value (or gradient) is painted
-red: where to look when a network blows up.
+`save_graph(loss, "graph.svg")` (graph_files.py) elsewhere. `show_rules=True` writes each op's
+local derivative beside it (the chain rule, node by node). The first NaN or inf value (or
+gradient) is painted red: where to look when a network blows up.
 """
 
 import re
-from pathlib import Path
 
 import graphviz
 import numpy as np
@@ -155,31 +154,6 @@ def draw_graph(root, params=None, show_values: bool = False, show_rules: bool = 
     return dot
 
 
-def save_graph(root, path, format: str | None = None, **kwargs) -> Path:
-    """Draw `root`'s graph (see draw_graph) into `path`: .svg, .png, .pdf, or .gv for the source;
-    .html (or format="html") writes the interactive explorer (autograd.explore, its options)."""
-    path = Path(path)
-    fmt = (format or path.suffix.lstrip(".")).lower()
-    if fmt == "html":
-        from .explorer import explore  # imported here: the explorer is built on this module
-
-        return explore(root, **kwargs).save(path)
-    dot = draw_graph(root, **kwargs)
-    if fmt in ("gv", "dot"):
-        path.write_text(dot.source)
-        return path
-    try:
-        path.write_bytes(dot.pipe(format=fmt))
-    except graphviz.ExecutableNotFound:
-        raise RuntimeError(
-            f"save_graph: graphviz's `dot` program is needed to write {path.name} "
-            "(apt-get install graphviz, brew install graphviz or conda install graphviz); "
-            "a .gv path writes the source without it"
-        ) from None
-    return path
-
-
-# ---------------------------------------------------------------- helpers
 def _names(params):
     if params is None:
         return {}

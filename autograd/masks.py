@@ -9,11 +9,17 @@ them is a plain ndarray again (`__array_wrap__`), except that comparing indices 
 
 import numpy as np
 
+_tensor_class = None  # Tensor, handed in by autograd/__init__.py: tensor.py imports this module
+
+
+def install(tensor_class) -> None:
+    """Hand this module the Tensor class that .float() and .double() make."""
+    global _tensor_class
+    _tensor_class = tensor_class
+
 
 def _as_tensor(array, dtype):
-    from .tensor import Tensor  # (tensor imports this module)
-
-    return Tensor(np.asarray(array), dtype=dtype)
+    return _tensor_class(np.asarray(array), dtype=dtype)
 
 
 class _Converts(np.ndarray):

@@ -12,7 +12,7 @@ rule: ties between singular values share the gradient as max and min do).
 import math
 import numbers
 
-from . import ops
+from . import linalg, ops
 from .tensor import Tensor, apply
 
 VECTOR_ORDERS = "any real p, inf, -inf, 0 (the count of nonzeros), None (2)"
@@ -29,6 +29,24 @@ def norm(x: Tensor, ord=None, axis=None, keepdims=False) -> Tensor:
         return _matrix(x, ord, axis, keepdims)
     raise ValueError(f"norm(ord={ord!r}) over {count} axes {axis}: a vector norm takes one axis "
                      "and a matrix norm two (only ord=None, the 2-norm, takes any number)")
+
+
+class NormMethod:
+    """Tensor.norm, defined here and installed on Tensor by autograd/__init__.py (this module
+    is built on tensor.py, so Tensor cannot inherit it)."""
+
+    def norm(self, ord=None, axis=None, keepdims=False, *, p=None, dim=None, keepdim=None):
+        """The `ord` norm (the first argument, as in np.linalg.norm and torch.norm) over `axis`.
+
+        One axis (or a 1-D tensor): a vector norm, any real p, inf, -inf, 0 (nonzeros counted,
+        no gradient); None (the default) is the 2-norm of all the elements, or over any axes.
+        Two axes: a matrix norm, numpy's orders 'fro', 1, -1, inf, -inf, and 2, -2, 'nuc'
+        (singular values: no gradient rule, so these raise where a gradient is wanted).
+        A number without an axis on a tensor of 2 or more axes raises: numpy reads it as a
+        matrix norm, PyTorch as a vector norm of all the elements. PyTorch's p=, dim=, keepdim=
+        are accepted. At kinks the gradient is PyTorch's subgradient (0 at 0, ties share).
+        """
+        return norm(self, *arguments(self.ndim, ord, axis, keepdims, p, dim, keepdim))
 
 
 def arguments(ndim, ord, axis, keepdims, p, dim, keepdim):
@@ -103,8 +121,6 @@ def _matrix(x, ord, axes, keepdims):
 
 def _singular_value_norm(x, ord, axes, keepdims):
     """ord 2, -2 or 'nuc': the largest, smallest or summed singular values (svd's rule)."""
-    from . import linalg  # linalg builds on the functions that build on this module
-
     rows, cols = (a % x.ndim for a in axes)
     rest = [i for i in range(x.ndim) if i not in (rows, cols)]
     s = linalg.svd(x.transpose((*rest, rows, cols)), compute_uv=False)

@@ -236,6 +236,22 @@ def array_function(func, args, kwargs):
     return run(*args, **kwargs)
 
 
+def install(tensor_class) -> None:
+    """Make numpy functions run the ops on Tensors: np.exp(t), np.sum(t, axis=1),
+    np.concatenate([a, b]), ... (called by autograd/__init__.py: this module is built on
+    tensor.py). A numpy function without a gradient rule raises a TypeError naming one."""
+    tensor_class.__array_ufunc__ = _tensor_array_ufunc
+    tensor_class.__array_function__ = _tensor_array_function
+
+
+def _tensor_array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    return array_ufunc(ufunc, method, inputs, kwargs)
+
+
+def _tensor_array_function(self, func, types, args, kwargs):
+    return array_function(func, args, kwargs)
+
+
 # ---------------------------------------------------------------- no rule: what to write instead
 # numpy names without a gradient rule (functions, ufuncs, ndarray methods) -> a differentiable
 # spelling of the same thing. Read only where no rule exists: a name that gets a rule (in the

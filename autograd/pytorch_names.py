@@ -123,8 +123,7 @@ def missing_attribute(kind: str, name: str, obj=None) -> AttributeError:
     if known is not None:
         message += f" (a PyTorch name): {known}"
     elif kind == "Tensor" and hasattr(np.ndarray, name) and not name.startswith("_"):
-        from . import numpy_api  # (imported here: it needs Tensor, which imports this module)
-        message += ": " + numpy_api.no_rule(f"ndarray.{name}", name, f"t.data.{name}")
+        message += ": " + _handed["no_rule"](f"ndarray.{name}", name, f"t.data.{name}")
     elif kind != "Tensor" and not name.startswith("_") and callable(
             getattr(_tensor_class, name, None)):
         message += f": it is a Tensor method, t.{name}(...) (or np.{name}(t) where numpy has it)"
@@ -198,8 +197,8 @@ def _with_numpys_keywords(function, args, kwargs):
     error = ""
     if "dim" in kwargs and function.__name__ in ("max", "min") and len(args) == 1 and set(
             renamed) <= {"axis", "keepdims"}:
-        from .tensor_methods import paired
-        return paired(args[0], function.__name__, renamed["axis"], renamed.get("keepdims", False))
+        return _handed["paired"](args[0], function.__name__, renamed["axis"],
+                                 renamed.get("keepdims", False))
     if different is None and not any(k in KEYWORDS for k in kwargs):
         try:
             result = function(*args, **renamed)
@@ -251,6 +250,9 @@ HINTED_FUNCTIONS = ("concatenate", "stack", "split")
 
 _tensor_class = None
 INSTALLED = set()  # the names install() put on Tensor as raising properties
+# What install() is handed from the modules built on this one (numpy_api.no_rule,
+# tensor_methods.paired): this module sits below Tensor, so it imports none of them.
+_handed = {}
 
 
 def _size(t):
@@ -259,13 +261,14 @@ def _size(t):
     return size
 
 
-def install(tensor_class) -> None:
+def install(tensor_class, functions, no_rule, paired) -> None:
     """Put the table on Tensor: a raising property per missing name, a `size` that says
-    `t.size()` is `t.shape`, the keyword hints on HINTED_METHODS and HINTED_FUNCTIONS."""
+    `t.size()` is `t.shape`, the keyword hints on HINTED_METHODS and on HINTED_FUNCTIONS of
+    the module `functions`. Called by autograd/__init__.py, once every module is loaded;
+    `no_rule` and `paired` are numpy_api's and tensor_methods' (see `_handed`)."""
     global _tensor_class
-    from . import functions
-
     _tensor_class = tensor_class
+    _handed.update(no_rule=no_rule, paired=paired)
     names = (*NAMES, *dir(np.ndarray), *(n + "_" for n in IN_PLACE))
     for name in names:
         if not name.startswith("_") and not hasattr(tensor_class, name):

@@ -7,12 +7,14 @@ forward and, when grad mode is on and an input requires grad, records the node (
 
 import itertools
 import numbers
+from operator import attrgetter
 
 import numpy as np
 
 from . import engine, ops, pytorch_names, tensor_methods
 from .masks import Indices, Mask
 from .tensor_math import MathMethods
+from .tensor_methods import plain_axis as _axis
 
 # Every tensor gets the next number as `seq`, so it is newer than its parents: backward visits
 # the graph newest first.
@@ -32,7 +34,7 @@ class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.ArrayMetho
                  "retains_grad", "seq", "version", "__weakref__")
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
-        if isinstance(data, Tensor):
+        if type(data) is not np.ndarray and isinstance(data, Tensor):  # (arrays: the usual)
             data = data.data
         try:
             array = np.array(data, dtype=dtype, copy=None if not requires_grad else True)
@@ -58,10 +60,11 @@ class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.ArrayMetho
         self.version = 0
 
     # ------------------------------------------------------------ array facts
-    shape = property(lambda self: self.data.shape, doc="Shape of the data, a tuple.")
-    ndim = property(lambda self: self.data.ndim, doc="Number of dimensions.")
-    size = property(lambda self: self.data.size, doc="Number of elements.")
-    dtype = property(lambda self: self.data.dtype, doc="numpy dtype of data and grad.")
+    # (attrgetter: read in C, without a Python call; layers and losses check shapes each step)
+    shape = property(attrgetter("data.shape"), doc="Shape of the data, a tuple.")
+    ndim = property(attrgetter("data.ndim"), doc="Number of dimensions.")
+    size = property(attrgetter("data.size"), doc="Number of elements.")
+    dtype = property(attrgetter("data.dtype"), doc="numpy dtype of data and grad.")
     is_leaf = property(lambda self: self.op is None, doc="True unless made by a recorded op.")
 
     def __dir__(self):
@@ -300,19 +303,6 @@ class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.ArrayMetho
         """Product along `axis`; the gradient is exact where elements are 0 (no division)."""
         return apply(ops.prod, self, axis=_axis(axis), keepdims=keepdims)
 
-    def norm(self, ord=None, axis=None, keepdims=False, *, p=None, dim=None, keepdim=None):
-        """The `ord` norm (the first argument, as in np.linalg.norm and torch.norm) over `axis`.
-
-        One axis (or a 1-D tensor): a vector norm, any real p, inf, -inf, 0 (nonzeros counted,
-        no gradient); None (the default) is the 2-norm of all the elements, or over any axes.
-        Two axes: a matrix norm, numpy's orders 'fro', 1, -1, inf, -inf, and 2, -2, 'nuc'
-        (singular values: no gradient rule, so these raise where a gradient is wanted).
-        A number without an axis on a tensor of 2 or more axes raises: numpy reads it as a
-        matrix norm, PyTorch as a vector norm of all the elements. PyTorch's p=, dim=, keepdim=
-        are accepted. At kinks the gradient is PyTorch's subgradient (0 at 0, ties share).
-        """
-        return norms.norm(self, *norms.arguments(self.ndim, ord, axis, keepdims, p, dim, keepdim))
-
     def logsumexp(self, axis=None, keepdims=False):
         """log(sum(exp(x))) along `axis`, computed without overflow; -inf over no elements."""
         return apply(ops.logsumexp, self, axis=_axis(axis), keepdims=keepdims)
@@ -332,7 +322,9 @@ class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.ArrayMetho
         """`self @ weight + bias` as one fused node; weight is (in_features, out_features)."""
         if bias is None:
             return self @ weight
-        return apply(ops.linear, self, lift(weight, self, "linear"), lift(bias, self, "linear"))
+        if type(weight) is not Tensor or type(bias) is not Tensor:  # (parameters: Tensors)
+            weight, bias = lift(weight, self, "linear"), lift(bias, self, "linear")
+        return apply(ops.linear, self, weight, bias)
 
     def bce_with_logits(self, target, reduction="mean"):
         """Binary cross-entropy of logits against targets in [0, 1] of the same shape.
@@ -382,25 +374,8 @@ class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.ArrayMetho
         self.data[index] = value.data
         self.mark_modified()
 
-    # ------------------------------------------------------------ numpy functions on Tensors
-    # np.exp(t), np.sum(t, axis=1), np.concatenate([a, b]), ... run the matching op (see
-    # autograd/numpy_api.py); a numpy function without a gradient rule raises a TypeError.
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        return numpy_api.array_ufunc(ufunc, method, inputs, kwargs)
-
-    def __array_function__(self, func, types, args, kwargs):
-        return numpy_api.array_function(func, args, kwargs)
-
-
-def _axis(axis):
-    """An axis argument as the ops take it: None, an int, or a tuple of ints."""
-    if axis is None or isinstance(axis, numbers.Integral):
-        return axis if axis is None else int(axis)
-    return tuple(int(a) for a in axis)
-
-
-def _axes(axis, ndim):
-    return ops.core.axes_of(axis, ndim)
+    # numpy dispatch (np.exp(t): __array_ufunc__, __array_function__), t.norm and PyTorch's hints
+    # come from modules built on this one: autograd/__init__.py installs them.
 
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -437,7 +412,7 @@ def _compare(func, t, other):
 def _same_shape(logits, target, op_name):
     """Lift a loss target; losses never broadcast, since (n,) against (n, 1) is a silent bug."""
     target = lift(target, logits, op_name)
-    if target.shape != logits.shape:
+    if target.data.shape != logits.data.shape:
         raise ValueError(
             f"{op_name}: logits shape {logits.shape} and target shape {target.shape} differ"
         )
@@ -474,13 +449,27 @@ def lift(value, like, op_name):
     Plain data joins the tensor's computation in the tensor's dtype, so float32 stays float32
     (numpy would upcast float32 with a float64 array). Two Tensors follow numpy's promotion.
     """
-    if isinstance(value, Tensor):
+    if type(value) is Tensor:  # (exact types first: isinstance(v, Tensor) costs more on a miss)
         return value
-    if isinstance(value, (float, int)):  # the common case first: a Python number
-        array = np.asarray(value, dtype=like.data.dtype)
+    if type(value) is np.ndarray and value.dtype is like.data.dtype:
+        return constant(value)
+    if isinstance(value, (float, int)):  # a Python number (a numpy float64 is one too)
+        dtype = like.data.dtype
+        kept = _NUMBERS_64 if dtype is _FLOAT64 else _NUMBERS_32 if dtype is _FLOAT32 else None
+        if kept is not None and engine.watcher is None:
+            known = kept.get(value)
+            if known is not None:
+                return constant(known)
+        array = np.asarray(value, dtype=dtype)
         if engine.watcher is not None:  # a number, or a numpy scalar (np.float64 is a float)
             engine.watcher.made(array, np.asarray, value, array.dtype)
+            return constant(array)
+        if kept is not None and value and value == value and len(kept) < 256:
+            array.flags.writeable = False  # shared from now on: nothing may change it
+            kept[value] = array
         return constant(array)
+    if isinstance(value, Tensor):
+        return value
     if isinstance(value, np.ndarray) and value.dtype is like.data.dtype:
         return constant(value)
     if isinstance(value, (numbers.Real, np.ndarray, np.generic, list)):
@@ -495,7 +484,12 @@ def lift(value, like, op_name):
     raise TypeError(f"{op_name}: unsupported operand type {type(value).__name__} with a Tensor")
 
 
+# Python numbers lifted to float64 and float32, kept by value (`y * 1.0001` makes its array once),
+# except under a watcher (told where each array comes from), 0 (-0.0 == 0.0) and nan.
+_FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
+_NUMBERS_64, _NUMBERS_32 = {}, {}
 _new_tensor = Tensor.__new__
+_grad_mode = engine._grad_mode  # (one object for good: apply reads it without the module)
 
 
 def constant(data):
@@ -516,11 +510,18 @@ def constant(data):
 
 def apply(op, *inputs, **attrs):
     """Run primitive `op` on Tensors and record the node if any input needs a gradient."""
-    arrays = []
-    for t in inputs:  # a loop: a list comprehension is a function call before Python 3.12
-        arrays.append(t.data)
-    try:
-        data = op.forward(*arrays, **attrs)
+    n = len(inputs)
+    try:  # (unrolled for the usual cases: no list of arrays to build, no empty **attrs to pass)
+        if attrs:
+            data = op.forward(*[t.data for t in inputs], **attrs)
+        elif n == 2:
+            data = op.forward(inputs[0].data, inputs[1].data)
+        elif n == 1:
+            data = op.forward(inputs[0].data)
+        elif n == 3:
+            data = op.forward(inputs[0].data, inputs[1].data, inputs[2].data)
+        else:
+            data = op.forward(*[t.data for t in inputs])
     except (ValueError, IndexError) as err:
         raise _describe_error(op, inputs, attrs, err) from None
     if op.saves:
@@ -528,8 +529,7 @@ def apply(op, *inputs, **attrs):
         attrs.update(saved)  # a fresh dict per call: safe to extend
     if type(data) is not np.ndarray:  # numpy returns scalars from 0-d operations
         data = np.asarray(data)
-    # The slots are set here rather than through constant(): this runs for every operation,
-    # and setting each slot once saves a call and four writes per node.
+    # The slots are set here, not through constant(): a call and four writes fewer per node.
     out = _new_tensor(Tensor)
     out.data = data
     out.grad = None
@@ -537,7 +537,7 @@ def apply(op, *inputs, **attrs):
     out.retains_grad = False
     out.seq = next(_creation_order)
     out.version = 0
-    if engine._grad_mode.enabled:
+    if _grad_mode.enabled:
         for t in inputs:
             if t.requires_grad:
                 out.requires_grad = True
@@ -592,7 +592,7 @@ def _apply_lifted(op, *args, **attrs):
 
 
 ops.Op.on_tensors = staticmethod(_apply_lifted)
-
-from . import norms, numpy_api  # noqa: E402  (they need Tensor, defined above)
-
-pytorch_names.install(Tensor)  # hints for PyTorch names: t.view, t.sum(dim=1), t.size(), ...
+# The modules below this one (the engine, the method mixins) import no Tensor: they apply ops
+# and make Tensors through the Tensors they are handed, with these.
+Tensor._apply, Tensor._lift = staticmethod(apply), staticmethod(lift)
+Tensor._constant = staticmethod(constant)

@@ -10,16 +10,15 @@ import math
 from . import ops
 
 
-def _apply(op, *args, **attrs):
-    from .tensor import apply  # tensor.py imports this module to build Tensor
-    return apply(op, *args, **attrs)
+# This module sits below tensor.py (Tensor inherits from it), so it imports no Tensor: it
+# applies ops through the Tensor it is handed, `self`.
+def _apply(op, t, **attrs):
+    return t._apply(op, t, **attrs)
 
 
-def _two(op, x, y):
-    """op(x, y) with the plain operand lifted into the Tensor's dtype."""
-    from .tensor import Tensor, lift
-    like = x if isinstance(x, Tensor) else y
-    return _apply(op, lift(x, like, op.name), lift(y, like, op.name))
+def _two(op, x, y, like):
+    """op(x, y) with the plain operand lifted into the dtype of `like` (the Tensor, x or y)."""
+    return like._apply(op, like._lift(x, like, op.name), like._lift(y, like, op.name))
 
 
 class MathMethods:
@@ -40,13 +39,13 @@ class MathMethods:
 
     def arctan2(self, other):
         """The angle of the point (other, self): numpy's arctan2(y=self, x=other)."""
-        return _two(ops.arctan2, self, other)
+        return _two(ops.arctan2, self, other, self)
 
     atan2 = arctan2
 
     def hypot(self, other):
         """sqrt(self^2 + other^2) without overflow; gradient 0 at the origin (a subgradient)."""
-        return _two(ops.hypot, self, other)
+        return _two(ops.hypot, self, other, self)
 
     def sinc(self):
         """sin(pi x) / (pi x), 1 at 0 (numpy's and PyTorch's normalised sinc)."""
@@ -55,25 +54,25 @@ class MathMethods:
     def log2(self): return _apply(ops.log2, self)
     def log10(self): return _apply(ops.log10, self)
     def exp2(self): return _apply(ops.exp2, self)
-    def logaddexp2(self, other): return _two(ops.logaddexp2, self, other)
+    def logaddexp2(self, other): return _two(ops.logaddexp2, self, other, self)
     def reciprocal(self): return 1 / self
     def deg2rad(self): return self * (math.pi / 180)  # numpy's very expression
     def rad2deg(self): return self * (180 / math.pi)
 
     def fmax(self, other):
         """The larger of the two, skipping nan (nan only where both are); ties give x all."""
-        return _two(ops.fmax, self, other)
+        return _two(ops.fmax, self, other, self)
 
     def fmin(self, other):
         """The smaller of the two, skipping nan (nan only where both are); ties give x all."""
-        return _two(ops.fmin, self, other)
+        return _two(ops.fmin, self, other, self)
 
     def remainder(self, other):
         """self mod other with the sign of other (numpy's and Python's %, PyTorch's remainder)."""
-        return _two(ops.remainder, self, other)
+        return _two(ops.remainder, self, other, self)
 
-    def __mod__(self, other): return _two(ops.remainder, self, other)
-    def __rmod__(self, other): return _two(ops.remainder, other, self)
+    def __mod__(self, other): return _two(ops.remainder, self, other, self)
+    def __rmod__(self, other): return _two(ops.remainder, other, self, self)
 
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
         """nan and +-inf replaced by finite numbers (numpy's defaults); they get no gradient."""
@@ -85,8 +84,7 @@ class MathMethods:
     @property
     def imag(self):
         """Zeros of the tensor's shape and dtype, a constant (numpy's imag of a real array)."""
-        from .tensor import Tensor
-        return Tensor(self.data.imag.copy())
+        return self._constant(self.data.imag.copy())
 
     def conj(self): return self
     conjugate = conj

@@ -13,8 +13,11 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import engine, ops
-from . import tensor as _t  # (a cycle: tensor imports this module; names are read at call time)
+from . import engine, ops, pytorch_names
+
+# These mixins sit below tensor.py (Tensor inherits from them), so they import no Tensor: they
+# apply ops and make Tensors through the Tensors they are handed (`t._apply`, `t._lift`,
+# `t._constant`: tensor.py's apply, lift and constant).
 
 # t.max(dim=1) and t.min(dim=1): PyTorch's (values, indices) pair (torch.return_types.max)
 MaxResult = namedtuple("max", ["values", "indices"])
@@ -30,7 +33,7 @@ class ShapeMethods:
         """Like ndarray.reshape: `t.reshape(2, 3)` or `t.reshape((2, 3))`; -1 is inferred."""
         if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
             shape = tuple(shape[0])
-        return _t.apply(ops.reshape, self, shape=tuple(int(n) for n in shape))
+        return self._apply(ops.reshape, self, shape=tuple(int(n) for n in shape))
 
     def ravel(self):
         """The elements as one axis, in C order: `t.reshape(-1)` (numpy's ravel)."""
@@ -43,8 +46,8 @@ class ShapeMethods:
         if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], numbers.Integral)):
             axes = () if axes[0] is None else tuple(axes[0])
         elif len(axes) == 2:
-            _t.pytorch_names.refuse_torch_transpose(self.ndim, axes)
-        return _t.apply(ops.transpose, self, axes=tuple(int(a) for a in axes) if axes else None)
+            pytorch_names.refuse_torch_transpose(self.ndim, axes)
+        return self._apply(ops.transpose, self, axes=tuple(int(a) for a in axes) if axes else None)
 
     T = property(lambda self: self.transpose(), doc="The transpose (all axes reversed).")
     mT = property(lambda self: self.swapaxes(-1, -2), doc="The last two axes swapped.")
@@ -57,7 +60,7 @@ class ShapeMethods:
 
     def squeeze(self, axis=None):
         """Drop axes of length 1 (all of them, or those in `axis`, which must have length 1)."""
-        axes = _t._axes(_t._axis(axis), self.ndim) if axis is not None else tuple(
+        axes = axes_of(axis, self.ndim) if axis is not None else tuple(
             i for i, n in enumerate(self.shape) if n == 1)
         for i in axes:
             if self.shape[i] != 1:
@@ -67,7 +70,7 @@ class ShapeMethods:
 
     def expand_dims(self, axis):
         """Insert axes of length 1 at `axis` (an int or a tuple), like np.expand_dims."""
-        return self.reshape(np.expand_dims(np.empty(self.shape, bool), _t._axis(axis)).shape)
+        return self.reshape(np.expand_dims(np.empty(self.shape, bool), plain_axis(axis)).shape)
 
     def unsqueeze(self, axis):
         """PyTorch's name for `expand_dims` (one axis)."""
@@ -91,7 +94,7 @@ class ShapeMethods:
     def broadcast_to(self, shape):
         """A read-only view with `shape`; the gradient is summed back over the new axes."""
         shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
-        return _t.apply(ops.broadcast_to, self, shape=shape)
+        return self._apply(ops.broadcast_to, self, shape=shape)
 
 
 class ArrayMethods:
@@ -107,7 +110,7 @@ class ArrayMethods:
 
         nan without a warning where fewer than ddof + 1 elements are reduced.
         """
-        count = math.prod(self.shape[i] for i in _t._axes(_t._axis(axis), self.ndim))
+        count = math.prod(self.shape[i] for i in axes_of(axis, self.ndim))
         centered = self - self.mean(axis=axis, keepdims=True)
         scale = 1.0 / (count - ddof) if count > ddof else np.nan
         return (centered * centered).sum(axis=axis, keepdims=keepdims) * scale
@@ -116,7 +119,7 @@ class ArrayMethods:
         """Standard deviation along `axis`, with numpy's `ddof`: the norm of the deviations over
         sqrt(n - ddof), so that its gradient where all values are equal is 0 (as in PyTorch),
         not sqrt's 0 * inf. nan without a warning where n <= ddof."""
-        count = math.prod(self.shape[i] for i in _t._axes(_t._axis(axis), self.ndim)) - ddof
+        count = math.prod(self.shape[i] for i in axes_of(axis, self.ndim)) - ddof
         scale = count ** -0.5 if count > 0 else np.nan
         centered = self - self.mean(axis=axis, keepdims=True)
         return centered.norm(axis=axis, keepdims=keepdims) * scale
@@ -165,7 +168,7 @@ class TorchMethods:
         """PyTorch's t.to(dtype), t.to(other) (its dtype) and t.to("cpu"): a float dtype,
         numpy's or torch's; a device other than the CPU raises (npgrad runs on numpy)."""
         for arg in args:
-            if isinstance(arg, _t.Tensor):
+            if engine.is_tensor(arg):
                 dtype = arg.dtype
             elif _is_device(arg):
                 device = arg
@@ -212,24 +215,15 @@ class TorchMethods:
     def masked_fill(self, mask, value):
         """`value` where `mask` holds (a bool array, e.g. t > 0), t elsewhere; the gradient is
         0 at the filled positions."""
-        mask = np.asarray(mask.data if isinstance(mask, _t.Tensor) else mask)
+        mask = np.asarray(mask.data if engine.is_tensor(mask) else mask)
         if mask.dtype != bool:
             raise TypeError(f"masked_fill: the mask must be a bool array (a comparison such as "
                             f"t > 0 gives one), got dtype {mask.dtype}")
         if np.broadcast_shapes(mask.shape, self.shape) != self.shape:  # (numpy's error too)
             raise ValueError(f"masked_fill: a mask of shape {mask.shape} does not broadcast to "
                              f"the tensor's shape {self.shape}")
-        return _t.apply(ops.where, _t.lift(value, self, "masked_fill"), self, condition=mask)
-
-    def new_zeros(self, *shape, requires_grad=False):
-        """Zeros of `shape` in this tensor's dtype."""
-        from .creation import zeros
-        return zeros(*shape, dtype=self.dtype, requires_grad=requires_grad)
-
-    def new_ones(self, *shape, requires_grad=False):
-        """Ones of `shape` in this tensor's dtype."""
-        from .creation import ones
-        return ones(*shape, dtype=self.dtype, requires_grad=requires_grad)
+        return self._apply(ops.where, self._lift(value, self, "masked_fill"), self,
+                           condition=mask)
 
     def zero_(self):
         """Set every value to 0 in place, returning the tensor. Under no_grad() (or on a tensor
@@ -267,6 +261,18 @@ class TorchMethods:
         if self.shape[axis] == 0:  # PyTorch gives `chunks` empty pieces of an empty axis
             return self.split([0] * chunks, axis)
         return self.split(-(-self.shape[axis] // chunks), axis)
+
+
+def plain_axis(axis):
+    """An axis argument as the ops take it: None, an int, or a tuple of ints."""
+    if axis is None or isinstance(axis, numbers.Integral):
+        return axis if axis is None else int(axis)
+    return tuple(int(a) for a in axis)
+
+
+def axes_of(axis, ndim):
+    """`axis` (None, an int or a tuple, numpy ints too) as a sorted tuple of non-negative axes."""
+    return ops.core.axes_of(plain_axis(axis), ndim)
 
 
 def _starts(sizes):
@@ -327,12 +333,12 @@ def in_place(op, target, other, symbol):
     snapshot of its old value; nodes recorded from the old value reach that snapshot in backward
     (engine.as_recorded), so `h += f(h)` means `h = h + f(h)`.
     """
-    other = _t.lift(other, target, op.name)
+    other = target._lift(other, target, op.name)
     if engine._grad_mode.enabled and (target.requires_grad or other.requires_grad):
         refuse_leaf(target, symbol)
         old = snapshot(target)
         # `h *= h` reads the old value twice: the live `h` would become its own parent (a cycle)
-        result = _t.apply(op, old, old if other is target else other)
+        result = target._apply(op, old, old if other is target else other)
         _check_in_place(op, symbol, target, other, result.shape)
         take_node(target, result)
         return target
@@ -376,7 +382,7 @@ def take_node(target, result):
 
 def snapshot(t):
     """A copy of `t` as it is now, node included: the input of an in-place op on `t`."""
-    copy = _t.constant(t.data.copy())
+    copy = t._constant(t.data.copy())
     copy.requires_grad, copy.op, copy.parents = t.requires_grad, t.op, t.parents
     copy.attrs, copy.seq, copy.name = t.attrs, t.seq, t.name
     copy.version = t.version  # a change before this one still shows to the nodes that read t
@@ -391,7 +397,7 @@ def _check_in_place(op, symbol, target, other, shape):
 
 def backward_into(root, gradient, create_graph, inputs):
     """`root.backward(inputs=...)`: add the gradients of `inputs` only into their `.grad`."""
-    inputs = [inputs] if isinstance(inputs, _t.Tensor) else list(inputs)
+    inputs = [inputs] if engine.is_tensor(inputs) else list(inputs)
     if not inputs:
         raise ValueError("backward: inputs= is empty; leave it out to reach every leaf")
     grads = engine.grad(root, inputs, None if gradient is None else [gradient],

@@ -70,7 +70,8 @@ def _check_zero_one(values: np.ndarray, name: str, what: str, noun: str, hint: s
     """Probabilities and binary targets lie in [0, 1]: {1, 2} would give a plausible number."""
     if not values.size:
         return
-    lo, hi = values.min(), values.max()  # a NaN anywhere makes both NaN
+    # (the ufuncs' reduce: ndarray.min and .max are Python functions around it)
+    lo, hi = np.minimum.reduce(values, None), np.maximum.reduce(values, None)  # NaN: both NaN
     if lo >= 0 and hi <= 1:  # (False for NaN too): the one test on the path of every step
         return
     if np.isnan(lo):
@@ -113,8 +114,9 @@ def bce_with_logits_loss(input: Tensor, target, reduction: str = "mean") -> Tens
     One engine node (`Tensor.bce_with_logits`), exact and finite for logits of any size.
     Targets outside [0, 1] or NaN raise a ValueError (PyTorch accepts them silently).
     """
-    _check_reduction(reduction, "bce_with_logits_loss")
-    x = _as_tensor(input)
+    if reduction not in REDUCTIONS:  # (checked first: every step)
+        _check_reduction(reduction, "bce_with_logits_loss")
+    x = input if isinstance(input, Tensor) else Tensor(input)
     y = _target_like(x, target, "bce_with_logits_loss")
     _check_zero_one(y, "bce_with_logits_loss", "target", "values")
     return x.bce_with_logits(y, reduction=reduction)
@@ -214,14 +216,15 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
     `label_smoothing` e the target is (1 - e) the label plus e / k on every class. The class
     axis is the last one (PyTorch's is axis 1: the same for (batch, classes) logits).
     """
-    weight, reduction = _weight_or_reduction(weight, reduction, "cross_entropy")
-    _check_reduction(reduction, "cross_entropy")
-    x = _as_tensor(input)
+    if isinstance(weight, str) or reduction not in REDUCTIONS:  # (checked first: every step)
+        weight, reduction = _weight_or_reduction(weight, reduction, "cross_entropy")
+        _check_reduction(reduction, "cross_entropy")
+    x = input if isinstance(input, Tensor) else Tensor(input)
     if x.ndim == 0:
         raise ValueError("cross_entropy: input must have a class axis (last dim), got a scalar")
     t = np.asarray(target.data if isinstance(target, Tensor) else target)
     k = x.shape[-1]
-    w = _class_weights(weight, k, x.dtype, "cross_entropy")
+    w = None if weight is None else _class_weights(weight, k, x.dtype, "cross_entropy")
     if not (isinstance(label_smoothing, (int, float)) and 0 <= label_smoothing <= 1):
         raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got "
                          f"{label_smoothing!r}")

@@ -36,7 +36,8 @@ def _is_parameter(value: Tensor) -> bool:
     if value.op is not None:
         return False
     if value.requires_grad:
-        _register(value)
+        if id(value) not in _PARAMETERS:  # (registered once: this runs on every call)
+            _register(value)
         return True
     ref = _PARAMETERS.get(id(value))
     return ref is not None and ref() is value
@@ -109,7 +110,8 @@ def _first_parameter(module: "Module") -> Tensor | None:
     stack = [iter(vars(module).values())]
     while stack:
         for value in stack[-1]:
-            if not isinstance(value, _HOLDERS):  # numbers, strings, arrays: most attributes
+            # numbers, strings, arrays: most attributes (their types first: a cheaper test)
+            if type(value) in _PLAIN or not isinstance(value, _HOLDERS):
                 continue
             if isinstance(value, Tensor):
                 if _is_parameter(value):
@@ -526,6 +528,7 @@ class _BufferOf:
 
 
 _HOLDERS = (Tensor, Module, list, tuple, dict)  # what can hold a parameter
+_PLAIN = {int, float, str, bool, type(None), np.ndarray}  # what cannot
 
 
 class Listing(list):

@@ -12,7 +12,7 @@ string and a declaration of the arrays it reads beside it:
 VJPs run only for inputs that need a gradient, and backward refuses only if one it runs reads
 an array changed in place since the node was recorded (`core.reads`). VJPs may return a
 gradient with broadcast (extra or size-1) dimensions or another dtype: the engine reduces it to
-the input's shape and dtype in one place (`engine.reduce_to`). The families, one file each:
+the input's shape and dtype in one place (`core.reduce_to`). The families, one file each:
 
     arithmetic   add subtract multiply divide negative power maximum minimum where logaddexp
     elementwise  exp expm1 log log1p sqrt abs sin cos tanh sigmoid relu leaky_relu gelu

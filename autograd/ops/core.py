@@ -13,8 +13,6 @@ import itertools
 
 import numpy as np
 
-from ..engine import sum_to  # noqa: F401  (re-exported for the families)
-
 
 class reads:  # lower case: it reads as part of the row, like the rule string before it
     """Which arrays one VJP reads, written after its rule: `reads("y")`, `reads("out", "x")`.
@@ -143,6 +141,35 @@ class Variadic:
 
     def __iter__(self):
         return (functools.partial(self.rule, index=i) for i in itertools.count())
+
+
+# ---------------------------------------------------------------- broadcasting undone
+def sum_to(g, shape):
+    """Undo broadcasting: sum `g` over the axes that broadcasting added or stretched to `g`'s
+    shape, down to `shape`. The one place where broadcasting is undone (the engine reduces
+    every gradient with `reduce_to`; a few VJPs call this directly)."""
+    # (np.add.reduce on arrays: ndarray.sum is a Python function around it; a Tensor, with
+    # create_graph=True, sums itself)
+    add = np.add.reduce if type(g) is np.ndarray else _tensor_sum
+    extra = g.ndim - len(shape)
+    if extra:
+        g = add(g, axis=tuple(range(extra)))
+    if g.shape != shape:
+        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+        g = add(g, axis=stretched, keepdims=True)
+    return g
+
+
+def _tensor_sum(g, axis, keepdims=False):
+    return g.sum(axis=axis, keepdims=keepdims)
+
+
+def reduce_to(g, like):
+    """`g` summed down to the shape of array `like` (undoing broadcasting), in its dtype."""
+    g = sum_to(g, like.shape)
+    if g.dtype != like.dtype:
+        g = g.astype(like.dtype)
+    return g
 
 
 # ---------------------------------------------------------------- helpers shared by the VJPs

@@ -20,8 +20,19 @@ abs = Op("abs", np.abs, lambda g, out, x: np.where(x > 0, g, select(x < 0, -g)),
          "dx = g * sign(x) (0 at x = 0)", reads("x"))
 sin = Op("sin", np.sin, lambda g, out, x: g * np.cos(x), "dx = g * cos(x)", reads("x"))
 cos = Op("cos", np.cos, lambda g, out, x: -g * np.sin(x), "dx = -g * sin(x)", reads("x"))
-tanh = Op("tanh", np.tanh, lambda g, out, x: times(g, 1 - out * out), "dx = g * (1 - out^2)",
-            reads("out"))
+
+
+def _tanh_vjp(g, out, x):
+    if type(out) is np.ndarray and out.ndim:  # in place on its own temporary: one array, not
+        # three (a 0-d product is a numpy scalar, which has no place to write into)
+        d = out * out
+        np.subtract(1, d, out=d)
+        d *= g
+        return d
+    return times(g, 1 - out * out)  # (the same, on Tensors: higher order)
+
+
+tanh = Op("tanh", np.tanh, _tanh_vjp, "dx = g * (1 - out^2)", reads("out"))
 
 
 def _sigmoid(x):

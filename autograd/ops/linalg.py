@@ -32,7 +32,7 @@ matmul = Op("matmul", np.matmul,
 
 def _linear(x, w, b):
     out = x @ w
-    if b.shape == out.shape[-1:] and b.dtype == out.dtype:  # a layer's bias: the usual case
+    if b.dtype is out.dtype and b.shape == out.shape[-1:]:  # a layer's bias: the usual case
         out += b  # in place: `out` is a fresh array, and this saves an allocation per layer
         return out
     return np.add(out, b)  # numpy's x @ w + b: the bias may add dimensions or promote
@@ -69,11 +69,17 @@ def _linear_vjp_w(g, out, x, w, b):
     return _matmul_vjp_y(_product_grad(g, x, w), out, x, w)
 
 
+def _linear_vjp_b(g, out, x, w, b):
+    # summed over the batch here, with the engine's own sum_to: the engine would do the same
+    # after a check and a call more, on every step
+    return sum_to(g, b.shape)
+
+
 # x @ w + b as one primitive: the layer of every MLP, one node instead of two.
 linear = Op(
     "linear",
     _linear,
     _linear_vjp_x, "dx = g @ w.T", reads("w"),
     _linear_vjp_w, "dw = x.T @ g", reads("x"),
-    lambda g, out, x, w, b: g, "db = g summed over the batch", reads(),
+    _linear_vjp_b, "db = g summed over the batch", reads(),
 )

@@ -57,19 +57,24 @@ def _per_loss(g, reduction, count):
     return g / (count or 1) if reduction == "mean" else g
 
 
+# Forwards see arrays only: they reduce with the ufuncs' own reduce (ndarray.sum and .max are
+# Python functions around them), with the same bits.
+_add, _max = np.add.reduce, np.maximum.reduce
+
+
 def _cross_entropy(x, t, reduction="mean"):
-    shifted = x - x.max(axis=-1, keepdims=True, initial=-np.inf)  # finite for logits of 1e4
+    shifted = x - _max(x, -1, None, None, True, -np.inf)  # finite for logits of 1e4
     exps = np.exp(shifted)
-    total = exps.sum(axis=-1, keepdims=True)
+    total = _add(exps, -1, None, None, True)
     if not x.shape[-1]:
         total += 1  # no classes, so no probabilities: log(1) keeps numpy quiet
     log_probs = shifted - np.log(total)
     probs = exps / total
     weighted = t * log_probs
     if reduction == "none":
-        loss = -weighted.sum(axis=-1)  # one per row
+        loss = -_add(weighted, -1)  # one per row
     else:  # one sum over everything: the usual case, and one reduction fewer than per row
-        loss = _reduce(-weighted.sum(), reduction, math.prod(x.shape[:-1]))
+        loss = _reduce(-_add(weighted, None), reduction, math.prod(x.shape[:-1]))
     return loss, {"probs": probs, "log_probs": log_probs}
 
 
@@ -114,7 +119,7 @@ def _bce_with_logits(x, t, reduction="mean"):
     probs = np.tanh(x * 0.5)
     probs *= 0.5
     probs += 0.5  # sigmoid(x) = (1 + tanh(x / 2)) / 2, in place on a fresh array
-    loss = losses if reduction == "none" else _reduce(losses.sum(), reduction, x.size)
+    loss = losses if reduction == "none" else _reduce(_add(losses, None), reduction, x.size)
     return loss, {"probs": probs}
 
 
