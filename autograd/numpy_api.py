@@ -285,18 +285,6 @@ def no_rule(name: str, key: str, plain: str) -> str:
 # like= dispatches on `like` alone, the index tricks call np.array on each item, and the scalar
 # types convert directly. All of them end in Tensor.__array__, which refuses a tensor that
 # requires grad (the graph would be lost) with this message, naming the spellings that record.
-def conversion_refused(shape) -> str:
-    """Tensor.__array__'s refusal for a tensor of `shape` that requires grad."""
-    return (f"numpy would turn this Tensor (shape {shape}) into a plain array and drop the graph "
-            "of a tensor that requires grad: use t.data (or t.detach()) for its values without "
-            "a gradient; with the gradient, write np.array([a, b]) as np.stack([a, b]) (nested "
-            "lists: a stack of stacks), np.array(t) as np.copy(t), np.r_[a, b] as "
-            "np.concatenate([a, b]), np.c_[a, b] as np.column_stack([a, b]), np.sum([a, b]) as "
-            "a + b (or np.stack([a, b]).sum(axis=0)); np.int64(t) is int(t) for one element "
-            "(a number, without a gradient, as float(t)) and t.data.astype(np.int64) for "
-            "integer indices")
-
-
 # ---------------------------------------------------------------- helpers
 def _tensor(value):
     return value if isinstance(value, Tensor) else Tensor(value)

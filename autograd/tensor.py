@@ -102,14 +102,6 @@ class Tensor(MathMethods, tensor_methods.ShapeMethods, tensor_methods.ArrayMetho
                              f"(shape {self.shape}) is ambiguous; use t.data.any() or t.data.all()")
         return bool(self.data)
 
-    def __array__(self, dtype=None, copy=None):
-        # np.asarray(t) and np.sum([a, b]) would hand out the values without the graph: refused
-        # for a tensor that requires grad, as PyTorch does; t.data is the explicit way.
-        if self.requires_grad:
-            from .numpy_api import conversion_refused  # (numpy_api imports this module)
-            raise TypeError(conversion_refused(self.shape))
-        return self.data if dtype is None else self.data.astype(dtype)
-
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=20)
         extras = ""

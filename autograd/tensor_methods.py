@@ -97,6 +97,18 @@ class ShapeMethods:
         return self._apply(ops.broadcast_to, self, shape=shape)
 
 
+def conversion_refused(shape) -> str:
+    """`__array__`'s refusal for a tensor of `shape` that requires grad."""
+    return (f"numpy would turn this Tensor (shape {shape}) into a plain array and drop the graph "
+            "of a tensor that requires grad: use t.data (or t.detach()) for its values without "
+            "a gradient; with the gradient, write np.array([a, b]) as np.stack([a, b]) (nested "
+            "lists: a stack of stacks), np.array(t) as np.copy(t), np.r_[a, b] as "
+            "np.concatenate([a, b]), np.c_[a, b] as np.column_stack([a, b]), np.sum([a, b]) as "
+            "a + b (or np.stack([a, b]).sum(axis=0)); np.int64(t) is int(t) for one element "
+            "(a number, without a gradient, as float(t)) and t.data.astype(np.int64) for "
+            "integer indices")
+
+
 class ArrayMethods:
     """ndarray's statistics, products, copies and running sums: composites of Tensor methods,
     or numpy's functions, which numpy dispatch runs on the ops (autograd.contractions,
@@ -104,6 +116,13 @@ class ArrayMethods:
     guess should be silent."""
 
     __slots__ = ()
+
+    def __array__(self, dtype=None, copy=None):
+        # np.asarray(t) and np.sum([a, b]) would hand out the values without the graph: refused
+        # for a tensor that requires grad, as PyTorch does; t.data is the explicit way.
+        if self.requires_grad:
+            raise TypeError(conversion_refused(self.shape))
+        return self.data if dtype is None else self.data.astype(dtype)
 
     def var(self, axis=None, ddof=0, keepdims=False):
         """Variance along `axis` with numpy's `ddof` (PyTorch's default is ddof=1: unbiased).
