@@ -4,7 +4,8 @@ as a state dict, laid out as PyTorch lays them out.
 `param_groups` is a list of dicts, each with its `params` and every option (lr, weight_decay,
 momentum or betas, ...): options a group does not give come from the constructor's. State
 (momentum buffers, moments, step counts) lives in per-parameter lists indexed as `params`
-(every parameter of every group, in order), which is what the compiled step reads.
+(every parameter of every group, in order). Each optimizer states its update once, as a rule
+(`update_rule`, see autograd/compile/rules.py): step() runs it, and a compiled step inlines it.
 """
 
 import math
@@ -13,6 +14,7 @@ import numbers
 import numpy as np
 
 from autograd import Tensor
+from autograd.compile.rules import Rule, eager_function
 
 from ..module import _is_parameter
 
@@ -62,10 +64,13 @@ class Optimizer:
     works, and unfreezing one later makes it train).
 
     Subclasses set `state_names` (attribute -> PyTorch's state key), define `_check(group)`,
-    `_new_state(p, group)` and `step()`.
+    `_new_state(p, group)`, and `update_rule(group)` with the `update_switches` it reads (or
+    their own `step()`).
     """
 
     state_names: dict = {}
+    # The options whose truth picks update_rule's instructions (all others are read per step).
+    update_switches: tuple = ()
     lr = GroupOption()
     weight_decay = GroupOption()
     maximize = GroupOption()
@@ -139,9 +144,30 @@ class Optimizer:
             elif p.grad is not None:
                 p.grad = np.zeros_like(p.data)
 
+    def update_rule(self, group: dict) -> list | None:
+        """The update of one parameter of `group` as instructions (autograd/compile/rules.py),
+        depending on `group` only through the truth of the `update_switches` options."""
+        return None
+
+    def rule(self, group: dict):
+        """(the `Rule` for `group`'s switches, the function step() runs it with), made once."""
+        key = (type(self), *map(bool, map(group.__getitem__, self.update_switches)))
+        entry = _RULES.get(key)
+        if entry is None:
+            instrs = self.update_rule(group)
+            if instrs is None:
+                raise NotImplementedError(f"{type(self).__name__} defines neither update_rule "
+                                          "nor step()")
+            rule = Rule(instrs, self.state_names, [k for k in group if k != "params"])
+            entry = _RULES[key] = (rule, eager_function(rule))
+        return entry
+
     def step(self) -> None:
-        """Update every parameter that has a gradient (defined by each optimizer)."""
-        raise NotImplementedError
+        """Update every parameter that has a gradient, by the optimizer's update rule."""
+        start = 0
+        for group in self.param_groups:
+            self.rule(group)[1](self, group, start)
+            start += len(group["params"])
 
     def _gradients(self):
         """(index in `params`, parameter, group, gradient) for each parameter that has a
@@ -241,6 +267,22 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in group.items() if k != "params"]
         return "\n".join(lines + [")"])
+
+
+def direction(group: dict, decoupled: bool = False) -> tuple[list, str]:
+    """(instructions, name) of the direction an update starts from: the gradient, negated
+    under `maximize`, plus weight_decay * p unless the decay is `decoupled` (AdamW's)."""
+    rule, g = [], "grad"
+    if group["maximize"]:
+        rule.append((np.negative, ("grad",), "d"))
+        g = "d"
+    if group["weight_decay"] and not decoupled:
+        rule += [(np.multiply, ("weight_decay", "param"), "decay"), (np.add, (g, "decay"), "d")]
+        g = "d"
+    return rule, g
+
+
+_RULES = {}  # (optimizer class, its switches' truth values) -> (Rule, eager function)
 
 
 def _copy(value):
