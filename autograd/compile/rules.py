@@ -98,7 +98,8 @@ class Emitter:
         self._count = 0
         skip = set(rule.hoisted)
         lines += self._body(rule.instrs, skip, names, set(rule.states), states, index, like)
-        lines.append(f"{param}.mark_modified()")
+        if param is not None:  # (None: the caller marks the parameters)
+            lines.append(f"{param}.mark_modified()")
         return lines
 
     def _body(self, instrs, skip, names, state_names, states, index, like):

@@ -10,7 +10,7 @@ from .. import engine
 from ..tensor import Tensor
 from .plan import _Plan
 from .recording import _Trace, _Unreplayable
-from .updates import Update, _restore, _same_state, _snapshot, _unknown_option
+from .updates import Update, _restore, _same_state, _snapshot
 
 MAX_PLANS = 16  # input signatures per step; more (ever-changing shapes) run eagerly
 # Runs of a generated update checked against the optimizer's step(): the first creates its
@@ -174,25 +174,18 @@ class CompiledStep:
             if plan is not None:
                 self._fuse(plan, None, Update.source(update, plan))
             return value
+        if len(update.opt.params) != len(self.params):  # its gradients are not cleared here
+            raise RuntimeError("compiled step: the optimizer's parameters changed after the step "
+                               "was compiled (add_param_group?); compile a new step")
         key = update.key()
-        if key is None:  # an option the generated update does not implement
-            if len(update.opt.params) != len(self.params):  # its gradients are not cleared here
-                raise RuntimeError("compiled step: the optimizer's parameters changed after the "
-                                   "step was compiled (add_param_group?); compile a new step")
-            self._warn(f"{type(update.opt).__name__} with {_unknown_option(update.opt)} has no "
-                       "generated update; its step() runs")
-            update.eager()
-            self._fuse(plan, None, Update.source(update, plan))
-            return value
         entry = plan.updates.get(key)
         if entry is None:  # [the generated update, or None: step() runs; its checked runs]
-            option = update.unsupported()
-            if option is None:
+            try:
                 entry = plan.updates[key] = [update.generate(plan), 0]
-            else:
+            except Exception as err:  # noqa: BLE001 - a rule the code generator cannot run
                 entry = plan.updates[key] = [None, CHECKED_UPDATES]
-                self._warn(f"{type(update.opt).__name__}'s option {option} has no generated "
-                           "update; its step() runs instead")
+                self._warn(f"{type(update.opt).__name__}'s update rule has no generated code "
+                           f"({type(err).__name__}: {err}); its step() runs instead")
         if entry[0] is None:
             update.eager()
         elif entry[1] >= CHECKED_UPDATES:
