@@ -4,7 +4,6 @@ Every test runs the same steps twice from the same state, eagerly and compiled, 
 losses, gradients and parameters bit for bit; the fallbacks are asserted with their warnings.
 """
 
-import math
 import warnings
 
 import numpy as np

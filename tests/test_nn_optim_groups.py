@@ -2,14 +2,12 @@
 groups, state dicts (a resumed run is bit-identical), zero_grad(set_to_none=), SGD dampening,
 Adam amsgrad, maximize, RMSprop, Adagrad, against closed forms; the compiled step with them."""
 
-import warnings
 
 import numpy as np
 import pytest
 
 import nn
 from autograd import Tensor
-from autograd.compile import CompileWarning
 
 P0 = np.array([1.0, -2.0, 0.5])
 C = np.array([0.3, -1.0, 2.0])  # the gradient of the linear loss sum(C * p)

@@ -37,8 +37,8 @@ from .flat import flatten
 from .kernels import FORWARD_KERNELS, ONE_HOT, SAVING_KERNELS, VJP_KERNELS, _k_unary  # noqa: F401
 from .plan import _Plan  # noqa: F401
 from .recording import _Unreplayable, labels_as_rows  # noqa: F401
-from .step import CHECKED_UPDATES, MAX_PLANS, CompiledStep, CompileWarning, _CallUpdate  # noqa: F401
 from .rules import IfNone, Rule
+from .step import CHECKED_UPDATES, MAX_PLANS, CompiledStep, CompileWarning, _CallUpdate  # noqa: F401
 from .updates import RuleUpdate, Update
 
 __all__ = ["CHECKED_UPDATES", "CompiledStep", "CompileWarning", "FORWARD_KERNELS", "IfNone",

@@ -62,7 +62,11 @@ class Rule:
                 per_param.add(out)
             else:
                 self.hoisted.append(instr)
-        made = {out for _, _, out in flat}
+        outs = [out for _, _, out in flat]
+        twice = sorted({out for _, _, out in self.hoisted if outs.count(out) > 1})
+        if twice:  # hoisted, it would no longer come after what reads its first value
+            raise ValueError(f"update rule: {twice} names two different scalars alike")
+        made = set(outs)
         self.options = sorted(a for a in used - made - per_param if a in options)
         unknown = sorted(used - made - per_param - set(options))
         if unknown:

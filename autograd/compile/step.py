@@ -14,7 +14,7 @@ from .updates import Update, _restore, _same_state, _snapshot
 
 MAX_PLANS = 16  # input signatures per step; more (ever-changing shapes) run eagerly
 # Runs of a generated update checked against the optimizer's step(): the first creates its
-# state (a momentum buffer is a copy of the gradient), the second updates that state.
+# state (a state the rule creates while it is None), the second updates that state.
 CHECKED_UPDATES = 2
 
 
