@@ -208,7 +208,7 @@ def _v_relu(b, g, out, ins, attrs, raw):
     o = b.buffer(raw)
     b.call(None, np.greater, x, _typed(0, x), mask)  # ops.relu: np.where(x > 0, g, 0)
     b.call(None, np.copyto, o, _typed(0, x))  # a selected 0, never 0 * g (nan for g = inf)
-    b.call(None, np.copyto, o, g, where=mask)
+    b.call(None, np.putmask, o, mask, g)  # copyto(where=) copies the same, 2-3x slower
     return o
 
 
