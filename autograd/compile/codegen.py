@@ -83,6 +83,10 @@ class _Builder:
                 if v.kind == "local":
                     for root in _roots(v):
                         end[id(root)] = max(end[id(root)], v.last)
+        for _, defined in self.instrs:  # planning is over: a buffer's recorded copy can go
+            for v in defined:  # (before the buffers exist: the first call peaks lower)
+                if v.kind == "buffer":
+                    v.ref = _stand_in(v.ref)
         free = {}  # (shape, dtype) -> arrays free again
         releases = {}  # instruction -> buffers free after it
         for n, (_, defined) in enumerate(self.instrs):
@@ -128,6 +132,13 @@ class _Builder:
             for fmt, args in instr_lines:
                 lines.append(fmt.format(*(name(a) for a in args)))
         return lines, consts, name
+
+
+def _stand_in(ref):
+    """An array with ref's shape and dtype that holds one element (read-only, all strides 0)."""
+    if not isinstance(ref, np.ndarray) or ref.size <= 1:
+        return ref
+    return np.broadcast_to(np.zeros((), ref.dtype), ref.shape)
 
 
 def _roots(v, seen=None):

@@ -130,13 +130,15 @@ class CompiledStep:
             if kernels:
                 self._warn("a fast kernel disagrees with its op's own functions; the op's "
                            "functions run instead (please report this)")
+        value = trace.value
+        del trace  # the recorded step's arrays go before the update's checks copy any state
         if plan is None:
             self.plans[signature] = reason
             self._warn(f"{reason}; this input signature runs eagerly")
-            return self._finish(None, trace.value)
+            return self._finish(None, value)
         self.plans[signature] = plan
         plan.signature = signature
-        return self._finish(plan, trace.value)
+        return self._finish(plan, value)
 
     def _give_up(self, signature, inputs, reason, value=None):
         self.plans[signature] = reason

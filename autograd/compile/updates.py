@@ -92,11 +92,12 @@ class RuleUpdate(Update):
             g = const(group)
             checks.append(f"{const(groups)}[{k}] is not {g}")
             checks += [_changed(f"{g}[{s!r}]", group[s]) for s in opt.update_switches]
-        states = {s: f"s_{s}" for s in opt.state_names}
-        lines += [f"s_{s} = {const(opt)}.{s}" for s in opt.state_names]
+        rules = [opt.rule(group)[0] for group in groups]
+        used = {s for rule in rules for s in rule.states}
+        states = {s: f"s_{s}" for s in opt.state_names if s in used}
+        lines += [f"{name} = {const(opt)}.{s}" for s, name in states.items()]
         start = 0
-        for group in groups:
-            rule = opt.rule(group)[0]
+        for group, rule in zip(groups, rules):
             lines += emit.group_lines(rule, const(group))
             params = group["params"]
             grads = plan.grads[start:start + len(params)]
