@@ -180,3 +180,28 @@ def test_groups_with_different_options_each_follow_their_formula(name, kwargs):
             REFERENCES[name](refs[k], g, states[k], options[k])
         opt.step()
         assert [p.data.tobytes() for p in params] == [r.tobytes() for r in refs], step
+
+
+@pytest.mark.parametrize("options", [{}, {"maximize": True}, {"weight_decay": 0.1},
+                                     {"maximize": True, "weight_decay": 0.1}], ids=repr)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_an_optimizer_with_its_own_step_gets_the_same_direction(options, shape):
+    class HalfSGD(nn.optim.SGD):  # writes its step() against `_gradients`
+        def step(self):
+            for _, p, group, g in self._gradients():
+                assert type(g) is np.ndarray
+                p.data -= 0.5 * group["lr"] * g
+    rng = np.random.default_rng(5)
+    start = rng.normal(size=shape)
+    p = Tensor(start.copy(), requires_grad=True)
+    opt = HalfSGD([p], lr=0.1, **options)
+    ref = start.copy()
+    for _ in range(3):
+        g = rng.normal(size=shape)
+        p.grad = g.copy()
+        opt.step()
+        d = -g if options.get("maximize") else g
+        if options.get("weight_decay"):
+            d = d + options["weight_decay"] * ref
+        ref -= 0.5 * 0.1 * np.asarray(d)
+        assert p.data.tobytes() == ref.tobytes()

@@ -94,26 +94,28 @@ class Emitter:
             lines.append(f"o_{out} = {self._scalar(func, [self._name(a, {}) for a in args])}")
         return lines
 
-    def param_lines(self, rule, param, data, grad, index, states, like=None):
+    def param_lines(self, rule, param, data, grad, index, states, like=None, names=False):
         """One parameter's update: `param` the Tensor, `data`/`grad` its arrays, `index` its
-        position in the state lists named by `states` (name -> list expression)."""
+        position in the state lists named by `states` (name -> list expression).
+        `names=True`: (lines, what each name of the rule is at their end)."""
         lines = [f"r_{s} = {states[s]}[{index}]" for s in rule.states]
-        names = {PARAM: data, GRAD: grad, **{s: f"r_{s}" for s in rule.states}}
+        known = {PARAM: data, GRAD: grad, **{s: f"r_{s}" for s in rule.states}}
         self._count = 0
         skip = set(rule.hoisted)
-        lines += self._body(rule.instrs, skip, names, set(rule.states), states, index, like)
+        lines += self._body(rule.instrs, skip, known, set(rule.states), states, index, like)
         if param is not None:  # (None: the caller marks the parameters)
             lines.append(f"{param}.mark_modified()")
-        return lines
+        return (lines, known) if names else lines
 
-    def _body(self, instrs, skip, names, state_names, states, index, like):
-        names = dict(names)
+    def _body(self, instrs, skip, names, state_names, states, index, like, top=True):
+        names = names if top else dict(names)  # names made inside a branch stay inside it
         lines = []
         for instr in instrs:
             if isinstance(instr, IfNone):
                 lines.append(f"if r_{instr.state} is None:")
                 for part in (instr.then, instr.otherwise):
-                    body = self._body(part, skip, names, state_names, states, index, like)
+                    body = self._body(part, skip, names, state_names, states, index, like,
+                                      top=False)
                     lines += ["    " + line for line in body or ["pass"]]
                     if part is instr.then:
                         lines.append("else:")
@@ -151,10 +153,11 @@ class Emitter:
         return f"{self.const(func)}({', '.join(values)})"
 
 
-def eager_function(rule):
+def eager_function(rule, yields=None):
     """`update(opt, group, start)`: `rule` on every parameter of `group` that has a gradient
     and requires one; `start` is the index of the group's first parameter in the state lists
-    (`opt.<state>`). What an optimizer's step() runs."""
+    (`opt.<state>`). What an optimizer's step() runs. With `yields` (a name of the rule), a
+    generator of (index, parameter, that value) instead, which marks nothing modified."""
     consts = {}
 
     def const(obj):
@@ -169,7 +172,11 @@ def eager_function(rule):
     lines += [f"s_{s} = opt.{s}" for s in rule.states]
     lines += ["for i, p in enumerate(group['params'], start):", "    G = p.grad",
               "    if G is None or not p.requires_grad:", "        continue", "    P = p.data"]
-    body = emit.param_lines(rule, "p", "P", "G", "i", {s: f"s_{s}" for s in rule.states})
+    body = emit.param_lines(rule, None if yields else "p", "P", "G", "i",
+                            {s: f"s_{s}" for s in rule.states}, names=(yields is not None))
+    if yields is not None:
+        body, names = body
+        body.append(f"yield i, p, {names[yields]}")
     lines += ["    " + line for line in body]
     return _function("update", "opt, group, start", lines, consts)
 

@@ -170,25 +170,22 @@ class Optimizer:
             start += len(group["params"])
 
     def _gradients(self):
-        """(index in `params`, parameter, group, gradient) for each parameter that has a
-        gradient and requires one: the gradient negated under `maximize`, plus
-        weight_decay * p unless the group's decay is decoupled (AdamW).
-
-        Always an ndarray: for a 0-d parameter the sum would be a numpy scalar, and the in-place
-        updates of state made from it (SGD's momentum buffer) would be lost."""
-        i = 0
+        """(index in `params`, parameter, group, direction) for each parameter that has a
+        gradient and requires one, the direction as `direction` states it (for optimizers
+        that write their own step()). Always an ndarray, also for a 0-d parameter."""
+        start = 0
         for group in self.param_groups:
-            decay = 0.0 if group.get("decoupled_weight_decay") else group.get("weight_decay", 0)
-            maximize = group.get("maximize", False)
-            for p in group["params"]:
-                if p.grad is not None and p.requires_grad:
-                    g = -p.grad if maximize else p.grad
-                    if decay:
-                        g = g + decay * p.data
-                    if type(g) is not np.ndarray:  # a numpy scalar (no call for the usual case)
-                        g = np.asarray(g)
-                    yield i, p, group, g
-                i += 1
+            decoupled = bool(group.get("decoupled_weight_decay"))
+            key = ("direction", decoupled, bool(group.get("maximize")),
+                   bool(group.get("weight_decay")))
+            run = _RULES.get(key)
+            if run is None:
+                instrs, name = direction(group, decoupled)
+                rule = Rule(instrs, {}, [k for k in group if k != "params"])
+                run = _RULES[key] = eager_function(rule, yields=name)
+            for i, p, g in run(self, group, start):
+                yield i, p, group, g if type(g) is np.ndarray else np.asarray(g)
+            start += len(group["params"])
 
     # ------------------------------------------------------------ state dicts
     def state_dict(self) -> dict:
@@ -273,16 +270,18 @@ def direction(group: dict, decoupled: bool = False) -> tuple[list, str]:
     """(instructions, name) of the direction an update starts from: the gradient, negated
     under `maximize`, plus weight_decay * p unless the decay is `decoupled` (AdamW's)."""
     rule, g = [], "grad"
-    if group["maximize"]:
+    if group.get("maximize"):
         rule.append((np.negative, ("grad",), "d"))
         g = "d"
-    if group["weight_decay"] and not decoupled:
+    if group.get("weight_decay") and not decoupled:
         rule += [(np.multiply, ("weight_decay", "param"), "decay"), (np.add, (g, "decay"), "d")]
         g = "d"
     return rule, g
 
 
-_RULES = {}  # (optimizer class, its switches' truth values) -> (Rule, eager function)
+# (optimizer class, its switches' truth values) -> (Rule, eager function); and the functions
+# `_gradients` runs.
+_RULES = {}
 
 
 def _copy(value):
