@@ -142,3 +142,34 @@ def test_a_stateless_rule_runs_once_over_flat_parameters():
     np.testing.assert_array_equal(params[1].data, np.full(2, 1 - 4 * 0.5))
     assert C.RuleUpdate(nn.optim.SGD([Tensor(np.ones(2), requires_grad=True)], 0.1,
                                      momentum=0.9), flat=True).group is None
+
+
+def test_a_rule_whose_arrays_are_not_shaped_like_the_parameter_runs_step_with_a_warning():
+    # A compiled step gives each new array of a rule the parameter's shape: a rule that
+    # broadcasts to more cannot run there; its checked run says so and step() runs instead.
+    def rule(group):
+        return [(np.multiply, ("table", "grad"), "big"), (np.sum, ("big",), "total"),
+                (operator.mul, ("total", np.float64(0.5)), "total"),
+                (np.subtract, ("param", "total"), "param")]
+    table = np.arange(6.0).reshape(2, 3)
+
+    def run(compiled):
+        p = Tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+        opt = Holder([p], rule, table=table, halve=False)
+        fn = lambda x: (Tensor(x) * p).sum()  # noqa: E731
+        step = C.CompiledStep(fn, [p], C.RuleUpdate(opt))
+        for i in range(4):
+            x = np.array([1.0, 2.0, 3.0]) * (i + 1)
+            if compiled:
+                step(x)
+            else:
+                p.grad = None
+                fn(x).backward()
+                opt.step()
+        return p.data
+    with pytest.warns(C.CompileWarning, match="differs from the optimizer's step"):
+        compiled = run(True)
+    np.testing.assert_array_equal(compiled, run(False))
+    expected = np.array([0.5, -1.0, 2.0]) - sum(0.5 * (table * np.arange(1.0, 4.0) * k).sum()
+                                                for k in range(1, 5))
+    np.testing.assert_allclose(compiled, expected, rtol=1e-14)

@@ -66,6 +66,9 @@ class Rule:
         twice = sorted({out for _, _, out in self.hoisted if outs.count(out) > 1})
         if twice:  # hoisted, it would no longer come after what reads its first value
             raise ValueError(f"update rule: {twice} names two different scalars alike")
+        clash = sorted({out for _, _, out in self.hoisted if out in options})
+        if clash:
+            raise ValueError(f"update rule: {clash} names both an option and a result")
         made = set(outs)
         self.options = sorted(a for a in used - made - per_param if a in options)
         unknown = sorted(used - made - per_param - set(options))
@@ -142,9 +145,11 @@ class Emitter:
         return lines
 
     def _name(self, arg, names):
-        if not isinstance(arg, str):
-            return repr(arg)
-        return names.get(arg, f"o_{arg}")
+        if isinstance(arg, str):
+            return names.get(arg, f"o_{arg}")
+        if type(arg) in (int, float, bool):
+            return repr(arg)  # (a float's repr reads back as the same float)
+        return self.const(arg)
 
     def _scalar(self, func, values):
         infix = _INFIX.get(func)

@@ -199,8 +199,12 @@ class CompiledStep:
             update.eager()
             eager = _snapshot(slots)
             _restore(slots, before)
-            entry[0]()
-            if _same_state(_snapshot(slots), eager):
+            try:
+                entry[0]()
+                same = _same_state(_snapshot(slots), eager)
+            except Exception:  # noqa: BLE001 - code that cannot run is code that differs
+                same = False
+            if same:
                 entry[1] += 1
             else:
                 _restore(slots, eager)
