@@ -89,6 +89,7 @@ class Emitter:
 
     def __init__(self, const, buffer=None):
         self.const, self.buffer = const, buffer
+        self.zero_d = True  # eager: new arrays may have 0-d operands (see eager_function)
 
     def group_lines(self, rule, group):
         """Read the rule's options from `group` (an expression) and run its hoisted part."""
@@ -128,15 +129,18 @@ class Emitter:
             func, args, out = instr
             values = ", ".join(self._name(a, names) for a in args)
             if isinstance(func, np.ufunc):
+                # `out` positional where numpy allows it: no keyword to parse at every call.
+                into = "out=" if func in (np.maximum, np.minimum) else ""
                 if out in names and out != GRAD:  # in place: the parameter, a state, an array
-                    lines.append(f"{self.const(func)}({values}, out={names[out]})")
-                elif self.buffer is None:
+                    lines.append(f"{self.const(func)}({values}, {into}{names[out]})")
+                elif self.buffer is None:  # `out=...`: an array even for 0-d operands
                     names[out] = f"r_{out}"
-                    lines.append(f"r_{out} = {self.const(func)}({values}, out=...)")
+                    tail = ", out=..." if self.zero_d else ""
+                    lines.append(f"r_{out} = {self.const(func)}({values}{tail})")
                 else:
                     names[out] = self.buffer(like, self._count)
                     self._count += 1
-                    lines.append(f"{self.const(func)}({values}, out={names[out]})")
+                    lines.append(f"{self.const(func)}({values}, {into}{names[out]})")
                 continue
             names[out] = f"r_{out}"
             lines.append(f"r_{out} = {self._scalar(func, [self._name(a, names) for a in args])}")
@@ -177,12 +181,21 @@ def eager_function(rule, yields=None):
     lines += [f"s_{s} = opt.{s}" for s in rule.states]
     lines += ["for i, p in enumerate(group['params'], start):", "    G = p.grad",
               "    if G is None or not p.requires_grad:", "        continue", "    P = p.data"]
-    body = emit.param_lines(rule, None if yields else "p", "P", "G", "i",
-                            {s: f"s_{s}" for s in rule.states}, names=(yields is not None))
-    if yields is not None:
-        body, names = body
-        body.append(f"yield i, p, {names[yields]}")
-    lines += ["    " + line for line in body]
+    bodies = []
+    for zero_d in (False, True):  # a ufunc of 0-d arrays returns a scalar unless out=...
+        emit.zero_d = zero_d
+        body, names = emit.param_lines(rule, None if yields else "p", "P", "G", "i",
+                                       {s: f"s_{s}" for s in rule.states}, names=True)
+        if yields is not None:
+            body.append(f"yield i, p, {names[yields]}")
+        bodies.append(body)
+    if bodies[0] == bodies[1]:
+        lines += ["    " + line for line in bodies[0]]
+    else:  # the keyword costs a little at every call: only 0-d parameters pay it
+        lines.append("    if P.ndim:")
+        lines += ["        " + line for line in bodies[0]]
+        lines.append("    else:")
+        lines += ["        " + line for line in bodies[1]]
     return _function("update", "opt, group, start", lines, consts)
 
 
