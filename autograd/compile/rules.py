@@ -116,13 +116,12 @@ class Emitter:
         lines = []
         for instr in instrs:
             if isinstance(instr, IfNone):
-                lines.append(f"if r_{instr.state} is None:")
-                for part in (instr.then, instr.otherwise):
+                for head, part in ((f"if r_{instr.state} is None:", instr.then),
+                                   ("else:", instr.otherwise)):
                     body = self._body(part, skip, names, state_names, states, index, like,
                                       top=False)
-                    lines += ["    " + line for line in body or ["pass"]]
-                    if part is instr.then:
-                        lines.append("else:")
+                    if body or head != "else:":
+                        lines += [head] + ["    " + line for line in body or ["pass"]]
                 continue
             if instr in skip:
                 continue
