@@ -146,7 +146,8 @@ class Optimizer:
 
     def update_rule(self, group: dict) -> list | None:
         """The update of one parameter of `group` as instructions (autograd/compile/rules.py),
-        depending on `group` only through the truth of the `update_switches` options."""
+        depending on nothing but the truth of `group`'s `update_switches` options (a rule is
+        made once per class and switches; every other option is read at each step)."""
         return None
 
     def rule(self, group: dict):
