@@ -204,12 +204,30 @@ def _v_relu(b, g, out, ins, attrs, raw):
     (x,) = ins
     if not (g.ref.shape == x.ref.shape and _same_dtype(g, x) and raw.dtype == g.ref.dtype):
         return None
-    mask = b.buffer(np.empty(x.ref.shape, bool))
+    if raw.dtype.kind != "f":
+        return None
+    bits = np.dtype(f"i{raw.dtype.itemsize}")
+    # ops.relu: np.where(x > 0, g, 0), a selected 0 (never 0 * g, nan for g = inf). Selected
+    # here bit by bit, g & (all ones where x > 0, else 0): 2x faster than copyto(where=).
+    mask = b.buffer(np.empty(x.ref.shape, bits))
     o = b.buffer(raw)
-    b.call(None, np.greater, x, _typed(0, x), mask)  # ops.relu: np.where(x > 0, g, 0)
-    b.call(None, np.copyto, o, _typed(0, x))  # a selected 0, never 0 * g (nan for g = inf)
-    b.call(None, np.putmask, o, mask, g)  # copyto(where=) copies the same, 2-3x slower
+    b.call(None, np.greater, x, _typed(0, x), mask)  # 1 or 0 ...
+    b.call(None, np.negative, mask, mask)  # ... -1 (all bits set) or 0
+    b.call(None, np.bitwise_and, _as_bits(b, g, bits), mask, _as_bits(b, o, bits))
     return o
+
+
+def _as_bits(b, v, bits):
+    """v's memory read as integers of the same size: made once for arrays that stay put."""
+    as_bits = lambda array: array.view(bits)  # noqa: E731
+    if v.kind in ("bound", "const"):
+        return b.define("const", as_bits(v.ref), fold=False)
+    t = b.define("local", np.empty(v.ref.shape, bits), sources=(v,))
+    if v.kind == "buffer":
+        t.view, t.derive = v, as_bits
+    else:
+        b.code("{0} = {1}.view({2})", t, v, bits)
+    return t
 
 
 def _v_multiply(i):
