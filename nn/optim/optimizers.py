@@ -25,8 +25,8 @@ from autograd.compile.rules import IfNone
 from .optimizer import GroupOption, Optimizer, check_at_least_zero, direction
 
 # Scalar arithmetic in rules (Python's, on Python numbers; written as operators when compiled).
-sub, mul, div, power, item = (operator.sub, operator.mul, operator.truediv, operator.pow,
-                              operator.getitem)
+plus, sub, mul, div, power, item = (operator.add, operator.sub, operator.mul, operator.truediv,
+                                    operator.pow, operator.getitem)
 
 
 class SGD(Optimizer):
@@ -151,7 +151,7 @@ class Adam(Optimizer):
             v = "max_v"
         # PyTorch's arrangement of the formula: fewer full-size temporaries.
         return rule + [
-            (operator.add, ("steps", 1), "steps"),
+            (plus, ("steps", 1), "steps"),
             (power, ("b2", "steps"), "b2t"), (sub, (1, "b2t"), "fix2"),
             (math.sqrt, ("fix2",), "root2"),
             (np.sqrt, (v,), "denom"), (np.divide, ("denom", "root2"), "denom"),
@@ -210,7 +210,7 @@ class RMSprop(Optimizer):
 
     def update_rule(self, group: dict) -> list:
         rule, g = direction(group)
-        rule += [(operator.add, ("steps", 1), "steps"), (sub, (1, "alpha"), "rest"),
+        rule += [(plus, ("steps", 1), "steps"), (sub, (1, "alpha"), "rest"),
                  (np.multiply, ("square_avg", "alpha"), "square_avg"),
                  (np.multiply, (g, g), "square"), (np.multiply, ("rest", "square"), "square"),
                  (np.add, ("square_avg", "square"), "square_avg")]
@@ -267,9 +267,9 @@ class Adagrad(Optimizer):
     def update_rule(self, group: dict) -> list:
         rule, g = direction(group)
         return rule + [
-            (operator.add, ("steps", 1), "steps"),  # rate = lr / (1 + (t - 1) lr_decay)
+            (plus, ("steps", 1), "steps"),  # rate = lr / (1 + (t - 1) lr_decay)
             (sub, ("steps", 1), "before"), (mul, ("before", "lr_decay"), "slowing"),
-            (operator.add, (1, "slowing"), "slowed"), (div, ("lr", "slowed"), "rate"),
+            (plus, (1, "slowing"), "slowed"), (div, ("lr", "slowed"), "rate"),
             (np.multiply, (g, g), "square"), (np.add, ("sums", "square"), "sums"),
             (np.sqrt, ("sums",), "denom"), (np.add, ("denom", "eps"), "denom"),
             (np.divide, (g, "denom"), "scaled"), (np.multiply, ("rate", "scaled"), "scaled"),
