@@ -173,3 +173,30 @@ def test_a_rule_whose_arrays_are_not_shaped_like_the_parameter_runs_step_with_a_
     expected = np.array([0.5, -1.0, 2.0]) - sum(0.5 * (table * np.arange(1.0, 4.0) * k).sum()
                                                 for k in range(1, 5))
     np.testing.assert_allclose(compiled, expected, rtol=1e-14)
+
+
+def test_a_step_whose_parameters_come_in_another_order_updates_each_with_its_own_gradient():
+    import nn
+    rng = np.random.default_rng(0)
+
+    def run(compiled):
+        ps = [Tensor(rng.normal(size=(3, 2)), requires_grad=True),
+              Tensor(rng.normal(size=2), requires_grad=True)]
+        opt = nn.optim.SGD(ps, lr=0.1, momentum=0.9)
+        fn = lambda x: ((Tensor(x) @ ps[0] + ps[1]) ** 2).sum()  # noqa: E731
+        step = C.CompiledStep(fn, ps[::-1], C.RuleUpdate(opt, flat=True))
+        for k in range(5):
+            x = np.linspace(-1, 1, 6).reshape(2, 3) * (k + 1)
+            if compiled:
+                step(x)
+            else:
+                opt.zero_grad()
+                fn(x).backward()
+                opt.step()
+        return [p.data.tobytes() for p in ps]
+    state = rng.bit_generator.state
+    eager = run(False)
+    rng.bit_generator.state = state
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", C.CompileWarning)
+        assert run(True) == eager

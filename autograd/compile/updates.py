@@ -96,13 +96,17 @@ class RuleUpdate(Update):
         used = {s for rule in rules for s in rule.states}
         states = {s: f"s_{s}" for s in opt.state_names if s in used}
         lines += [f"{name} = {const(opt)}.{s}" for s, name in states.items()]
+        grad_of = {id(p): g for p, g in zip(plan.params, plan.grads)}
+        if any(id(p) not in grad_of for p in opt.params):
+            raise ValueError("the optimizer updates parameters the step does not clear")
+        same_order = [id(p) for p in plan.params] == [id(p) for p in opt.params]
         start = 0
         for group, rule in zip(groups, rules):
             lines += emit.group_lines(rule, const(group))
             params = group["params"]
-            grads = plan.grads[start:start + len(params)]
+            grads = [grad_of[id(p)] for p in params]
             flat = self.group
-            if (flat is not None and rule.stateless and flat.intact(opt.params)
+            if (flat is not None and rule.stateless and same_order and flat.intact(opt.params)
                     and plan.flat_grad is not None and all(g is not None for g in grads)):
                 lines += emit.param_lines(rule, None, const(flat.flat), const(plan.flat_grad),
                                           "None", states, flat.flat)
