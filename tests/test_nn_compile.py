@@ -464,3 +464,33 @@ def test_zero_d_and_one_element_parameters_match_eager(optimizer, kw, shape):
     # Only a generated update that disagrees with an eager step() may fall back (eager's 0-d
     # momentum buffer, issue 17 item 10): then step() runs, with eager's numbers.
     assert all("differs from the optimizer's step()" in str(w.message) for w in caught)
+
+
+@pytest.mark.filterwarnings("error::autograd.compile.CompileWarning")
+@pytest.mark.parametrize("optimizer,kw", [("SGD", {"lr": 0.1, "momentum": 0.9}),
+                                          ("Adam", {"lr": 0.01}), ("RMSprop", {"lr": 0.01,
+                                                                               "momentum": 0.5})])
+def test_a_schedule_that_moves_lr_and_momentum_every_step_is_read_by_the_generated_update(
+        optimizer, kw):
+    # OneCycleLR changes lr and momentum (Adam's beta1) at every step: the generated update
+    # reads both from the group at every step, and stays the generated one.
+    data = classification(12, "float64", 8, 4)
+    runs = []
+    for compiled in (False, True):
+        model, opt = setup([8, 6, 4], "tanh", "float64", optimizer, **kw)
+        schedule = nn.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.2, total_steps=len(data))
+        step = nn.compile_step(model, nn.CrossEntropyLoss(), opt)
+        seen = []
+        for x, y in data:
+            if compiled:
+                step(x, y)
+            else:
+                eager_losses(model, nn.CrossEntropyLoss(), opt, [(x, y)])
+            seen.append(opt.param_groups[0].get("momentum", opt.param_groups[0].get("betas")))
+            schedule.step()
+        runs.append(([bits(p.data) for p in opt.params], seen))
+        if compiled:
+            (plan,) = step.compiled.plans.values()
+            assert [entry[0] is not None for entry in plan.updates.values()] == [True]
+    assert runs[0] == runs[1]
+    assert len(set(map(str, runs[0][1]))) > 5  # the momentum did move
