@@ -314,6 +314,9 @@ class LabelRows:
         bits = 8 * labels.dtype.itemsize
         self.check = ("max" if bits == 64 else
                       "min" if labels.dtype.kind == "i" and self.k > 2 ** (bits - 1) else None)
+        # Checked labels of np.intp's size are taken as np.intp: np.take converts no copy.
+        self.as_index = (np.dtype(np.intp) if self.check == "max"
+                         and labels.dtype.itemsize == np.dtype(np.intp).itemsize else None)
 
     def misfit(self, labels):
         """False once `rows` holds the labels' one-hot rows; True for a label outside [0, k)."""
@@ -322,7 +325,8 @@ class LabelRows:
                                        else labels.min() < 0):
             return True
         try:
-            np.take(self.eye, u, 0, self.rows)
+            np.take(self.eye, u if self.as_index is None else labels.view(self.as_index), 0,
+                    self.rows)
         except IndexError:
             return True
         return False
