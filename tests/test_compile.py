@@ -458,8 +458,8 @@ def test_a_kernel_that_disagrees_with_its_op_is_caught(monkeypatch):
 
 def test_an_update_that_disagrees_with_the_optimizer_is_caught():
     class Broken(C.RuleUpdate):
-        def generate(self, plan):
-            update = super().generate(plan)
+        def generate(self, plan, source=None):
+            update = super().generate(plan, source)
 
             def broken():
                 update()
@@ -482,8 +482,8 @@ def test_an_update_whose_generated_code_differs_stops_running_it():
             consts["u_broken"] = self.opt.params[0]
             return lines + ["u_broken.data[0, 0] += 1e-3"], consts, checks
 
-        def generate(self, plan):
-            return C._function("update", "", *self.source(plan)[:2])
+        def generate(self, plan, source=None):
+            return C._function("update", "", *(source or self.source(plan))[:2])
     data = batches(8)
     pe, pc = make_params(), make_params()
     eager = eager_run(mlp_loss, pe, data, lambda p: _Opt(p).step)

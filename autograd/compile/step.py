@@ -182,10 +182,11 @@ class CompiledStep:
         key = update.key()
         entry = plan.updates.get(key)
         if entry is None:  # [the generated update, or None: step() runs; its checked runs]
-            try:
-                entry = plan.updates[key] = [update.generate(plan), 0]
+            try:  # [the function, its checked runs, its source (the fused step's too)]
+                source = update.source(plan)
+                entry = plan.updates[key] = [update.generate(plan, source), 0, source]
             except Exception as err:  # noqa: BLE001 - a rule the code generator cannot run
-                entry = plan.updates[key] = [None, CHECKED_UPDATES]
+                entry = plan.updates[key] = [None, CHECKED_UPDATES, None]
                 self._warn(f"{type(update.opt).__name__}'s update rule has no generated code "
                            f"({type(err).__name__}: {err}); its step() runs instead")
         if entry[0] is None:
@@ -208,11 +209,12 @@ class CompiledStep:
                 entry[1] += 1
             else:
                 _restore(slots, eager)
-                entry[:] = [None, CHECKED_UPDATES]
+                entry[:] = [None, CHECKED_UPDATES, None]
                 self._warn(f"the generated {type(update).__name__} differs from the optimizer's "
                            "step(); step() runs instead (please report this)")
+            del before, eager, slots  # (not held while the fused step is compiled)
         if entry[1] >= CHECKED_UPDATES:  # checked: from now on one function does the whole step
-            self._fuse(plan, key, update.source(plan) if entry[0] is not None
+            self._fuse(plan, key, entry[2] if entry[0] is not None
                        else Update.source(update, plan))
         return value
 

@@ -33,8 +33,9 @@ class Update:
         """(lines, closure constants, checks that are true when key() changed), names `u_`."""
         return ["u_step()"], {"u_step": self.eager}, []
 
-    def generate(self, plan):
-        lines, consts, _ = self.source(plan)
+    def generate(self, plan, source=None):
+        """The update as a function of no arguments (from `source`, if given)."""
+        lines, consts, _ = source or self.source(plan)
         return _function("update", "", lines, consts)
 
 
