@@ -11,14 +11,14 @@ import functools
 import numpy as np
 
 from autograd import Tensor
-from autograd.compile import ONE_HOT, AdamUpdate, CompiledStep, SGDUpdate, Update, labels_as_rows
+from autograd.compile import ONE_HOT, CompiledStep, RuleUpdate, Update, labels_as_rows
 
 from . import functional as F
 from .clip_grad import clip_grad_norm_
 from .layers import Dropout
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module
-from .optim import SGD, Adam
+from .optim import Optimizer
 
 # Losses whose targets we may prepare, exactly as they would be inside them: class labels become
 # one-hot rows inside the step, made by a function the replay knows (it takes identity rows into
@@ -34,16 +34,17 @@ def compile_step(model: Module, loss_fn, optimizer, skip_nonfinite: bool = False
                  clip_grad_norm: float | None = None, on_eager=None, flat: bool = True):
     """A compiled training step: `step(x, y)` returns the loss as a float.
 
-    Works with any optimizer (nn.optim.SGD, Adam and AdamW run as generated code, others and
-    options the generated code does not know through their own `step()`). `step.output` is
+    Works with any optimizer (nn.optim's update rules run inside the generated code; an
+    optimizer with a `step()` of its own runs it). `step.output` is
     the model's output of the last call (a new array).
     `skip_nonfinite=True`: when the loss is inf or nan, the parameters are not updated.
     `clip_grad_norm`: clip the joint 2-norm of the model's gradients to it before each update
     (then the optimizer runs its own `step()`, after `nn.clip_grad_norm_`).
     `on_eager(message)`: called, instead of a CompileWarning, when a step runs eagerly.
-    `flat`: with plain SGD, move the parameters' arrays into one array (each p.data becomes a
-    view of it, so arrays taken from p.data before are no longer the parameters'); the update
-    is then two numpy calls. `flat=False` leaves every array where it is.
+    `flat`: with an update that keeps no state (plain SGD), move the parameters' arrays into
+    one array (each p.data becomes a view of it, so arrays taken from p.data before are no
+    longer the parameters'); the update is then two numpy calls. `flat=False` leaves every
+    array where it is.
     A loss that hands its targets unchanged to another loss says so with an attribute
     `targets_like` (that loss): its class labels are then prepared as that loss's would be.
     What a compiled step freezes, and what makes it run eagerly with a CompileWarning, is
@@ -59,12 +60,12 @@ class TrainingStep:
     def __init__(self, model, loss_fn, optimizer, skip_nonfinite=False, clip_grad_norm=None,
                  on_eager=None, flat=True):
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
-        step = type(optimizer).step  # what the update does, whatever the class is called
         if clip_grad_norm is not None:
             update = Update(_Clipped(model.parameters(), optimizer, clip_grad_norm))
-        else:  # AdamW is Adam's step with another default: AdamUpdate reads its options
-            update = (SGDUpdate(optimizer, flat=flat) if step is SGD.step
-                      else AdamUpdate(optimizer) if step is Adam.step else Update(optimizer))
+        elif _runs_its_rule(optimizer):  # its update rule joins the step's generated code
+            update = RuleUpdate(optimizer, flat=flat)
+        else:  # an optimizer with a step() of its own: the compiled step calls it
+            update = Update(optimizer)
         # The signature includes the model's training flag (read without a Python call).
         self.compiled = CompiledStep(self._forward, optimizer.params, update,
                                      key=functools.partial(getattr, model, "training"),
@@ -163,6 +164,13 @@ class _Clipped:
     def step(self):
         clip_grad_norm_(self.params, self.max_norm)
         self.optimizer.step()
+
+
+def _runs_its_rule(optimizer) -> bool:
+    """True when the optimizer's step() is nn.optim's, running its `update_rule`."""
+    kind = type(optimizer)
+    return (isinstance(optimizer, Optimizer) and kind.step is Optimizer.step
+            and kind.update_rule is not Optimizer.update_rule)
 
 
 def _is(loss_fn, known) -> bool:

@@ -11,7 +11,7 @@ import pytest
 
 import nn
 from autograd import Tensor
-from autograd.compile import AdamUpdate, CompiledStep, CompileWarning, SGDUpdate, Update, _Plan
+from autograd.compile import CompiledStep, CompileWarning, RuleUpdate, _Plan
 
 
 def bits(a):
@@ -327,20 +327,27 @@ def test_dropout_masks_drawn_inside_the_step_run_eagerly_with_eager_bits():
     assert [bits(p.data) for p in me.parameters()] == [bits(p.data) for p in mc.parameters()]
 
 
-def test_an_option_the_generated_update_does_not_know_runs_step_with_a_warning():
-    class MaximizingSGD(nn.optim.SGD):  # SGD's own step, with an option it ignores here
-        def __init__(self, params, lr):
-            super().__init__(params, lr)
-            self.foreach = False
+def test_a_subclass_with_its_own_rule_runs_it_eagerly_and_compiled():
+    class SignSGD(nn.optim.SGD):  # a rule of its own: p -= lr * sign(grad)
+        update_switches = ()
+
+        def update_rule(self, group):
+            return [(np.sign, ("grad",), "s"), (np.multiply, ("lr", "s"), "s"),
+                    (np.subtract, ("param", "s"), "param")]
     data = classification(5, "float64", 8, 4, labels=False)
     me, mc = (nn.MLP([8, 6, 4], dtype="float64") for _ in range(2))
     mc.load_state_dict(me.state_dict())
-    oe, oc = MaximizingSGD(me.parameters(), 0.1), MaximizingSGD(mc.parameters(), 0.1)
+    start = [p.data.copy() for p in me.parameters()]
+    oe, oc = SignSGD(me.parameters(), 0.1), SignSGD(mc.parameters(), 0.1)
     eager = eager_losses(me, nn.CrossEntropyLoss(), oe, data)
-    with pytest.warns(CompileWarning, match="MaximizingSGD's option foreach=False"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileWarning)
         compiled = compiled_losses(mc, nn.CrossEntropyLoss(), oc, data)
     assert [bits(v) for v in eager[0]] == [bits(v) for v in compiled[0]]
     assert [bits(p.data) for p in me.parameters()] == [bits(p.data) for p in mc.parameters()]
+    moved = [np.abs(p.data - s) for p, s in zip(me.parameters(), start)]
+    assert all(np.all((m == 0) | np.isclose(m % 0.1, 0) | np.isclose(m % 0.1, 0.1))
+               for m in moved)  # every step moved each entry by 0 or lr
 
 
 def test_an_optimizer_with_its_own_step_is_not_mistaken_for_sgd():
@@ -435,8 +442,7 @@ def test_zero_d_and_one_element_parameters_match_eager(optimizer, kw, shape):
 
         def fn(x):
             return ((p * Tensor(x)) ** 2 * 0.5 + q * p).sum()
-        step = CompiledStep(fn, [p, q], SGDUpdate(opt) if optimizer == "SGD" else
-                            AdamUpdate(opt) if optimizer == "Adam" else Update(opt))
+        step = CompiledStep(fn, [p, q], RuleUpdate(opt))
         out = []
         for x in np.linspace(0.5, 2.0, 6):
             x = np.full(shape, x)
@@ -458,3 +464,33 @@ def test_zero_d_and_one_element_parameters_match_eager(optimizer, kw, shape):
     # Only a generated update that disagrees with an eager step() may fall back (eager's 0-d
     # momentum buffer, issue 17 item 10): then step() runs, with eager's numbers.
     assert all("differs from the optimizer's step()" in str(w.message) for w in caught)
+
+
+@pytest.mark.filterwarnings("error::autograd.compile.CompileWarning")
+@pytest.mark.parametrize("optimizer,kw", [("SGD", {"lr": 0.1, "momentum": 0.9}),
+                                          ("Adam", {"lr": 0.01}), ("RMSprop", {"lr": 0.01,
+                                                                               "momentum": 0.5})])
+def test_a_schedule_that_moves_lr_and_momentum_every_step_is_read_by_the_generated_update(
+        optimizer, kw):
+    # OneCycleLR changes lr and momentum (Adam's beta1) at every step: the generated update
+    # reads both from the group at every step, and stays the generated one.
+    data = classification(12, "float64", 8, 4)
+    runs = []
+    for compiled in (False, True):
+        model, opt = setup([8, 6, 4], "tanh", "float64", optimizer, **kw)
+        schedule = nn.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.2, total_steps=len(data))
+        step = nn.compile_step(model, nn.CrossEntropyLoss(), opt)
+        seen = []
+        for x, y in data:
+            if compiled:
+                step(x, y)
+            else:
+                eager_losses(model, nn.CrossEntropyLoss(), opt, [(x, y)])
+            seen.append(opt.param_groups[0].get("momentum", opt.param_groups[0].get("betas")))
+            schedule.step()
+        runs.append(([bits(p.data) for p in opt.params], seen))
+        if compiled:
+            (plan,) = step.compiled.plans.values()
+            assert [entry[0] is not None for entry in plan.updates.values()] == [True]
+    assert runs[0] == runs[1]
+    assert len(set(map(str, runs[0][1]))) > 5  # the momentum did move

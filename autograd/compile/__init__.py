@@ -24,22 +24,24 @@ Frozen at trace time (a plan replays the numpy work of its recording, nothing el
 control flow and numbers that `fn` computes with numpy from its inputs (`float(x.sum())`, `if
 x[0] > 0`: nothing tells the watcher), op attributes (axes, reductions), and checks or prints
 written in Python. `p.grad` holds a buffer reused by every step; parameters that do not
-require grad stay put and keep `.grad` None; `SGDUpdate(opt, flat=True)` moves the
-parameters' arrays into one array (p.data becomes a view of it).
+require grad stay put and keep `.grad` None; `RuleUpdate(opt, flat=True)` moves the
+parameters' arrays into one array (p.data becomes a view of it) when the update keeps no state.
 
 The parts: recording (the watcher), codegen (values, buffers, source), kernels (out= forms of
 an MLP's ops), plan (a recorded step as a replay), flat (parameters in one array), updates
-(optimizer updates), step (CompiledStep); function: gradient functions (a loss and its gradient
-over leaf tensors, for scipy.optimize) compiled the same way.
+(how an optimizer's update runs in a step), rules (update rules as data, run eagerly by the
+optimizer's step() and inlined into the step's code), step (CompiledStep); function: gradient
+functions (a loss and its gradient over leaf tensors, for scipy.optimize) compiled the same way.
 """
 from .codegen import _function  # noqa: F401 - the parts below are reached from here by tests
 from .flat import flatten
 from .kernels import FORWARD_KERNELS, ONE_HOT, SAVING_KERNELS, VJP_KERNELS, _k_unary  # noqa: F401
 from .plan import _Plan  # noqa: F401
 from .recording import _Unreplayable, labels_as_rows  # noqa: F401
+from .rules import IfNone, Rule
 from .step import CHECKED_UPDATES, MAX_PLANS, CompiledStep, CompileWarning, _CallUpdate  # noqa: F401
-from .updates import AdamUpdate, SGDUpdate, Update
+from .updates import RuleUpdate, Update
 
-__all__ = ["AdamUpdate", "CHECKED_UPDATES", "CompiledStep", "CompileWarning", "FORWARD_KERNELS",
-           "MAX_PLANS", "ONE_HOT", "SAVING_KERNELS", "SGDUpdate", "Update", "VJP_KERNELS",
-           "flatten", "labels_as_rows"]
+__all__ = ["CHECKED_UPDATES", "CompiledStep", "CompileWarning", "FORWARD_KERNELS", "IfNone",
+           "MAX_PLANS", "ONE_HOT", "Rule", "RuleUpdate", "SAVING_KERNELS", "Update",
+           "VJP_KERNELS", "flatten", "labels_as_rows"]

@@ -11,7 +11,7 @@ class _Value:
     """An array of the step: an input, a bound array, a constant, a buffer or a local."""
 
     __slots__ = ("kind", "ref", "name", "fold", "tensor", "index", "last", "sources",
-                 "buffer", "fixed", "born", "summed", "view", "one_hot")
+                 "buffer", "fixed", "born", "summed", "view", "derive", "one_hot")
 
     def __init__(self, kind, ref, **fields):
         self.kind = kind  # "input", "bound", "const", "buffer", "local"
@@ -26,7 +26,8 @@ class _Value:
         self.fixed = None  # a buffer it must live in (a parameter's .grad)
         self.born = -1  # the instruction that writes it
         self.summed = False  # a buffer holding a running sum of gradients
-        self.view = None  # for a "local" that is a buffer's transpose: that buffer
+        self.view = None  # for a "local" that is a view of a buffer (made once): that buffer
+        self.derive = _transpose  # ... and how the view is made from it
         self.one_hot = False  # rows holding one 1 each (class labels), 0 elsewhere
         for k, v in fields.items():
             setattr(self, k, v)
@@ -83,6 +84,10 @@ class _Builder:
                 if v.kind == "local":
                     for root in _roots(v):
                         end[id(root)] = max(end[id(root)], v.last)
+        for _, defined in self.instrs:  # planning is over: a buffer's recorded copy can go
+            for v in defined:  # (before the buffers exist: the first call peaks lower)
+                if v.kind == "buffer":
+                    v.ref = _stand_in(v.ref)
         free = {}  # (shape, dtype) -> arrays free again
         releases = {}  # instruction -> buffers free after it
         for n, (_, defined) in enumerate(self.instrs):
@@ -110,7 +115,7 @@ class _Builder:
                     return f"a{a.index}"
                 if a.kind == "local":
                     if a.name is None:  # a buffer's transpose is made once, like the buffer
-                        a.name = (constant(a.view.buffer.mT) if a.view is not None
+                        a.name = (constant(a.derive(a.view.buffer)) if a.view is not None
                                   else f"v{next(self.counter)}")
                     return a.name
                 array = a.buffer if a.kind == "buffer" else a.ref
@@ -128,6 +133,17 @@ class _Builder:
             for fmt, args in instr_lines:
                 lines.append(fmt.format(*(name(a) for a in args)))
         return lines, consts, name
+
+
+def _transpose(array):
+    return array.mT
+
+
+def _stand_in(ref):
+    """An array with ref's shape and dtype that holds one element (read-only, all strides 0)."""
+    if not isinstance(ref, np.ndarray) or ref.size <= 1:
+        return ref
+    return np.broadcast_to(np.zeros((), ref.dtype), ref.shape)
 
 
 def _roots(v, seen=None):

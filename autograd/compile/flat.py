@@ -1,5 +1,5 @@
 """Flat parameters: the arrays of several parameters moved side by side into one aligned
-array, so that an SGD update is a couple of numpy calls whatever their number.
+array, so that an update that keeps no state is a couple of numpy calls whatever their number.
 """
 import weakref
 
@@ -26,7 +26,7 @@ def _layout(params):
     """Where each parameter starts in a flat array (64-byte boundaries), and its length.
 
     Aligned starts keep BLAS and SIMD loops on their fast paths; the gaps hold zeros, which
-    stay zero through SGD's update (p - lr * 0).
+    stay zero through a plain gradient step (p - rate * 0).
     """
     offsets, size = [], 0
     for p in params:

@@ -204,12 +204,30 @@ def _v_relu(b, g, out, ins, attrs, raw):
     (x,) = ins
     if not (g.ref.shape == x.ref.shape and _same_dtype(g, x) and raw.dtype == g.ref.dtype):
         return None
-    mask = b.buffer(np.empty(x.ref.shape, bool))
+    if raw.dtype.kind != "f":
+        return None
+    bits = np.dtype(f"i{raw.dtype.itemsize}")
+    # ops.relu: np.where(x > 0, g, 0), a selected 0 (never 0 * g, nan for g = inf). Selected
+    # here bit by bit, g & (all ones where x > 0, else 0): 2x faster than copyto(where=).
+    mask = b.buffer(np.empty(x.ref.shape, bits))
     o = b.buffer(raw)
-    b.call(None, np.greater, x, _typed(0, x), mask)  # ops.relu: np.where(x > 0, g, 0)
-    b.call(None, np.copyto, o, _typed(0, x))  # a selected 0, never 0 * g (nan for g = inf)
-    b.call(None, np.copyto, o, g, where=mask)
+    b.call(None, np.greater, x, _typed(0, x), mask)  # 1 or 0 ...
+    b.call(None, np.negative, mask, mask)  # ... -1 (all bits set) or 0
+    b.call(None, np.bitwise_and, _as_bits(b, g, bits), mask, _as_bits(b, o, bits))
     return o
+
+
+def _as_bits(b, v, bits):
+    """v's memory read as integers of the same size: made once for arrays that stay put."""
+    as_bits = lambda array: array.view(bits)  # noqa: E731
+    if v.kind in ("bound", "const"):
+        return b.define("const", as_bits(v.ref), fold=False)
+    t = b.define("local", np.empty(v.ref.shape, bits), sources=(v,))
+    if v.kind == "buffer":
+        t.view, t.derive = v, as_bits
+    else:
+        b.code("{0} = {1}.view({2})", t, v, bits)
+    return t
 
 
 def _v_multiply(i):
@@ -296,6 +314,9 @@ class LabelRows:
         bits = 8 * labels.dtype.itemsize
         self.check = ("max" if bits == 64 else
                       "min" if labels.dtype.kind == "i" and self.k > 2 ** (bits - 1) else None)
+        # Checked labels of np.intp's size are taken as np.intp: np.take converts no copy.
+        self.as_index = (np.dtype(np.intp) if self.check == "max"
+                         and labels.dtype.itemsize == np.dtype(np.intp).itemsize else None)
 
     def misfit(self, labels):
         """False once `rows` holds the labels' one-hot rows; True for a label outside [0, k)."""
@@ -304,7 +325,8 @@ class LabelRows:
                                        else labels.min() < 0):
             return True
         try:
-            np.take(self.eye, u, 0, self.rows)
+            np.take(self.eye, u if self.as_index is None else labels.view(self.as_index), 0,
+                    self.rows)
         except IndexError:
             return True
         return False

@@ -289,8 +289,8 @@ class _Plan:
             tensors[id(parent)] = parent
         self.leaves = []  # (tensor, gradient value) for leaves outside `params`
         self.grads = []  # per parameter: its .grad buffer, or None when no gradient reaches it
-        # The .grad buffers are views of one array when the parameters share a dtype: a plain
-        # SGD update is then two numpy calls over all of them.
+        # The .grad buffers are views of one array when the parameters share a dtype: an
+        # update that keeps no state is then two numpy calls over all of them.
         dtypes = {p.data.dtype for p in self.params}
         self.flat_grad = None
         if len(dtypes) == 1:

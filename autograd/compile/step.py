@@ -10,11 +10,11 @@ from .. import engine
 from ..tensor import Tensor
 from .plan import _Plan
 from .recording import _Trace, _Unreplayable
-from .updates import Update, _restore, _same_state, _snapshot, _unknown_option
+from .updates import Update, _restore, _same_state, _snapshot
 
 MAX_PLANS = 16  # input signatures per step; more (ever-changing shapes) run eagerly
 # Runs of a generated update checked against the optimizer's step(): the first creates its
-# state (a momentum buffer is a copy of the gradient), the second updates that state.
+# state (a state the rule creates while it is None), the second updates that state.
 CHECKED_UPDATES = 2
 
 
@@ -130,13 +130,15 @@ class CompiledStep:
             if kernels:
                 self._warn("a fast kernel disagrees with its op's own functions; the op's "
                            "functions run instead (please report this)")
+        value = trace.value
+        del trace  # the recorded step's arrays go before the update's checks copy any state
         if plan is None:
             self.plans[signature] = reason
             self._warn(f"{reason}; this input signature runs eagerly")
-            return self._finish(None, trace.value)
+            return self._finish(None, value)
         self.plans[signature] = plan
         plan.signature = signature
-        return self._finish(plan, trace.value)
+        return self._finish(plan, value)
 
     def _give_up(self, signature, inputs, reason, value=None):
         self.plans[signature] = reason
@@ -174,25 +176,19 @@ class CompiledStep:
             if plan is not None:
                 self._fuse(plan, None, Update.source(update, plan))
             return value
+        if len(update.opt.params) != len(self.params):  # its gradients are not cleared here
+            raise RuntimeError("compiled step: the optimizer's parameters changed after the step "
+                               "was compiled (add_param_group?); compile a new step")
         key = update.key()
-        if key is None:  # an option the generated update does not implement
-            if len(update.opt.params) != len(self.params):  # its gradients are not cleared here
-                raise RuntimeError("compiled step: the optimizer's parameters changed after the "
-                                   "step was compiled (add_param_group?); compile a new step")
-            self._warn(f"{type(update.opt).__name__} with {_unknown_option(update.opt)} has no "
-                       "generated update; its step() runs")
-            update.eager()
-            self._fuse(plan, None, Update.source(update, plan))
-            return value
         entry = plan.updates.get(key)
         if entry is None:  # [the generated update, or None: step() runs; its checked runs]
-            option = update.unsupported()
-            if option is None:
-                entry = plan.updates[key] = [update.generate(plan), 0]
-            else:
-                entry = plan.updates[key] = [None, CHECKED_UPDATES]
-                self._warn(f"{type(update.opt).__name__}'s option {option} has no generated "
-                           "update; its step() runs instead")
+            try:  # [the function, its checked runs, its source (the fused step's too)]
+                source = update.source(plan)
+                entry = plan.updates[key] = [update.generate(plan, source), 0, source]
+            except Exception as err:  # noqa: BLE001 - a rule the code generator cannot run
+                entry = plan.updates[key] = [None, CHECKED_UPDATES, None]
+                self._warn(f"{type(update.opt).__name__}'s update rule has no generated code "
+                           f"({type(err).__name__}: {err}); its step() runs instead")
         if entry[0] is None:
             update.eager()
         elif entry[1] >= CHECKED_UPDATES:
@@ -204,16 +200,21 @@ class CompiledStep:
             update.eager()
             eager = _snapshot(slots)
             _restore(slots, before)
-            entry[0]()
-            if _same_state(_snapshot(slots), eager):
+            try:
+                entry[0]()
+                same = _same_state(_snapshot(slots), eager)
+            except Exception:  # noqa: BLE001 - code that cannot run is code that differs
+                same = False
+            if same:
                 entry[1] += 1
             else:
                 _restore(slots, eager)
-                entry[:] = [None, CHECKED_UPDATES]
+                entry[:] = [None, CHECKED_UPDATES, None]
                 self._warn(f"the generated {type(update).__name__} differs from the optimizer's "
                            "step(); step() runs instead (please report this)")
+            del before, eager, slots  # (not held while the fused step is compiled)
         if entry[1] >= CHECKED_UPDATES:  # checked: from now on one function does the whole step
-            self._fuse(plan, key, update.source(plan) if entry[0] is not None
+            self._fuse(plan, key, entry[2] if entry[0] is not None
                        else Update.source(update, plan))
         return value
 

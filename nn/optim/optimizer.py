@@ -4,7 +4,8 @@ as a state dict, laid out as PyTorch lays them out.
 `param_groups` is a list of dicts, each with its `params` and every option (lr, weight_decay,
 momentum or betas, ...): options a group does not give come from the constructor's. State
 (momentum buffers, moments, step counts) lives in per-parameter lists indexed as `params`
-(every parameter of every group, in order), which is what the compiled step reads.
+(every parameter of every group, in order). Each optimizer states its update once, as a rule
+(`update_rule`, see autograd/compile/rules.py): step() runs it, and a compiled step inlines it.
 """
 
 import math
@@ -13,6 +14,7 @@ import numbers
 import numpy as np
 
 from autograd import Tensor
+from autograd.compile.rules import Rule, eager_function
 
 from ..module import _is_parameter
 
@@ -62,10 +64,13 @@ class Optimizer:
     works, and unfreezing one later makes it train).
 
     Subclasses set `state_names` (attribute -> PyTorch's state key), define `_check(group)`,
-    `_new_state(p, group)` and `step()`.
+    `_new_state(p, group)`, and `update_rule(group)` with the `update_switches` it reads (or
+    their own `step()`).
     """
 
     state_names: dict = {}
+    # The options whose truth picks update_rule's instructions (all others are read per step).
+    update_switches: tuple = ()
     lr = GroupOption()
     weight_decay = GroupOption()
     maximize = GroupOption()
@@ -139,30 +144,49 @@ class Optimizer:
             elif p.grad is not None:
                 p.grad = np.zeros_like(p.data)
 
+    def update_rule(self, group: dict) -> list | None:
+        """The update of one parameter of `group` as instructions (autograd/compile/rules.py),
+        depending on nothing but the truth of `group`'s `update_switches` options (a rule is
+        made once per class and switches; every other option is read at each step)."""
+        return None
+
+    def rule(self, group: dict):
+        """(the `Rule` for `group`'s switches, the function step() runs it with), made once."""
+        key = (type(self), *map(bool, map(group.__getitem__, self.update_switches)))
+        entry = _RULES.get(key)
+        if entry is None:
+            instrs = self.update_rule(group)
+            if instrs is None:
+                raise NotImplementedError(f"{type(self).__name__} defines neither update_rule "
+                                          "nor step()")
+            rule = Rule(instrs, self.state_names, [k for k in group if k != "params"])
+            entry = _RULES[key] = (rule, eager_function(rule))
+        return entry
+
     def step(self) -> None:
-        """Update every parameter that has a gradient (defined by each optimizer)."""
-        raise NotImplementedError
+        """Update every parameter that has a gradient, by the optimizer's update rule."""
+        start = 0
+        for group in self.param_groups:
+            self.rule(group)[1](self, group, start)
+            start += len(group["params"])
 
     def _gradients(self):
-        """(index in `params`, parameter, group, gradient) for each parameter that has a
-        gradient and requires one: the gradient negated under `maximize`, plus
-        weight_decay * p unless the group's decay is decoupled (AdamW).
-
-        Always an ndarray: for a 0-d parameter the sum would be a numpy scalar, and the in-place
-        updates of state made from it (SGD's momentum buffer) would be lost."""
-        i = 0
+        """(index in `params`, parameter, group, direction) for each parameter that has a
+        gradient and requires one, the direction as `direction` states it (for optimizers
+        that write their own step()). Always an ndarray, also for a 0-d parameter."""
+        start = 0
         for group in self.param_groups:
-            decay = 0.0 if group.get("decoupled_weight_decay") else group.get("weight_decay", 0)
-            maximize = group.get("maximize", False)
-            for p in group["params"]:
-                if p.grad is not None and p.requires_grad:
-                    g = -p.grad if maximize else p.grad
-                    if decay:
-                        g = g + decay * p.data
-                    if type(g) is not np.ndarray:  # a numpy scalar (no call for the usual case)
-                        g = np.asarray(g)
-                    yield i, p, group, g
-                i += 1
+            decoupled = bool(group.get("decoupled_weight_decay"))
+            key = ("direction", decoupled, bool(group.get("maximize")),
+                   bool(group.get("weight_decay")))
+            run = _RULES.get(key)
+            if run is None:
+                instrs, name = direction(group, decoupled)
+                rule = Rule(instrs, {}, [k for k in group if k != "params"])
+                run = _RULES[key] = eager_function(rule, yields=name)
+            for i, p, g in run(self, group, start):
+                yield i, p, group, g if type(g) is np.ndarray else np.asarray(g)
+            start += len(group["params"])
 
     # ------------------------------------------------------------ state dicts
     def state_dict(self) -> dict:
@@ -241,6 +265,24 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in group.items() if k != "params"]
         return "\n".join(lines + [")"])
+
+
+def direction(group: dict, decoupled: bool = False) -> tuple[list, str]:
+    """(instructions, name) of the direction an update starts from: the gradient, negated
+    under `maximize`, plus weight_decay * p unless the decay is `decoupled` (AdamW's)."""
+    rule, g = [], "grad"
+    if group.get("maximize"):
+        rule.append((np.negative, ("grad",), "d"))
+        g = "d"
+    if group.get("weight_decay") and not decoupled:
+        rule += [(np.multiply, ("weight_decay", "param"), "decay"), (np.add, (g, "decay"), "d")]
+        g = "d"
+    return rule, g
+
+
+# (optimizer class, its switches' truth values) -> (Rule, eager function); and the functions
+# `_gradients` runs.
+_RULES = {}
 
 
 def _copy(value):

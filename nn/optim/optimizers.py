@@ -1,6 +1,9 @@
 """Optimizers: update parameters in place from their `.grad`, with PyTorch's update formulas.
 
-`step()` works on the numpy arrays directly (`p.data -= ...`), so it records no graph; a
+Each optimizer states its update of one parameter once, as a rule: a short list of in-place
+numpy calls over named arrays and options (`update_rule`, the format is in
+autograd/compile/rules.py). `step()` runs it on the numpy arrays directly, so it records no
+graph, and a compiled step inlines it into its generated code. A
 parameter whose grad is None is skipped and its state does not advance, as in PyTorch, and so
 is a frozen one (requires_grad False), even with a stale grad: a frozen weight never moves.
 Each updated parameter is marked modified, so a `backward()` through a graph built before the
@@ -8,15 +11,22 @@ step raises an error instead of differentiating at the new values (as PyTorch do
 Options live per param group (`optimizer.param_groups[i]["lr"]`); `optimizer.lr` reads or sets
 the rate of every group, which the schedulers in `nn.optim.lr_scheduler` change between epochs.
 Every optimizer takes `maximize=True` (ascend) and `weight_decay` (an L2 term added to the
-gradient; decoupled in AdamW), applied once for all in `Optimizer._gradients`.
+gradient; decoupled in AdamW), stated once for all in `optimizer.direction`.
 """
 
 import math
 import numbers
+import operator
 
 import numpy as np
 
-from .optimizer import GroupOption, Optimizer, check_at_least_zero
+from autograd.compile.rules import IfNone
+
+from .optimizer import GroupOption, Optimizer, check_at_least_zero, direction
+
+# Scalar arithmetic in rules (Python's, on Python numbers; written as operators when compiled).
+plus, sub, mul, div, power, item = (operator.add, operator.sub, operator.mul, operator.truediv,
+                                    operator.pow, operator.getitem)
 
 
 class SGD(Optimizer):
@@ -52,21 +62,28 @@ class SGD(Optimizer):
     def _new_state(self, p, group) -> tuple:
         return (None,)  # the momentum buffer: a copy of the first gradient
 
-    def step(self) -> None:
-        """Apply one update to every parameter that has a gradient."""
-        for i, p, group, g in self._gradients():
-            momentum = group["momentum"]
-            if momentum:
-                buf = self.buffers[i]
-                if buf is None:
-                    buf = self.buffers[i] = g.copy()
-                else:
-                    buf *= momentum
-                    dampening = group["dampening"]
-                    buf += (1 - dampening) * g if dampening else g
-                g = g + momentum * buf if group["nesterov"] else buf
-            p.data -= group["lr"] * g
-            p.mark_modified()
+    update_switches = ("maximize", "weight_decay", "momentum", "dampening", "nesterov")
+
+    def update_rule(self, group: dict) -> list:
+        rule, g = direction(group)
+        if group["momentum"]:
+            steady = [(np.multiply, ("buffers", "momentum"), "buffers")]
+            if group["dampening"]:
+                steady += [(sub, (1, "dampening"), "undamped"),
+                           (np.multiply, ("undamped", g), "damped"),
+                           (np.add, ("buffers", "damped"), "buffers")]
+            else:
+                steady.append((np.add, ("buffers", g), "buffers"))
+            # The first step's buffer is a copy of the direction.
+            rule.append(IfNone("buffers", [(np.copy, (g,), "buffers")], steady))
+            if group["nesterov"]:
+                rule += [(np.multiply, ("momentum", "buffers"), "ahead"),
+                         (np.add, (g, "ahead"), "nesterov")]
+                g = "nesterov"
+            else:
+                g = "buffers"
+        return rule + [(np.multiply, ("lr", g), "change"), (np.subtract, ("param", "change"),
+                                                             "param")]
 
 
 def _check_betas(name: str, betas) -> None:
@@ -112,28 +129,37 @@ class Adam(Optimizer):
     def _has_stepped(self, i: int, entry: dict) -> bool:
         return self.steps[i] > 0
 
-    def step(self) -> None:
-        """Apply one update to every parameter that has a gradient."""
-        for i, p, group, g in self._gradients():
-            lr, eps, (b1, b2) = group["lr"], group["eps"], group["betas"]
-            if group["decoupled_weight_decay"] and group["weight_decay"]:
-                p.data *= 1 - lr * group["weight_decay"]  # AdamW: apart from the moments
-            m, v = self.m[i], self.v[i]
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * (g * g)
-            if group["amsgrad"]:
-                if self.max_v[i] is None:
-                    self.max_v[i] = np.zeros_like(v)
-                v = np.maximum(self.max_v[i], v, out=self.max_v[i])
-            self.steps[i] = t = self.steps[i] + 1
-            # PyTorch's arrangement of the same formula: fewer full-size temporaries.
-            denom = np.sqrt(v)
-            denom /= math.sqrt(1 - b2 ** t)
-            denom += eps
-            p.data -= (lr / (1 - b1 ** t)) * (m / denom)
-            p.mark_modified()
+    update_switches = ("maximize", "weight_decay", "decoupled_weight_decay", "amsgrad")
+
+    def update_rule(self, group: dict) -> list:
+        decoupled = group["decoupled_weight_decay"]
+        rule, g = direction(group, decoupled)
+        if decoupled and group["weight_decay"]:  # AdamW: p *= 1 - lr wd, apart from the moments
+            rule += [(mul, ("lr", "weight_decay"), "lr_decay"), (sub, (1, "lr_decay"), "shrink"),
+                     (np.multiply, ("param", "shrink"), "param")]
+        rule += [(item, ("betas", 0), "b1"), (item, ("betas", 1), "b2"),
+                 (sub, (1, "b1"), "rest1"), (sub, (1, "b2"), "rest2"),
+                 (np.multiply, ("m", "b1"), "m"),  # m = b1 m + (1 - b1) g
+                 (np.multiply, ("rest1", g), "new"), (np.add, ("m", "new"), "m"),
+                 (np.multiply, ("v", "b2"), "v"),  # v = b2 v + (1 - b2) g^2
+                 (np.multiply, (g, g), "square"), (np.multiply, ("rest2", "square"), "square"),
+                 (np.add, ("v", "square"), "v")]
+        v = "v"
+        if group["amsgrad"]:  # the largest v so far
+            rule += [IfNone("max_v", [(np.zeros_like, ("v",), "max_v")]),
+                     (np.maximum, ("max_v", "v"), "max_v")]
+            v = "max_v"
+        # PyTorch's arrangement of the formula: fewer full-size temporaries.
+        return rule + [
+            (plus, ("steps", 1), "steps"),
+            (power, ("b2", "steps"), "b2t"), (sub, (1, "b2t"), "fix2"),
+            (math.sqrt, ("fix2",), "root2"),
+            (np.sqrt, (v,), "denom"), (np.divide, ("denom", "root2"), "denom"),
+            (np.add, ("denom", "eps"), "denom"),
+            (power, ("b1", "steps"), "b1t"), (sub, (1, "b1t"), "fix1"),
+            (div, ("lr", "fix1"), "rate"),
+            (np.divide, ("m", "denom"), "ratio"), (np.multiply, ("rate", "ratio"), "ratio"),
+            (np.subtract, ("param", "ratio"), "param")]
 
 
 class AdamW(Adam):
@@ -180,34 +206,32 @@ class RMSprop(Optimizer):
     def _has_stepped(self, i: int, entry: dict) -> bool:
         return self.steps[i] > 0
 
-    def step(self) -> None:
-        """Apply one update to every parameter that has a gradient."""
-        for i, p, group, g in self._gradients():
-            alpha, momentum = group["alpha"], group["momentum"]
-            self.steps[i] += 1
-            square = self.square_avg[i]
-            square *= alpha
-            square += (1 - alpha) * (g * g)
-            if group["centered"]:
-                if self.grad_avg[i] is None:
-                    self.grad_avg[i] = np.zeros_like(g)
-                mean = self.grad_avg[i]
-                mean *= alpha
-                mean += (1 - alpha) * g
-                denom = np.sqrt(square - mean * mean)
-            else:
-                denom = np.sqrt(square)
-            denom += group["eps"]
-            if momentum:
-                if self.buffers[i] is None:
-                    self.buffers[i] = np.zeros_like(g)
-                buf = self.buffers[i]
-                buf *= momentum
-                buf += g / denom
-                p.data -= group["lr"] * buf
-            else:
-                p.data -= group["lr"] * (g / denom)
-            p.mark_modified()
+    update_switches = ("maximize", "weight_decay", "centered", "momentum")
+
+    def update_rule(self, group: dict) -> list:
+        rule, g = direction(group)
+        rule += [(plus, ("steps", 1), "steps"), (sub, (1, "alpha"), "rest"),
+                 (np.multiply, ("square_avg", "alpha"), "square_avg"),
+                 (np.multiply, (g, g), "square"), (np.multiply, ("rest", "square"), "square"),
+                 (np.add, ("square_avg", "square"), "square_avg")]
+        if group["centered"]:  # s - a^2, a the running mean of g
+            rule += [IfNone("grad_avg", [(np.zeros_like, (g,), "grad_avg")]),
+                     (np.multiply, ("grad_avg", "alpha"), "grad_avg"),
+                     (np.multiply, ("rest", g), "new"), (np.add, ("grad_avg", "new"), "grad_avg"),
+                     (np.multiply, ("grad_avg", "grad_avg"), "mean_square"),
+                     (np.subtract, ("square_avg", "mean_square"), "denom"),
+                     (np.sqrt, ("denom",), "denom")]
+        else:
+            rule.append((np.sqrt, ("square_avg",), "denom"))
+        rule += [(np.add, ("denom", "eps"), "denom"), (np.divide, (g, "denom"), "scaled")]
+        if group["momentum"]:
+            rule += [IfNone("buffers", [(np.zeros_like, (g,), "buffers")]),
+                     (np.multiply, ("buffers", "momentum"), "buffers"),
+                     (np.add, ("buffers", "scaled"), "buffers")]
+            return rule + [(np.multiply, ("lr", "buffers"), "change"),
+                           (np.subtract, ("param", "change"), "param")]
+        return rule + [(np.multiply, ("lr", "scaled"), "change"),
+                       (np.subtract, ("param", "change"), "param")]
 
 
 class Adagrad(Optimizer):
@@ -238,14 +262,15 @@ class Adagrad(Optimizer):
     def _has_stepped(self, i: int, entry: dict) -> bool:
         return self.steps[i] > 0
 
-    def step(self) -> None:
-        """Apply one update to every parameter that has a gradient."""
-        for i, p, group, g in self._gradients():
-            self.steps[i] = t = self.steps[i] + 1
-            rate = group["lr"] / (1 + (t - 1) * group["lr_decay"])
-            total = self.sums[i]
-            total += g * g
-            denom = np.sqrt(total)
-            denom += group["eps"]
-            p.data -= rate * (g / denom)
-            p.mark_modified()
+    update_switches = ("maximize", "weight_decay")
+
+    def update_rule(self, group: dict) -> list:
+        rule, g = direction(group)
+        return rule + [
+            (plus, ("steps", 1), "steps"),  # rate = lr / (1 + (t - 1) lr_decay)
+            (sub, ("steps", 1), "before"), (mul, ("before", "lr_decay"), "slowing"),
+            (plus, (1, "slowing"), "slowed"), (div, ("lr", "slowed"), "rate"),
+            (np.multiply, (g, g), "square"), (np.add, ("sums", "square"), "sums"),
+            (np.sqrt, ("sums",), "denom"), (np.add, ("denom", "eps"), "denom"),
+            (np.divide, (g, "denom"), "scaled"), (np.multiply, ("rate", "scaled"), "scaled"),
+            (np.subtract, ("param", "scaled"), "param")]
