@@ -19,12 +19,18 @@ SHAPES = [(), (1,), (3, 2)]
 STEPS = 7
 
 
-def _ref_sgd(p, g, state, o):
+def _direction(p, g, o):
+    """The gradient as every optimizer here first turns it: negated to maximize, plus the
+    coupled weight decay."""
     if o["maximize"]:
         g = -g
     if o["weight_decay"]:
         g = g + o["weight_decay"] * p
-    g = np.asarray(g)
+    return np.asarray(g)
+
+
+def _ref_sgd(p, g, state, o):
+    g = _direction(p, g, o)
     if o["momentum"]:
         buf = state.get("buf")
         if buf is None:
@@ -63,11 +69,7 @@ def _ref_adam(p, g, state, o):
 
 
 def _ref_rmsprop(p, g, state, o):
-    if o["maximize"]:
-        g = -g
-    if o["weight_decay"]:
-        g = g + o["weight_decay"] * p
-    g = np.asarray(g)
+    g = _direction(p, g, o)
     alpha = o["alpha"]
     state["t"] = state.get("t", 0) + 1
     square = state.setdefault("square", np.zeros_like(p))
@@ -91,11 +93,7 @@ def _ref_rmsprop(p, g, state, o):
 
 
 def _ref_adagrad(p, g, state, o):
-    if o["maximize"]:
-        g = -g
-    if o["weight_decay"]:
-        g = g + o["weight_decay"] * p
-    g = np.asarray(g)
+    g = _direction(p, g, o)
     state["t"] = t = state.get("t", 0) + 1
     rate = o["lr"] / (1 + (t - 1) * o["lr_decay"])
     total = state.setdefault("sum", np.full_like(p, o["initial_accumulator_value"]))

@@ -14,6 +14,8 @@ from autograd.transforms import value_and_grad
 from nn.utils import hessian_vector_product, parameters_to_vector
 
 torch = pytest.importorskip("torch")
+from test_torch_higher_order import split_flat  # noqa: E402 - needs torch, checked above
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -63,12 +65,7 @@ def test_the_replayed_hessian_vector_product_agrees_with_torch():
     shapes = [p.shape for p in model.parameters()]  # (in, out) weights, then biases, per layer
 
     def sse(theta):
-        pieces, start = [], 0
-        for shape in shapes:
-            size = int(np.prod(shape))
-            pieces.append(theta[start:start + size].reshape(shape))
-            start += size
-        w1, b1, w2, b2 = pieces
+        w1, b1, w2, b2 = split_flat(theta, shapes)
         return ((torch.sigmoid(X @ w1 + b1) @ w2 + b2 - Y) ** 2).sum()
     rng = np.random.default_rng(6)
     theta0 = parameters_to_vector(model)

@@ -209,6 +209,16 @@ def mlp(activation):
     return model
 
 
+def split_flat(theta, shapes):
+    """A flat parameter vector as the pieces of these shapes, in order (views of it)."""
+    pieces, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        pieces.append(theta[start:start + size].reshape(shape))
+        start += size
+    return pieces
+
+
 def torch_loss(model, activation, loss):
     """PyTorch's loss as a function of the flat parameter vector, layer by layer (x @ W + b,
     our layout), in `parameters_to_vector` order."""
@@ -216,12 +226,7 @@ def torch_loss(model, activation, loss):
     act = {"tanh": torch.tanh, "sigmoid": torch.sigmoid}[activation]
 
     def f(theta):
-        pieces, start = [], 0
-        for shape in shapes:
-            size = int(np.prod(shape))
-            pieces.append(theta[start:start + size].reshape(shape))
-            start += size
-        w1, b1, w2, b2 = pieces
+        w1, b1, w2, b2 = split_flat(theta, shapes)
         return loss(act(torch.tensor(X) @ w1 + b1) @ w2 + b2)
 
     return f
