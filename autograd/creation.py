@@ -49,16 +49,27 @@ def _tensor(array: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor(array).requires_grad_(requires_grad)  # a fresh array: no copy needed
 
 
+def _made(array: np.ndarray, func, *args) -> np.ndarray:
+    """array = func(*args), told to a recording watcher: made from Python numbers alone, a
+    compiled step replays it as the constant it is (rand and randn never tell: a replay would
+    reuse their draws)."""
+    if engine.watcher is not None:
+        engine.watcher.made(array, func, *args)
+    return array
+
+
 @with_keyword_hints
 def zeros(*shape, dtype=np.float64, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: zeros(2, 3) or zeros((2, 3))."""
-    return _tensor(np.zeros(_shape(shape, "zeros"), _dtype(dtype, "zeros")), requires_grad)
+    shape, dtype = _shape(shape, "zeros"), _dtype(dtype, "zeros")
+    return _tensor(_made(np.zeros(shape, dtype), np.zeros, shape, dtype), requires_grad)
 
 
 @with_keyword_hints
 def ones(*shape, dtype=np.float64, requires_grad: bool = False) -> Tensor:
     """A tensor of ones: ones(2, 3) or ones((2, 3))."""
-    return _tensor(np.ones(_shape(shape, "ones"), _dtype(dtype, "ones")), requires_grad)
+    shape, dtype = _shape(shape, "ones"), _dtype(dtype, "ones")
+    return _tensor(_made(np.ones(shape, dtype), np.ones, shape, dtype), requires_grad)
 
 
 @with_keyword_hints
@@ -79,13 +90,15 @@ def _like(t, dtype, name):
 def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
     """Zeros with t's shape and float dtype (float64 for other arrays); no graph, as in PyTorch
     (requires_grad is not copied from t)."""
-    return _tensor(np.zeros(*_like(t, dtype, "zeros_like")), requires_grad)
+    shape, dtype = _like(t, dtype, "zeros_like")
+    return _tensor(_made(np.zeros(shape, dtype), np.zeros, shape, dtype), requires_grad)
 
 
 @with_keyword_hints
 def ones_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
     """Ones with t's shape and float dtype (float64 for other arrays)."""
-    return _tensor(np.ones(*_like(t, dtype, "ones_like")), requires_grad)
+    shape, dtype = _like(t, dtype, "ones_like")
+    return _tensor(_made(np.ones(shape, dtype), np.ones, shape, dtype), requires_grad)
 
 
 @with_keyword_hints
