@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 
 import nn
-from autograd import Tensor, concatenate, zeros
+from autograd import (Tensor, concatenate, engine, ones, ones_like, rand, value_and_grad, zeros,
+                      zeros_like)
 from autograd.compile import CompileWarning, _Plan
+from autograd.compile.recording import _Recorder
 
 LAYERS = {"RNN": nn.RNN, "GRU": nn.GRU, "LSTM": nn.LSTM}
 CELLS = {"RNN": nn.RNNCell, "GRU": nn.GRUCell, "LSTM": nn.LSTMCell}
@@ -143,16 +145,40 @@ def test_a_new_batch_size_records_a_new_plan_with_zeros_of_its_size():
     assert_same(lambda: Sequence("LSTM", np.float64, True, 1), batches)
 
 
-def test_zeros_is_told_to_a_recording_as_made_from_python_numbers():
-    from autograd import engine
-    from autograd.compile.recording import _Recorder
+@pytest.mark.parametrize("make, func, args", [
+    (lambda: zeros(2, 3, dtype=np.float32), np.zeros, ((2, 3), np.dtype(np.float32))),
+    (lambda: ones((4,)), np.ones, ((4,), np.dtype(np.float64))),
+    (lambda: zeros_like(np.empty((2, 0), np.float32)), np.zeros, ((2, 0), np.dtype(np.float32))),
+    (lambda: ones_like(Tensor(1.0)), np.ones, ((), np.dtype(np.float64))),
+    (lambda: Tensor(np.ones(3)).new_zeros(1, 2), np.zeros, ((1, 2), np.dtype(np.float64))),
+])
+def test_creation_from_python_numbers_is_told_to_a_recording(make, func, args):
     rec = _Recorder()
     with engine.watching(rec):
-        z = zeros(2, 3, dtype=np.float32)
-        z.new_zeros(4)  # new_zeros goes through zeros
-    (array, func, args, _, copy), _ = rec.origins.values()
-    assert array is z.data and func is np.zeros and args == ((2, 3), np.dtype(np.float32))
-    assert bits(copy) == bits(np.zeros((2, 3), np.float32))
+        t = make()
+    (array, told, told_args, _, copy), = [o for o in rec.origins.values() if o[0] is t.data]
+    assert told is func and told_args == args
+    assert bits(copy) == bits(t.data) == bits(func(*args))
+
+
+def test_random_creation_is_not_told_so_a_compiled_function_runs_it_eagerly():
+    def noisy(x):
+        return (x * rand(3, rng=np.random.default_rng(0))).sum()
+
+    def shifted(x):
+        return ((x + ones(3)) * zeros_like(x).exp()).sum()
+    x = np.arange(3.0)
+    with pytest.warns(CompileWarning, match="random numbers"):
+        f = value_and_grad(noisy, compile=True)
+        f(x)
+    assert not f.compiled
+    f = value_and_grad(shifted, compile=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileWarning)
+        results = [f(x + k) for k in range(3)]
+    assert f.compiled
+    eager = [value_and_grad(shifted)(x + k) for k in range(3)]
+    assert [(bits(v), bits(g)) for v, g in results] == [(bits(v), bits(g)) for v, g in eager]
 
 
 def test_fit_compiles_recurrent_models_by_default_and_matches_eager(capsys):
