@@ -51,8 +51,8 @@ def _tensor(array: np.ndarray, requires_grad: bool) -> Tensor:
 
 def _made(array: np.ndarray, func, *args) -> np.ndarray:
     """array = func(*args), told to a recording watcher: made from Python numbers alone, a
-    compiled step replays it as the constant it is (rand and randn never tell: a replay would
-    reuse their draws)."""
+    compiled step replays it as the constant it is; made from a generator (rand, randn), it
+    refuses it (a replay would reuse the draws) rather than freeze it as numpy code's."""
     if engine.watcher is not None:
         engine.watcher.made(array, func, *args)
     return array
@@ -122,16 +122,18 @@ def eye(n: int, m: int | None = None, dtype=np.float64, requires_grad: bool = Fa
 def rand(*shape, rng: np.random.Generator | None = None, dtype=np.float64,
          requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1): rand(2, 3) or rand((2, 3))."""
-    shape, dtype = _shape(shape, "rand"), _dtype(dtype, "rand")
-    return _tensor(get_rng(rng).random(shape).astype(dtype, copy=False), requires_grad)
+    shape, dtype, rng = _shape(shape, "rand"), _dtype(dtype, "rand"), get_rng(rng)
+    draws = rng.random(shape).astype(dtype, copy=False)
+    return _tensor(_made(draws, np.random.Generator.random, rng, shape), requires_grad)
 
 
 @with_keyword_hints
 def randn(*shape, rng: np.random.Generator | None = None, dtype=np.float64,
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples: randn(2, 3) or randn((2, 3))."""
-    shape, dtype = _shape(shape, "randn"), _dtype(dtype, "randn")
-    return _tensor(get_rng(rng).standard_normal(shape).astype(dtype, copy=False), requires_grad)
+    shape, dtype, rng = _shape(shape, "randn"), _dtype(dtype, "randn"), get_rng(rng)
+    draws = rng.standard_normal(shape).astype(dtype, copy=False)
+    return _tensor(_made(draws, np.random.Generator.standard_normal, rng, shape), requires_grad)
 
 
 @with_keyword_hints

@@ -12,8 +12,18 @@ import numpy as np
 import pytest
 
 import nn
-from autograd import (Tensor, concatenate, engine, ones, ones_like, rand, value_and_grad, zeros,
-                      zeros_like)
+from autograd import (
+    Tensor,
+    concatenate,
+    engine,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    value_and_grad,
+    zeros,
+    zeros_like,
+)
 from autograd.compile import CompileWarning, _Plan
 from autograd.compile.recording import _Recorder
 
@@ -161,23 +171,32 @@ def test_creation_from_python_numbers_is_told_to_a_recording(make, func, args):
     assert bits(copy) == bits(t.data) == bits(func(*args))
 
 
-def test_random_creation_is_not_told_so_a_compiled_function_runs_it_eagerly():
+@pytest.mark.parametrize("draw", [lambda: rand(3), lambda: randn(3, dtype=np.float32)])
+def test_a_compiled_function_never_freezes_rand_or_randn(draw):
+    # Regression: a compiled gradient function froze numpy-made arrays as constants, and so
+    # returned the first call's random draws at every later call, silently.
     def noisy(x):
-        return (x * rand(3, rng=np.random.default_rng(0))).sum()
+        return (x * draw()).sum()
+    f = value_and_grad(noisy, compile=True)
+    with pytest.warns(CompileWarning, match="drawn from random numbers"):
+        grads = [bits(f(np.arange(3.0))[1]) for _ in range(3)]
+    assert not f.compiled and "rand, randn" in f.eager_reason
+    assert len(set(grads)) == 3  # three calls, three draws
 
+
+def test_creation_from_python_numbers_compiles_in_a_gradient_function():
     def shifted(x):
         return ((x + ones(3)) * zeros_like(x).exp()).sum()
     x = np.arange(3.0)
-    with pytest.warns(CompileWarning, match="random numbers"):
-        f = value_and_grad(noisy, compile=True)
-        f(x)
-    assert not f.compiled
     f = value_and_grad(shifted, compile=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error", CompileWarning)
-        results = [f(x + k) for k in range(3)]
+        results = []
+        for k in range(6):  # recorded, confirmed on new values, then replayed
+            results.append(f(x + k))
+            assert f.eager_reason is None
     assert f.compiled
-    eager = [value_and_grad(shifted)(x + k) for k in range(3)]
+    eager = [value_and_grad(shifted)(x + k) for k in range(6)]
     assert [(bits(v), bits(g)) for v, g in results] == [(bits(v), bits(g)) for v, g in eager]
 
 
