@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from autograd import Tensor, stack, zeros
+from autograd import Tensor, rand, stack, zeros
 
 from .init import get_rng
 from .module import Module
@@ -282,9 +282,12 @@ class _Recurrent(Module):
         """Dropout between layers, in training only (inverted: the kept values are scaled)."""
         if not self.training or self.dropout == 0:
             return y
-        keep = get_rng(self.rng).random(y.shape) >= self.dropout
+        # Drawn by autograd's rand and masked with Tensor operations (not numpy code), so a
+        # compiled step or gradient function knows the mask is random and runs eagerly rather
+        # than replaying one mask.
+        keep = rand(y.shape, rng=get_rng(self.rng)) >= self.dropout
         scale = 0.0 if self.dropout == 1 else 1 / (1 - self.dropout)
-        return y * (keep * scale).astype(y.dtype)
+        return y * (Tensor(keep, dtype=y.dtype) * scale)
 
     def _run(self, x: Tensor, states: list[list[Tensor]]) -> tuple[Tensor, list]:
         """Every layer over the sequence x (seq, batch, in): the last layer's outputs and each

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import nn
+import nn.utils
 from autograd import (
     Tensor,
     concatenate,
@@ -233,3 +234,20 @@ def test_recurrent_dropout_in_training_runs_eagerly_with_eager_results():
         runs.append((history.history, [bits(p.data) for p in model.parameters()]))
     assert runs[0] == runs[1]
     assert history.compiled is False and "random numbers" in history.eager_reason
+
+
+@pytest.mark.parametrize("mode", ["RNN", "GRU", "LSTM"])
+def test_a_compiled_gradient_function_draws_a_new_dropout_mask_at_every_call(mode):
+    # Regression: nn.utils.value_and_grad (compiled by default) froze the mask of a recurrent
+    # layer's dropout, numpy code's array, and returned the first call's loss at every call.
+    rng = np.random.default_rng(6)
+    X, Y = rng.normal(size=(SEQ, BATCH, IN)), rng.normal(size=(BATCH, 1))
+    runs = []
+    for compile in (False, None):
+        model = Sequence(mode, np.float64, False, 2, dropout=0.5, seed=3)
+        model.rnn.rng = np.random.default_rng(11)
+        f = nn.utils.value_and_grad(model, nn.MSELoss(), X, Y, compile=compile)
+        theta = np.asarray(nn.utils.parameters_to_vector(model.parameters()))
+        runs.append([(bits(v), bits(g)) for v, g in (f(theta) for _ in range(5))])
+    assert runs[0] == runs[1] and len(set(runs[0])) == 5
+    assert not f.compiled and "dropout" in f.eager_reason
