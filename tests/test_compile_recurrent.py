@@ -3,7 +3,9 @@ replayed plan (not eagerly) and give eager's losses, outputs and parameters bit 
 
 The zero initial state a layer makes when none is given is `autograd.zeros`, which a
 recording is told about and a replay keeps as a constant; before, it was numpy's zeros and
-every recurrent step fell back to eager.
+every recurrent step fell back to eager. Random draws (rand, randn, a recurrent layer's
+dropout mask) are told to a recording as such, so neither a compiled step nor a compiled
+gradient function ever replays one draw.
 """
 
 import warnings
@@ -132,6 +134,8 @@ def test_recurrent_layer_compiles_with_its_zero_state_and_matches_eager(mode, ba
 @pytest.mark.parametrize("state", ["constant", "learned"])
 @pytest.mark.parametrize("mode", ["RNN", "GRU", "LSTM"])
 def test_recurrent_layer_compiles_with_a_given_initial_state(mode, state):
+    learned = Sequence(mode, np.float64, state=state)
+    assert any(p is learned.h0 for p in learned.parameters()) is (state == "learned")
     assert_same(lambda: Sequence(mode, np.float64, True, 2, state=state), data(np.float64, True))
 
 
