@@ -49,16 +49,27 @@ def _tensor(array: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor(array).requires_grad_(requires_grad)  # a fresh array: no copy needed
 
 
+def _made(array: np.ndarray, func, *args) -> np.ndarray:
+    """array = func(*args), told to a recording watcher: made from Python numbers alone, a
+    compiled step replays it as the constant it is; made from a generator (rand, randn), it
+    refuses it (a replay would reuse the draws) rather than freeze it as numpy code's."""
+    if engine.watcher is not None:
+        engine.watcher.made(array, func, *args)
+    return array
+
+
 @with_keyword_hints
 def zeros(*shape, dtype=np.float64, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: zeros(2, 3) or zeros((2, 3))."""
-    return _tensor(np.zeros(_shape(shape, "zeros"), _dtype(dtype, "zeros")), requires_grad)
+    shape, dtype = _shape(shape, "zeros"), _dtype(dtype, "zeros")
+    return _tensor(_made(np.zeros(shape, dtype), np.zeros, shape, dtype), requires_grad)
 
 
 @with_keyword_hints
 def ones(*shape, dtype=np.float64, requires_grad: bool = False) -> Tensor:
     """A tensor of ones: ones(2, 3) or ones((2, 3))."""
-    return _tensor(np.ones(_shape(shape, "ones"), _dtype(dtype, "ones")), requires_grad)
+    shape, dtype = _shape(shape, "ones"), _dtype(dtype, "ones")
+    return _tensor(_made(np.ones(shape, dtype), np.ones, shape, dtype), requires_grad)
 
 
 @with_keyword_hints
@@ -79,13 +90,15 @@ def _like(t, dtype, name):
 def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
     """Zeros with t's shape and float dtype (float64 for other arrays); no graph, as in PyTorch
     (requires_grad is not copied from t)."""
-    return _tensor(np.zeros(*_like(t, dtype, "zeros_like")), requires_grad)
+    shape, dtype = _like(t, dtype, "zeros_like")
+    return _tensor(_made(np.zeros(shape, dtype), np.zeros, shape, dtype), requires_grad)
 
 
 @with_keyword_hints
 def ones_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
     """Ones with t's shape and float dtype (float64 for other arrays)."""
-    return _tensor(np.ones(*_like(t, dtype, "ones_like")), requires_grad)
+    shape, dtype = _like(t, dtype, "ones_like")
+    return _tensor(_made(np.ones(shape, dtype), np.ones, shape, dtype), requires_grad)
 
 
 @with_keyword_hints
@@ -109,16 +122,18 @@ def eye(n: int, m: int | None = None, dtype=np.float64, requires_grad: bool = Fa
 def rand(*shape, rng: np.random.Generator | None = None, dtype=np.float64,
          requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1): rand(2, 3) or rand((2, 3))."""
-    shape, dtype = _shape(shape, "rand"), _dtype(dtype, "rand")
-    return _tensor(get_rng(rng).random(shape).astype(dtype, copy=False), requires_grad)
+    shape, dtype, rng = _shape(shape, "rand"), _dtype(dtype, "rand"), get_rng(rng)
+    draws = rng.random(shape).astype(dtype, copy=False)
+    return _tensor(_made(draws, np.random.Generator.random, rng, shape), requires_grad)
 
 
 @with_keyword_hints
 def randn(*shape, rng: np.random.Generator | None = None, dtype=np.float64,
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples: randn(2, 3) or randn((2, 3))."""
-    shape, dtype = _shape(shape, "randn"), _dtype(dtype, "randn")
-    return _tensor(get_rng(rng).standard_normal(shape).astype(dtype, copy=False), requires_grad)
+    shape, dtype, rng = _shape(shape, "randn"), _dtype(dtype, "randn"), get_rng(rng)
+    draws = rng.standard_normal(shape).astype(dtype, copy=False)
+    return _tensor(_made(draws, np.random.Generator.standard_normal, rng, shape), requires_grad)
 
 
 @with_keyword_hints

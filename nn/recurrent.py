@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from autograd import Tensor, stack
+from autograd import Tensor, rand, stack, zeros
 
 from .init import get_rng
 from .module import Module
@@ -137,7 +137,7 @@ class _Cell(Module):
     def _state(self, value, x: Tensor, unbatched: bool, what: str) -> Tensor:
         shape = (x.shape[0], self.hidden_size)
         if value is None:
-            return Tensor(np.zeros(shape, self.weight_ih.dtype))
+            return zeros(shape, dtype=self.weight_ih.dtype)  # a compiled step replays it
         state = _as_state(value, self.weight_ih, shape[1:] if unbatched else shape, what,
                           f"{type(self).__name__}({self.extra_repr()})")
         return state.reshape(shape)
@@ -270,8 +270,9 @@ class _Recurrent(Module):
         """One (batch, H) state per layer, from (num_layers, batch, H) or zeros."""
         shape = (self.num_layers, batch, self.hidden_size)
         if value is None:
-            zeros = np.zeros(shape[1:], self.weight_ih_l0.dtype)
-            return [Tensor(zeros) for _ in range(self.num_layers)]
+            # zeros() is a creation a compiled step replays (numpy's zeros would be refused)
+            return [zeros(shape[1:], dtype=self.weight_ih_l0.dtype)
+                    for _ in range(self.num_layers)]
         expected = (shape[0], shape[2]) if unbatched else shape
         state = _as_state(value, self.weight_ih_l0, expected, what, self._name())
         state = state.reshape(shape)
@@ -281,9 +282,12 @@ class _Recurrent(Module):
         """Dropout between layers, in training only (inverted: the kept values are scaled)."""
         if not self.training or self.dropout == 0:
             return y
-        keep = get_rng(self.rng).random(y.shape) >= self.dropout
+        # Drawn by autograd's rand and masked with Tensor operations (not numpy code), so a
+        # compiled step or gradient function knows the mask is random and runs eagerly rather
+        # than replaying one mask.
+        keep = rand(y.shape, rng=get_rng(self.rng)) >= self.dropout
         scale = 0.0 if self.dropout == 1 else 1 / (1 - self.dropout)
-        return y * (keep * scale).astype(y.dtype)
+        return y * (Tensor(keep, dtype=y.dtype) * scale)
 
     def _run(self, x: Tensor, states: list[list[Tensor]]) -> tuple[Tensor, list]:
         """Every layer over the sequence x (seq, batch, in): the last layer's outputs and each

@@ -142,6 +142,10 @@ class _Plan:
             return a
         if isinstance(a, np.generic):
             return self._numpy_made(a)
+        if isinstance(a, np.random.Generator):  # rand, randn: never frozen, even by _FrozenPlan
+            raise _Unreplayable("an array is drawn from random numbers inside the step (by "
+                                "rand, randn or a layer's dropout): a replay would reuse its "
+                                "draws; draw it outside and pass it as an input")
         raise _Unreplayable(_made_from(a))
 
     def _numpy_made(self, value):
