@@ -150,7 +150,8 @@ def hessian_vector_product(model: Module, loss_fn: Callable, X, y,
         return dot if dot is not None and dot.requires_grad else None
 
     run = _compiled(model, loss_fn, y, compile,
-                    lambda: Setup(lambda: directional(pieces), params, keep_grads=True))
+                    lambda: Setup(lambda: directional(pieces), params, keep_grads=True,
+                                  inputs=[direction]))
 
     def hessp(theta, p) -> np.ndarray:
         p = np.asarray(p, dtype=np.float64)

@@ -238,13 +238,37 @@ def test_a_comparison_feeding_python_control_flow_runs_eagerly():
 def test_numpy_code_on_the_values_of_an_argument_runs_eagerly_once_the_values_change():
     def f(w):
         return np.sum(w * np.sign(w.data))  # .data: numpy sees the values, not the graph
-    reason_of(f, POINTS, "its replay at other argument values differs from eager")
+    reason_of(f, POINTS, "its replay differs from an eager run of the same call")
 
 
 def test_a_view_of_an_arguments_data_runs_eagerly():
     def f(w):
         return np.sum(w * w.data[::-1])
     reason_of(f, POINTS, "shares memory with a differentiated argument")
+
+
+@pytest.mark.parametrize("draw", ["global", "generator"])
+def test_random_draws_at_the_same_values_are_never_replayed(draw):
+    # A recorded draw replayed at the same argument values gave the first call's draws again.
+    def make():
+        rng = np.random.default_rng(0)
+
+        def f(w):
+            noise = np.random.standard_normal(w.shape) if draw == "global" else rng.normal(
+                size=w.shape)
+            return np.sum((w + noise) ** 2)
+        return f
+    w = np.ones(3)
+    np.random.seed(0)
+    eager = value_and_grad(make())
+    expected = [eager(w) for _ in range(5)]
+    np.random.seed(0)
+    fast = value_and_grad(make(), compile=True)
+    with pytest.warns(CompileWarning, match="differs from an eager run of the same call"):
+        got = [fast(w) for _ in range(5)]
+    for a, b in zip(got, expected):
+        same(a, b)
+    assert len({float(v) for v, _ in got}) == 5 and not fast.compiled
 
 
 def test_random_draws_run_eagerly():
@@ -255,7 +279,7 @@ def test_random_draws_run_eagerly():
             return np.sum(w * rng.normal(size=w.shape))
         return f
     eager, fast = value_and_grad(make()), value_and_grad(make(), compile=True)
-    with pytest.warns(CompileWarning, match="differs from eager"):
+    with pytest.warns(CompileWarning, match="differs from an eager run"):
         for (w,) in POINTS:
             same(fast(w), eager(w))
     assert not fast.compiled

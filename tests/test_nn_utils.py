@@ -299,6 +299,21 @@ def test_labels_changed_in_place_are_read_again():
     assert a == b and same_bits(g, h)
 
 
+def test_dropout_at_the_same_parameters_draws_a_new_mask_each_call():
+    # The default (compiled) function returned the first call's loss at every later call.
+    def losses(compile):
+        nn.manual_seed(3)
+        model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 1))
+        X = np.random.default_rng(0).standard_normal((20, 3))
+        f = value_and_grad(model, nn.MSELoss(), X, X[:, :1], compile=compile)
+        theta = parameters_to_vector(model)
+        return [f(theta) for _ in range(5)], f
+    (eager, _), (default, f) = losses(False), losses(None)
+    for (a, g), (b, h) in zip(eager, default):
+        assert a == b and same_bits(g, h)
+    assert len({a for a, _ in default}) == 5 and not f.compiled
+
+
 def test_dropout_in_training_runs_eagerly_with_its_reason_and_a_warning_when_asked():
     model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 1))
     X, y = np.random.default_rng(8).standard_normal((6, 3)), np.zeros((6, 1))

@@ -2,16 +2,17 @@
 leaf tensors, recorded once per signature and replayed, for the functions users hand to
 scipy.optimize, which call them thousands of times with new values of the same shapes.
 
-`GradientFunction()(signature, setup, fill, watched)` returns (loss, gradients) for one call,
-or None when that call must run eagerly (the reason is in `.eager_reason`). The first call of
-a signature runs `setup().fn` eagerly under the recorder of a compiled step and plans it; the
-plan's replay is checked bit for bit against that run, and again against eager runs at the
-next CONFIRMATIONS new argument values; after that the replay alone runs. Unlike a training
-step, a function may compute arrays with numpy from its closure (a GP's distance matrix,
-np.eye(n)): they are frozen into the replay as copies, which holds while what they were made
-from stays the same: the `watched` values (closure arrays, non-differentiated arguments) are
-compared bit for bit at every call (a change records again), and a value computed from the
-differentiated arguments' `.data` or from random draws shows up in the confirmations.
+`GradientFunction()(signature, setup, fill, watched)` returns (loss, gradients) for one call, or
+None when that call must run eagerly (the reason is in `.eager_reason`). The first call of a
+signature runs `setup().fn` eagerly under the recorder of a compiled step and plans it; the
+plan's replay is checked bit for bit against that run, and again against the eager run of every
+later call until CONFIRMATIONS of them were at new argument values; then the replay alone runs.
+Unlike a training step, a function may compute arrays with numpy from its closure (a GP's
+distance matrix, np.eye(n)): they are frozen into the replay as copies, which holds while what
+they were made from stays the same: the `watched` values (closure arrays, non-differentiated
+arguments) are compared bit for bit at every call (a change records again), and a value computed
+from the differentiated arguments' `.data` or from random draws (which differ from call to call,
+at the same values too: np.random, a Generator, nn.Dropout) shows up in the confirmations.
 A Hessian-vector product records its inner `grad(..., create_graph=True)` as operations, and
 the in-place operators of second-order VJPs (`g -= t`) replay through the nodes they move to.
 Frozen at trace time, as in a compiled step: Python control flow on Python state that is not
@@ -44,10 +45,13 @@ class NotCompiled(Exception):
 class Setup:
     """One signature's leaves (whose `.data` each call fills and whose `.grad` it reads) and
     `fn()`, which computes the loss Tensor from them. `keep_grads`: leave the leaves' `.grad`
-    as they were (the caller does not expect them set)."""
+    as they were (the caller does not expect them set). `inputs`: other arrays each call
+    fills that the replay reads (a Hessian-vector product's direction): new values in them
+    count as new values for the confirmations, as the leaves' do."""
 
-    def __init__(self, fn, leaves, keep_grads=False):
+    def __init__(self, fn, leaves, keep_grads=False, inputs=()):
         self.fn, self.leaves, self.keep_grads = fn, list(leaves), keep_grads
+        self.inputs = list(inputs)
         self.plan = None
         self.seen = None  # the leaves' values at the recording or the last confirmation
         self.confirmed = 0
@@ -119,8 +123,7 @@ class GradientFunction:
         if entry is None or not _same_values(watched, entry.watched):
             return self._record(signature, setup, fill, watched)
         fill(entry.leaves)
-        if entry.confirmed < CONFIRMATIONS and not all(
-                map(_same_array, (t.data for t in entry.leaves), entry.seen)):
+        if entry.confirmed < CONFIRMATIONS:  # at the same values too: random draws differ there
             return self._confirm(signature, entry, (setup, fill, watched))
         kept = [t.grad for t in entry.leaves] if entry.keep_grads else None
         result = entry.plan.replay()
@@ -159,7 +162,7 @@ class GradientFunction:
                          "report this)")
         else:
             self.entries[signature] = entry
-            entry.seen = [t.data.copy() for t in entry.leaves]
+            entry.seen = _values(entry)
             entry.watched = _snapshot(watched)
             entry.confirmed = 0
             self.eager_reason = None
@@ -167,7 +170,12 @@ class GradientFunction:
         return self._result(entry, trace.value, kept, trace.grads)
 
     def _confirm(self, signature, entry, again):
-        """An eager run at new values, and the replay there: the same bits, or eager for good."""
+        """An eager run, and the replay at its values: the same bits, or eager for good.
+
+        Only a run at values other than those checked before counts towards CONFIRMATIONS
+        (what numpy computes from `.data` agrees at the same values); every run, at any values,
+        catches random draws, which the replay would repeat."""
+        new_values = not all(map(_same_array, _values(entry, copy=False), entry.seen))
         kept = [t.grad for t in entry.leaves] if entry.keep_grads else None
         for t in entry.leaves:
             t.grad = None
@@ -183,11 +191,12 @@ class GradientFunction:
             return self._record(signature, *again)
         if _same_bits(result[0], value) and all(
                 map(_same_bits, (t.grad for t in entry.leaves), grads)):
-            entry.confirmed += 1
-            entry.seen = [t.data.copy() for t in entry.leaves]
+            if new_values:
+                entry.confirmed += 1
+                entry.seen = _values(entry)
             self.eager_reason = None
         else:
-            self._refuse(signature, "its replay at other argument values differs from eager: "
+            self._refuse(signature, "its replay differs from an eager run of the same call: "
                          "the function computes with numpy from the values of its "
                          "differentiated arguments (.data), draws random numbers, or takes "
                          "another branch of Python code")
@@ -218,6 +227,12 @@ class GradientFunction:
             warnings.warn(f"compiled function: {reason}; it runs eagerly", CompileWarning,
                           stacklevel=4)
         return None
+
+
+def _values(entry, copy=True):
+    """The values a call filled in: the leaves' arrays, then the other inputs."""
+    arrays = [t.data for t in entry.leaves] + entry.inputs
+    return [a.copy() for a in arrays] if copy else arrays
 
 
 def _planned(trace, leaves):
