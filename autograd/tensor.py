@@ -450,15 +450,18 @@ def lift(value, like, op_name):
         kept = _NUMBERS_64 if dtype is _FLOAT64 else _NUMBERS_32 if dtype is _FLOAT32 else None
         if kept is not None and engine.watcher is None:
             known = kept.get(value)
-            if known is not None:
-                return known  # one shared constant: a GC-tracked object fewer per operation
+            # one shared constant: a GC-tracked object fewer per operation (unless someone
+            # made it require grad through a node's parents: then it is replaced below)
+            if known is not None and not known.requires_grad:
+                return known
         array = np.asarray(value, dtype=dtype)
         if engine.watcher is not None:  # a number, or a numpy scalar (np.float64 is a float)
             engine.watcher.made(array, np.asarray, value, array.dtype)
             return constant(array)
         if kept is not None and value and value == value and len(kept) < 256:
             array.flags.writeable = False  # shared from now on: nothing may change it
-            kept[value] = constant(array)
+            kept[value] = known = constant(array)
+            return known
         return constant(array)
     if isinstance(value, Tensor):
         return value
