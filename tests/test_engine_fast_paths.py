@@ -263,3 +263,34 @@ def test_the_first_parameter_is_found_through_every_kind_of_holder():
             found = _first_parameter(model)
             assert found is model.parameters()[0] and found.dtype == dtype
             assert model(np.ones((1, 2))).dtype == dtype  # float64 data takes the model's dtype
+
+
+# ---------------------------------------------------------------- the walk's unrolled inputs
+def _graphs():
+    """(output, its inputs, which inputs some VJP reads): one input, two and three."""
+    x, v, w, b = leaf([[0.5, -1.0]]), leaf([[2.0, 3.0]]), leaf([[1.0], [2.0]]), leaf([0.25])
+    yield x.sin(), [x], {0}  # sin's VJP reads x
+    yield x * v, [x, v], {0, 1}  # each factor's VJP reads the other one
+    yield x.linear(w, b), [x, w, b], {0, 1}  # the bias is read by no VJP
+
+
+@pytest.mark.parametrize("changed", [0, 1, 2])
+def test_the_walk_sees_a_change_to_any_of_one_two_or_three_inputs(changed):
+    for out, inputs, read in _graphs():
+        if changed >= len(inputs):
+            continue
+        inputs[changed].mark_modified()
+        if changed in read:
+            with pytest.raises(RuntimeError, match=f"input {changed} .*modified in place"):
+                out.sum().backward()
+        else:
+            out.sum().backward()
+            assert all(t.grad is not None for t in inputs)
+
+
+def test_the_walk_sees_a_change_to_the_output_its_vjp_reads():
+    x = leaf([0.5, -1.0])
+    y = x.exp()  # exp's VJP reads its output
+    y.mark_modified()
+    with pytest.raises(RuntimeError, match="its output .*modified in place"):
+        y.sum().backward()
