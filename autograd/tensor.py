@@ -461,18 +461,15 @@ def lift(value, like, op_name):
         kept = _NUMBERS_64 if dtype is _FLOAT64 else _NUMBERS_32 if dtype is _FLOAT32 else None
         if kept is not None and engine.watcher is None:
             known = kept.get(value)
-            # one shared constant: a GC-tracked object fewer per operation (unless someone
-            # made it require grad through a node's parents: then it is replaced below)
-            if known is not None and not known.requires_grad:
-                return known
+            if known is not None:
+                return constant(known)
         array = np.asarray(value, dtype=dtype)
         if engine.watcher is not None:  # a number, or a numpy scalar (np.float64 is a float)
             engine.watcher.made(array, np.asarray, value, array.dtype)
             return constant(array)
         if kept is not None and value and value == value and len(kept) < 256:
             array.flags.writeable = False  # shared from now on: nothing may change it
-            kept[value] = known = constant(array)
-            return known
+            kept[value] = array
         return constant(array)
     if isinstance(value, Tensor):
         return value
@@ -490,8 +487,7 @@ def lift(value, like, op_name):
     raise TypeError(f"{op_name}: unsupported operand type {type(value).__name__} with a Tensor")
 
 
-# Python numbers lifted to float64 and float32, kept by value as one constant Tensor each, its
-# array read-only (`y * 1.0001` makes them once; fewer objects for the cyclic GC to walk),
+# Python numbers lifted to float64 and float32, kept by value (`y * 1.0001` makes its array once),
 # except under a watcher (told where each array comes from), 0 (-0.0 == 0.0) and nan.
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
 _NUMBERS_64, _NUMBERS_32 = {}, {}

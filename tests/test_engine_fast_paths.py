@@ -41,21 +41,6 @@ def test_a_kept_number_cannot_be_changed_in_place():
     with pytest.raises(ValueError, match="read-only"):
         constant += 1.0  # the in-place operator on the constant Tensor itself
     np.testing.assert_array_equal((x * 3.0).data, [3.0, 6.0])
-    assert constant.version == 0 and constant.op is None and not constant.requires_grad
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_a_kept_number_is_one_shared_constant_that_never_learns(dtype):
-    x = leaf([1.0, 2.0], dtype)
-    first, again = (x * 3.0).parents[1], (x + 3.0).parents[1]
-    assert first is again and first.dtype == dtype and not first.requires_grad
-    first.requires_grad_()  # through a node's parents: later operations must not share it
-    y = x * 3.0
-    assert y.parents[1] is not first and not y.parents[1].requires_grad
-    y.sum().backward()
-    assert first.grad is None
-    np.testing.assert_array_equal(x.grad, np.full(2, 3.0, dtype))
-    assert (x * 3.0).parents[1] is y.parents[1]  # the replacement is kept in its turn
 
 
 def test_zero_and_minus_zero_stay_apart():
