@@ -299,12 +299,21 @@ def _walk(seeds, create_graph, retain_grads, capture):
         # (rarely) find each parent as recorded, and refuse if a VJP to run reads a change.
         seq = node.seq
         parents = node.parents
-        changed = node.version > seq
-        inputs = []
-        for p in parents:  # a loop: a list comprehension is a function call before Python 3.12
-            if p.version > seq:
-                changed = True
-            inputs.append(p.data)
+        if len(parents) == 2:  # (unrolled for the usual one or two inputs: no loop, no list)
+            a, b = parents
+            inputs = (a.data, b.data)
+            changed = node.version > seq or a.version > seq or b.version > seq
+        elif len(parents) == 1:
+            a = parents[0]
+            inputs = (a.data,)
+            changed = node.version > seq or a.version > seq
+        else:
+            changed = node.version > seq
+            inputs = []
+            for p in parents:  # a loop: a list comprehension is a function call before 3.12
+                if p.version > seq:
+                    changed = True
+                inputs.append(p.data)
         if changed:
             parents = tuple(as_recorded(p, seq) for p in parents)
             inputs = [p.data for p in parents]

@@ -377,9 +377,20 @@ def _bad_reduction(op_name, reduction):
     return ValueError(f"{op_name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
+def is_a_tensor(value) -> bool:
+    """isinstance(value, Tensor), quick on the usual answers. Tensor's metaclass (HidesHints)
+    sends every isinstance(x, Tensor) through __instancecheck__, ~0.3 us when x is no Tensor:
+    arrays, numbers and containers are answered by their exact type first."""
+    kind = type(value)
+    return kind is Tensor or (kind not in _NEVER_TENSORS and isinstance(value, Tensor))
+
+
+_NEVER_TENSORS = frozenset({np.ndarray, float, int, bool, str, list, tuple, dict, type(None)})
+
+
 def _plain(value):
     """A comparison's other operand: a Tensor's array, anything else as it is."""
-    return value.data if isinstance(value, Tensor) else value
+    return value.data if is_a_tensor(value) else value
 
 
 def _indices(out):

@@ -14,6 +14,7 @@ import numpy as np
 
 from autograd import Tensor
 from autograd.functions import where
+from autograd.tensor import is_a_tensor
 
 from .embedding import embedding  # noqa: F401  (nn.functional.embedding)
 from .functional_activations import (  # noqa: F401  (nn.functional.relu, as in PyTorch)
@@ -41,7 +42,7 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 def _as_tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x if is_a_tensor(x) else Tensor(x)
 
 
 def _check_reduction(reduction: str, name: str) -> None:
@@ -57,7 +58,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 def _target_like(x: Tensor, target, name: str) -> np.ndarray:
     """The target as an array in x's dtype, with exactly x's shape."""
-    t = np.asarray(target.data if isinstance(target, Tensor) else target, dtype=x.dtype)
+    t = np.asarray(target.data if is_a_tensor(target) else target, dtype=x.dtype)
     if t.shape != x.shape:
         raise ValueError(
             f"{name}: input shape {x.shape} and target shape {t.shape} differ "
@@ -116,7 +117,7 @@ def bce_with_logits_loss(input: Tensor, target, reduction: str = "mean") -> Tens
     """
     if reduction not in REDUCTIONS:  # (checked first: every step)
         _check_reduction(reduction, "bce_with_logits_loss")
-    x = input if isinstance(input, Tensor) else Tensor(input)
+    x = input if is_a_tensor(input) else Tensor(input)
     y = _target_like(x, target, "bce_with_logits_loss")
     _check_zero_one(y, "bce_with_logits_loss", "target", "values")
     return x.bce_with_logits(y, reduction=reduction)
@@ -160,7 +161,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None,
 
 def _broadcast_weight(weight, x: Tensor, what: str, name: str) -> np.ndarray:
     """`weight` as an array in x's dtype that broadcasts to x's shape (and no further)."""
-    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
+    w = np.asarray(weight.data if is_a_tensor(weight) else weight, dtype=x.dtype)
     try:
         fits = np.broadcast_shapes(w.shape, x.shape) == x.shape
     except ValueError:
@@ -219,10 +220,10 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
     if isinstance(weight, str) or reduction not in REDUCTIONS:  # (checked first: every step)
         weight, reduction = _weight_or_reduction(weight, reduction, "cross_entropy")
         _check_reduction(reduction, "cross_entropy")
-    x = input if isinstance(input, Tensor) else Tensor(input)
+    x = input if is_a_tensor(input) else Tensor(input)
     if x.ndim == 0:
         raise ValueError("cross_entropy: input must have a class axis (last dim), got a scalar")
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    t = np.asarray(target.data if is_a_tensor(target) else target)
     k = x.shape[-1]
     w = None if weight is None else _class_weights(weight, k, x.dtype, "cross_entropy")
     if not (isinstance(label_smoothing, (int, float)) and 0 <= label_smoothing <= 1):
@@ -267,7 +268,7 @@ def nll_loss(input: Tensor, target, weight=None, ignore_index: int = -100,
     x = _as_tensor(input)
     if x.ndim == 0:
         raise ValueError("nll_loss: input must have a class axis (last dim), got a scalar")
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    t = np.asarray(target.data if is_a_tensor(target) else target)
     k = x.shape[-1]
     if t.shape != x.shape[:-1]:
         raise ValueError(f"nll_loss: input shape {x.shape} and target shape {t.shape} do not "
@@ -296,7 +297,7 @@ def _class_weights(weight, k: int, dtype, name: str) -> np.ndarray | None:
     """`weight` as one non-negative number per class, or None."""
     if weight is None:
         return None
-    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=dtype)
+    w = np.asarray(weight.data if is_a_tensor(weight) else weight, dtype=dtype)
     if w.shape != (k,):
         raise ValueError(f"{name}: weight must hold one value per class, shape ({k},), got "
                          f"shape {w.shape}")

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from autograd import Tensor
+from autograd.tensor import is_a_tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -110,8 +111,26 @@ def _first_parameter(module: "Module") -> Tensor | None:
     stack = [iter(vars(module).values())]
     while stack:
         for value in stack[-1]:
-            # numbers, strings, arrays: most attributes (their types first: a cheaper test)
-            if type(value) in _PLAIN or not isinstance(value, _HOLDERS):
+            # Exact types first: numbers, strings, arrays are most attributes, and
+            # isinstance(v, Tensor) is slow on a miss (see autograd.tensor.is_a_tensor).
+            kind = type(value)
+            if kind in _PLAIN:
+                continue
+            if kind is list or kind is tuple:
+                stack.append(iter(value))
+                break
+            if kind is dict:
+                stack.append(iter(value.values()))
+                break
+            if kind is Tensor:
+                if _is_parameter(value):
+                    return value
+                continue
+            if isinstance(value, Module) and Tensor not in kind.__mro__:  # (both: a Tensor)
+                stack.append(iter(vars(value).values()))
+                break
+            # the general tests, in the general order: subclasses of the types above
+            if not isinstance(value, _HOLDERS):
                 continue
             if isinstance(value, Tensor):
                 if _is_parameter(value):
@@ -132,7 +151,7 @@ def _first_parameter(module: "Module") -> Tensor | None:
 
 def _holds_tensor(items: list) -> bool:
     """True when a (nested) list holds a Tensor: a list of Tensors is structure, not data."""
-    return any(isinstance(i, Tensor) or (isinstance(i, list) and _holds_tensor(i)) for i in items)
+    return any(is_a_tensor(i) or (isinstance(i, list) and _holds_tensor(i)) for i in items)
 
 
 class Module:
@@ -197,7 +216,7 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         for a in args:  # a plain loop: this runs for every layer of every step
-            if not isinstance(a, Tensor):
+            if type(a) is not Tensor and not is_a_tensor(a):
                 return self.forward(*self._plain_data_as_tensors(args), **kwargs)
         return self.forward(*args, **kwargs)
 

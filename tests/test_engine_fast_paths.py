@@ -193,3 +193,89 @@ def test_bce_with_logits_gives_the_bits_of_the_plain_formula(dtype):
     loss = Tensor(x).bce_with_logits(t)
     assert loss.data == (np.logaddexp(0, x) - x * t).sum() / x.size and loss.dtype == dtype
     assert Tensor(x).bce_with_logits(t, reduction="sum").data == (np.logaddexp(0, x) - x * t).sum()
+
+
+# ---------------------------------------------------------------- quick Tensor tests
+class _TensorKind(Tensor):
+    __slots__ = ()
+
+
+class _PosingAsTensor:
+    """Claims Tensor as its __class__ (as a mock with spec=Tensor does): isinstance says yes."""
+
+    @property
+    def __class__(self):
+        return Tensor
+
+
+class _ListKind(list):
+    pass
+
+
+@pytest.mark.parametrize("value", [
+    np.ones(2), 1.0, 3, True, None, "x", [Tensor(1.0)], (Tensor(1.0),), {"a": Tensor(1.0)},
+    np.float64(2.0), np.float32(2.0), Tensor(1.0), _TensorKind(np.ones(2)), _PosingAsTensor(),
+    _ListKind([1]), object(), Tensor,
+], ids=lambda v: type(v).__name__)
+def test_is_a_tensor_answers_as_isinstance(value):
+    from autograd.tensor import is_a_tensor
+    assert is_a_tensor(value) is isinstance(value, Tensor)
+
+
+def test_the_first_parameter_is_found_through_every_kind_of_holder():
+    import collections
+
+    import nn
+    from nn.module import _first_parameter
+
+    class Holder(nn.Module):
+        def __init__(self, first):
+            self.sizes, self.name, self.data = [1, 2], "h", np.ones(3)
+            self.cached = Tensor(np.ones(2))  # no parameter: skipped
+            self.first = first
+
+        def forward(self, x):
+            return x  # the data as __call__ converted it
+
+    pair = collections.namedtuple("Pair", "a b")
+    for dtype in (np.float32, np.float64):
+        def layer(dtype=dtype):
+            return nn.Linear(2, 2, dtype=dtype)
+        for first in (layer(), [layer()], (layer(),), _ListKind([layer()]), {"k": layer()},
+                      collections.OrderedDict(k=layer()), pair(layer(), 1),
+                      _TensorKind(np.ones(2, dtype), requires_grad=True)):
+            model = Holder(first)
+            found = _first_parameter(model)
+            assert found is model.parameters()[0] and found.dtype == dtype
+            assert model(np.ones((1, 2))).dtype == dtype  # float64 data takes the model's dtype
+
+
+# ---------------------------------------------------------------- the walk's unrolled inputs
+def _graphs():
+    """(output, its inputs, which inputs some VJP reads): one input, two and three."""
+    x, v, w, b = leaf([[0.5, -1.0]]), leaf([[2.0, 3.0]]), leaf([[1.0], [2.0]]), leaf([0.25])
+    yield x.sin(), [x], {0}  # sin's VJP reads x
+    yield x * v, [x, v], {0, 1}  # each factor's VJP reads the other one
+    yield x.linear(w, b), [x, w, b], {0, 1}  # the bias is read by no VJP
+
+
+@pytest.mark.parametrize("changed", [0, 1, 2])
+def test_the_walk_sees_a_change_to_any_of_one_two_or_three_inputs(changed):
+    for out, inputs, read in _graphs():
+        if changed >= len(inputs):
+            continue
+        inputs[changed].mark_modified()
+        if changed in read:
+            with pytest.raises(RuntimeError, match=f"input {changed} .*modified in place"):
+                out.sum().backward()
+        else:
+            out.sum().backward()
+            assert all(t.grad is not None for t in inputs)
+
+
+def test_the_walk_sees_a_change_to_the_output_its_vjp_reads():
+    x = leaf([0.5, -1.0])
+    y = x.exp()  # exp's VJP reads its output
+    y.mark_modified()
+    with pytest.raises(RuntimeError, match="its output .*modified in place"):
+        y.sum().backward()
