@@ -378,9 +378,8 @@ def _bad_reduction(op_name, reduction):
 
 
 def is_a_tensor(value) -> bool:
-    """isinstance(value, Tensor), quick on the usual answers. Tensor's metaclass (HidesHints)
-    sends every isinstance(x, Tensor) through __instancecheck__, ~0.3 us when x is no Tensor:
-    arrays, numbers and containers are answered by their exact type first."""
+    """isinstance(value, Tensor), but arrays, numbers and containers answered by exact type:
+    Tensor's metaclass (HidesHints) makes a failed isinstance(x, Tensor) cost ~0.3 us."""
     kind = type(value)
     return kind is Tensor or (kind not in _NEVER_TENSORS and isinstance(value, Tensor))
 

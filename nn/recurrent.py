@@ -355,7 +355,17 @@ class RNN(_Recurrent):
         return self._output(y, unbatched), self._final([s[0] for s in finals], unbatched)
 
 
-class GRU(_Recurrent):
+class _Gated(_Recurrent):
+    """GRU's and LSTM's constructor: RNN's without a nonlinearity (their gates fix it)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 rng: np.random.Generator | None = None, dtype=np.float64):
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, "tanh", rng, dtype)
+
+
+class GRU(_Gated):
     """A gated recurrent unit per layer (see `gru_step`); called and returning as RNN does.
 
     weight_ih_l{k} is (3 * hidden, in): the r, z and n blocks stacked, as in PyTorch.
@@ -363,19 +373,13 @@ class GRU(_Recurrent):
 
     mode = "GRU"
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 rng: np.random.Generator | None = None, dtype=np.float64):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, "tanh", rng, dtype)
-
     def _step(self, xi, state, w_hh_t, b_hh):
         return (gru_step(xi, state[0], w_hh_t, b_hh),)
 
     forward = RNN.forward
 
 
-class LSTM(_Recurrent):
+class LSTM(_Gated):
     """A long short-term memory per layer (see `lstm_step`).
 
     `output, (h_n, c_n) = lstm(x, (h_0, c_0))`, shapes as for RNN; the state defaults to zeros.
@@ -383,12 +387,6 @@ class LSTM(_Recurrent):
     """
 
     mode = "LSTM"
-
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 rng: np.random.Generator | None = None, dtype=np.float64):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, "tanh", rng, dtype)
 
     def _step(self, xi, state, w_hh_t, b_hh):
         return lstm_step(xi, state[0], state[1], w_hh_t, b_hh)

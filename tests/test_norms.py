@@ -30,15 +30,22 @@ def grad_of(fn, x, weights=None):
     return out, t.grad
 
 
-@pytest.mark.parametrize("ord", VECTOR_ORDERS, ids=repr)
-@pytest.mark.parametrize("axis, keepdims", [(0, False), (-1, True), (1, False)])
-def test_vector_norms_match_numpy_and_central_differences(ord, axis, keepdims):
+def matches_numpy_and_central_differences(ord, axis, keepdims):
+    """AWAY's norm against numpy's (values and shape) and first-order central differences;
+    returns the leaf, for a second-order check."""
     x = Tensor(AWAY, requires_grad=True)
     got = x.norm(ord, axis=axis, keepdims=keepdims)
     want = np.linalg.norm(AWAY, ord, axis=axis, keepdims=keepdims)
     np.testing.assert_allclose(got.data, want, rtol=1e-13)
     assert got.shape == want.shape
     assert gradcheck(lambda t: t.norm(ord, axis=axis, keepdims=keepdims), x, rtol=1e-6)
+    return x
+
+
+@pytest.mark.parametrize("ord", VECTOR_ORDERS, ids=repr)
+@pytest.mark.parametrize("axis, keepdims", [(0, False), (-1, True), (1, False)])
+def test_vector_norms_match_numpy_and_central_differences(ord, axis, keepdims):
+    x = matches_numpy_and_central_differences(ord, axis, keepdims)
     assert gradgradcheck(lambda t: t.norm(ord, axis=axis, keepdims=keepdims), x, rtol=1e-4)
 
 
@@ -53,12 +60,7 @@ def test_a_vector_without_an_axis_and_a_number_like_tensor(ord):
 @pytest.mark.parametrize("axis", [(0, 1), (1, 0), (-1, -2), (2, 0)])
 @pytest.mark.parametrize("keepdims", [False, True])
 def test_matrix_norms_match_numpy_and_central_differences(ord, axis, keepdims):
-    x = Tensor(AWAY, requires_grad=True)
-    got = x.norm(ord, axis=axis, keepdims=keepdims)
-    want = np.linalg.norm(AWAY, ord, axis=axis, keepdims=keepdims)
-    np.testing.assert_allclose(got.data, want, rtol=1e-13)
-    assert got.shape == want.shape
-    assert gradcheck(lambda t: t.norm(ord, axis=axis, keepdims=keepdims), x, rtol=1e-6)
+    matches_numpy_and_central_differences(ord, axis, keepdims)
 
 
 @pytest.mark.parametrize("keepdims", [False, True])
