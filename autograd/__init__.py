@@ -25,7 +25,7 @@ from .engine import enable_grad, grad, is_grad_enabled, no_grad
 from .explain import explain_backward
 from .explorer import explore
 from .functional import hessian, hvp, jacobian
-from .functions import erf, erfc, logaddexp, maximum, minimum, where
+from .functions import cross_entropy_labels, erf, erfc, logaddexp, maximum, minimum, where
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph
 from .graph_files import save_graph
@@ -49,7 +49,7 @@ cat = concat = concatenate  # PyTorch's names (dim= is accepted as axis=)
 __all__ = ["Tensor", "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck",
            "gradgradcheck", "GradcheckError"]
 __all__ += ["where", "maximum", "minimum", "logaddexp", "erf", "erfc", "concatenate", "stack",
-            "split"]
+            "split", "cross_entropy_labels"]
 __all__ += ["jacobian", "hessian", "hvp", "value_and_grad", "elementwise_grad", "vjp", "jvp"]
 __all__ += ["draw_graph", "save_graph", "compare_grads", "GradReport", "GradMismatchError"]
 __all__ += ["explain_backward", "explore", "detect_anomaly", "NonFiniteError"]

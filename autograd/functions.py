@@ -1,5 +1,6 @@
 """Functions of several tensors, importable from `autograd` as numpy and PyTorch users expect:
-where, maximum, minimum, logaddexp, erf, erfc, concatenate, stack, split.
+where, maximum, minimum, logaddexp, erf, erfc, concatenate, stack, split; and
+cross_entropy_labels, the loss of class labels.
 
 Each runs one primitive of the op table; arrays and numbers join in the first Tensor's dtype.
 """
@@ -53,6 +54,32 @@ def erf(x) -> Tensor:
 def erfc(x) -> Tensor:
     """1 - erf(x), elementwise, without the cancellation where erf(x) is near 1."""
     return (x if isinstance(x, Tensor) else Tensor(x)).erfc()
+
+
+def cross_entropy_labels(logits, labels, reduction="mean") -> Tensor:
+    """Softmax cross-entropy of `logits` (..., k) at integer class `labels` (...) in [0, k):
+    each row's -log_softmax(logits)[label], then "mean" over rows (nan for none, as in
+    PyTorch), "sum", or "none" (one loss per row).
+
+    One primitive: a gather forward and a subtract-at-index backward, with no one-hot rows;
+    per row, the bits of `logits.cross_entropy(one_hot_rows)`. Stable for logits of 1e4.
+    `nn.functional.cross_entropy` runs it for plain labels (no weight, smoothing or ignored
+    rows). The labels are copied: changing the caller's array later leaves the graph alone.
+    """
+    x = logits if isinstance(logits, Tensor) else Tensor(logits)
+    if x.ndim == 0:
+        raise ValueError("cross_entropy_labels: logits must have a class axis, got shape ()")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"cross_entropy_labels: reduction must be 'mean', 'sum' or 'none', "
+                         f"got {reduction!r}")
+    given = labels.data if isinstance(labels, Tensor) else labels
+    if np.shape(given) != x.shape[:-1]:
+        raise ValueError(f"cross_entropy_labels: logits of shape {x.shape} need labels of "
+                         f"shape {x.shape[:-1]}, got shape {np.shape(given)}")
+    checked = ops.losses.class_labels(given, x.shape[-1])
+    if engine.watcher is not None:  # (a compiled step replays the check on its labels)
+        engine.watcher.made(checked, ops.losses.class_labels, given, x.shape[-1])
+    return apply(ops.cross_entropy_labels, x, labels=checked, reduction=reduction)
 
 
 def _pieces(tensors, name):

@@ -11,7 +11,7 @@ import functools
 import numpy as np
 
 from autograd import Tensor
-from autograd.compile import ONE_HOT, CompiledStep, RuleUpdate, Update, labels_as_rows
+from autograd.compile import CompiledStep, RuleUpdate, Update
 
 from . import functional as F
 from .clip_grad import clip_grad_norm_
@@ -20,11 +20,9 @@ from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module
 from .optim import Optimizer
 
-# Losses whose targets we may prepare, exactly as they would be inside them: class labels become
-# one-hot rows inside the step, made by a function the replay knows (it takes identity rows into
-# one kept array instead of comparing every label with every class), and targets take the
-# output's dtype.
-ONE_HOT.add(F._one_hot)
+# Losses whose targets we may prepare, exactly as they would be inside them: targets take the
+# output's dtype; class labels go in as they are (cross_entropy_labels gathers at them, and
+# the replay's guard checks them).
 _LABEL_LOSSES = (CrossEntropyLoss, F.cross_entropy)
 _SAME_SHAPE_LOSSES = (MSELoss, BCELoss, BCEWithLogitsLoss, F.mse_loss, F.bce_loss,
                       F.bce_with_logits_loss)
@@ -90,18 +88,7 @@ class TrainingStep:
 
     def _forward(self, x, y):
         out = self.model(x)
-        if self._targets == "labels" and type(y) is np.ndarray and y.dtype.kind in "iu":
-            y = self._rows(y, out)
         return self.loss_fn(out, y), out
-
-    @staticmethod
-    def _rows(y, out):
-        """Labels as the one-hot rows cross_entropy makes of them, told to a recording watcher;
-        labels it would treat otherwise (ignore_index, out of range) stay labels."""
-        k = out.shape[-1] if out.ndim else 0
-        if not (y.shape == out.shape[:-1] and (not y.size or 0 <= y.min() and y.max() < k)):
-            return y
-        return labels_as_rows(F._one_hot, y, k, out.dtype)
 
     def __call__(self, x, y) -> float:
         if self._dropouts and self.model.training:

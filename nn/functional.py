@@ -13,7 +13,7 @@ gradient flows into them) and never broadcast: their shape must match exactly.
 import numpy as np
 
 from autograd import Tensor
-from autograd.functions import where
+from autograd.functions import cross_entropy_labels, where
 from autograd.tensor import is_a_tensor
 
 from .embedding import embedding  # noqa: F401  (nn.functional.embedding)
@@ -245,8 +245,8 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
         )
     labels, valid = _labels(t, k, ignore_index, "cross_entropy")
     if w is None and not label_smoothing and valid is None:
-        # Labels become one-hot rows, so there is no scatter in the backward pass.
-        return x.cross_entropy(_one_hot(labels, k, x.dtype), reduction=reduction)
+        # One engine node that gathers at the labels: no one-hot rows (compiled steps too).
+        return cross_entropy_labels(x, labels, reduction)
     rows, counts = _label_rows(labels, valid, k, w, x.dtype)
     if label_smoothing:
         spread = (label_smoothing / k) * (np.ones(k, x.dtype) if w is None else w)
@@ -311,6 +311,13 @@ def _labels(t: np.ndarray, k: int, ignore_index: int, name: str):
     if t.dtype.kind not in "iu":
         raise ValueError(f"{name}: class labels must be integers, got dtype {t.dtype} "
                          "(whole-number floats are accepted)")
+    low, high = (np.minimum.reduce(t, None), np.maximum.reduce(t, None)) if t.size else (0, -1)
+    if not low <= ignore_index <= high:  # no label is ignored (the usual case: two reductions)
+        if low < 0 or high >= k:
+            raise ValueError(f"{name}: class labels must lie in [0, {k}), got values in "
+                             f"[{low}, {high}] (labels equal to ignore_index={ignore_index} "
+                             "are skipped)")
+        return t, None
     ignored = t == ignore_index
     counted = t[~ignored]
     if counted.size and (counted.min() < 0 or counted.max() >= k):

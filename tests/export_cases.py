@@ -22,6 +22,7 @@ from custom_network import SkipNet, masked_cross_entropy  # noqa: E402
 MASK = np.array([True, False, True, True])
 ROWS = 5  # the traced batch; the exports then run on OTHER_ROWS to check the dynamic axis
 OTHER_ROWS = 7
+LABELS = np.array([3, 0, 0, 2, 1])  # one class label per row of the traced batch
 
 
 class OpModel(nn.Module):
@@ -99,6 +100,11 @@ OP_CASES = {
     "softmax": (lambda m, h: h.softmax(axis=0), None, True),
     "cross_entropy": (lambda m, h, t: h.cross_entropy(t) + h.cross_entropy(t, "sum")
                       + h.cross_entropy(t, "none").sum(), _probability_targets, True),
+    # labels are a constant of the trace (an attribute), so the batch is fixed
+    "cross_entropy_labels": (lambda m, h: autograd.cross_entropy_labels(h, LABELS)
+                             + autograd.cross_entropy_labels(h * 1e3, LABELS, "sum")
+                             + autograd.cross_entropy_labels(h, LABELS, "none").sum(), None,
+                             False),
     "bce_with_logits": (lambda m, h, t: h.bce_with_logits(t) + h.bce_with_logits(t, "sum"),
                         _softplus_targets, True),
 }

@@ -143,9 +143,8 @@ def expects_eager(c):
     """Whether the case holds something a replay cannot reproduce (so it must warn)."""
     dropout = c["train"] and c["dropout"] is not None and 0 < c["dropout"] < 1 and c["hidden"]
     custom = c["custom"] is not None and not CUSTOM[c["custom"]][1]
-    # BCELoss builds -y and y - 1 with numpy; an unrecognised loss function gets labels raw.
-    numpy_targets = c["loss"] == "bce" or (c["loss"] == "ce_labels" and c["reduction"] != "mean"
-                                           and (c["functional"] or c["reduction"] == "none"))
+    # BCELoss builds -y and y - 1 with numpy; class labels of any cross-entropy are gathered at.
+    numpy_targets = c["loss"] == "bce"
     return bool(dropout or custom or numpy_targets)
 
 

@@ -60,7 +60,7 @@ def test_backward_steps_follow_explain_backward_and_carry_the_engines_gradients(
     expected = [step.node for step in explain_backward(loss)]
     assert [order[s["node"]] for s in ex.backward] == expected
     assert [order[s["node"]].op.name for s in ex.backward] == [
-        "cross_entropy", "linear", "tanh", "linear"]
+        "cross_entropy_labels", "linear", "tanh", "linear"]
 
     loss.backward(retain_grads=True)  # the reference: backward's own gradients
     for step in ex.backward:
@@ -148,7 +148,7 @@ def test_forward_steps_are_the_ops_in_creation_order():
     seqs = [order[i].seq for i in ex.forward]
     assert seqs == sorted(seqs) and len(seqs) == sum(t.op is not None for t in order)
     assert [order[i].op.name for i in ex.forward] == [
-        "linear", "tanh", "linear", "cross_entropy"]
+        "linear", "tanh", "linear", "cross_entropy_labels"]
 
 
 def test_modules_box_their_parameters_and_ops_and_record_adds_parameter_free_ones():

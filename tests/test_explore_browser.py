@@ -186,8 +186,8 @@ def test_the_forward_pass_replays_in_creation_order(page):
         seen.extend(page.current()[0])
     order = autograd.graph.walk(loss)
     assert seen == ex.forward and [order[i].op.name for i in seen] == [
-        "linear", "tanh", "linear", "cross_entropy"]
-    assert "forward step 4: #1 cross_entropy" in page.text("#panel h2")
+        "linear", "tanh", "linear", "cross_entropy_labels"]
+    assert "forward step 4: #1 cross_entropy_labels" in page.text("#panel h2")
     assert page.messages == []
 
 

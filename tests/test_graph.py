@@ -419,6 +419,7 @@ SPECIAL_NODES = {
     "matmul": lambda: ((ramp(2, 3), ramp(3, 2)), {}),
     "linear": lambda: ((ramp(2, 3), ramp(3, 2), ramp(2)), {}),
     "where": lambda: ((ramp(2, 3), ramp(3)), {"condition": np.array([True, False, True])}),
+    "cross_entropy_labels": lambda: ((ramp(2, 3),), {"labels": np.array([2, 0])}),
     "reshape": lambda: ((ramp(2, 3),), {"shape": (3, 2)}),
     "transpose": lambda: ((ramp(2, 3),), {"axes": (1, 0)}),
     "broadcast_to": lambda: ((ramp(3),), {"shape": (2, 3)}),

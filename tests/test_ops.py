@@ -21,7 +21,15 @@ from test_ops_conv import CONV_ROWS
 
 import autograd.linalg
 from autograd import Tensor, gradcheck, ops
-from autograd.functions import concatenate, logaddexp, maximum, minimum, stack, where
+from autograd.functions import (
+    concatenate,
+    cross_entropy_labels,
+    logaddexp,
+    maximum,
+    minimum,
+    stack,
+    where,
+)
 from autograd.gradcheck import gradgradcheck
 from autograd.ops import Op
 
@@ -51,6 +59,7 @@ def distinct(*shape):
 
 MASK = np.array([[True, False, True, True], [False, False, True, False],
                  [True, True, False, True]])
+CLASSES = np.array([2, 0, 2])  # class labels of 3 rows (a class twice, one never)
 INDEX = (np.array([0, 2, 0]), slice(1, None))  # row 0 twice: its gradients must add up
 
 
@@ -146,6 +155,9 @@ CASES = [
     Case(ops.cross_entropy, lambda x, t: x.cross_entropy(t),
          lambda x, t: -(t * scipy.special.log_softmax(x, axis=-1)).sum() / 3,
          (normal(3, 4), positive(3, 4))),
+    Case(ops.cross_entropy_labels, lambda x: cross_entropy_labels(x, CLASSES),
+         lambda x: -scipy.special.log_softmax(x, axis=-1)[[0, 1, 2], CLASSES].mean(),
+         (normal(3, 4),)),
     Case(ops.bce_with_logits, lambda x, t: x.bce_with_logits(t),
          lambda x, t: np.mean(np.logaddexp(0, x) - x * t),
          (normal(3, 4), lambda rng: rng.uniform(0, 1, size=(3, 4)))),

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import autograd
 import nn
 from autograd import Tensor, no_grad
 
@@ -226,9 +227,28 @@ def test_fused_losses_take_reductions_and_an_empty_batch_like_pytorch(method):
     assert empty.grad.shape == (0, 3)
     # nn's layer and losses are these single nodes.
     labels = rng.integers(0, 3, 4)
-    assert nn.functional.cross_entropy(logits, labels).op.name == "cross_entropy"
+    assert nn.functional.cross_entropy(logits, labels).op.name == "cross_entropy_labels"
+    assert nn.functional.cross_entropy(logits, np.eye(3)[labels]).op.name == "cross_entropy"
     assert nn.functional.bce_with_logits_loss(logits, targets).op.name == "bce_with_logits"
     assert nn.Linear(3, 2)(logits).op.name == "linear"
+
+
+def test_cross_entropy_labels_is_one_hot_cross_entropy_per_row_and_stays_finite():
+    claim("For class labels, `autograd.cross_entropy_labels(logits, labels, reduction=)` gathers "
+          "at each row's label (no one-hot rows; what `nn.functional.cross_entropy` runs for "
+          "plain labels): per row the numbers of `cross_entropy` against one-hot rows, and "
+          "where a logit is -inf after the shift the gather stays finite (0 * -inf was nan).")
+    rng = np.random.default_rng(6)
+    x, labels = rng.normal(size=(5, 4)) * 10, rng.integers(0, 4, 5)
+    rows = autograd.cross_entropy_labels(x, labels, reduction="none").data
+    np.testing.assert_array_equal(rows, Tensor(x).cross_entropy(np.eye(4)[labels], "none").data)
+    assert nn.functional.cross_entropy(Tensor(x, requires_grad=True), labels).op.name == (
+        "cross_entropy_labels")
+    huge = np.array([[1.5e308, -1.5e308, 0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the shift overflows to -inf
+        assert np.isnan(Tensor(huge).cross_entropy(np.eye(3)[[0]]).item())
+        assert autograd.cross_entropy_labels(huge, np.array([0])).item() == 0.0
 
 
 def test_fused_losses_empty_batch_against_pytorch():

@@ -8,7 +8,7 @@ Needs the `torch` extra (`pip install -e ".[torch]"`); skipped without it.
 
 import numpy as np
 import pytest
-from test_ops import CASES, INDEX, MASK, make_inputs
+from test_ops import CASES, CLASSES, INDEX, MASK, make_inputs
 from test_ops_conv import PUBLIC, W_SHAPE, X_SHAPE
 
 import nn
@@ -95,6 +95,7 @@ TORCH = {
     "log_softmax": lambda x: x.log_softmax(dim=0),
     "softmax": lambda x: x.softmax(dim=-1),
     "cross_entropy": lambda x, t: F.cross_entropy(x, t),  # probability targets, mean over rows
+    "cross_entropy_labels": lambda x: F.cross_entropy(x, torch.tensor(CLASSES)),
     "bce_with_logits": lambda x, t: F.binary_cross_entropy_with_logits(x, t),
     "reshape": lambda x: x.reshape(4, -1),
     "transpose": lambda x: x.permute(2, 0, 1),

@@ -15,8 +15,9 @@ function does the whole step. What cannot be replayed runs eagerly, with a `Comp
 An array made inside `fn` is replayed by what made it, never by comparing samples of its
 values: an input is read afresh; an array made from Python numbers is a constant; a mask or a
 conversion the watcher saw made from values of the step (`Tensor(x) > 0`, `Tensor(ints)`) is
-computed again; one-hot rows made from integer labels by a function in `ONE_HOT` are one
-np.take of identity rows (labels outside [0, k) run that call eagerly). Anything else (numpy
+computed again; class labels of an input that `cross_entropy_labels` gathers at are checked
+by a guard that also finds where they sit in the logits (labels outside [0, k) run that call
+eagerly, where they raise or are ignored). Anything else (numpy
 code on the data, random numbers as Dropout draws them, numpy scalars, a data mask as an
 index, a Python number read from a tensor with item(), float() or bool()) runs eagerly with a
 CompileWarning that says what it was.
@@ -35,13 +36,13 @@ functions (a loss and its gradient over leaf tensors, for scipy.optimize) compil
 """
 from .codegen import _function  # noqa: F401 - the parts below are reached from here by tests
 from .flat import flatten
-from .kernels import FORWARD_KERNELS, ONE_HOT, SAVING_KERNELS, VJP_KERNELS, _k_unary  # noqa: F401
+from .kernels import FORWARD_KERNELS, SAVING_KERNELS, VJP_KERNELS, _k_unary  # noqa: F401
 from .plan import _Plan  # noqa: F401
-from .recording import _Unreplayable, labels_as_rows  # noqa: F401
+from .recording import _Unreplayable  # noqa: F401
 from .rules import IfNone, Rule
 from .step import CHECKED_UPDATES, MAX_PLANS, CompiledStep, CompileWarning, _CallUpdate  # noqa: F401
 from .updates import RuleUpdate, Update
 
 __all__ = ["CHECKED_UPDATES", "CompiledStep", "CompileWarning", "FORWARD_KERNELS", "IfNone",
-           "MAX_PLANS", "ONE_HOT", "Rule", "RuleUpdate", "SAVING_KERNELS", "Update",
-           "VJP_KERNELS", "flatten", "labels_as_rows"]
+           "MAX_PLANS", "Rule", "RuleUpdate", "SAVING_KERNELS", "Update", "VJP_KERNELS",
+           "flatten"]

@@ -11,7 +11,7 @@ class _Value:
     """An array of the step: an input, a bound array, a constant, a buffer or a local."""
 
     __slots__ = ("kind", "ref", "name", "fold", "tensor", "index", "last", "sources",
-                 "buffer", "fixed", "born", "summed", "view", "derive", "one_hot")
+                 "buffer", "fixed", "born", "summed", "view", "derive", "label_index")
 
     def __init__(self, kind, ref, **fields):
         self.kind = kind  # "input", "bound", "const", "buffer", "local"
@@ -28,7 +28,7 @@ class _Value:
         self.summed = False  # a buffer holding a running sum of gradients
         self.view = None  # for a "local" that is a view of a buffer (made once): that buffer
         self.derive = _transpose  # ... and how the view is made from it
-        self.one_hot = False  # rows holding one 1 each (class labels), 0 elsewhere
+        self.label_index = None  # for class labels: the flat index their guard fills
         for k, v in fields.items():
             setattr(self, k, v)
 

@@ -116,6 +116,35 @@ def _k_cross_entropy(b, ins, attrs, out, saved):
     return loss, {"probs": probs, "log_probs": log_probs}
 
 
+def _k_cross_entropy_labels(b, ins, attrs, out, saved):
+    (x,) = ins
+    labels, reduction = attrs["labels"], attrs["reduction"]
+    flat = getattr(labels, "label_index", None)
+    if not (flat is not None and x.ref.ndim == 2 and x.ref.size and _contiguous(x)
+            and reduction in ("mean", "sum") and flat.ref.shape == (x.ref.shape[0], 1)
+            and saved["index"].shape == flat.ref.shape):
+        return None
+    dtype = x.ref.dtype
+    rows = (x.ref.shape[0], 1)
+    log_total, total = b.buffer(np.empty(rows, dtype)), b.buffer(np.empty(rows, dtype))
+    shifted, exps = b.buffer(x.ref), b.buffer(x.ref)
+    probs, losses = b.buffer(saved["probs"]), b.buffer(np.empty(rows, dtype))
+    # ops.losses._cross_entropy_labels, call for call
+    b.call(None, max_reduce, x, -1, None, log_total, True, _typed(-np.inf, x))
+    b.call(None, np.subtract, x, log_total, shifted)
+    b.call(None, np.exp, shifted, exps)
+    b.call(None, add_reduce, exps, -1, None, total, True)
+    b.call(None, np.log, total, log_total)
+    b.call(None, np.take, shifted, flat, None, losses)
+    b.call(None, np.subtract, log_total, losses, losses)
+    b.call(None, np.divide, exps, total, probs)
+    o = b.buffer(out)
+    b.call(None, add_reduce, losses, None, None, o)
+    if reduction == "mean":
+        b.call(None, np.divide, o, _typed(rows[0], o), o)
+    return o, {"probs": probs, "index": flat}
+
+
 def _k_bce_with_logits(b, ins, attrs, out, saved):
     x, t = ins
     reduction = attrs["reduction"]
@@ -143,8 +172,11 @@ FORWARD_KERNELS = {
     ops.add: _k_binary(np.add), ops.multiply: _k_binary(np.multiply),
     ops.sum: _k_reduce(False), ops.mean: _k_reduce(True),
 }
-SAVING_KERNELS = {ops.cross_entropy: _k_cross_entropy, ops.bce_with_logits: _k_bce_with_logits}
-_VALUE_ATTRS = {ops.where}  # ops that may take a mask made from the data as an attribute
+SAVING_KERNELS = {ops.cross_entropy: _k_cross_entropy, ops.bce_with_logits: _k_bce_with_logits,
+                  ops.cross_entropy_labels: _k_cross_entropy_labels}
+# ops that may take an array made from the data as an attribute (a mask, labels): their
+# results keep their shapes whatever it holds
+_VALUE_ATTRS = {ops.where, ops.cross_entropy_labels}
 
 
 # VJP kernels: (b, g, out, ins, attrs, raw) -> value or None; `raw` is the op's own VJP result
@@ -248,11 +280,6 @@ def _v_cross_entropy(b, g, out, ins, attrs, raw):
         return None
     reduction, probs = attrs["reduction"], attrs["probs"]
     factor = ops.losses._row_grad(g.ref, x.ref, reduction)
-    if t.one_hot:  # each row of t sums to exactly 1, and probs * 1 is probs: skip both
-        o = b.buffer(raw)
-        b.call(None, np.subtract, probs, t, o)
-        b.call(None, np.multiply, o, factor, o)
-        return o
     rows = b.buffer(np.empty(t.ref.shape[:-1] + (1,), t.ref.dtype))
     o = b.buffer(raw)
     # ops._cross_entropy_vjp_logits; the row factor only depends on g, a constant here.
@@ -260,6 +287,21 @@ def _v_cross_entropy(b, g, out, ins, attrs, raw):
     b.call(None, np.multiply, probs, rows, o)
     b.call(None, np.subtract, o, t, o)
     b.call(None, np.multiply, o, factor, o)
+    return o
+
+
+def _v_cross_entropy_labels(b, g, out, ins, attrs, raw):
+    (x,) = ins
+    probs, index = attrs["probs"], attrs["index"]
+    if not (g.kind == "const" and g.fold and raw.dtype == x.ref.dtype and raw.shape == x.ref.shape
+            and probs.kind == "buffer" and index.kind == "const" and probs.ref.flags.c_contiguous):
+        return None
+    factor = ops.losses._row_grad(g.ref, x.ref, attrs["reduction"])
+    # ops.losses._cross_entropy_labels_vjp subtracts one at the labels of a copy of probs; here
+    # the probabilities are this VJP's alone, so in place: the same numbers, one array fewer.
+    b.code("{0}.reshape(-1)[{1}] -= 1", probs, index)
+    o = b.buffer(raw)
+    b.call(None, np.multiply, probs, factor, o)
     return o
 
 
@@ -287,60 +329,46 @@ VJP_KERNELS = {
     (ops.multiply, 0): _v_multiply(0), (ops.multiply, 1): _v_multiply(1),
     (ops.tanh, 0): _v_tanh, (ops.relu, 0): _v_relu,
     (ops.cross_entropy, 0): _v_cross_entropy, (ops.bce_with_logits, 0): _v_bce_with_logits,
+    (ops.cross_entropy_labels, 0): _v_cross_entropy_labels,
     (ops.sum, 0): _v_fill, (ops.mean, 0): _v_fill, (ops.astype, 0): _v_identity,
 }
 
 
 # ---------------------------------------------------------------- class labels
-# Functions f(labels, k, dtype) that return one-hot rows, (labels[..., None] == arange(k))
-# .astype(dtype), and raise for a label outside [0, k) (nn registers its own). A step that
-# turns integer labels into rows with one of them replays it as one np.take of identity rows
-# into an array kept from step to step, done by the replay's guard, which refuses the labels
-# eager code treats otherwise (ignore_index, or an error): those calls run eagerly.
-ONE_HOT = set()
+class LabelIndex:
+    """The guard of class labels in input `index` that cross_entropy_labels gathers at:
+    `misfit(labels)` is True for a label outside [0, k) (eager code then decides: an error, or
+    rows it ignores), else False once `flat` holds where each label sits in the flattened
+    logits, row * k + label, as ops.losses._flat_index makes it."""
 
-
-class LabelRows:
-    """The one-hot rows of the labels in input `index`: `misfit(labels)` fills `rows`."""
-
-    def __init__(self, index, labels, rows):
-        self.index, self.k = index, rows.shape[1]
-        self.eye = np.eye(self.k, dtype=rows.dtype)  # the rows to take: exact 0s and 1s
-        self.rows = rows
+    def __init__(self, index, labels, k):
+        self.index, self.k = index, k
+        rows = labels.shape + (1,)
+        self.flat = np.empty(rows, np.intp)
+        self.offsets = np.arange(0, labels.size * k, k or 1, dtype=np.intp).reshape(rows)
+        # As unsigned, a negative label is at least 2 ** (bits - 1): one max checks both ends
+        # unless k is larger (int8 labels of 300 classes), where the minimum is checked (and
+        # the maximum cannot reach k). Checked labels fit np.intp, and are added as it.
         self.unsigned = np.dtype(labels.dtype.str.replace("i", "u"))
-        # As unsigned, a negative label is at least 2 ** (bits - 1): np.take refuses it when
-        # that is k or more. 8-byte labels wrap around as indices: their maximum is checked;
-        # narrow signed labels with more classes than that: their minimum.
         bits = 8 * labels.dtype.itemsize
-        self.check = ("max" if bits == 64 else
-                      "min" if labels.dtype.kind == "i" and self.k > 2 ** (bits - 1) else None)
-        # Checked labels of np.intp's size are taken as np.intp: np.take converts no copy.
-        self.as_index = (np.dtype(np.intp) if self.check == "max"
-                         and labels.dtype.itemsize == np.dtype(np.intp).itemsize else None)
+        self.by_min = labels.dtype.kind == "i" and k > 2 ** (bits - 1)
+        self.as_index = np.dtype(np.intp) if labels.dtype.itemsize == self.flat.itemsize else None
 
     def misfit(self, labels):
-        """False once `rows` holds the labels' one-hot rows; True for a label outside [0, k)."""
-        u = labels.view(self.unsigned)
-        if self.check is not None and (u.max() >= self.k if self.check == "max"
-                                       else labels.min() < 0):
+        if labels.size and (labels.min() < 0 if self.by_min
+                            else labels.view(self.unsigned).max() >= self.k):
             return True
-        try:
-            np.take(self.eye, u if self.as_index is None else labels.view(self.as_index), 0,
-                    self.rows)
-        except IndexError:
-            return True
+        labels = labels.view(self.as_index) if self.as_index is not None else labels
+        np.add(labels.reshape(self.flat.shape), self.offsets, self.flat)
         return False
 
 
-def _one_hot_rows(b, labels, array, k):
-    """(value of `array` = f(labels, k, dtype) for an f in ONE_HOT, its LabelRows), or None."""
+def _label_index(b, labels, k):
+    """The guard and the flat index of the labels input `labels` (a value), or None."""
     ref = labels.ref
-    if not (labels.kind == "input" and ref.ndim == 1 and ref.size and array.ndim == 2
-            and array.shape == (ref.size, k) and array.flags.c_contiguous
-            and ref.dtype.kind in "iu"):
+    if not (labels.kind == "input" and ref.dtype.kind in "iu" and ref.dtype.itemsize <= 8):
         return None
-    rows = np.empty_like(array)
-    label_rows = LabelRows(labels.index, ref, rows)
-    if label_rows.misfit(ref) or rows.tobytes() != array.tobytes():
+    guard = LabelIndex(labels.index, ref, k)
+    if guard.misfit(ref):  # (the recorded step checked them: never, but never silently)
         return None
-    return b.define("const", rows, fold=False, one_hot=True), label_rows
+    return guard, b.define("const", guard.flat, fold=False)

@@ -6,16 +6,16 @@ import math
 
 import numpy as np
 
+from .. import ops
 from ..tensor import Tensor
 from .codegen import _attr_values, _Builder, _function, _literal, _nth, _same_bits, _Value
 from .flat import _aligned_zeros, _layout
 from .kernels import (
     _VALUE_ATTRS,
     FORWARD_KERNELS,
-    ONE_HOT,
     SAVING_KERNELS,
     VJP_KERNELS,
-    _one_hot_rows,
+    _label_index,
     add_reduce,
 )
 from .recording import _Unreplayable
@@ -41,7 +41,7 @@ class _Plan:
         self._inputs = {id(a): i for i, a in enumerate(trace.arrays)}
         self._nodes = {}  # seq of a node of the step -> what its VJPs need
         self._by_seq = {}  # seq of a node of the step -> the value of its output
-        self.labels = []  # LabelRows: class labels the guards turn into one-hot rows
+        self.labels = []  # LabelIndex: guards of the class labels in the inputs
         self._forward()
         self._backward()
         self.replay = self._generate()
@@ -116,13 +116,8 @@ class _Plan:
                                     "would not write it); use Tensor operations")
             operands = [self._operand(a, version) for a, version in zip(args, versions)]
             values = [o for o in operands if isinstance(o, _Value)]
-            rows = None
-            if (func in ONE_HOT and self.kernels and len(operands) == 3
-                    and isinstance(operands[0], _Value) and isinstance(operands[1], int)):
-                rows = _one_hot_rows(self.b, operands[0], array, operands[1])
-            if rows is not None:
-                v, label_rows = rows
-                self.labels.append(label_rows)
+            if func is ops.losses.class_labels:  # labels of a cross-entropy: guarded
+                v = self._class_labels(array, *operands)
             elif all(o.kind == "const" and o.fold for o in values):
                 v = _Value("const", array)  # made from Python numbers alone
             else:
@@ -131,6 +126,25 @@ class _Plan:
                 self.b.call(v, func, *operands)
         self._arrays[id(array)] = v
         return v
+
+    def _class_labels(self, array, labels, k, *rest):
+        """Checked labels (ops.losses.class_labels) of an input: a guard refuses labels
+        outside [0, k), which eager code treats otherwise (an error, or ignored rows), and
+        fills their flat index for the cross-entropy kernel; the check itself is not replayed.
+        """
+        if isinstance(labels, _Value) and labels.kind == "const":  # checked once and for all
+            return _Value("const", array, fold=labels.fold)
+        found = (_label_index(self.b, labels, k) if isinstance(labels, _Value)
+                 and isinstance(k, int) and not rest else None)
+        if found is None:
+            raise _Unreplayable(f"class labels of shape {array.shape} ({array.dtype}) that are "
+                                "not an input of the step are checked inside it: pass them as "
+                                "an input")
+        guard, flat = found
+        self.labels.append(guard)
+        if self.kernels:
+            labels.label_index = flat
+        return labels
 
     def _operand(self, a, version):
         """What `made` was told an array was made from, as a value or a Python constant."""

@@ -66,12 +66,3 @@ class _Trace:
         self.loss = loss
         self.value = loss.item()
         self.grads = [p.grad for p in params]
-
-
-def labels_as_rows(func, labels, k, dtype):
-    """func(labels, k, dtype): one-hot rows by a function of ONE_HOT, told to a recording
-    watcher as made from the labels (so a replay makes them again from its labels)."""
-    rows = func(labels, k, dtype)
-    if engine.watcher is not None:
-        engine.watcher.made(rows, func, labels, k, dtype)
-    return rows

@@ -23,7 +23,7 @@ the input's shape and dtype in one place (`core.reduce_to`). The families, one f
     linalg       matmul linear
     decompositions  solve solve_triangular inv slogdet cholesky eigh svd qr pinv
     contractions einsum einsum_unary
-    losses       log_softmax softmax cross_entropy bce_with_logits
+    losses       log_softmax softmax cross_entropy cross_entropy_labels bce_with_logits
     conv         conv conv_transpose conv_weight max_pool
     trig         tan sinh cosh arcsin arccos arctan arcsinh arccosh arctanh arctan2 hypot sinc
     bases        log2 log10 exp2 logaddexp2 cbrt
@@ -48,16 +48,16 @@ from . import (
 )
 from . import conv as convolution  # the family; `ops.conv` is its op, bound below
 from .arithmetic import (
-                         add,
-                         divide,
-                         logaddexp,
-                         maximum,
-                         minimum,
-                         multiply,
-                         negative,
-                         power,
-                         subtract,
-                         where,
+    add,
+    divide,
+    logaddexp,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    power,
+    subtract,
+    where,
 )
 from .arrange import copy, cumprod, cumsum, setitem
 from .bases import cbrt, exp2, log2, log10, logaddexp2
@@ -66,43 +66,43 @@ from .conv import conv, conv_transpose, conv_weight, max_pool
 from .core import Op, Variadic, reads
 from .decompositions import cholesky, eigh, inv, pinv, qr, slogdet, solve, solve_triangular, svd
 from .elementwise import (
-                         abs,
-                         astype,
-                         clip,
-                         clip_tensors,
-                         cos,
-                         exp,
-                         expm1,
-                         gelu,
-                         gelu_tanh,
-                         leaky_relu,
-                         log,
-                         log1p,
-                         relu,
-                         sigmoid,
-                         sin,
-                         sqrt,
-                         tanh,
+    abs,
+    astype,
+    clip,
+    clip_tensors,
+    cos,
+    exp,
+    expm1,
+    gelu,
+    gelu_tanh,
+    leaky_relu,
+    log,
+    log1p,
+    relu,
+    sigmoid,
+    sin,
+    sqrt,
+    tanh,
 )
 from .linalg import linear, matmul
-from .losses import bce_with_logits, cross_entropy, log_softmax, softmax
+from .losses import bce_with_logits, cross_entropy, cross_entropy_labels, log_softmax, softmax
 from .piecewise import fmax, fmin, nan_to_num, remainder
 from .reductions import logsumexp, max, mean, min, norm, prod, sum
 from .shapes import add_at, broadcast_to, concatenate, getitem, reshape, stack, transpose
 from .special import erf, erfc
 from .trig import (
-                         arccos,
-                         arccosh,
-                         arcsin,
-                         arcsinh,
-                         arctan,
-                         arctan2,
-                         arctanh,
-                         cosh,
-                         hypot,
-                         sinc,
-                         sinh,
-                         tan,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    cosh,
+    hypot,
+    sinc,
+    sinh,
+    tan,
 )
 
 FAMILIES = (arithmetic, elementwise, special, reductions, shapes, linalg, losses, decompositions,

@@ -59,7 +59,7 @@ def _per_loss(g, reduction, count):
 
 # Forwards see arrays only: they reduce with the ufuncs' own reduce (ndarray.sum and .max are
 # Python functions around them), with the same bits.
-_add, _max = np.add.reduce, np.maximum.reduce
+_add, _max, _min = np.add.reduce, np.maximum.reduce, np.minimum.reduce
 
 
 def _cross_entropy(x, t, reduction="mean"):
@@ -110,6 +110,68 @@ cross_entropy = Op(
     _cross_entropy_vjp_target, "dt = -g * log_softmax(x) / rows",
     reads(log_probs="x"),
     saves=("probs", "log_probs"),
+)
+
+
+def class_labels(labels, k, name="cross_entropy_labels"):
+    """Class labels as an intp array of their own (a copy: a later change to the caller's array
+    leaves the graph alone), each checked to lie in [0, k)."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        raise ValueError(f"{name}: class labels must be integers, got dtype {labels.dtype}")
+    if labels.size:
+        low, high = _min(labels, None), _max(labels, None)
+        if low < 0 or high >= k:
+            raise ValueError(f"{name}: class labels must lie in [0, {k}), got values in "
+                             f"[{low}, {high}]")
+    return labels.astype(np.intp)
+
+
+def _flat_index(labels, k):
+    """Where each row's label sits in the flattened logits: row * k + label, shape (..., 1)."""
+    rows = labels.shape + (1,)
+    return labels.reshape(rows).astype(np.intp, copy=False) + np.arange(
+        0, labels.size * k, k or 1, dtype=np.intp).reshape(rows)
+
+
+def _cross_entropy_labels(x, labels, reduction="mean"):
+    # The same softmax as _cross_entropy, then a gather: each row's loss is log(total) minus
+    # its label's shifted logit (-log_softmax at the label), with no one-hot rows at all.
+    shifted = x - _max(x, -1, None, None, True, -np.inf)
+    exps = np.exp(shifted)
+    total = _add(exps, -1, None, None, True)
+    if not x.shape[-1]:
+        total += 1
+    log_total = np.log(total)
+    index = _flat_index(labels, x.shape[-1])
+    losses = log_total - np.take(shifted, index)  # (..., 1)
+    if reduction == "none":
+        loss = losses.reshape(labels.shape)
+    else:
+        loss = _reduce(_add(losses, None), reduction, labels.size)
+    return loss, {"probs": exps / total, "index": index}
+
+
+def _cross_entropy_labels_vjp(g, out, x, labels=None, reduction="mean", probs=None,
+                              index=None):
+    # softmax(x) minus one at each row's label: the one-hot rows, never made.
+    if probs is None:  # higher order: on Tensors (a constant one-hot array there)
+        rows = (labels[..., None] == np.arange(x.shape[-1])).astype(x.dtype)
+        return times(_row_grad(g, x, reduction), softmax(x, axis=-1) - rows)
+    grad = probs.copy()
+    grad.reshape(-1)[index] -= 1
+    return times(_row_grad(g, x, reduction), grad)
+
+
+# Softmax cross-entropy at integer class labels (an attribute: data, not differentiable), as
+# nn.functional.cross_entropy runs it for plain labels: a gather forward, a subtract-at-index
+# backward, and the per-row losses of cross_entropy against one-hot rows, bit for bit.
+cross_entropy_labels = Op(
+    "cross_entropy_labels",
+    _cross_entropy_labels,
+    _cross_entropy_labels_vjp, "dx = g * (softmax(x) - onehot(labels)) / rows",
+    reads(probs="x"),
+    saves=("probs", "index"),
 )
 
 

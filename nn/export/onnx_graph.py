@@ -315,6 +315,14 @@ def _cross_entropy(b, node, x, t):
     return _reduce(b, node, rows, b.ndim(node.inputs[0]) - 1)
 
 
+def _cross_entropy_labels(b, node, x):
+    # -log_softmax(x) at each row's label (a constant of the trace, as where's condition).
+    picked = b.add("GatherElements", b.add("LogSoftmax", x, axis=-1),
+                   b.const(node.attrs["labels"][..., None], np.int64), axis=-1)
+    rows = b.add("Neg", b.add("Squeeze", picked, b.const(np.array([-1], np.int64))))
+    return _reduce(b, node, rows, b.ndim(node.inputs[0]) - 1)
+
+
 def _bce_with_logits(b, node, x, t):
     losses = b.add("Sub", _logaddexp(b, node, x, b.like(0, node)), b.add("Mul", x, t))
     return _reduce(b, node, losses, b.ndim(node.inputs[0]))
@@ -394,6 +402,7 @@ ONNX_OPS = {
     "log_softmax": lambda b, node, x: b.add("LogSoftmax", x, axis=int(node.attrs.get("axis", -1))),
     "softmax": lambda b, node, x: b.add("Softmax", x, axis=int(node.attrs.get("axis", -1))),
     "cross_entropy": _cross_entropy,
+    "cross_entropy_labels": _cross_entropy_labels,
     "bce_with_logits": _bce_with_logits,
     "tan": _unary("Tan"),
     "sinh": _unary("Sinh"),

@@ -210,6 +210,13 @@ def _cross_entropy(b, node, x, t):
     return _reduce(b, node, rows)
 
 
+def _cross_entropy_labels(b, node, x):
+    # -log_softmax(x) at each row's label (a constant of the trace, as where's condition).
+    labels = b.const(node.attrs["labels"][..., None].astype(np.int64), False)
+    picked = b.call(torch.gather, b.call(F.log_softmax, x, -1), -1, labels)
+    return _reduce(b, node, b.call(operator.neg, b.call(torch.squeeze, picked, -1)))
+
+
 def _bce_with_logits(b, node, x, t):
     # log(1 + exp(x)) - x t, with logaddexp as npgrad computes it: finite at any logit.
     zero = b.const(np.zeros((), node.dtype), scalar=False)
@@ -438,6 +445,7 @@ TORCH_OPS = {
     "log_softmax": lambda b, node, x: b.call(F.log_softmax, x, node.attrs.get("axis", -1)),
     "softmax": lambda b, node, x: b.call(F.softmax, x, node.attrs.get("axis", -1)),
     "cross_entropy": _cross_entropy,
+    "cross_entropy_labels": _cross_entropy_labels,
     "bce_with_logits": _bce_with_logits,
     "tan": _unary(torch.tan),
     "sinh": _unary(torch.sinh),
