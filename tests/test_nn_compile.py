@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
+import autograd.compile
 import nn
 from autograd import Tensor
 from autograd.compile import CompiledStep, CompileWarning, RuleUpdate, _Plan
@@ -512,3 +513,45 @@ def test_a_schedule_that_moves_lr_and_momentum_every_step_is_read_by_the_generat
             assert [entry[0] is not None for entry in plan.updates.values()] == [True]
     assert runs[0] == runs[1]
     assert len(set(map(str, runs[0][1]))) > 5  # the momentum did move
+
+
+def test_one_labels_input_for_two_heads_of_different_classes_matches_eager():
+    # Two cross-entropies gather at the same labels in logits of 3 and of 5 classes: each
+    # guard and kernel keeps its own k (a flat index made for the other would pick wrong rows).
+    class TwoHeads(nn.Module):
+        def __init__(self):
+            self.body, self.a, self.b = nn.Linear(4, 6), nn.Linear(6, 3), nn.Linear(6, 5)
+
+        def forward(self, x):
+            h = self.body(x).tanh()
+            return self.a(h), self.b(h)
+
+    def make():
+        nn.manual_seed(3)
+        model = TwoHeads()
+        return model, nn.optim.SGD(model.parameters(), lr=0.1)
+
+    loss_fn = lambda out, y: (nn.functional.cross_entropy(out[0], y)  # noqa: E731
+                              + nn.functional.cross_entropy(out[1], y, reduction="sum"))
+    rng = np.random.default_rng(9)
+    data = [(rng.normal(size=(7, 4)), rng.integers(0, 3, 7)) for _ in range(6)]
+    results = []
+    for compiled in (False, True):
+        model, opt = make()
+        step = autograd.compile.CompiledStep(lambda x, y, m=model: loss_fn(m(x), y),
+                                             opt.params, opt.step) if compiled else None
+        losses = []
+        for x, y in data:
+            if compiled:
+                losses.append(step(x, y))
+            else:
+                opt.zero_grad()
+                loss = loss_fn(model(x), y)
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+        results.append((losses, [p.data.copy() for p in model.parameters()]))
+    assert results[0][0] == results[1][0]
+    assert all(np.array_equal(a, b) for a, b in zip(results[0][1], results[1][1]))
+    (plan,) = step.plans.values()
+    assert isinstance(plan, _Plan) and sorted(r.k for r in plan.labels) == [3, 5]

@@ -28,7 +28,7 @@ class _Value:
         self.summed = False  # a buffer holding a running sum of gradients
         self.view = None  # for a "local" that is a view of a buffer (made once): that buffer
         self.derive = _transpose  # ... and how the view is made from it
-        self.label_index = None  # for class labels: the flat index their guard fills
+        self.label_index = None  # for class labels: (k, the flat index their guard fills)
         for k, v in fields.items():
             setattr(self, k, v)
 

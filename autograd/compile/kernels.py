@@ -119,8 +119,8 @@ def _k_cross_entropy(b, ins, attrs, out, saved):
 def _k_cross_entropy_labels(b, ins, attrs, out, saved):
     (x,) = ins
     labels, reduction = attrs["labels"], attrs["reduction"]
-    flat = getattr(labels, "label_index", None)
-    if not (flat is not None and x.ref.ndim == 2 and x.ref.size and _contiguous(x)
+    k, flat = getattr(labels, "label_index", None) or (None, None)
+    if not (k == x.ref.shape[-1] and x.ref.ndim == 2 and x.ref.size and _contiguous(x)
             and reduction in ("mean", "sum") and flat.ref.shape == (x.ref.shape[0], 1)
             and saved["index"].shape == flat.ref.shape):
         return None

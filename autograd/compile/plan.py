@@ -142,8 +142,8 @@ class _Plan:
                                 "an input")
         guard, flat = found
         self.labels.append(guard)
-        if self.kernels:
-            labels.label_index = flat
+        if self.kernels and labels.label_index is None:  # (the first k, if labels serve two)
+            labels.label_index = (k, flat)
         return labels
 
     def _operand(self, a, version):
