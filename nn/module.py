@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from autograd import Tensor
+from autograd.shared_constants import SharedNumber
 from autograd.tensor import is_a_tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -99,6 +100,10 @@ def _as_buffer(name: str, value) -> Tensor | None:
         if value.requires_grad:
             raise ValueError(f"register_buffer: buffer {name!r} must not require grad (a buffer is "
                              "never trained); pass tensor.detach(), or keep it as a parameter")
+        if isinstance(value, SharedNumber):  # load_state_dict and updates write into buffers
+            raise ValueError(f"register_buffer: buffer {name!r} is a Python number's constant, "
+                             "shared by every operation using it and read-only; pass "
+                             "Tensor(value) instead")
         return value
     if isinstance(value, Module):
         raise TypeError(f"register_buffer: buffer {name!r} must be array-like, got a Module")
