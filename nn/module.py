@@ -18,7 +18,7 @@ import numpy as np
 
 from autograd import Tensor
 from autograd.shared_constants import SharedNumber
-from autograd.tensor import is_a_tensor
+from autograd.tensor import constant, is_a_tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -237,10 +237,12 @@ class Module:
             if isinstance(a, np.ndarray) or (isinstance(a, list) and not _holds_tensor(a)):
                 if dtype is None:
                     first = _first_parameter(self)
-                    dtype = first.dtype if first is not None else False
-                # (an array already in that dtype skips dtype=: Tensor() checks less, every step)
-                fits = isinstance(a, np.ndarray) and a.dtype == dtype
-                a = Tensor(a) if fits else Tensor(a, dtype=dtype or None)
+                    dtype = first.data.dtype if first is not None else False
+                if type(a) is np.ndarray and a.dtype is dtype:
+                    a = constant(a)  # what Tensor(a) makes of it, without its checks (every step)
+                else:
+                    fits = isinstance(a, np.ndarray) and a.dtype == dtype
+                    a = Tensor(a) if fits else Tensor(a, dtype=dtype or None)
             converted.append(a)
         return converted
 
