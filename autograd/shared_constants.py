@@ -25,17 +25,18 @@ def _refused(t, what):
         "never changes; make a tensor of your own to change (Tensor(value))")
 
 
-def _read_only(name):
-    """A property that reads the slot `name` in C and refuses assignment."""
-    def refuse(t, value):
-        raise _refused(t, f"setting .{name}")
-    return property(Tensor.__dict__[name].__get__, refuse, doc=f"{name} (read-only: shared)")
-
-
 class SharedNumber(Tensor):
     """A Python number lifted into a computation, shared by every use: read-only."""
 
     __slots__ = ()
+
+    # Refused here, not by read-only properties: reading a slot stays as fast as a Tensor's
+    # (apply and backward read .data, .version and .requires_grad of every input).
+    def __setattr__(self, name, value):
+        raise _refused(self, f"setting .{name}")
+
+    def __delattr__(self, name):
+        raise _refused(self, f"deleting .{name}")
 
     def _refuse(self, *args, **kwargs):
         raise _refused(self, "changing it in place")
@@ -61,10 +62,6 @@ class SharedNumber(Tensor):
 
     def __reduce__(self):
         return _number, (self.data.item(), self.data.dtype.str)
-
-
-for _name in _SLOTS:
-    setattr(SharedNumber, _name, _read_only(_name))
 
 
 def make(array: np.ndarray) -> SharedNumber:

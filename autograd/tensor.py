@@ -513,6 +513,25 @@ def constant(data):
     return out
 
 
+class _NoAttributes(dict):
+    """The `attrs` of every node recorded without attributes: one shared, read-only empty dict
+    (a dict per node would be one more object for the cyclic garbage collector to count)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("a node's attrs are read-only (this node was recorded without any)")
+
+    __setitem__ = __delitem__ = __ior__ = update = setdefault = pop = popitem = clear = _refuse
+
+    def __copy__(self): return self
+    def __deepcopy__(self, memo): return self
+    def __reduce__(self): return "NO_ATTRS"  # (pickled by name: this module's NO_ATTRS)
+
+
+NO_ATTRS = _NoAttributes()
+
+
 def apply(op, *inputs, **attrs):
     """Run primitive `op` on Tensors and record the node if any input needs a gradient."""
     n = len(inputs)
@@ -548,7 +567,7 @@ def apply(op, *inputs, **attrs):
                 out.requires_grad = True
                 out.op = op
                 out.parents = inputs
-                out.attrs = attrs
+                out.attrs = attrs or NO_ATTRS  # (the empty dict goes now: one object fewer)
                 if engine.watcher is not None:  # the one hook for tools (engine.Watcher)
                     engine.watcher.forward(op, inputs, attrs, out)
                 return out

@@ -53,6 +53,7 @@ def test_one_shared_constant_per_number_and_dtype():
     lambda c: setattr(c, "data", np.array(1.0)), lambda c: setattr(c, "requires_grad", True),
     lambda c: setattr(c, "grad", np.array(1.0)), lambda c: setattr(c, "op", None),
     lambda c: setattr(c, "parents", ()), lambda c: setattr(c, "version", 5),
+    lambda c: delattr(c, "data"), lambda c: setattr(c, "anything", 1),
 ])
 @pytest.mark.parametrize("grad_mode", [True, False])
 def test_every_change_is_refused_and_the_number_stays(change, grad_mode):
