@@ -31,12 +31,14 @@ from .graph import draw_graph
 from .graph_files import save_graph
 from .pytorch_names import module_getattr as __getattr__  # noqa: F401  (autograd.cat: hints)
 from .random import manual_seed
+from .shared_constants import install as _share_numbers
 from .tensor import Tensor
 from .transforms import elementwise_grad, jvp, value_and_grad, vjp  # grad: autograd.transforms
 
 # Installation. Each module imports only modules below it: tensor.py sits below the modules
 # built on it (numpy dispatch, norms, creation, PyTorch's hints), which join Tensor here.
 masks.install(Tensor)  # (t > 0).float() makes a Tensor
+_share_numbers()  # y * 2.0: one read-only Tensor per number, shared by its uses
 Tensor.norm = norms.NormMethod.norm
 Tensor.new_zeros, Tensor.new_ones = creation.new_zeros, creation.new_ones
 numpy_api.install(Tensor)  # np.exp(t), np.sum(t, axis=1), np.concatenate([a, b]), ...

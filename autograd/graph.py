@@ -8,11 +8,13 @@ gradient) is painted red: where to look when a network blows up.
 """
 
 import re
+import weakref
 
 import graphviz
 import numpy as np
 
 from . import engine
+from .shared_constants import SharedNumber
 
 SMALL = 8  # tensors with at most this many elements show every value; larger ones a summary
 MAX_WIDTH = 10.0  # inches: 960 px, what a notebook's output area shows without cropping
@@ -58,8 +60,29 @@ def walk(root):
 
 def recorded_parents(node):
     """node's parents as it used them: a parent changed by a recorded in-place op since (newer
-    than node) stands for its snapshot, as the engine's walk sees it (engine.as_recorded)."""
-    return [engine.as_recorded(p, node.seq) if p.seq > node.seq else p for p in node.parents]
+    than node) stands for its snapshot, as the engine's walk sees it (engine.as_recorded).
+    A shared number constant stands for this use of it alone (`drawn_parents`)."""
+    return drawn_parents(node, [engine.as_recorded(p, node.seq) if p.seq > node.seq else p
+                                for p in node.parents])
+
+
+def drawn_parents(node, parents=None):
+    """node's parents (or `parents`, node's as recorded) with each shared number constant
+    (y * 2.0 shares one Tensor for 2.0 with every use of the number) replaced by a private
+    constant for this use: the drawings show one node per use, as when each use had its own.
+    The same use gets the same stand-in while it lives, so walks and lookups by id() agree."""
+    parents = list(node.parents if parents is None else parents)
+    for i, p in enumerate(parents):
+        if type(p) is SharedNumber:
+            key = (id(node), i)
+            own = _STAND_INS.get(key)
+            if own is None or own.data is not p.data:  # (a node of an old id: a new stand-in)
+                own = _STAND_INS[key] = p.stand_in()
+            parents[i] = own
+    return parents
+
+
+_STAND_INS = weakref.WeakValueDictionary()  # (id(node), position) -> its drawn stand-in
 
 
 def draw_graph(root, params=None, show_values: bool = False, show_rules: bool = False,

@@ -11,7 +11,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from . import engine, ops, pytorch_names, tensor_methods
+from . import engine, op_errors, ops, pytorch_names, tensor_methods
 from .masks import Indices, Mask
 from .tensor_math import MathMethods
 from .tensor_methods import plain_axis as _axis
@@ -461,14 +461,15 @@ def lift(value, like, op_name):
         if kept is not None and engine.watcher is None:
             known = kept.get(value)
             if known is not None:
-                return constant(known)
+                return known  # (autograd.shared_constants: one read-only Tensor per number)
         array = np.asarray(value, dtype=dtype)
         if engine.watcher is not None:  # a number, or a numpy scalar (np.float64 is a float)
             engine.watcher.made(array, np.asarray, value, array.dtype)
             return constant(array)
-        if kept is not None and value and value == value and len(kept) < 256:
+        if kept is not None and value and value == value and len(kept) < 256 and _share:
             array.flags.writeable = False  # shared from now on: nothing may change it
-            kept[value] = array
+            kept[value] = known = _share(array)
+            return known
         return constant(array)
     if isinstance(value, Tensor):
         return value
@@ -486,10 +487,12 @@ def lift(value, like, op_name):
     raise TypeError(f"{op_name}: unsupported operand type {type(value).__name__} with a Tensor")
 
 
-# Python numbers lifted to float64 and float32, kept by value (`y * 1.0001` makes its array once),
-# except under a watcher (told where each array comes from), 0 (-0.0 == 0.0) and nan.
+# Python numbers lifted to float64 and float32, kept by value as one shared Tensor each (at most
+# 256 per dtype), except under a watcher (told where each array comes from), 0 (-0.0 == 0.0) and
+# nan. `_share(array)` makes the shared Tensor: autograd/__init__.py installs it.
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
 _NUMBERS_64, _NUMBERS_32 = {}, {}
+_share = None
 _new_tensor = Tensor.__new__
 _grad_mode = engine._grad_mode  # (one object for good: apply reads it without the module)
 
@@ -510,6 +513,25 @@ def constant(data):
     return out
 
 
+class _NoAttributes(dict):
+    """The `attrs` of every node recorded without attributes: one shared, read-only empty dict
+    (a dict per node would be one more object for the cyclic garbage collector to count)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("a node's attrs are read-only (this node was recorded without any)")
+
+    __setitem__ = __delitem__ = __ior__ = update = setdefault = pop = popitem = clear = _refuse
+
+    def __copy__(self): return self
+    def __deepcopy__(self, memo): return self
+    def __reduce__(self): return "NO_ATTRS"  # (pickled by name: this module's NO_ATTRS)
+
+
+NO_ATTRS = _NoAttributes()
+
+
 def apply(op, *inputs, **attrs):
     """Run primitive `op` on Tensors and record the node if any input needs a gradient."""
     n = len(inputs)
@@ -525,7 +547,7 @@ def apply(op, *inputs, **attrs):
         else:
             data = op.forward(*[t.data for t in inputs])
     except (ValueError, IndexError) as err:
-        raise _describe_error(op, inputs, attrs, err) from None
+        raise op_errors.describe(op, inputs, attrs, err) from None
     if op.saves:
         data, saved = data
         attrs.update(saved)  # a fresh dict per call: safe to extend
@@ -545,7 +567,7 @@ def apply(op, *inputs, **attrs):
                 out.requires_grad = True
                 out.op = op
                 out.parents = inputs
-                out.attrs = attrs
+                out.attrs = attrs or NO_ATTRS  # (the empty dict goes now: one object fewer)
                 if engine.watcher is not None:  # the one hook for tools (engine.Watcher)
                     engine.watcher.forward(op, inputs, attrs, out)
                 return out
@@ -556,34 +578,6 @@ def apply(op, *inputs, **attrs):
     if engine.watcher is not None:
         engine.watcher.forward(op, inputs, attrs, out)
     return out
-
-
-def _describe_error(op, inputs, attrs, err):
-    """An error that names the operation and the shapes involved."""
-    shapes = " and ".join(str(t.shape) for t in inputs)
-    if op is ops.matmul or op is ops.linear:
-        a, b = inputs[0].shape, inputs[1].shape
-        if a and b:
-            inner_b = b[0] if len(b) == 1 else b[-2]
-            if a[-1] != inner_b:
-                return ValueError(
-                    f"{op.name}: shapes {a} and {b} do not align ({a[-1]} != {inner_b})"
-                )
-        elif not a or not b:
-            return ValueError(f"{op.name}: shapes {a} and {b}: 0-d operands are not allowed")
-        if op is ops.linear and a and b:
-            return ValueError(
-                f"linear: bias of shape {inputs[2].shape} does not broadcast to the output "
-                f"of {a} @ {b}"
-            )
-    if op is ops.setitem:  # not two operands broadcast together: value into x[index]
-        return type(err)(f"setitem (t[index] = value): {err} (t of shape {inputs[0].shape}, "
-                         f"value of shape {inputs[1].shape}, index {attrs['index']!r})")
-    if len(inputs) == 2 and "broadcast" in str(err):
-        return ValueError(f"{op.name}: shapes {shapes} cannot be broadcast together")
-    detail = ", ".join(f"{k}={v!r}" for k, v in attrs.items() if v is not None)
-    where = f"{op.name}({detail})" if detail else op.name
-    return type(err)(f"{where}: {err} (input shape {shapes})")
 
 
 def _apply_lifted(op, *args, **attrs):

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from autograd import Tensor
-from autograd.tensor import is_a_tensor
+from autograd.shared_constants import SharedNumber
+from autograd.tensor import constant, is_a_tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -99,6 +100,10 @@ def _as_buffer(name: str, value) -> Tensor | None:
         if value.requires_grad:
             raise ValueError(f"register_buffer: buffer {name!r} must not require grad (a buffer is "
                              "never trained); pass tensor.detach(), or keep it as a parameter")
+        if isinstance(value, SharedNumber):  # load_state_dict and updates write into buffers
+            raise ValueError(f"register_buffer: buffer {name!r} is a Python number's constant, "
+                             "shared by every operation using it and read-only; pass "
+                             "Tensor(value) instead")
         return value
     if isinstance(value, Module):
         raise TypeError(f"register_buffer: buffer {name!r} must be array-like, got a Module")
@@ -232,10 +237,12 @@ class Module:
             if isinstance(a, np.ndarray) or (isinstance(a, list) and not _holds_tensor(a)):
                 if dtype is None:
                     first = _first_parameter(self)
-                    dtype = first.dtype if first is not None else False
-                # (an array already in that dtype skips dtype=: Tensor() checks less, every step)
-                fits = isinstance(a, np.ndarray) and a.dtype == dtype
-                a = Tensor(a) if fits else Tensor(a, dtype=dtype or None)
+                    dtype = first.data.dtype if first is not None else False
+                if type(a) is np.ndarray and a.dtype is dtype:
+                    a = constant(a)  # what Tensor(a) makes of it, without its checks (every step)
+                else:
+                    fits = isinstance(a, np.ndarray) and a.dtype == dtype
+                    a = Tensor(a) if fits else Tensor(a, dtype=dtype or None)
             converted.append(a)
         return converted
 

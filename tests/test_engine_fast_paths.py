@@ -6,6 +6,8 @@ work on every step; each is checked here against the general computation or a cl
 the edges (0-d, size-1 shapes, float32, -0.0, nan, watchers).
 """
 
+import copy
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -38,9 +40,26 @@ def test_a_kept_number_cannot_be_changed_in_place():
     constant = (x * 3.0).parents[1]
     with pytest.raises(ValueError, match="read-only"):
         constant.data += 1
-    with pytest.raises(ValueError, match="read-only"):
+    with pytest.raises(RuntimeError, match="shared by every operation"):
         constant += 1.0  # the in-place operator on the constant Tensor itself
     np.testing.assert_array_equal((x * 3.0).data, [3.0, 6.0])
+
+
+def test_nodes_without_attributes_share_one_read_only_empty_dict():
+    x = leaf([1.0, -2.0])
+    a, b, s = x * 2.0, x.exp(), x.sum(axis=0)
+    assert a.attrs == {} and a.attrs is b.attrs and not a.attrs
+    assert s.attrs == {"axis": 0, "keepdims": False} and s.attrs is not a.attrs
+    for change in (lambda d: d.__setitem__("axis", 1), lambda d: d.update(axis=1),
+                   lambda d: d.setdefault("axis", 1), lambda d: d.clear()):
+        with pytest.raises(TypeError, match="read-only"):
+            change(a.attrs)
+    assert a.attrs == {} and b.attrs == {}
+    c = copy.deepcopy(a)
+    assert c.attrs is a.attrs and dict(c.attrs) == {}
+    (c.sum() + b.sum() + s.sum()).backward()
+    np.testing.assert_allclose(c.parents[0].grad, [2.0, 2.0])
+    np.testing.assert_allclose(x.grad, np.exp(x.data) + 1.0)
 
 
 def test_zero_and_minus_zero_stay_apart():

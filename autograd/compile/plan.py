@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .. import ops
+from ..shared_constants import SharedNumber
 from ..tensor import Tensor
 from .codegen import _attr_values, _Builder, _function, _literal, _nth, _same_bits, _Value
 from .flat import _aligned_zeros, _layout
@@ -78,6 +79,8 @@ class _Plan:
                 f"a tensor of shape {t.shape} made by {t.op.name} outside the step, or by an "
                 "in-place operator inside it, is used (its graph cannot be replayed)")
         data, inside = t.data, t.seq >= self._trace.start
+        if type(t) is SharedNumber:  # a Python number shared by its uses: nothing changes it
+            return _Value("const", data)
         if id(data) in self._inputs:
             return self._array(data)
         if t.requires_grad and inside:

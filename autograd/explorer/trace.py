@@ -18,7 +18,7 @@ import numpy as np
 from .. import engine
 from ..anomaly import user_line
 from ..explain import Arrivals, array_of, node_label
-from ..graph import _names, _targets, op_text, recorded_parents, walk
+from ..graph import _names, _targets, drawn_parents, op_text, recorded_parents, walk
 
 THRESHOLD = 64  # arrays with more elements print truncated, as numpy's print does beyond 1000
 EDGEITEMS = 3
@@ -175,7 +175,7 @@ def _step(node, g, sent, index, nodes, shown):
     """One step of the backward pass: the node, g, and per input the rule and what it gets."""
     targets = _targets(node)
     inputs = []
-    for k, parent in enumerate(node.parents):
+    for k, parent in enumerate(drawn_parents(node)):
         rule = node.op.rule(k)
         p = index[id(parent)]
         inputs.append(dict(node=p, symbol=targets[k], rule=rule,
@@ -191,7 +191,7 @@ def _fill(rule, targets, node, index, nodes):
         return None
     # Variadic ops' symbols (x_0, x_1 for "dx_i = ...") are left as they are.
     labels = {symbol: nodes[index[id(parent)]]["label"]
-              for symbol, parent in zip(targets, node.parents) if "_" not in symbol}
+              for symbol, parent in zip(targets, drawn_parents(node)) if "_" not in symbol}
 
     def fill(match):
         word = match.group(1)
