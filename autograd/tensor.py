@@ -415,9 +415,10 @@ def _same_shape(logits, target, op_name):
     """Lift a loss target; losses never broadcast, since (n,) against (n, 1) is a silent bug."""
     target = lift(target, logits, op_name)
     if target.data.shape != logits.data.shape:
-        raise ValueError(
-            f"{op_name}: logits shape {logits.shape} and target shape {target.shape} differ"
-        )
+        labels = op_name == "cross_entropy" and target.shape == logits.shape[:-1]
+        raise ValueError(f"{op_name}: logits shape {logits.shape} and target shape {target.shape}"
+                         " differ" + ("; for class labels use autograd.cross_entropy_labels or "
+                                      "nn.functional.cross_entropy" if labels else ""))
     return target
 
 

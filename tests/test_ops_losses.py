@@ -149,3 +149,11 @@ def test_property_rows_match_one_hot_and_gradients_sum_to_zero(x, data):
     np.testing.assert_array_equal(loss, loss1, strict=True)
     assert grad.tobytes() == grad1.tobytes()
     np.testing.assert_allclose(grad.sum(axis=-1), 0, atol=1e-12)  # softmax minus one, per row
+
+
+def test_labels_given_to_the_probability_method_point_to_the_labels_function():
+    with pytest.raises(ValueError, match=r"cross_entropy: logits shape \(3, 4\) and target shape "
+                       r"\(3,\) differ; for class labels use autograd.cross_entropy_labels"):
+        Tensor(np.zeros((3, 4))).cross_entropy(np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"target shape \(3, 1\) differ$"):
+        Tensor(np.zeros((3, 4))).cross_entropy(np.zeros((3, 1)))
