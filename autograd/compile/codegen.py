@@ -84,10 +84,9 @@ class _Builder:
                 if v.kind == "local":
                     for root in _roots(v):
                         end[id(root)] = max(end[id(root)], v.last)
-        for _, defined in self.instrs:  # planning is over: a buffer's recorded copy can go
+        for _, defined in self.instrs:  # planning is over: a value's recorded array can go
             for v in defined:  # (before the buffers exist: the first call peaks lower)
-                if v.kind == "buffer":
-                    v.ref = _stand_in(v.ref)
+                v.ref = _stand_in(v.ref)
         free = {}  # (shape, dtype) -> arrays free again
         releases = {}  # instruction -> buffers free after it
         for n, (_, defined) in enumerate(self.instrs):
@@ -217,4 +216,10 @@ def _same_bits(a, b):
     if a is None or b is None:
         return a is b
     a, b = np.asarray(a), np.asarray(b)
-    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.size and a.flags.c_contiguous and b.flags.c_contiguous and not a.dtype.hasobject:
+        # Compared where they lie: tobytes() would copy both, which for a compiled step's
+        # gradients and parameters raised its first call's peak by two of the largest arrays.
+        return memoryview(a.reshape(-1)).cast("B") == memoryview(b.reshape(-1)).cast("B")
+    return a.tobytes() == b.tobytes()
