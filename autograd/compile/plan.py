@@ -61,7 +61,8 @@ class _Plan:
         self.leaves = [(t, None) for t, _ in self.leaves]
         # (compile() is the first call's largest allocation on small networks: nothing of
         # the planning is left by now)
-        self.replay = _function("replay", self.args, self._lines(), self.consts)
+        self.replay = _function("replay", self.args, self.source.split("\n"), self.consts)
+        self.consts = None
 
     # ------------------------------------------------------------ what each tensor is
     def _value(self, t, version, seq=None):
@@ -445,27 +446,29 @@ class _Plan:
         self.guards = [f"{name(t)}.data is not {name(a)} or {name(t)}.requires_grad is not {rg}"
                        for t, a, rg in self._bound]
         self.guards += [f"{name(r.misfit)}(a{r.index})" for r in self.labels]
-        self.lines, self.consts = lines, consts
-        self.source = "\n".join(self._lines())
+        self.consts = consts
+        checks = self.guards
+        head = ["if " + " or ".join(checks) + ":", "    return None"] if checks else []
+        self.source = "\n".join(head + lines + ["return loss_, outs_"])  # the replay's body
         self.fast = None  # replay and update in one function, once the update is checked
         self.fast_key = None  # the update key `fast` was made for
         self.signature = None  # the signature it is stored under
 
-    def _lines(self, update=(), key=(), skip_nonfinite=False):
-        """The function's lines: guards, the replay, then `update` (if `key` still holds)."""
-        checks = self.guards + list(key)
-        head = ["if " + " or ".join(checks) + ":", "    return None"] if checks else []
-        tail = []
+    def fuse(self, update, consts, key, skip_nonfinite):
+        """Set `fast`: the replay, then the update's lines, while the `key` checks are false.
+
+        The replay is called, not compiled again with the update: compile() costs about
+        0.4 kB per token of source, which on a small network outweighs its arrays (a call
+        costs a few hundred instructions of a step's hundreds of thousands).
+        """
+        lines = ["if " + " or ".join(key) + ":", "    return None"] if key else []
+        lines += [f"r_ = replay_({self.args})", "if r_ is None:", "    return None"]
         if update:
             if skip_nonfinite:
-                tail += ["if not isfinite_(loss_):", "    return loss_, outs_"]
-            tail += update
-        return head + self.lines + tail + ["return loss_, outs_"]
-
-    def fuse(self, update, consts, key, skip_nonfinite):
-        """Set `fast`: the replay, then the update's lines while the `key` checks are false."""
-        self.fast = _function("step", self.args, self._lines(update, key, skip_nonfinite),
-                              dict(self.consts, isfinite_=math.isfinite, **consts))
+                lines += ["if not isfinite_(r_[0]):", "    return r_"]
+            lines += update
+        self.fast = _function("step", self.args, lines + ["return r_"],
+                              dict(consts, replay_=self.replay, isfinite_=math.isfinite))
 
     def rejects(self, arrays):
         """True when labels of these inputs lie outside [0, k): this call runs eagerly."""

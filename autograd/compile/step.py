@@ -223,8 +223,11 @@ class CompiledStep:
                            "step(); step() runs instead (please report this)")
             del before, eager, slots  # (not held while the fused step is compiled)
         if entry[1] >= CHECKED_UPDATES:  # checked: from now on one function does the whole step
-            self._fuse(plan, key, entry[2] if entry[0] is not None
-                       else Update.source(update, plan))
+            if entry[0] is None:
+                self._fuse(plan, key, Update.source(update, plan))
+            else:  # the checked update itself (its key checks, none of its lines compiled again)
+                _, consts, checks = entry[2]
+                self._fuse(plan, key, (["u_update_()"], dict(consts, u_update_=entry[0]), checks))
         return value
 
     def _fuse(self, plan, key, source):
