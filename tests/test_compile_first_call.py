@@ -69,6 +69,9 @@ def test_the_first_calls_peak_at_most_twice_an_eager_run(dtype):
     (np.zeros((2, 0)), np.zeros((2, 0)), True),
     (np.zeros((2, 0)), np.zeros((0, 2)), False),
     (np.array([1, None], object), np.array([1, None], object), True),
+    (np.array(["2020-01-01"], "M8[D]"), np.array(["2020-01-01"], "M8[D]"), True),
+    (np.array(["2020-01-01"], "M8[D]"), np.array(["2020-01-02"], "M8[D]"), False),
+    (np.array([1.0], ">f8"), np.array([1.0], "<f8"), False),
     (None, None, True),
     (None, np.zeros(1), False),
 ])

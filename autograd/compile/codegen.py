@@ -255,5 +255,5 @@ def _same_bits(a, b):
     if a.size and a.flags.c_contiguous and b.flags.c_contiguous and not a.dtype.hasobject:
         # Compared where they lie: tobytes() would copy both, which for a compiled step's
         # gradients and parameters raised its first call's peak by two of the largest arrays.
-        return memoryview(a.reshape(-1)).cast("B") == memoryview(b.reshape(-1)).cast("B")
+        return memoryview(a.reshape(-1).view(np.uint8)) == memoryview(b.reshape(-1).view(np.uint8))
     return a.tobytes() == b.tobytes()

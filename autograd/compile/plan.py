@@ -300,7 +300,7 @@ class _Plan:
             if not _same_bits(part.ref, gx):
                 raise _Unreplayable(f"the gradient {op.name} gives input {i} differs when "
                                     "computed again (a VJP that is not deterministic)")
-            if part.kind != "const" and _same_layout(part.ref, gx):
+            if part.kind in ("buffer", "local") and _same_layout(part.ref, gx):
                 part.ref = gx  # the recorded array, not a second copy of it, until planning ends
             pending.setdefault(id(parent), []).append(part)
             tensors[id(parent)] = parent
