@@ -24,7 +24,8 @@ from sklearn.datasets import load_digits
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone, uninstalled
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_mlp as common  # noqa: E402  (timing, memory and machine helpers)
+import measure as common  # noqa: E402  (timing, memory and machine helpers)
+from mlp_workloads import batch_indices  # noqa: E402
 
 import nn  # noqa: E402
 from autograd import Tensor  # noqa: E402
@@ -81,7 +82,7 @@ def make_cnn(dtype: str, max_steps: int | None, torch) -> Setup:
     X = (digits.data - digits.data.mean()) / digits.data.std()
     X = X.reshape(-1, 1, 8, 8).astype(dtype)
     labels = digits.target.astype(np.int64)
-    idx = common.batch_indices(len(X), CNN_BATCH, len(X) // CNN_BATCH,
+    idx = batch_indices(len(X), CNN_BATCH, len(X) // CNN_BATCH,
                                np.random.default_rng(SEED))[:max_steps]
     batches = [(X[i], labels[i]) for i in idx]
     nn.manual_seed(SEED)

@@ -1,8 +1,9 @@
 """Instructions per training step, counted by callgrind: a clock-free measure of eager cost.
 
 On a shared machine wall time drifts; the number of instructions a step executes does not.
-This script runs bench_mlp's workloads (the same builders) under valgrind's callgrind twice,
-once with N steps and once with none, after the same warm-up, and reports the difference / N:
+This script runs bench_mlp's workloads (the same builders, from mlp_workloads.py) under
+valgrind's callgrind twice, once with N steps and once with none, after the same warm-up, and
+reports the difference / N:
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/count_instructions.py
     PYTHONPATH=$PWD .venv/bin/python benchmarks/count_instructions.py \\
@@ -34,7 +35,7 @@ WARMUP = 5  # steps run before counting starts, in both runs: caches, first-call
 def build_step(workload: str, dtype: str, impl: str):
     """`(step(i), number of distinct batches)` for one of bench_mlp's implementations."""
     sys.path.insert(0, str(HERE))
-    import bench_mlp as bench
+    import mlp_workloads as bench
     import numpy as np
 
     if workload == "deepchain":

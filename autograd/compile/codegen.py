@@ -84,10 +84,9 @@ class _Builder:
                 if v.kind == "local":
                     for root in _roots(v):
                         end[id(root)] = max(end[id(root)], v.last)
-        for _, defined in self.instrs:  # planning is over: a buffer's recorded copy can go
+        for _, defined in self.instrs:  # planning is over: a value's recorded array can go
             for v in defined:  # (before the buffers exist: the first call peaks lower)
-                if v.kind == "buffer":
-                    v.ref = _stand_in(v.ref)
+                v.ref = _stand_in(v.ref)
         free = {}  # (shape, dtype) -> arrays free again
         releases = {}  # instruction -> buffers free after it
         for n, (_, defined) in enumerate(self.instrs):
@@ -99,7 +98,7 @@ class _Builder:
                     continue
                 key = (v.ref.shape, v.ref.dtype.str)
                 pool = free.get(key)
-                v.buffer = pool.pop() if pool else np.empty(v.ref.shape, v.ref.dtype)
+                v.buffer = pool.pop() if pool else _Slot(v.ref.shape, v.ref.dtype)
                 releases.setdefault(max(end[id(v)], n), []).append((key, v.buffer))
             for key, array in releases.pop(n, ()):
                 free.setdefault(key, []).append(array)
@@ -115,8 +114,8 @@ class _Builder:
                     return f"a{a.index}"
                 if a.kind == "local":
                     if a.name is None:  # a buffer's transpose is made once, like the buffer
-                        a.name = (constant(a.derive(a.view.buffer)) if a.view is not None
-                                  else f"v{next(self.counter)}")
+                        a.name = (constant(_Derived(a.derive, a.view.buffer))
+                                  if a.view is not None else f"v{next(self.counter)}")
                     return a.name
                 array = a.buffer if a.kind == "buffer" else a.ref
                 return constant(array)
@@ -133,6 +132,37 @@ class _Builder:
             for fmt, args in instr_lines:
                 lines.append(fmt.format(*(name(a) for a in args)))
         return lines, consts, name
+
+
+class _Slot:
+    """A buffer before its array exists: `_function` makes the array after compiling the code
+    that uses it, so a first call never holds compile()'s memory and the buffers at once."""
+
+    __slots__ = ("shape", "dtype", "array")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype, self.array = shape, dtype, None
+
+
+class _Derived:
+    """A view of a buffer made once, when the buffer is: `func(array)`."""
+
+    __slots__ = ("func", "of")
+
+    def __init__(self, func, of):
+        self.func, self.of = func, of
+
+
+def _made(obj):
+    """A constant as the generated code sees it: a _Slot's array (made at its first use)."""
+    kind = type(obj)
+    if kind is _Slot:
+        if obj.array is None:
+            obj.array = np.empty(obj.shape, obj.dtype)
+        return obj.array
+    if kind is _Derived:
+        return obj.func(_made(obj.of))
+    return obj
 
 
 def _transpose(array):
@@ -199,13 +229,16 @@ def _same_dtype(*values):
 
 
 def _function(name, args, lines, consts):
-    """Compile `def name(args): lines` with `consts` as closure variables (fast to read)."""
+    """Compile `def name(args): lines` with `consts` as closure variables (fast to read).
+
+    Buffers among `consts` (a _Slot, a _Derived) get their arrays after compile(), the first
+    call's largest allocation on a small network."""
     source = [f"def _make({', '.join(consts)}):", f"    def {name}({args}):"]
     source += ["        " + line for line in lines] or ["        pass"]
     source.append(f"    return {name}")
     namespace = {}
     exec(compile("\n".join(source), f"<compiled {name}>", "exec"), namespace)  # noqa: S102
-    return namespace["_make"](**consts)
+    return namespace["_make"](**{k: _made(v) for k, v in consts.items()})
 
 
 def _accumulate(t, g):
@@ -217,4 +250,10 @@ def _same_bits(a, b):
     if a is None or b is None:
         return a is b
     a, b = np.asarray(a), np.asarray(b)
-    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.size and a.flags.c_contiguous and b.flags.c_contiguous and not a.dtype.hasobject:
+        # Compared where they lie: tobytes() would copy both, which for a compiled step's
+        # gradients and parameters raised its first call's peak by two of the largest arrays.
+        return memoryview(a.reshape(-1).view(np.uint8)) == memoryview(b.reshape(-1).view(np.uint8))
+    return a.tobytes() == b.tobytes()

@@ -29,7 +29,7 @@ class _Plan:
     # node they move the tensor to; off for training steps, whose in-place changes run eagerly.
     follows_in_place = False
 
-    def __init__(self, trace, params, kernels=True):
+    def __init__(self, trace, params, kernels=True, build=True):
         self.params = params
         self.updates = {}  # the update function per optimizer configuration
         self.b = _Builder()
@@ -45,14 +45,25 @@ class _Plan:
         self.labels = []  # LabelIndex: guards of the class labels in the inputs
         self._forward()
         self._backward()
-        self.replay = self._generate()
-        # What planning needed (the recorded step's arrays, every value's recorded copy) goes:
-        # a plan keeps only its buffers and constants.
+        self.args = ", ".join(f"a{i}" for i in range(len(trace.arrays)))
+        # What planning needed (the recorded step, every tensor's value) goes: the values of
+        # the instructions keep their recorded arrays only until `build` makes the buffers.
+        self._trace = self._values = self._nodes = self._arrays = self._by_seq = None
+        self.replay = None
+        if build:
+            self.build()
+
+    def build(self):
+        """Make the buffers and compile `replay` (after the trace's release, if it can go: a
+        first call's memory then never holds the recorded step and the buffers at once)."""
+        self._generate()
         self.bound = [(t, a) for t, a, _ in self._bound]  # what the guards check
-        self._trace = self._values = self._nodes = self._bound = self._arrays = self.b = None
-        self._by_seq = None
-        self.outputs = self.value = None
+        self._bound = self.b = self.outputs = self.value = None
         self.leaves = [(t, None) for t, _ in self.leaves]
+        # (compile() is the first call's largest allocation on small networks: nothing of
+        # the planning is left by now)
+        self.replay = _function("replay", self.args, self.source.split("\n"), self.consts)
+        self.consts = None
 
     # ------------------------------------------------------------ what each tensor is
     def _value(self, t, version, seq=None):
@@ -306,6 +317,8 @@ class _Plan:
             if not _same_bits(part.ref, gx):
                 raise _Unreplayable(f"the gradient {op.name} gives input {i} differs when "
                                     "computed again (a VJP that is not deterministic)")
+            if part.kind in ("buffer", "local") and _same_layout(part.ref, gx):
+                part.ref = gx  # the recorded array, not a second copy of it, until planning ends
             pending.setdefault(id(parent), []).append(part)
             tensors[id(parent)] = parent
         self.leaves = []  # (tensor, gradient value) for leaves outside `params`
@@ -450,29 +463,29 @@ class _Plan:
         self.guards = [f"{name(t)}.data is not {name(a)} or {name(t)}.requires_grad is not {rg}"
                        for t, a, rg in self._bound]
         self.guards += [f"{name(r.misfit)}(a{r.index})" for r in self.labels]
-        self.args = ", ".join(f"a{i}" for i in range(len(self._trace.arrays)))
-        self.lines, self.consts = lines, consts
-        self.source = "\n".join(self._lines())
+        self.consts = consts
+        checks = self.guards
+        head = ["if " + " or ".join(checks) + ":", "    return None"] if checks else []
+        self.source = "\n".join(head + lines + ["return loss_, outs_"])  # the replay's body
         self.fast = None  # replay and update in one function, once the update is checked
         self.fast_key = None  # the update key `fast` was made for
         self.signature = None  # the signature it is stored under
-        return _function("replay", self.args, self._lines(), consts)
-
-    def _lines(self, update=(), key=(), skip_nonfinite=False):
-        """The function's lines: guards, the replay, then `update` (if `key` still holds)."""
-        checks = self.guards + list(key)
-        head = ["if " + " or ".join(checks) + ":", "    return None"] if checks else []
-        tail = []
-        if update:
-            if skip_nonfinite:
-                tail += ["if not isfinite_(loss_):", "    return loss_, outs_"]
-            tail += update
-        return head + self.lines + tail + ["return loss_, outs_"]
 
     def fuse(self, update, consts, key, skip_nonfinite):
-        """Set `fast`: the replay, then the update's lines while the `key` checks are false."""
-        self.fast = _function("step", self.args, self._lines(update, key, skip_nonfinite),
-                              dict(self.consts, isfinite_=math.isfinite, **consts))
+        """Set `fast`: the replay, then the update's lines, while the `key` checks are false.
+
+        The replay is called, not compiled again with the update: compile() costs about
+        0.4 kB per token of source, which on a small network outweighs its arrays (a call
+        costs a few hundred instructions of a step's hundreds of thousands).
+        """
+        lines = ["if " + " or ".join(key) + ":", "    return None"] if key else []
+        lines += [f"r_ = replay_({self.args})", "if r_ is None:", "    return None"]
+        if update:
+            if skip_nonfinite:
+                lines += ["if not isfinite_(r_[0]):", "    return r_"]
+            lines += update
+        self.fast = _function("step", self.args, lines + ["return r_"],
+                              dict(consts, replay_=self.replay, isfinite_=math.isfinite))
 
     def rejects(self, arrays):
         """True when labels of these inputs lie outside [0, k): this call runs eagerly."""
@@ -486,7 +499,7 @@ class _Plan:
         """
         eager = [t.grad for t, _ in self.leaves]
         for t, _ in self.leaves:
-            t.grad = trace.rec.leaf_grads[id(t)]
+            t.grad = trace.leaf_grads[id(t)]
         try:
             result = self.replay(*trace.arrays)
         except Exception:  # noqa: BLE001 - a plan that cannot run is a plan that differs
@@ -495,7 +508,7 @@ class _Plan:
         if ok:
             ok = all(_same_bits(p.grad, g) for p, g in zip(self.params, trace.grads))
             ok = ok and all(_same_bits(t.grad, g) for (t, _), g in zip(self.leaves, eager))
-            ok = ok and all(_same_bits(a, t.data) for a, t in zip(result[1], trace.extras))
+            ok = ok and all(_same_bits(a, b) for a, b in zip(result[1], trace.outputs))
         if not ok:
             for p, g in zip(self.params, trace.grads):
                 p.grad = g
@@ -503,6 +516,12 @@ class _Plan:
                 t.grad = g
         return ok
 
+
+
+def _same_layout(a, b):
+    """Arrays a plan may take one for the other (their bits are known to be the same)."""
+    return (type(a) is np.ndarray and type(b) is np.ndarray and a.strides == b.strides
+            and a.flags.c_contiguous == b.flags.c_contiguous)
 
 
 def _made_from(a):

@@ -66,3 +66,11 @@ class _Trace:
         self.loss = loss
         self.value = loss.item()
         self.grads = [p.grad for p in params]
+        self.leaf_grads = rec.leaf_grads
+        self.outputs = [t.data if isinstance(t, Tensor) else t for t in self.extras]
+
+    def release(self):
+        """Drop the recorded step's graph and gradients, keeping what a plan's check compares
+        (the loss, the .grad of `params`, the outputs): its arrays then go before a plan's
+        buffers are made, which hold as much again."""
+        self.rec = self.loss = self.extras = None

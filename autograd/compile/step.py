@@ -114,10 +114,15 @@ class CompiledStep:
         """Run the step eagerly under a recorder, plan it, check the plan's replay."""
         trace = _Trace(self.fn, inputs, arrays, self.params)
         self.outputs = tuple(t.data for t in trace.extras if isinstance(t, Tensor))
+        value = trace.value
         plan, reason = None, None
         for kernels in (True, False):
             try:
-                plan = _Plan(trace, self.params, kernels)
+                plan = _Plan(trace, self.params, kernels, build=False)
+                # The recorded step's graph goes before the plan's buffers are made and its
+                # source compiled: the first call never holds both (see release).
+                trace.release()
+                plan.build()
             except _Unreplayable as err:
                 reason = str(err)
                 break
@@ -126,11 +131,15 @@ class CompiledStep:
                 break
             if plan.check(trace):
                 break
-            plan, reason = None, "its replay differs from the eager step"
             if kernels:
                 self._warn("a fast kernel disagrees with its op's own functions; the op's "
                            "functions run instead (please report this)")
-        value = trace.value
+                # The released trace cannot be planned again: the step is recorded again (fn
+                # runs eagerly a second time, from the .grad the leaves had before this call).
+                for t, _ in plan.leaves:
+                    t.grad = trace.leaf_grads[id(t)]
+                trace = _Trace(self.fn, inputs, arrays, self.params)
+            plan, reason = None, "its replay differs from the eager step"
         del trace  # the recorded step's arrays go before the update's checks copy any state
         if plan is None:
             self.plans[signature] = reason
@@ -202,7 +211,7 @@ class CompiledStep:
             _restore(slots, before)
             try:
                 entry[0]()
-                same = _same_state(_snapshot(slots), eager)
+                same = _same_state(slots, eager)
             except Exception:  # noqa: BLE001 - code that cannot run is code that differs
                 same = False
             if same:
@@ -214,8 +223,11 @@ class CompiledStep:
                            "step(); step() runs instead (please report this)")
             del before, eager, slots  # (not held while the fused step is compiled)
         if entry[1] >= CHECKED_UPDATES:  # checked: from now on one function does the whole step
-            self._fuse(plan, key, entry[2] if entry[0] is not None
-                       else Update.source(update, plan))
+            if entry[0] is None:
+                self._fuse(plan, key, Update.source(update, plan))
+            else:  # the checked update itself (its key checks, none of its lines compiled again)
+                _, consts, checks = entry[2]
+                self._fuse(plan, key, (["u_update_()"], dict(consts, u_update_=entry[0]), checks))
         return value
 
     def _fuse(self, plan, key, source):

@@ -150,8 +150,15 @@ def _restore(slots, saved):
             holder[key] = np.copy(value) if isinstance(value, np.ndarray) else value
 
 
-def _same_state(a, b):
-    # Types too: a numpy scalar where the generated update stores a 0-d array behaves
-    # differently in the optimizer's next step (an in-place update of it is lost).
-    return all(type(x) is type(y) and (_same_bits(x, y) if isinstance(x, np.ndarray) else x == y)
-               for x, y in zip(a, b))
+def _same_state(slots, saved):
+    """True when what `slots` hold now is what `_snapshot` saved (compared without a copy)."""
+    for slot, y in zip(slots, saved):
+        x = _get(slot)
+        if isinstance(y, np.ndarray):  # (a snapshot of an array is a plain ndarray)
+            if not (isinstance(x, np.ndarray) and _same_bits(x, y)):
+                return False
+        # Types too: a numpy scalar where the generated update stores a 0-d array behaves
+        # differently in the optimizer's next step (an in-place update of it is lost).
+        elif not (type(x) is type(y) and x == y):
+            return False
+    return True
