@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a cl
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import measure as common  # noqa: E402  (timing, memory and machine helpers)
-from mlp_workloads import batch_indices  # noqa: E402
+from mlp_workloads import batch_indices, npgrad_sgd_step, torch_sgd_step  # noqa: E402
 
 import nn  # noqa: E402
 from autograd import Tensor  # noqa: E402
@@ -96,18 +96,8 @@ def make_cnn(dtype: str, max_steps: int | None, torch) -> Setup:
 
     def npgrad_step():
         model = npgrad_model()
-        opt = nn.optim.SGD(model.parameters(), lr=CNN_LR)
-        loss_fn = nn.functional.cross_entropy
-
-        def step(i):
-            x, y = batches[i]
-            loss = loss_fn(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss.item()
-
-        return step
+        return npgrad_sgd_step(model, nn.functional.cross_entropy,
+                               nn.optim.SGD(model.parameters(), lr=CNN_LR), batches)
 
     builders = {"npgrad": npgrad_step}
     if torch is not None:
@@ -119,18 +109,8 @@ def make_cnn(dtype: str, max_steps: int | None, torch) -> Setup:
                 for (name, p), w in zip(model.named_parameters(), weights):
                     # npgrad's Linear holds (in, out), PyTorch's (out, in); convolutions agree
                     p.copy_(torch.from_numpy(w.T.copy() if name == "7.weight" else w))
-            opt = torch.optim.SGD(model.parameters(), lr=CNN_LR)
-            loss_fn = torch.nn.functional.cross_entropy
-
-            def step(i):
-                x, y = tbatches[i]
-                loss = loss_fn(model(x), y)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                return loss.item()
-
-            return step
+            return torch_sgd_step(model, torch.nn.functional.cross_entropy,
+                                  torch.optim.SGD(model.parameters(), lr=CNN_LR), tbatches)
 
         builders["torch"] = torch_step
 

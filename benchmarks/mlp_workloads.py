@@ -111,10 +111,14 @@ def initial_weights(sizes: list, activation: str) -> list:
 def npgrad_mlp(work: MLPWorkload, weights: list, dtype: str, labels: bool = False):
     """The loop our users write, through the public API only (`labels`: class labels)."""
     model, loss_fn, opt, batches = _npgrad_parts(work, weights, dtype)
+    return npgrad_sgd_step(model, loss_fn, opt,
+                           [(x, y if labels else target) for x, y, target in batches])
 
+
+def npgrad_sgd_step(model, loss_fn, opt, batches):
+    """`step(i)`: the training step our users write, on batch i (x, target); the loss."""
     def step(i):
-        x, y, target = batches[i]
-        target = y if labels else target
+        x, target = batches[i]
         loss = loss_fn(model(x), target)
         opt.zero_grad()
         loss.backward()
@@ -227,8 +231,12 @@ def torch_mlp(work: MLPWorkload, weights: list, dtype: str):
     else:
         loss_fn = F.binary_cross_entropy_with_logits
         batches = [(torch.from_numpy(x), torch.from_numpy(t)) for x, _, t in work.batches]
-    opt = torch.optim.SGD(model.parameters(), lr=work.lr)
+    return torch_sgd_step(model, loss_fn, torch.optim.SGD(model.parameters(), lr=work.lr),
+                          batches)
 
+
+def torch_sgd_step(model, loss_fn, opt, batches):
+    """`step(i)`: PyTorch's training step on batch i (x, target), returning the loss."""
     def step(i):
         x, target = batches[i]
         loss = loss_fn(model(x), target)
