@@ -62,7 +62,8 @@ def cross_entropy_labels(logits, labels, reduction="mean") -> Tensor:
     PyTorch), "sum", or "none" (one loss per row).
 
     One primitive: a gather forward and a subtract-at-index backward, with no one-hot rows;
-    per row, the bits of `logits.cross_entropy(one_hot_rows)`. Stable for logits of 1e4.
+    per row the numbers of `logits.cross_entropy(one_hot_rows)` (a zero loss is +0 where that
+    gives -0), and the same gradient bits. Stable for logits of 1e4.
     `nn.functional.cross_entropy` runs it for plain labels (no weight, smoothing or ignored
     rows). The labels are copied: changing the caller's array later leaves the graph alone.
     """

@@ -165,7 +165,8 @@ def _cross_entropy_labels_vjp(g, out, x, labels=None, reduction="mean", probs=No
 
 # Softmax cross-entropy at integer class labels (an attribute: data, not differentiable), as
 # nn.functional.cross_entropy runs it for plain labels: a gather forward, a subtract-at-index
-# backward, and the per-row losses of cross_entropy against one-hot rows, bit for bit.
+# backward: per row the losses of cross_entropy against one-hot rows (their numbers; a zero
+# is +0 here) and its gradients' bits.
 cross_entropy_labels = Op(
     "cross_entropy_labels",
     _cross_entropy_labels,
