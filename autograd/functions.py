@@ -73,10 +73,10 @@ def cross_entropy_labels(logits, labels, reduction="mean") -> Tensor:
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy_labels: reduction must be 'mean', 'sum' or 'none', "
                          f"got {reduction!r}")
-    given = labels.data if isinstance(labels, Tensor) else labels
-    if np.shape(given) != x.shape[:-1]:
+    given = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    if given.shape != x.shape[:-1]:
         raise ValueError(f"cross_entropy_labels: logits of shape {x.shape} need labels of "
-                         f"shape {x.shape[:-1]}, got shape {np.shape(given)}")
+                         f"shape {x.shape[:-1]}, got shape {given.shape}")
     checked = ops.losses.class_labels(given, x.shape[-1])
     if engine.watcher is not None:  # (a compiled step replays the check on its labels)
         engine.watcher.made(checked, ops.losses.class_labels, given, x.shape[-1])

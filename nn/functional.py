@@ -243,9 +243,17 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
             f"cross_entropy: input shape {x.shape} and target shape {t.shape} do not fit: "
             f"expected labels of shape {x.shape[:-1]} or probabilities of shape {x.shape}"
         )
+    if w is None and not label_smoothing and t.dtype.kind in "iu" and not 0 <= ignore_index < k:
+        # One engine node that gathers at the labels: no one-hot rows (compiled steps too). It
+        # checks that they lie in [0, k), where ignore_index does not: a batch that holds it
+        # (or a label out of range) takes the general path below, which skips those rows (or
+        # raises naming ignore_index).
+        try:
+            return cross_entropy_labels(x, t, reduction)
+        except ValueError:
+            pass
     labels, valid = _labels(t, k, ignore_index, "cross_entropy")
     if w is None and not label_smoothing and valid is None:
-        # One engine node that gathers at the labels: no one-hot rows (compiled steps too).
         return cross_entropy_labels(x, labels, reduction)
     rows, counts = _label_rows(labels, valid, k, w, x.dtype)
     if label_smoothing:

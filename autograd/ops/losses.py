@@ -130,8 +130,17 @@ def class_labels(labels, k, name="cross_entropy_labels"):
 def _flat_index(labels, k):
     """Where each row's label sits in the flattened logits: row * k + label, shape (..., 1)."""
     rows = labels.shape + (1,)
-    return labels.reshape(rows).astype(np.intp, copy=False) + np.arange(
-        0, labels.size * k, k or 1, dtype=np.intp).reshape(rows)
+    offsets = _OFFSETS.get((rows, k))
+    if offsets is None:  # row * k: kept read-only per shape (a batch size rarely changes)
+        if len(_OFFSETS) >= 64:
+            _OFFSETS.clear()
+        offsets = np.arange(0, labels.size * k, k or 1, dtype=np.intp).reshape(rows)
+        offsets.flags.writeable = False
+        _OFFSETS[rows, k] = offsets
+    return labels.reshape(rows).astype(np.intp, copy=False) + offsets
+
+
+_OFFSETS = {}  # (shape of the index, k) -> its offsets, row * k
 
 
 def _cross_entropy_labels(x, labels, reduction="mean"):
