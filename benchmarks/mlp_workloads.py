@@ -111,15 +111,15 @@ def initial_weights(sizes: list, activation: str) -> list:
 def npgrad_mlp(work: MLPWorkload, weights: list, dtype: str, labels: bool = False):
     """The loop our users write, through the public API only (`labels`: class labels)."""
     model, loss_fn, opt, batches = _npgrad_parts(work, weights, dtype)
-    return npgrad_sgd_step(model, loss_fn, opt,
-                           [(x, y if labels else target) for x, y, target in batches])
+    return npgrad_sgd_step(model, loss_fn, opt, batches, 1 if labels else 2)
 
 
-def npgrad_sgd_step(model, loss_fn, opt, batches):
-    """`step(i)`: the training step our users write, on batch i (x, target); the loss."""
+def npgrad_sgd_step(model, loss_fn, opt, batches, target=1):
+    """`step(i)`: the training step our users write on batch i, a tuple (x, ...) whose item
+    `target` is the loss's target; returns the loss."""
     def step(i):
-        x, target = batches[i]
-        loss = loss_fn(model(x), target)
+        batch = batches[i]
+        loss = loss_fn(model(batch[0]), batch[target])
         opt.zero_grad()
         loss.backward()
         opt.step()
