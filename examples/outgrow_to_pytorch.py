@@ -91,6 +91,10 @@ def ddp_worker(rank: int, model: nn.Module, X, y, epochs: int, port: int, folder
         weights = {k: v.numpy() for k, v in net.state_dict().items()}
         np.savez(os.path.join(folder, f"rank{rank}.npz"), losses=np.array(losses),
                  **{f"w:{k}": v for k, v in weights.items()})
+        # Both processes are done before either closes its connections: a process that tears
+        # its group down while the other still talks to it can abort inside gloo (seen once
+        # in CI: "terminate called without an active exception").
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
