@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 import pytest
-from test_ops import BY_NAME, make_inputs
+from op_cases import BY_NAME, make_inputs
 
 from autograd import Tensor, ops
 from autograd.ops import Op, Variadic, reads

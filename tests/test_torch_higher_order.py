@@ -1,14 +1,14 @@
 """Second derivatives against PyTorch: every row of the op table through autograd.hessian vs
 torch.autograd.functional.hessian, and the Hessian of a small MLP's loss to 1e-10 in float64.
 
-The rows reuse tests/test_ops.py's CASES (the same public calls and inputs), each followed by the
+The rows reuse tests/op_cases.py's CASES (the same public calls and inputs), each followed by the
 same fixed weighted sum; TORCH holds each op's PyTorch spelling, and a row without one fails.
 Needs the `torch` extra (`pip install -e ".[torch]"`); skipped without it.
 """
 
 import numpy as np
 import pytest
-from test_ops import CASES, CLASSES, INDEX, MASK, make_inputs
+from op_cases import CASES, CLASSES, INDEX, MASK, make_inputs
 from test_ops_conv import PUBLIC, W_SHAPE, X_SHAPE
 
 import nn
