@@ -118,3 +118,26 @@ def test_a_disagreeing_kernel_records_again_and_a_leaf_outside_params_adds_its_g
     assert compiled[0] == eager[0]
     assert _same_bits(compiled[1], eager[1]) and _same_bits(compiled[2], eager[2])
     assert compiled[3] == 2  # fn ran twice at the first call (recorded again), then never
+
+
+def test_a_long_replay_compiled_in_pieces_computes_what_it_computes_whole():
+    # 30 lines of locals that later lines read (one read only by the tail), constants, and a
+    # piece that hands nothing on: the pieces pass exactly the locals read after them.
+    from autograd.compile.codegen import PIECE_LINES, _function, _function_in_pieces
+
+    consts = {f"k{i}": float(i + 1) for i in range(30)}
+    body = ["v0 = a0 * k0"] + [f"v{i} = v{i - 1} + a1 * k{i}" for i in range(1, 30)]
+    body[PIECE_LINES] = f"v{PIECE_LINES} = a1 * k{PIECE_LINES}"  # drops the chain: v11 dies
+    body.insert(5, "k29.is_integer()")  # a line that defines nothing
+    head, tail = ["if a0 < 0:", "    return None"], ["return v29, v3"]
+    whole = _function("f", "a0, a1", head + body + tail, consts)
+    pieces = _function_in_pieces("f", "a0, a1", head, body, tail, consts)
+    assert whole(2.0, 3.0) == pieces(2.0, 3.0) and pieces(-1.0, 3.0) is None
+    names = pieces.__code__.co_freevars
+    assert sorted(n for n in names if n.startswith("piece")) == ["piece0_", "piece1_", "piece2_"]
+    assert not any(n.startswith("k") for n in names)  # the pieces hold their own constants
+    # straight-line code only: an indented body is compiled whole
+    branching = body + ["if a0 > 5:", "    v29 = 0.0"]
+    nested = _function_in_pieces("f", "a0, a1", [], branching, tail, consts)
+    assert nested(6.0, 3.0) == _function("f", "a0, a1", branching + tail, consts)(6.0, 3.0)
+    assert not any(n.startswith("piece") for n in nested.__code__.co_freevars)

@@ -2,6 +2,7 @@
 and the Python source (with its closure constants) a plan compiles into one function.
 """
 import itertools
+import re
 
 import numpy as np
 
@@ -239,6 +240,41 @@ def _function(name, args, lines, consts):
     namespace = {}
     exec(compile("\n".join(source), f"<compiled {name}>", "exec"), namespace)  # noqa: S102
     return namespace["_make"](**{k: _made(v) for k, v in consts.items()})
+
+
+# compile() of a replay's source costs about 0.4 kB per token, and more than linearly: a
+# 34-line replay, compiled whole, was a small network's first call's largest allocation
+# (0.2 MB, three times moons' whole eager step). Compiled in pieces of at most PIECE_LINES lines,
+# each a function the replay calls, it peaks at one piece's share, for a call per piece.
+PIECE_LINES = 12
+_LOCAL = re.compile(r"\b(?:v\d+|loss_|outs_)\b")  # the generated code's local names
+_CONST = re.compile(r"\bk\d+\b")
+
+
+def _function_in_pieces(name, args, head, body, tail, consts):
+    """`_function(name, args, head + body + tail, consts)`, its straight-line `body` compiled
+    in pieces: each takes the locals it reads from the pieces before and returns the ones that
+    those after it (or `tail`) read."""
+    if len(body) <= PIECE_LINES or any(line[:1].isspace() or line.endswith(":")
+                                        for line in body):
+        return _function(name, args, head + body + tail, consts)
+    pieces = [body[i:i + PIECE_LINES] for i in range(0, len(body), PIECE_LINES)]
+    reads = [set(_LOCAL.findall("\n".join(piece))) for piece in pieces]
+    lines, known, calls = list(head), set(), {}
+    for i, piece in enumerate(pieces):
+        later = set(_LOCAL.findall("\n".join(tail))).union(*reads[i + 1:])
+        given, made = sorted(reads[i] & known), sorted((reads[i] - known) & later)
+        own = {k: consts[k] for k in set(_CONST.findall("\n".join(piece))) if k in consts}
+        params = ", ".join(filter(None, [args, *given]))
+        calls[f"piece{i}_"] = _function(f"{name}_{i}", params,
+                                        piece + [f"return ({', '.join(made)}{',' * bool(made)})"],
+                                        own)
+        lines.append(f"{', '.join(made)}, = piece{i}_({params})" if made
+                     else f"piece{i}_({params})")
+        known.update(made)
+    outer = "\n".join(head + tail)
+    own = {k: consts[k] for k in set(_CONST.findall(outer)) if k in consts}
+    return _function(name, args, lines + tail, dict(own, **calls))
 
 
 def _accumulate(t, g):

@@ -9,7 +9,16 @@ import numpy as np
 from .. import ops
 from ..shared_constants import SharedNumber
 from ..tensor import Tensor
-from .codegen import _attr_values, _Builder, _function, _literal, _nth, _same_bits, _Value
+from .codegen import (
+    _attr_values,
+    _Builder,
+    _function,
+    _function_in_pieces,
+    _literal,
+    _nth,
+    _same_bits,
+    _Value,
+)
 from .flat import _aligned_zeros, _layout
 from .kernels import (
     _VALUE_ATTRS,
@@ -62,8 +71,8 @@ class _Plan:
         self.leaves = [(t, None) for t, _ in self.leaves]
         # (compile() is the first call's largest allocation on small networks: nothing of
         # the planning is left by now)
-        self.replay = _function("replay", self.args, self.source.split("\n"), self.consts)
-        self.consts = None
+        self.replay = _function_in_pieces("replay", self.args, *self._parts, self.consts)
+        self.consts = self._parts = None
 
     # ------------------------------------------------------------ what each tensor is
     def _value(self, t, version, seq=None):
@@ -466,6 +475,7 @@ class _Plan:
         self.consts = consts
         checks = self.guards
         head = ["if " + " or ".join(checks) + ":", "    return None"] if checks else []
+        self._parts = (head, lines, ["return loss_, outs_"])
         self.source = "\n".join(head + lines + ["return loss_, outs_"])  # the replay's body
         self.fast = None  # replay and update in one function, once the update is checked
         self.fast_key = None  # the update key `fast` was made for
