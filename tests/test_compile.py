@@ -283,11 +283,22 @@ def test_hyperparameters_are_read_at_every_step():
     data = batches(10)
     pe, pc = make_params(), make_params()
     oe, oc = _Opt(pe), _Opt(pc)
-    step = C.CompiledStep(mlp_loss(pc), pc, C.RuleUpdate(oc, flat=True))
+
+    def change(i, opt):
+        opt.lr = 0.1 / (i + 1)
+        opt.momentum = 0.9 if i >= 5 else 0.0  # a new variant from step 5 on
+
+    updates_side_by_side(pe, pc, oe, C.RuleUpdate(oc, flat=True), oc, data, change)
+
+
+def updates_side_by_side(pe, pc, oe, update, oc, data, change):
+    """Eager steps of `oe` on pe and compiled steps with `update` (of `oc`) on pc, calling
+    change(i, opt) on both optimizers before step i; the parameters keep the same bits."""
+    step = C.CompiledStep(mlp_loss(pc), pc, update)
     fn = mlp_loss(pe)
     for i, (x, t) in enumerate(data):
-        oe.lr = oc.lr = 0.1 / (i + 1)
-        oe.momentum = oc.momentum = 0.9 if i >= 5 else 0.0  # a new variant from step 5 on
+        change(i, oe)
+        change(i, oc)
         for p in pe:
             p.grad = None
         fn(x, t).backward()

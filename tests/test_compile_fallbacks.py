@@ -18,6 +18,7 @@ from test_compile import (
     make_params,
     mlp_loss,
     sgd,
+    updates_side_by_side,
 )
 
 from autograd import Tensor, engine, no_grad, ops, where
@@ -215,16 +216,8 @@ def test_switching_adam_to_decoupled_decay_between_steps_picks_the_new_variant()
     data = batches(8)
     pe, pc = make_params(), make_params()
     oe, oc = _Opt(pe, "adam", weight_decay=0.1), _Opt(pc, "adam", weight_decay=0.1)
-    step = C.CompiledStep(mlp_loss(pc), pc, C.RuleUpdate(oc))
-    fn = mlp_loss(pe)
-    for i, (x, t) in enumerate(data):
-        oe.decoupled_weight_decay = oc.decoupled_weight_decay = i >= 4
-        for p in pe:
-            p.grad = None
-        fn(x, t).backward()
-        oe.step()
-        step(x, t)
-    assert [bits(p.data) for p in pe] == [bits(p.data) for p in pc]
+    updates_side_by_side(pe, pc, oe, C.RuleUpdate(oc), oc, data,
+                         lambda i, opt: setattr(opt, "decoupled_weight_decay", i >= 4))
 
 
 def test_replaced_parameter_arrays_are_recorded_again():
