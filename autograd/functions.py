@@ -10,7 +10,7 @@ import numbers
 import numpy as np
 
 from . import engine, ops
-from .tensor import Tensor, apply, lift
+from .tensor import REDUCTIONS, Tensor, _bad_reduction, apply, lift
 
 
 def _tensors(values, name):
@@ -70,9 +70,8 @@ def cross_entropy_labels(logits, labels, reduction="mean") -> Tensor:
     x = logits if isinstance(logits, Tensor) else Tensor(logits)
     if x.ndim == 0:
         raise ValueError("cross_entropy_labels: logits must have a class axis, got shape ()")
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"cross_entropy_labels: reduction must be 'mean', 'sum' or 'none', "
-                         f"got {reduction!r}")
+    if reduction not in REDUCTIONS:
+        raise _bad_reduction("cross_entropy_labels", reduction)
     given = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
     if given.shape != x.shape[:-1]:
         raise ValueError(f"cross_entropy_labels: logits of shape {x.shape} need labels of "

@@ -319,22 +319,23 @@ def _labels(t: np.ndarray, k: int, ignore_index: int, name: str):
     if t.dtype.kind not in "iu":
         raise ValueError(f"{name}: class labels must be integers, got dtype {t.dtype} "
                          "(whole-number floats are accepted)")
-    low, high = (np.minimum.reduce(t, None), np.maximum.reduce(t, None)) if t.size else (0, -1)
-    if not low <= ignore_index <= high:  # no label is ignored (the usual case: two reductions)
-        if low < 0 or high >= k:
-            raise ValueError(f"{name}: class labels must lie in [0, {k}), got values in "
-                             f"[{low}, {high}] (labels equal to ignore_index={ignore_index} "
-                             "are skipped)")
-        return t, None
-    ignored = t == ignore_index
-    counted = t[~ignored]
-    if counted.size and (counted.min() < 0 or counted.max() >= k):
+    low, high = _extremes(t)
+    ignored = None
+    if low <= ignore_index <= high:  # labels may be ignored: the range counts the others
+        ignored = t == ignore_index
+        low, high = _extremes(t[~ignored])
+    if low < 0 or high >= k:
         raise ValueError(f"{name}: class labels must lie in [0, {k}), got values in "
-                         f"[{counted.min()}, {counted.max()}] (labels equal to ignore_index="
-                         f"{ignore_index} are skipped)")
-    if not ignored.any():
+                         f"[{low}, {high}] (labels equal to ignore_index={ignore_index} "
+                         "are skipped)")
+    if ignored is None or not ignored.any():
         return t, None
     return np.where(ignored, 0, t), ~ignored
+
+
+def _extremes(t: np.ndarray):
+    """(min, max) of the labels, or (0, -1) for none (inside any range)."""
+    return (np.minimum.reduce(t, None), np.maximum.reduce(t, None)) if t.size else (0, -1)
 
 
 def _label_rows(labels: np.ndarray, valid, k: int, w, dtype):

@@ -343,9 +343,8 @@ class LabelIndex:
 
     def __init__(self, index, labels, k):
         self.index, self.k = index, k
-        rows = labels.shape + (1,)
-        self.flat = np.empty(rows, np.intp)
-        self.offsets = np.arange(0, labels.size * k, k or 1, dtype=np.intp).reshape(rows)
+        self.offsets = ops.losses.row_offsets(labels.shape, k)
+        self.flat = np.empty(self.offsets.shape, np.intp)
         # As unsigned, a negative label is at least 2 ** (bits - 1): one max checks both ends
         # unless k is larger (int8 labels of 300 classes), where the minimum is checked (and
         # the maximum cannot reach k). Checked labels fit np.intp, and are added as it.

@@ -150,15 +150,14 @@ class _Plan:
         self._arrays[id(array)] = v
         return v
 
-    def _class_labels(self, array, labels, k, *rest):
+    def _class_labels(self, array, labels, k):
         """Checked labels (ops.losses.class_labels) of an input: a guard refuses labels
         outside [0, k), which eager code treats otherwise (an error, or ignored rows), and
         fills their flat index for the cross-entropy kernel; the check itself is not replayed.
         """
         if isinstance(labels, _Value) and labels.kind == "const":  # checked once and for all
             return _Value("const", array, fold=labels.fold)
-        found = (_label_index(self.b, labels, k) if isinstance(labels, _Value)
-                 and isinstance(k, int) and not rest else None)
+        found = _label_index(self.b, labels, k) if isinstance(labels, _Value) else None
         if found is None:
             raise _Unreplayable(f"class labels of shape {array.shape} ({array.dtype}) that are "
                                 "not an input of the step are checked inside it: pass them as "

@@ -113,34 +113,42 @@ cross_entropy = Op(
 )
 
 
-def class_labels(labels, k, name="cross_entropy_labels"):
+def class_labels(labels, k):
     """Class labels as an intp array of their own (a copy: a later change to the caller's array
     leaves the graph alone), each checked to lie in [0, k)."""
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu":
-        raise ValueError(f"{name}: class labels must be integers, got dtype {labels.dtype}")
+        raise ValueError("cross_entropy_labels: class labels must be integers, got dtype "
+                         f"{labels.dtype}")
     if labels.size:
         low, high = _min(labels, None), _max(labels, None)
         if low < 0 or high >= k:
-            raise ValueError(f"{name}: class labels must lie in [0, {k}), got values in "
-                             f"[{low}, {high}]")
+            raise ValueError(f"cross_entropy_labels: class labels must lie in [0, {k}), got "
+                             f"values in [{low}, {high}]")
     return labels.astype(np.intp)
+
+
+def row_offsets(shape, k):
+    """row * k for each row of labels of `shape`, shaped (..., 1): where each row starts in the
+    flattened logits. Kept read-only per shape (a batch size rarely changes)."""
+    offsets = _OFFSETS.get((shape, k))
+    if offsets is None:
+        if len(_OFFSETS) >= 64:
+            _OFFSETS.clear()
+        size = math.prod(shape)
+        offsets = np.arange(0, size * k, k or 1, dtype=np.intp).reshape(shape + (1,))
+        offsets.flags.writeable = False
+        _OFFSETS[shape, k] = offsets
+    return offsets
+
+
+_OFFSETS = {}  # (shape of the labels, k) -> row_offsets
 
 
 def _flat_index(labels, k):
     """Where each row's label sits in the flattened logits: row * k + label, shape (..., 1)."""
-    rows = labels.shape + (1,)
-    offsets = _OFFSETS.get((rows, k))
-    if offsets is None:  # row * k: kept read-only per shape (a batch size rarely changes)
-        if len(_OFFSETS) >= 64:
-            _OFFSETS.clear()
-        offsets = np.arange(0, labels.size * k, k or 1, dtype=np.intp).reshape(rows)
-        offsets.flags.writeable = False
-        _OFFSETS[rows, k] = offsets
-    return labels.reshape(rows).astype(np.intp, copy=False) + offsets
-
-
-_OFFSETS = {}  # (shape of the index, k) -> its offsets, row * k
+    offsets = row_offsets(labels.shape, k)
+    return labels.reshape(offsets.shape).astype(np.intp, copy=False) + offsets
 
 
 def _cross_entropy_labels(x, labels, reduction="mean"):
